@@ -1,0 +1,1 @@
+"""Grids and geometry: GeoJSON, datums, validation and point-to-cell location."""

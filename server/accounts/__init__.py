@@ -1,0 +1,1 @@
+"""People who use Wangge: users, roles, devices and their API tokens."""

@@ -1,0 +1,64 @@
+"""API: sign a device in (token), sign it out, and say who is calling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, request
+
+from server.accounts import operations as accounts
+from server.accounts.schemas import MeSchema, TokenRequestSchema, TokenResponseSchema
+from server.api.base import Blueprint
+from server.auth import api_login_required
+from server.extensions import db
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in for devices")
+
+
+def throttle_policy() -> accounts.ThrottlePolicy:
+    config = current_app.config
+    return accounts.ThrottlePolicy(
+        window_s=config["LOGIN_WINDOW_SECONDS"],
+        max_per_user=config["LOGIN_MAX_FAILURES_PER_USER"],
+        max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+    )
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenResponseSchema)
+def create_token(args: dict[str, Any]) -> dict[str, Any]:
+    """Sign in a device: username and password in, a bearer token for this device out."""
+    try:
+        user = accounts.authenticate(
+            db.session,
+            username=args["username"],
+            password=args["password"],
+            ip=request.remote_addr or "?",
+            policy=throttle_policy(),
+        )
+    finally:
+        db.session.commit()  # keep the failure count even when the login fails
+    token, device = accounts.issue_device_token(
+        db.session, user, device_id=args["device_id"], device_name=args["device_name"]
+    )
+    db.session.commit()
+    return {"token": token, "token_type": "Bearer", "device_id": device.id, "user": user}
+
+
+@blp.route("/token", methods=["DELETE"])
+@blp.response(204)
+@api_login_required()
+def delete_token() -> None:
+    """Sign this device out: its token stops working at once."""
+    if g.api_token is not None:
+        accounts.revoke_token(db.session, g.api_token)
+        db.session.commit()
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeSchema)
+@api_login_required()
+def me() -> dict[str, Any]:
+    """Who is calling, and from which device."""
+    return {"user": g.api_user, "device_id": g.api_device.id if g.api_device else None}

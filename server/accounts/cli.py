@@ -1,0 +1,113 @@
+"""`flask users …`: create, list, disable and re-enable accounts, set passwords."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from server.accounts import operations as accounts
+from server.enums import Role
+from server.exceptions import WanggeError
+from server.extensions import db
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("no password on standard input")
+        return password
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _fail(error: WanggeError) -> None:
+    db.session.rollback()
+    raise click.ClickException(f"{error.message} [{error.code}]")
+
+
+@click.group("users", help="Manage user accounts.")
+def users_cli() -> None:
+    """Group of account commands."""
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--display-name", default=None, help="Name shown in the UI (e.g. 张三).")
+@click.option("--phone", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create(
+    username: str, role: str, display_name: str | None, phone: str | None, password_stdin: bool
+) -> None:
+    """Create USERNAME with ROLE; the password comes from a prompt or standard input."""
+    password = _read_password(password_stdin)
+    try:
+        user = accounts.create_user(
+            db.session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            phone=phone,
+        )
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role})")
+
+
+@users_cli.command("list")
+@with_appcontext
+def list_users() -> None:
+    """List every account with its role and state."""
+    for user in accounts.list_users(db.session):
+        state = "active" if user.is_active else "disabled"
+        click.echo(f"{user.username:<20} {user.role:<11} {state:<9} {user.display_name}")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+@with_appcontext
+def disable(username: str) -> None:
+    """Disable USERNAME: sessions end and device tokens are revoked."""
+    try:
+        user = accounts.set_active(db.session, username, False)
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"disabled {user.username}")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+@with_appcontext
+def enable(username: str) -> None:
+    """Re-enable USERNAME (devices must sign in again)."""
+    try:
+        user = accounts.set_active(db.session, username, True)
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"enabled {user.username}")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True)
+@with_appcontext
+def set_password(username: str, password_stdin: bool) -> None:
+    """Set USERNAME's password (ends their sessions)."""
+    password = _read_password(password_stdin)
+    try:
+        user = accounts.set_password(db.session, username, password)
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"password changed for {user.username}")

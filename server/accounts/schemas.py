@@ -1,0 +1,35 @@
+"""marshmallow schemas of the accounts API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device_id = fields.UUID(required=True, metadata={"description": "Minted once by the app."})
+    device_name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "e.g. 'Redmi Note 12 (Chrome)'"},
+    )
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+
+
+class TokenResponseSchema(Schema):
+    token = fields.String(metadata={"description": "Bearer token; shown once, store it safely."})
+    token_type = fields.String()
+    device_id = fields.UUID()
+    user = fields.Nested(UserSchema)
+
+
+class MeSchema(Schema):
+    user = fields.Nested(UserSchema)
+    device_id = fields.UUID(allow_none=True)

@@ -1,0 +1,1 @@
+"""The JSON API's plumbing: flask-smorest Api/Blueprint with strict JSON and problem+json errors."""

@@ -1,0 +1,103 @@
+"""The steps of the application factory, one function each."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from server import REPO_ROOT, version
+from server.api.base import Api, StrictJSONProvider
+from server.config import apply_config
+from server.errors import register_error_handlers
+from server.extensions import babel, csrf, db, login_manager, migrate
+
+api = Api()
+
+
+def configure(app: Flask, config: dict[str, Any] | None) -> None:
+    apply_config(app, config)
+    app.config["WANGGE_VERSION"] = version()
+    app.json = StrictJSONProvider(app)
+
+
+def select_locale() -> str:
+    """An explicit choice (session), then the user's saved choice, then Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang") or request.args.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def init_extensions(app: Flask) -> None:
+    import server.auth
+    import server.models  # noqa: F401  (complete MetaData for Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from server.accounts import api as accounts_api
+    from server.accounts import views as accounts_views
+    from server.web import docs, views
+
+    for blp in (accounts_api.blp,):
+        api.register_blueprint(blp)
+        csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
+    app.register_blueprint(views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(docs.bp)
+    register_error_handlers(app)
+
+
+def register_hooks(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if 0 < len(supplied) <= 64 else uuid.uuid4().hex
+
+    @app.before_request
+    def _json_size_cap() -> None:
+        if request.is_json and (request.content_length or 0) > app.config["MAX_JSON_BYTES"]:
+            raise RequestEntityTooLarge()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {
+            "locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "wangge_version": app.config["WANGGE_VERSION"],
+        }
+
+
+def register_cli(app: Flask) -> None:
+    from server.accounts.cli import users_cli
+    from server.catalogue.cli import catalogue_cli
+    from server.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(catalogue_cli)

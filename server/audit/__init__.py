@@ -1,0 +1,1 @@
+"""Who read or changed personal data, and when."""

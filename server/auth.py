@@ -1,0 +1,85 @@
+"""Who is calling: session users for pages, bearer tokens (or a session + CSRF) for the API."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, g, request
+from flask_login import current_user
+from werkzeug.exceptions import Unauthorized
+
+from server.accounts import operations as accounts
+from server.accounts.models import User
+from server.enums import Role
+from server.extensions import csrf, db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@login_manager.user_loader
+def _load_session_user(user_key: str) -> User | None:
+    """Session ids are "id:epoch": a password change or disabling bumps the epoch."""
+    user_id, _, epoch = user_key.partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+def current_api_user() -> User | None:
+    """The caller of an API request: a bearer token's user, or the signed-in session user."""
+    if "api_user" in g:
+        return g.api_user
+    g.api_user = g.api_device = g.api_token = None
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        found = accounts.resolve_token(db.session, header[7:].strip())
+        if found is None:
+            return None
+        g.api_user, g.api_device, g.api_token = found
+        db.session.commit()  # the last-seen touch
+    elif current_user.is_authenticated:
+        # Cookies ride along on cross-site requests: unsafe methods need the CSRF token too.
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            csrf.protect()
+        g.api_user = current_user._get_current_object()
+    return g.api_user
+
+
+def api_login_required(*roles: Role) -> Callable[[F], F]:
+    """Require an authenticated API caller, optionally with one of `roles` (admin always passes)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_api_user()
+            if user is None:
+                raise Unauthorized()
+            if roles and user.role not in roles and user.role != Role.ADMIN:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def page_login_required(*roles: Role) -> Callable[[F], F]:
+    """Pages: send strangers to the login page; refuse users of the wrong role."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles and current_user.role != Role.ADMIN:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,78 @@
+"""Configuration: defaults, then WANGGE_* environment variables, then the factory's argument."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Storage. None means "under the instance folder" (resolved in apply_config).
+    "SQLALCHEMY_DATABASE_URI": None,
+    "PHOTO_DIR": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Request size: grid uploads can be tens of MB; JSON bodies are capped separately.
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "MAX_JSON_BYTES": 8 * 1024 * 1024,
+    # Sessions and cookies (SESSION_COOKIE_SECURE is turned on behind HTTPS: docs/deploy.md).
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "wangge_session",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    # Login throttling: failures allowed per window, per username and per address.
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_USER": 5,
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # Language: Simplified Chinese by default, English on request.
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ["zh", "en"],
+    # The grid.
+    "NEAR_DISTANCE_M": 50.0,
+    # The district this deployment serves (its bbox sanity-checks uploads), and its case prefix.
+    "DISTRICT_NAME": "新华路街道",
+    "CASE_NUMBER_PREFIX": "XH",
+    # OpenAPI (flask-smorest).
+    "API_TITLE": "Wangge API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
+}
+
+
+def apply_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Load defaults, WANGGE_* variables and overrides, then fill in instance-folder paths."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("WANGGE")
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'wangge.db'}"
+    if not app.config["PHOTO_DIR"]:
+        app.config["PHOTO_DIR"] = str(instance / "photos")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
+
+
+def _instance_secret_key(path: Path) -> str:
+    """Return the key kept in the instance folder, generating it on first use (mode 0600)."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    key = secrets.token_hex(32)
+    # O_EXCL: if two processes start together, one creates the file and the other reads it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

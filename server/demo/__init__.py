@@ -1,0 +1,1 @@
+"""Demo district of Xinhua subdistrict (新华路街道)."""

@@ -1,0 +1,167 @@
+"""Write the generated demo district into the database: grid, staff, people, cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pyproj import Geod
+from shapely import to_wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts import operations as accounts
+from server.accounts.models import User
+from server.catalogue import loading as catalogue_loading
+from server.demo.cases import create_demo_cases
+from server.demo.district import District, build_district
+from server.demo.staff import DEMO_PASSWORD, STAFF, assign_duties
+from server.demo.visits import create_demo_visits
+from server.enums import CellLevel, GridStatus
+from server.grid.models import Cell, GridVersion
+from server.population.models import Household, Resident, ResidentTag
+from sync.db import utcnow
+from sync.versions import next_version
+
+DEMO_GRID_NAME = "新华路街道 演示网格 (demo)"
+_GEOD = Geod(ellps="WGS84")
+
+
+def geodesic_area_m2(geometry: BaseGeometry) -> float:
+    return abs(_GEOD.geometry_area_perimeter(geometry)[0])
+
+
+@dataclass
+class DemoLoadResult:
+    loaded: bool
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, name
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def demo_is_loaded(session: Session) -> bool:
+    return (
+        session.scalar(select(GridVersion.id).where(GridVersion.name == DEMO_GRID_NAME)) is not None
+    )
+
+
+def load_demo(
+    session: Session, *, now: dt.datetime | None = None, seed: int = 329
+) -> DemoLoadResult:
+    """Load the demo district once. A second call finds it and changes nothing."""
+    accounts_list = [(s.username, s.role.value, s.display_name) for s in STAFF]
+    if demo_is_loaded(session):
+        return DemoLoadResult(loaded=False, accounts=accounts_list)
+    now = now or utcnow()
+    district = build_district(seed)
+    version = next_version(session)
+    catalogue_loading.load_catalogue(
+        session, catalogue_loading.read_toml(catalogue_loading.DATA_FILE)
+    )
+    catalogue_loading.load_care_tags(
+        session, catalogue_loading.read_toml(catalogue_loading.CARE_TAGS_FILE)
+    )
+    grid = _write_grid(session, district, now, version)
+    users = _write_staff(session)
+    assign_duties(session, district, users, today=now.date())
+    _write_population(session, district, version)
+    cases = create_demo_cases(session, district, users, now=now, version=version)
+    visits = create_demo_visits(session, district, users, now=now, version=version)
+    session.flush()
+    return DemoLoadResult(
+        loaded=True,
+        accounts=accounts_list,
+        counts={
+            "cells": len(grid.cells),
+            "users": len(users),
+            "households": len(district.households),
+            "residents": len(district.residents),
+            "cases": cases,
+            "visits": visits,
+        },
+    )
+
+
+def _write_grid(
+    session: Session, district: District, now: dt.datetime, version: int
+) -> GridVersion:
+    grid = GridVersion(
+        name=DEMO_GRID_NAME,
+        status=GridStatus.PUBLISHED,
+        source_datum="wgs84",
+        source_filename="server/demo/data/osm_xinhua_boundary_wgs84.geojson",
+        report={"problems": [], "note": "generated demo grid"},
+        published_at=now,
+    )
+    session.add(grid)
+    by_code: dict[str, Cell] = {}
+    ordered = sorted(district.cells, key=lambda c: CellLevel(c.level).depth)
+    for demo_cell in ordered:
+        min_lon, min_lat, max_lon, max_lat = demo_cell.geometry.bounds
+        cell = Cell(
+            grid_version=grid,
+            code=demo_cell.code,
+            name=demo_cell.name,
+            level=CellLevel(demo_cell.level),
+            parent_code=demo_cell.parent_code,
+            parent=by_code.get(demo_cell.parent_code or ""),
+            geometry_wkb=to_wkb(demo_cell.geometry),
+            min_lon=min_lon,
+            min_lat=min_lat,
+            max_lon=max_lon,
+            max_lat=max_lat,
+            area_m2=geodesic_area_m2(demo_cell.geometry),
+            properties={"name_en": demo_cell.name_en},
+            version=version,
+        )
+        session.add(cell)
+        by_code[demo_cell.code] = cell
+    session.flush()
+    return grid
+
+
+def _write_staff(session: Session) -> dict[str, User]:
+    users: dict[str, User] = {}
+    for member in STAFF:
+        users[member.username] = accounts.create_user(
+            session,
+            username=member.username,
+            password=DEMO_PASSWORD,
+            role=member.role.value,
+            display_name=member.display_name,
+            phone=member.phone,
+        )
+    return users
+
+
+def _write_population(session: Session, district: District, version: int) -> None:
+    for h in district.households:
+        session.add(
+            Household(
+                id=h.id,
+                address=h.address,
+                road=h.road,
+                lane=h.lane,
+                building=h.building,
+                room=h.room,
+                cell_code=h.cell_code,
+                lon=h.lon,
+                lat=h.lat,
+                version=version,
+            )
+        )
+    session.flush()
+    for r in district.residents:
+        resident = Resident(
+            id=r.id,
+            household_id=r.household_id,
+            name=r.name,
+            gender=r.gender,
+            birth_year=r.birth_year,
+            phone=r.phone,
+            relation=r.relation,
+            version=version,
+        )
+        resident.tags = [ResidentTag(tag_code=code) for code in r.care_tags]
+        session.add(resident)
+    session.flush()

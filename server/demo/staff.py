@@ -1,0 +1,89 @@
+"""The demo's staff accounts and their duties over the demo grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.demo.district import District
+from server.enums import CellLevel, DutyRank, DutyRole, Role
+from server.grid.models import Duty
+
+#: Every demo account has this password. Demo only: `users disable` them in production.
+DEMO_PASSWORD = "wangge-demo"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    username: str
+    role: Role
+    display_name: str
+    phone: str
+
+
+STAFF: tuple[StaffMember, ...] = (
+    StaffMember("admin", Role.ADMIN, "系统管理员", "13800000001"),
+    StaffMember("zhao.min", Role.DISPATCHER, "赵敏", "13800000011"),
+    StaffMember("qian.lei", Role.DISPATCHER, "钱磊", "13800000012"),
+    StaffMember("sun.li", Role.GIS, "孙丽", "13800000021"),
+    StaffMember("li.qiang", Role.MANAGER, "李强", "13800000031"),
+    StaffMember("zhou.jie", Role.WORKER, "周杰", "13800000101"),
+    StaffMember("wu.fang", Role.WORKER, "吴芳", "13800000102"),
+    StaffMember("zheng.hao", Role.WORKER, "郑浩", "13800000103"),
+    StaffMember("wang.jing", Role.WORKER, "王静", "13800000104"),
+    StaffMember("feng.yu", Role.WORKER, "冯宇", "13800000105"),
+    StaffMember("chen.xia", Role.WORKER, "陈霞", "13800000106"),
+    StaffMember("chu.ming", Role.WORKER, "褚明", "13800000107"),
+    StaffMember("wei.lan", Role.WORKER, "卫兰", "13800000108"),
+    StaffMember("jiang.tao", Role.WORKER, "蒋涛(社区民警)", "13800000201"),
+    StaffMember("shen.hua", Role.WORKER, "沈华(物业经理)", "13800000202"),
+)
+
+GRID_WORKERS = tuple(s.username for s in STAFF if s.role == Role.WORKER)[:8]
+
+
+def worker_for_area(area_index: int) -> tuple[str, str]:
+    """Principal and deputy (AB角) grid workers of the n-th residential area."""
+    n = len(GRID_WORKERS)
+    return GRID_WORKERS[area_index % n], GRID_WORKERS[(area_index + 1) % n]
+
+
+def assign_duties(
+    session: Session, district: District, users: dict[str, User], *, today: dt.date
+) -> int:
+    """Give every cell a principal and a deputy; police and property staff on residential areas."""
+    start = today - dt.timedelta(days=365)
+    areas = sorted(c.code for c in district.cells if c.level == CellLevel.RESIDENTIAL_AREA)
+    area_index = {code: i for i, code in enumerate(areas)}
+    parent = {c.code: c.parent_code for c in district.cells}
+
+    def area_of(code: str) -> str | None:
+        while code and code not in area_index:
+            code = parent.get(code) or ""
+        return code or None
+
+    duties: list[Duty] = []
+
+    def add(username: str, code: str, role: DutyRole, rank: DutyRank) -> None:
+        duties.append(
+            Duty(user_id=users[username].id, cell_code=code, role=role, rank=rank, starts_on=start)
+        )
+
+    for cell in district.cells:
+        if cell.level == CellLevel.STREET:
+            add("li.qiang", cell.code, DutyRole.GRID_WORKER, DutyRank.PRINCIPAL)
+            continue
+        area = area_of(cell.code)
+        principal, deputy = worker_for_area(area_index[area] if area else 0)
+        add(principal, cell.code, DutyRole.GRID_WORKER, DutyRank.PRINCIPAL)
+        add(deputy, cell.code, DutyRole.GRID_WORKER, DutyRank.DEPUTY)
+        if cell.level == CellLevel.RESIDENTIAL_AREA:
+            add("jiang.tao", cell.code, DutyRole.COMMUNITY_POLICE, DutyRank.PRINCIPAL)
+            if area_index[cell.code] % 2 == 0:
+                add("shen.hua", cell.code, DutyRole.PROPERTY_MANAGER, DutyRank.PRINCIPAL)
+    session.add_all(duties)
+    session.flush()
+    return len(duties)

@@ -1,0 +1,1 @@
+"""Units cases are dispatched to: departments, stationed units, property companies, repair teams."""

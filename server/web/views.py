@@ -1,0 +1,40 @@
+"""Home page, language switch and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from server.auth import page_login_required
+from server.extensions import db
+from server.web import health
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+@page_login_required()
+def home() -> str:
+    return render_template("home.html", summary=health.district_summary(db.session))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str) -> Response:
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    target = request.form.get("next") or request.referrer or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Any, int]:
+    report = health.check(db.session, current_app.config.get("WANGGE_VERSION", ""))
+    return jsonify(report), 200 if report["status"] == "ok" else 503

@@ -1,0 +1,1 @@
+"""Offline sync: the merge protocol between phones and the server, free of any web framework."""
