@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, request
 from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 
 from server.accounts import operations as accounts
-from server.accounts.models import User
+from server.accounts.models import ApiToken, Device, User
 from server.enums import Role
 from server.extensions import csrf, db, login_manager
 
@@ -30,24 +31,43 @@ def _load_session_user(user_key: str) -> User | None:
     return user
 
 
-def current_api_user() -> User | None:
-    """The caller of an API request: a bearer token's user, or the signed-in session user."""
-    if "api_user" in g:
-        return g.api_user
-    g.api_user = g.api_device = g.api_token = None
+@dataclass(frozen=True)
+class Caller:
+    """Who made an API request: the user and, for bearer tokens, the device and token row."""
+
+    user: User
+    device: Device | None = None
+    token: ApiToken | None = None
+
+
+_CALLER_KEY = "wangge.caller"
+
+
+def current_caller() -> Caller | None:
+    """The caller of this API request: a bearer token's owner, or the signed-in session user.
+
+    Cached on the request (not on `g`, which outlives a request when an app context is reused).
+    """
+    if _CALLER_KEY not in request.environ:
+        request.environ[_CALLER_KEY] = _authenticate_request()
+    caller: Caller | None = request.environ[_CALLER_KEY]
+    return caller
+
+
+def _authenticate_request() -> Caller | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         found = accounts.resolve_token(db.session, header[7:].strip())
         if found is None:
             return None
-        g.api_user, g.api_device, g.api_token = found
         db.session.commit()  # the last-seen touch
-    elif current_user.is_authenticated:
+        return Caller(*found)
+    if current_user.is_authenticated:
         # Cookies ride along on cross-site requests: unsafe methods need the CSRF token too.
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
             csrf.protect()
-        g.api_user = current_user._get_current_object()
-    return g.api_user
+        return Caller(current_user._get_current_object())
+    return None
 
 
 def api_login_required(*roles: Role) -> Callable[[F], F]:
@@ -56,10 +76,10 @@ def api_login_required(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_api_user()
-            if user is None:
+            caller = current_caller()
+            if caller is None:
                 raise Unauthorized()
-            if roles and user.role not in roles and user.role != Role.ADMIN:
+            if roles and caller.user.role not in roles and caller.user.role != Role.ADMIN:
                 abort(403)
             return view(*args, **kwargs)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from server.accounts import operations as accounts
 from server.accounts.schemas import MeSchema, TokenRequestSchema, TokenResponseSchema
 from server.api.base import Blueprint
-from server.auth import api_login_required
+from server.auth import api_login_required, current_caller
 from server.extensions import db
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in for devices")
@@ -51,8 +51,9 @@ def create_token(args: dict[str, Any]) -> dict[str, Any]:
 @api_login_required()
 def delete_token() -> None:
     """Sign this device out: its token stops working at once."""
-    if g.api_token is not None:
-        accounts.revoke_token(db.session, g.api_token)
+    caller = current_caller()
+    if caller is not None and caller.token is not None:
+        accounts.revoke_token(db.session, caller.token)
         db.session.commit()
 
 
@@ -61,4 +62,6 @@ def delete_token() -> None:
 @api_login_required()
 def me() -> dict[str, Any]:
     """Who is calling, and from which device."""
-    return {"user": g.api_user, "device_id": g.api_device.id if g.api_device else None}
+    caller = current_caller()
+    assert caller is not None  # guaranteed by api_login_required
+    return {"user": caller.user, "device_id": caller.device.id if caller.device else None}

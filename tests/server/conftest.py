@@ -1,0 +1,59 @@
+"""Server test helpers: users, tokens and CSRF-aware form posts."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from server.accounts import operations as accounts
+from server.accounts.models import User
+from server.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app: Any) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "worker", username: str | None = None,
+             password: str = PASSWORD, **extra: Any) -> User:
+        user = accounts.create_user(
+            db.session, username=username or f"user{next(counter)}", password=password,
+            role=role, **extra,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def token_for(client: FlaskClient) -> Callable[..., str]:
+    def issue(user: User, password: str = PASSWORD, device_id: uuid.UUID | None = None) -> str:
+        response = client.post("/api/v1/auth/token", json={
+            "username": user.username, "password": password,
+            "device_id": str(device_id or uuid.uuid4()), "device_name": "test phone",
+        })
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["token"])
+
+    return issue
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})
