@@ -1,0 +1,1 @@
+"""Demo district of Xinhua subdistrict: real OSM boundary and roads, invented cells and people."""
