@@ -12,7 +12,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-GRID_M = 0.001  # overlay precision grid in the metric frame: 1 mm
+GRID_M = 1e-6  # overlay precision grid in the metric frame: 1 µm
 EARTH_RADIUS_M = 6_371_008.8
 LLOYD_ROUNDS = 4
 MIN_CHILD_SHARE = 0.35  # smallest child ≥ this share of the mean child area, or retry
