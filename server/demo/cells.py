@@ -59,7 +59,7 @@ def _area_names(areas: list[Polygon], roads: list[Road]) -> list[tuple[str, str]
     return [wanted[chosen[a]][:2] for a in range(len(areas))]
 
 
-def _children(parent: CellDraft, rng: random.Random, count_range: tuple[int, int]) -> list:
+def _children(parent: CellDraft, rng: random.Random, count_range: tuple[int, int]) -> list[Polygon]:
     return _reading_order(split_polygon(parent.geometry_m, rng.randint(*count_range), rng))
 
 
