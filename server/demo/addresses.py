@@ -14,6 +14,7 @@ from server.demo.tiling import random_point_in
 
 LANE_329 = ("新华路", 329)
 MOUTH_OFFSETS_M = (6.0, 9.0, 4.0, 12.0, 15.0)  # tried in turn, off the 新华路 line, odd side
+MOUTH_SHIFTS_M = (0.0, 5.0, -5.0, 10.0, -10.0)  # along the road, if the first spots are unclear
 MOUTH_MIN_EDGE_M = 2.0  # the mouth stays this far from any building-group edge
 BUILDING_INSET_M = 5.0  # buildings stay this far inside their building group
 BUILDING_SPACING_M = 15.0
@@ -59,17 +60,32 @@ class _Registry:
 
 
 def lane_mouth(roads: list[Road], drafts: list[CellDraft]) -> tuple[Point, CellDraft]:
-    """Metric point of 新华路329弄's mouth, just off the road on the odd side, and its group."""
+    """Metric point of 新华路329弄's mouth, just off the road on the odd side, and its group.
+
+    Tries a few offsets across and along the road, preferring the first spot at least
+    MOUTH_MIN_EDGE_M from every building-group edge, else the clearest spot found.
+    """
     road = next(r for r in roads if r.name == LANE_329[0])
     on_line = road.point_at_number(LANE_329[1])
     sign = 1.0 if (road.numbers_per_m > 0) == road.odd_on_left else -1.0
     nx, ny = -road.axis[1] * sign, road.axis[0] * sign  # unit normal towards the odd side
-    for offset in MOUTH_OFFSETS_M:
-        pt = Point(on_line.x + offset * nx, on_line.y + offset * ny)
-        groups = containing_groups(drafts, pt)
-        if len(groups) == 1 and groups[0].geometry_m.exterior.distance(pt) >= MOUTH_MIN_EDGE_M:
-            return pt, groups[0]
-    raise RuntimeError("no clear spot for the mouth of 新华路329弄")
+    best: tuple[float, Point, CellDraft] | None = None
+    for along in MOUTH_SHIFTS_M:
+        for offset in MOUTH_OFFSETS_M:
+            x = on_line.x + offset * nx + along * road.axis[0]
+            y = on_line.y + offset * ny + along * road.axis[1]
+            pt = Point(x, y)
+            groups = containing_groups(drafts, pt)
+            if len(groups) != 1:
+                continue
+            clearance = groups[0].geometry_m.exterior.distance(pt)
+            if clearance >= MOUTH_MIN_EDGE_M:
+                return pt, groups[0]
+            if best is None or clearance > best[0]:
+                best = (clearance, pt, groups[0])
+    if best is None:
+        raise RuntimeError("no spot for the mouth of 新华路329弄 inside one building group")
+    return best[1], best[2]
 
 
 def _nearest_road(group: Polygon, roads: list[Road]) -> Road:

@@ -152,8 +152,8 @@ def test_children_tile_their_parent_without_gaps_or_overlaps(
             assert planar_m2(k.geometry.difference(parent)) < 0.01, k.code
 
 
-def test_other_seeds_tile_as_well() -> None:
-    for seed in (1, 2, 2026):
+def test_other_seeds_tile_as_well_and_place_the_lane_329_mouth() -> None:
+    for seed in (1, 2, 197, 2026):
         d = build_district(seed)
         by_code = {c.code: c for c in d.cells}
         for parent_code, kids in children_of(d).items():
@@ -161,6 +161,9 @@ def test_other_seeds_tile_as_well() -> None:
             union = shapely.union_all([metric(k.geometry) for k in kids])
             assert union.symmetric_difference(parent).area <= 1e-4 * parent.area
             assert all(isinstance(k.geometry, Polygon) and k.geometry.is_valid for k in kids)
+        mouth = Point(d.lane_329_mouth)
+        groups = [c for c in d.cells if c.level == "building_group" and c.geometry.contains(mouth)]
+        assert len(groups) == 1, seed
 
 
 def test_every_household_lies_inside_its_building_group(
