@@ -1,1 +1,1 @@
-"""Demo district of Xinhua subdistrict (新华路街道)."""
+"""Demo district of Xinhua subdistrict: real OSM boundary and roads, invented cells and people."""
