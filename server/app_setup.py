@@ -84,6 +84,10 @@ def register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    from server.labels import label
+
+    app.add_template_filter(label, "label")
+
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {

@@ -28,9 +28,16 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
-        "127.0.0.1", "::1", "localhost",
-    ) and not str(host).startswith("127."):
+    if (
+        self.family in (socket.AF_INET, socket.AF_INET6)
+        and host
+        not in (
+            "127.0.0.1",
+            "::1",
+            "localhost",
+        )
+        and not str(host).startswith("127.")
+    ):
         raise RuntimeError(f"test tried to reach {address!r}: only loopback is allowed")
     return _real_connect(self, address)
 
@@ -46,8 +53,9 @@ def _no_outbound_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def _migrate(url: str, instance: Path) -> None:
     from flask_migrate import upgrade
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
-                      "SECRET_KEY": "test"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "test"}
+    )
     with app.app_context():
         upgrade()
         from server.extensions import db

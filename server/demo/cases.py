@@ -128,7 +128,7 @@ def create_demo_cases(
                 ctx,
                 rng.choice(items),
                 status,
-                household.cell_code,
+                household.building_group_code,
                 point,
                 household.address,
                 start,

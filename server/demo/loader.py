@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from pyproj import Geod
@@ -138,13 +139,13 @@ def _write_population(session: Session, district: District, version: int) -> Non
     for h in district.households:
         session.add(
             Household(
-                id=h.id,
+                id=uuid.UUID(h.id),
                 address=h.address,
                 road=h.road,
                 lane=h.lane,
-                building=h.building,
+                building=h.building_no,
                 room=h.room,
-                cell_code=h.cell_code,
+                cell_code=h.building_group_code,
                 lon=h.lon,
                 lat=h.lat,
                 version=version,
@@ -153,8 +154,8 @@ def _write_population(session: Session, district: District, version: int) -> Non
     session.flush()
     for r in district.residents:
         resident = Resident(
-            id=r.id,
-            household_id=r.household_id,
+            id=uuid.UUID(r.id),
+            household_id=uuid.UUID(r.household_id),
             name=r.name,
             gender=r.gender,
             birth_year=r.birth_year,

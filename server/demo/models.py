@@ -10,14 +10,14 @@ LEVELS: tuple[str, ...] = ("street", "residential_area", "block", "building_grou
 
 CARE_TAGS: tuple[str, ...] = (
     "living_alone",
-    "pure_elderly_household",
+    "elderly_only_household",
     "aged_80_plus",
     "disability",
     "low_income",
-    "children_in_difficulty",
+    "child_in_difficulty",
     "serious_illness",
-    "bereaved_parents",
-    "special_care_recipient",
+    "family_planning_special",
+    "entitled_groups",
     "empty_nest",
 )
 

@@ -103,12 +103,12 @@ def _household_tags(members: list[Person], rng: random.Random) -> set[str]:
     tags: set[str] = set()
     all_elderly = min(ages) >= ELDERLY_AGE
     if len(members) >= 2 and all_elderly:
-        tags.add("pure_elderly_household")
+        tags.add("elderly_only_household")
     if rng.random() < 0.03:
         tags.add("low_income")
     has_child = any(m.relation == "子女" for m in members)
     if min(ages) >= 50 and not has_child and rng.random() < 0.04:
-        tags.add("bereaved_parents")
+        tags.add("family_planning_special")
     elif all_elderly and len(members) <= 2 and rng.random() < 0.5:
         tags.add("empty_nest")
     return tags
@@ -129,11 +129,11 @@ def _person_tags(
     if years >= 40 and rng.random() < 0.03:
         tags.add("serious_illness")
     if years < 18 and ("low_income" in shared or rng.random() < 0.02):
-        tags.add("children_in_difficulty")
+        tags.add("child_in_difficulty")
     if years >= ELDERLY_AGE and rng.random() < 0.02:
-        tags.add("special_care_recipient")
-    if "bereaved_parents" in tags and person.relation not in ("户主", "配偶"):
-        tags.discard("bereaved_parents")
+        tags.add("entitled_groups")
+    if "family_planning_special" in tags and person.relation not in ("户主", "配偶"):
+        tags.discard("family_planning_special")
     return tuple(t for t in CARE_TAGS if t in tags)
 
 

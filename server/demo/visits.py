@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
 from sqlalchemy.orm import Session
 
@@ -48,11 +49,11 @@ def create_demo_visits(
             outcome = rng.choices(["met", "not_home"], weights=[9, 1])[0]
             session.add(
                 Visit(
-                    household_id=household.id,
+                    household_id=uuid.UUID(household.id),
                     worker_id=worker.id,
                     visited_at=at,
                     received_at=at,
-                    residents_seen=[str(x) for x in seen] if outcome == "met" else [],
+                    residents_seen=list(seen) if outcome == "met" else [],
                     outcome=outcome,
                     situation=rng.choice(SITUATIONS) if outcome == "met" else "家中无人,下次再访",
                     needs=rng.choice(NEEDS),

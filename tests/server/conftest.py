@@ -21,11 +21,15 @@ PASSWORD = "correct horse battery"
 def make_user(app: Any) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "worker", username: str | None = None,
-             password: str = PASSWORD, **extra: Any) -> User:
+    def make(
+        role: str = "worker", username: str | None = None, password: str = PASSWORD, **extra: Any
+    ) -> User:
         user = accounts.create_user(
-            db.session, username=username or f"user{next(counter)}", password=password,
-            role=role, **extra,
+            db.session,
+            username=username or f"user{next(counter)}",
+            password=password,
+            role=role,
+            **extra,
         )
         db.session.commit()
         return user
@@ -36,10 +40,15 @@ def make_user(app: Any) -> Callable[..., User]:
 @pytest.fixture
 def token_for(client: FlaskClient) -> Callable[..., str]:
     def issue(user: User, password: str = PASSWORD, device_id: uuid.UUID | None = None) -> str:
-        response = client.post("/api/v1/auth/token", json={
-            "username": user.username, "password": password,
-            "device_id": str(device_id or uuid.uuid4()), "device_name": "test phone",
-        })
+        response = client.post(
+            "/api/v1/auth/token",
+            json={
+                "username": user.username,
+                "password": password,
+                "device_id": str(device_id or uuid.uuid4()),
+                "device_name": "test phone",
+            },
+        )
         assert response.status_code == 201, response.get_json()
         return str(response.get_json()["token"])
 
@@ -55,5 +64,6 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
     token = csrf_token(client)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )

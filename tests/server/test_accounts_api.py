@@ -14,8 +14,10 @@ from tests.server.conftest import PASSWORD
 
 def _token_request(user: User, **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "username": user.username, "password": PASSWORD,
-        "device_id": str(uuid.uuid4()), "device_name": "Redmi Note 12",
+        "username": user.username,
+        "password": PASSWORD,
+        "device_id": str(uuid.uuid4()),
+        "device_name": "Redmi Note 12",
     }
     body.update(overrides)
     return body
@@ -24,15 +26,21 @@ def _token_request(user: User, **overrides: object) -> dict[str, object]:
 def test_a_device_signs_in_and_the_token_identifies_user_and_device(client, make_user):
     user = make_user("worker", "zhou.jie")
     device_id = uuid.uuid4()
-    response = client.post("/api/v1/auth/token", json=_token_request(user, device_id=str(device_id)))
+    response = client.post(
+        "/api/v1/auth/token", json=_token_request(user, device_id=str(device_id))
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["token_type"] == "Bearer" and body["token"].startswith("wg_")
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
     assert me.get_json() == {
-        "user": {"id": user.id, "username": "zhou.jie", "display_name": "zhou.jie",
-                 "role": "worker"},
+        "user": {
+            "id": user.id,
+            "username": "zhou.jie",
+            "display_name": "zhou.jie",
+            "role": "worker",
+        },
         "device_id": str(device_id),
     }
 
@@ -64,13 +72,17 @@ def test_a_wrong_password_gets_401_and_issues_nothing(client, make_user):
 
 
 def test_repeated_failed_logins_are_throttled_even_with_the_right_password(
-    client, make_user,
+    client,
+    make_user,
 ):
     user = make_user()
     for _ in range(5):
-        assert client.post(
-            "/api/v1/auth/token", json=_token_request(user, password="nope-nope")
-        ).status_code == 401
+        assert (
+            client.post(
+                "/api/v1/auth/token", json=_token_request(user, password="nope-nope")
+            ).status_code
+            == 401
+        )
     response = client.post("/api/v1/auth/token", json=_token_request(user))
     assert response.status_code == 429
     assert response.get_json()["code"] == "throttled"
@@ -117,13 +129,20 @@ def test_signing_out_revokes_only_that_token(client, make_user, token_for):
     device_id = uuid.uuid4()
     first = token_for(user, device_id=device_id)
     second = token_for(user, device_id=device_id)
-    assert client.delete(
-        "/api/v1/auth/token", headers={"Authorization": f"Bearer {first}"}
-    ).status_code == 204
-    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first}"}
-                      ).status_code == 401
-    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second}"}
-                      ).status_code == 200
+    assert (
+        client.delete(
+            "/api/v1/auth/token", headers={"Authorization": f"Bearer {first}"}
+        ).status_code
+        == 204
+    )
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code
+        == 200
+    )
 
 
 def test_disabling_a_user_kills_their_tokens(client, make_user, token_for):
@@ -131,8 +150,10 @@ def test_disabling_a_user_kills_their_tokens(client, make_user, token_for):
     token = token_for(user)
     accounts.set_active(db.session, user.username, False)
     db.session.commit()
-    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
-                      ).status_code == 401
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
 
 
 def test_a_garbage_bearer_token_gets_401_problem(client):
@@ -142,7 +163,8 @@ def test_a_garbage_bearer_token_gets_401_problem(client):
 
 
 def test_token_request_with_a_bad_device_id_names_the_field_and_changes_nothing(
-    client, make_user,
+    client,
+    make_user,
 ):
     user = make_user()
     response = client.post("/api/v1/auth/token", json=_token_request(user, device_id="not-a-uuid"))
@@ -157,5 +179,8 @@ def test_token_request_missing_fields_lists_every_missing_field(client):
     response = client.post("/api/v1/auth/token", json={})
     assert response.status_code == 422
     assert set(response.get_json()["errors"]["json"]) == {
-        "username", "password", "device_id", "device_name",
+        "username",
+        "password",
+        "device_id",
+        "device_name",
     }

@@ -233,12 +233,12 @@ def test_care_tags_are_consistent_with_age_and_household(district: District) -> 
         assert tags <= set(CARE_TAGS) and len(tags) == len(r.care_tags)
         assert ("aged_80_plus" in tags) == (age(r.birth_year) >= 80)
         assert ("living_alone" in tags) == (len(house) == 1 and ages[0] >= 60)
-        assert ("pure_elderly_household" in tags) == (len(house) >= 2 and min(ages) >= 60)
+        assert ("elderly_only_household" in tags) == (len(house) >= 2 and min(ages) >= 60)
         if "empty_nest" in tags:
             assert min(ages) >= 60
-        if "children_in_difficulty" in tags:
+        if "child_in_difficulty" in tags:
             assert age(r.birth_year) < 18
-        if "bereaved_parents" in tags:
+        if "family_planning_special" in tags:
             assert age(r.birth_year) >= 50 and all(m.relation != "子女" for m in house)
         if "low_income" in tags:
             assert all("low_income" in m.care_tags for m in house)

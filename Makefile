@@ -1,0 +1,48 @@
+# Wangge: `make run` serves the demo; `make test` runs the whole suite. Both set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+MO := server/translations/zh/LC_MESSAGES/messages.mo
+
+.PHONY: run test bench setup migrate demo lint translations clean
+
+run: demo
+	@echo "Wangge on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: demo lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
+
+setup: $(VENV)/.installed $(MO)
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+translations $(MO): $(VENV)/.installed $(shell find server -name '*.py' -o -name '*.html' | grep -v translations/zh/)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(VENV)/messages.pot . >/dev/null 2>&1
+	$(BIN)/python -m server.translations.build $(VENV)/messages.pot
+
+migrate: setup
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache .hypothesis
