@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from server import create_app
@@ -140,6 +141,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 # --- the app -----------------------------------------------------------------------------
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get a fresh app context, as in production.
+
+    Tests hold an app context open for database work; Flask would reuse it for requests,
+    and with it `g` (where Flask-Login and Flask-Babel cache the user and the locale).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        token = _cv_app.set(None)  # type: ignore[arg-type]
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test's database; extra config as keyword overrides."""
@@ -155,6 +172,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
         }
         config.update(overrides)
         app = create_app(config)
+        app.test_client_class = IsolatedClient
         built.append(app)
         return app
 
