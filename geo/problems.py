@@ -35,8 +35,8 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     ),
     "crs_conflict": (
         "warning",
-        "文件声明的坐标系 {file_crs} 与所选的 {chosen} 不同，按文件声明处理。",
-        "The file declares {file_crs} but {chosen} was chosen; the file's CRS is used.",
+        "文件声明的坐标系是 {file_crs}，上传时选择的是 {chosen}；采用 {used}。{why_zh}",
+        "The file declares {file_crs} but {chosen} was chosen; {used} is used. {why_en}",
     ),
     "crs_unknown": (
         "error",
