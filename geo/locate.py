@@ -5,7 +5,8 @@ Rules (also in docs/geo.md):
   shared edge or vertex is in every cell that touches it; the answer is the deepest level
   that covers it and, among those cells, the one with the **smallest code** (string order).
   The same point always gets the same cell, whatever the build order.
-* A point in a hole is not covered, so it is not in the cell.
+* A point in a hole is not covered, so it is not in the cell; nor is it placed ``near``
+  the cell around the hole (a hole is an area left out on purpose, e.g. an enclave).
 * A point covered by nothing gets the nearest cell within ``near_m`` (default 50 m,
   geodesic), looking at the deepest level first, with status ``near``; else ``none``.
 * The path is that cell followed by its ancestors through ``parent_code``.
@@ -93,6 +94,14 @@ class GridIndex:
             raise InvalidGridError("duplicate cell codes in a published grid")
         self._paths = [self._path(i, by_code) for i in range(len(cells))]
         self._levels: list[tuple[NDArray[np.int64], shapely.STRtree]] = []
+        # exterior shells (holes filled) of cells with holes, to refuse "near" inside a hole
+        self._shells = {
+            i: shapely.Polygon(c.geometry.exterior)
+            if c.geometry.geom_type == "Polygon"
+            else shapely.MultiPolygon([shapely.Polygon(p.exterior) for p in c.geometry.geoms])
+            for i, c in enumerate(cells)
+            if shapely.get_num_interior_rings(shapely.get_parts(c.geometry)).sum() > 0
+        }
         for level in LEVELS_DEEPEST_FIRST:
             members = sorted((c.code, i) for i, c in enumerate(cells) if c.level == level)
             if members:
@@ -198,6 +207,10 @@ class GridIndex:
             ends = shapely.get_coordinates(lines).reshape(-1, 4)
             metres = distances_m(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
             ok = metres <= limit
+            for k in np.flatnonzero(ok):
+                shell = self._shells.get(int(order[which[k]]))
+                if shell is not None and shell.covers(candidates[k]):
+                    ok[k] = False
             rows = todo[hit[ok]]
             cell_index[rows] = order[which[ok]]
             status[rows] = STATUS_NEAR
