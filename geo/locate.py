@@ -172,12 +172,13 @@ class GridIndex:
         >>> index.locate_many([0.5, 1.0001, 3.0], [0.5, 0.5, 3.0]).status.tolist()
         [1, 2, 0]
         """
-        points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+        lon_a, lat_a = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+        points = shapely.points(lon_a, lat_a)
         n = len(points)
         cell_index = np.full(n, -1, dtype=np.int64)
         status = np.zeros(n, dtype=np.int8)
         distance = np.full(n, np.nan)
-        todo = np.arange(n)
+        todo = np.flatnonzero(np.isfinite(lon_a) & np.isfinite(lat_a))
         for order, tree in self._levels:
             if len(todo) == 0:
                 break
@@ -192,7 +193,6 @@ class GridIndex:
         return BulkPlacement(cell_index, status, distance)
 
     def _near(self, points, todo, limit, cell_index, status, distance) -> None:  # type: ignore[no-untyped-def]
-        todo = todo[~shapely.is_missing(points[todo]) & shapely.is_valid_input(points[todo])]
         for order, tree in self._levels:
             if len(todo) == 0:
                 return
