@@ -1,0 +1,108 @@
+"""Differences between two versions of a grid, matched by cell code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import shapely
+
+from geo.export import CellLike
+from geo.measure import LocalMetric, geodesic_area_m2
+
+RESHAPE_MIN_M2 = 0.01  # symmetric differences below this are coordinate rounding, not reshaping
+
+
+@dataclass(frozen=True)
+class Reshape:
+    """A cell whose polygon changed: areas before and after and the area that moved."""
+
+    code: str
+    area_before_m2: float
+    area_after_m2: float
+    area_change_m2: float
+    symmetric_difference_m2: float
+
+
+@dataclass
+class GridDiff:
+    """What publishing ``new`` over ``old`` changes; codes are sorted in every list."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reshaped: list[Reshape] = field(default_factory=list)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # code, old, new
+    reparented: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    relevelled: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing changes.
+
+        >>> GridDiff().is_empty
+        True
+        """
+        return not (
+            self.added
+            or self.removed
+            or self.reshaped
+            or self.renamed
+            or self.reparented
+            or self.relevelled
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready dict.
+
+        >>> GridDiff(added=["A"]).to_dict()["added"]
+        ['A']
+        """
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "reshaped": [r.__dict__ for r in self.reshaped],
+            "renamed": [list(r) for r in self.renamed],
+            "reparented": [list(r) for r in self.reparented],
+            "relevelled": [list(r) for r in self.relevelled],
+        }
+
+
+def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
+    """Compare two grids by code; geometry is compared by symmetric-difference area.
+
+    >>> from shapely import box
+    >>> from geo.cells import CellDraft
+    >>> from geo.levels import Level
+    >>> a = CellDraft("A", "a", Level.STREET, None, box(121.0, 31.0, 121.01, 31.01))
+    >>> b = CellDraft("A", "a2", Level.STREET, None, box(121.0, 31.0, 121.02, 31.01))
+    >>> d = diff_grids([a], [b])
+    >>> d.renamed, round(d.reshaped[0].area_change_m2, -3)
+    ([('A', 'a', 'a2')], 1059000.0)
+    """
+    before = {c.code: c for c in old}
+    after = {c.code: c for c in new}
+    result = GridDiff(
+        added=sorted(after.keys() - before.keys()),
+        removed=sorted(before.keys() - after.keys()),
+    )
+    common = sorted(before.keys() & after.keys())
+    if common:
+        frame = LocalMetric.around([after[code].geometry for code in common])
+    for code in common:
+        was, now = before[code], after[code]
+        if was.name != now.name:
+            result.renamed.append((code, was.name, now.name))
+        if (was.parent_code or None) != (now.parent_code or None):
+            result.reparented.append((code, was.parent_code, now.parent_code))
+        old_level, new_level = str(was.level), str(now.level)
+        if old_level != new_level:
+            result.relevelled.append((code, old_level, new_level))
+        if shapely.equals_exact(was.geometry, now.geometry, tolerance=0):
+            continue
+        moved = frame.to_metric(shapely.symmetric_difference(was.geometry, now.geometry)).area
+        if moved >= RESHAPE_MIN_M2:
+            area_before, area_after = geodesic_area_m2(was.geometry), geodesic_area_m2(now.geometry)
+            result.reshaped.append(
+                Reshape(code, area_before, area_after, area_after - area_before, moved)
+            )
+    return result

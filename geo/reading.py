@@ -1,0 +1,263 @@
+"""Read an uploaded grid file (bytes) into WGS-84 cell drafts with a full validation report.
+
+One code path for the back-office page, the API and the CLI: they pass the raw bytes and
+the datum the user chose, and get back ``GridImport`` (cells, report, repairs). Nothing is
+stored here; an import with errors in its report must not be published.
+
+Datum policy when the file has a legacy 2008 ``crs`` member and the user chose a datum:
+the file's ``crs`` wins (GDAL writes it from the real source CRS), and a ``crs_conflict``
+warning says so, except when the file claims WGS-84/CRS84 and the user chose GCJ-02 or
+BD-09: those datums have no EPSG code, so tools label Chinese web-map data "WGS 84"
+anyway (DataV files do); the user's explicit choice is then used, with the same warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.cells import CellDraft, Repair
+from geo.datums import WGS84, Datum, parse_datum
+from geo.decoding import load_document
+from geo.errors import GeoError
+from geo.geometry_checks import check_geometry
+from geo.hierarchy import DEFAULT_TOLERANCES, Tolerances, check_hierarchy
+from geo.levels import Level, parse_level
+from geo.measure import distance_to_geometry_m
+from geo.problems import Problem, ValidationReport, problem
+from geo.structure import RawFeature, read_features
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PropertyNames:
+    """Which feature properties hold code, name, level and parent code (None: not in file)."""
+
+    code: str = "code"
+    name: str = "name"
+    level: str | None = "level"
+    parent_code: str | None = "parent_code"
+
+
+@dataclass
+class GridImport:
+    """The result of reading one file: drafts, the report, what was repaired, the datum used."""
+
+    cells: list[CellDraft]
+    report: ValidationReport
+    repairs: list[Repair] = field(default_factory=list)
+    datum_used: Datum | None = None
+    source_crs_note: str | None = None
+
+
+def _resolve_datum(
+    file_crs: str | None, chosen: str | None, problems: list[Problem]
+) -> tuple[Datum | None, str]:
+    try:
+        chosen_datum = parse_datum(chosen) if chosen else None
+    except GeoError:
+        problems.append(problem("crs_unknown", file_crs=str(chosen)))
+        return None, f"unknown datum {chosen!r}"
+    if file_crs is None:
+        if chosen_datum is None:
+            return WGS84, "no datum given and no crs member: WGS-84 assumed (RFC 7946)"
+        return chosen_datum, f"datum {chosen_datum.name} as chosen at upload"
+    try:
+        file_datum = parse_datum(file_crs)
+    except GeoError:
+        problems.append(problem("crs_unknown", file_crs=file_crs))
+        return None, f"the file's crs {file_crs} is not usable"
+    used, why_zh, why_en = file_datum, "文件声明优先。", "The file's crs wins."
+    if chosen_datum and file_datum.kind == "wgs84" and chosen_datum.kind in ("gcj02", "bd09"):
+        used = chosen_datum
+        why_zh = "GCJ-02/BD-09 没有 EPSG 编码，常被标为 WGS 84，故采用所选坐标系。"
+        why_en = "GCJ-02/BD-09 have no EPSG code and are often labelled WGS 84."
+    if chosen_datum and chosen_datum.name != file_datum.name:
+        problems.append(
+            problem(
+                "crs_conflict",
+                file_crs=file_crs,
+                chosen=chosen_datum.name,
+                used=used.name,
+                why_zh=why_zh,
+                why_en=why_en,
+            )
+        )
+    if used.note:
+        problems.append(problem("crs_note", note=used.note))
+    return used, f"crs member {file_crs} in the file; {used.name} used"
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _properties(
+    raw: RawFeature, names: PropertyNames, default_level: Level | None, problems: list[Problem]
+) -> tuple[str, str, Level | None, str | None]:
+    props = raw.properties
+    code, name = _text(props.get(names.code)), _text(props.get(names.name))
+    ref = {"feature_index": raw.index, "code": code or None, "name": name or None}
+    if not code:
+        problems.append(problem("code_missing", **ref, field=names.code))
+    if not name:
+        problems.append(problem("name_missing", **ref, field=names.name))
+    level_value = props.get(names.level) if names.level else None
+    level: Level | None = default_level
+    if level_value not in (None, "") or default_level is None:
+        try:
+            level = parse_level(level_value)
+        except GeoError:
+            problems.append(problem("level_invalid", **ref, value=level_value))
+            level = None
+    parent = _text(props.get(names.parent_code)) if names.parent_code else ""
+    return code, name, level, parent or None
+
+
+def read_grid_file(
+    data: bytes,
+    *,
+    datum: str | None,
+    property_names: PropertyNames | None = None,
+    district_bbox: tuple[float, float, float, float] | None = None,
+    repair: bool = False,
+    progress: Progress | None = None,
+    default_level: Level | str | None = None,
+    tolerances: Tolerances = DEFAULT_TOLERANCES,
+    district_margin_m: float = 5000.0,
+) -> GridImport:
+    """Read, convert to WGS-84 and validate an uploaded grid file; never raises on bad input.
+
+    ``district_bbox`` is (min_lon, min_lat, max_lon, max_lat) in WGS-84; geometry farther
+    than ``district_margin_m`` from it is an error. ``default_level`` is used for features
+    without a level (or when ``property_names.level`` is None).
+
+    >>> result = read_grid_file(b'{"type": "FeatureCollection", "features": []}', datum="wgs84")
+    >>> result.report.has_errors, [p.rule for p in result.report.problems]
+    (True, ['no_cells'])
+    """
+    names = property_names or PropertyNames()
+    fallback = parse_level(default_level) if default_level is not None else None
+    document, problems = load_document(data)
+    report = ValidationReport(problems)
+    if document is None and problems:
+        return GridImport([], report)
+    file_crs, raws, structural = read_features(document)
+    problems += structural
+    report.feature_count = len(raws)
+    used, note = _resolve_datum(file_crs, datum, problems)
+    result = GridImport([], report, [], used, note)
+    if used is None:
+        return result
+    for done, raw in enumerate(raws, start=1):
+        _read_one(raw, names, fallback, used, district_bbox, district_margin_m, repair, result)
+        if progress and (done % 500 == 0 or done == len(raws)):
+            progress(done, len(raws) * 2)
+    if not result.cells and not report.has_errors:
+        problems.append(problem("no_cells"))
+    _duplicates(result.cells, problems)
+
+    def half_progress(done: int, total: int) -> None:
+        if progress:
+            progress(len(raws) + len(raws) * done // total, len(raws) * 2)
+
+    problems += check_hierarchy(
+        result.cells, tolerances, names.parent_code or "parent_code", half_progress
+    )
+    return result
+
+
+def _read_one(
+    raw: RawFeature,
+    names: PropertyNames,
+    fallback: Level | None,
+    datum: Datum,
+    bbox: tuple[float, float, float, float] | None,
+    margin_m: float,
+    repair: bool,
+    result: GridImport,
+) -> None:
+    problems = result.report.problems
+    if any(p.rule == "not_geojson" for p in raw.problems):
+        problems.extend(raw.problems)  # not even a Feature: its properties mean nothing
+        return
+    code, name, level, parent = _properties(raw, names, fallback, problems)
+    for found in raw.problems:
+        problems.append(_named(found, code, name))
+    if raw.polygons is None:
+        return
+    if raw.had_z:
+        problems.append(problem("z_dropped", feature_index=raw.index, code=code, name=name))
+        result.repairs.append(Repair(raw.index, code, "drop_z", "Z values dropped"))
+    checked = check_geometry(raw.polygons, datum, raw.index, code, repair=repair)
+    problems.extend(_named(p, code, name) for p in checked.problems)
+    result.repairs.extend(checked.repairs)
+    if checked.geometry is None:
+        return
+    if bbox is not None and checked.geometry.is_valid:
+        _far(checked.geometry, bbox, margin_m, raw.index, code, name, problems)
+    extra = {
+        k: v
+        for k, v in raw.properties.items()
+        if k not in (names.code, names.name, names.level, names.parent_code)
+    }
+    result.cells.append(CellDraft(code, name, level, parent, checked.geometry, raw.index, extra))
+
+
+def _named(found: Problem, code: str, name: str) -> Problem:
+    if found.code is not None or not (code or name):
+        return found
+    return Problem(**{**found.__dict__, "code": code or None, "name": name or None})
+
+
+def _far(
+    geometry: BaseGeometry,
+    bbox: tuple[float, float, float, float],
+    margin_m: float,
+    index: int,
+    code: str,
+    name: str,
+    problems: list[Problem],
+) -> None:
+    district = shapely.box(*bbox)
+    spot = geometry.representative_point()
+    distance = distance_to_geometry_m(spot.x, spot.y, district)
+    if distance > margin_m:
+        problems.append(
+            problem(
+                "far_from_district",
+                feature_index=index,
+                code=code,
+                name=name,
+                location=(spot.x, spot.y),
+                distance_km=round(distance / 1000, 1),
+            )
+        )
+
+
+def _duplicates(cells: list[CellDraft], problems: list[Problem]) -> None:
+    first_index: dict[str, int] = {}
+    for cell in cells:
+        if not cell.code:
+            continue
+        if cell.code in first_index:
+            problems.append(
+                problem(
+                    "code_duplicate",
+                    feature_index=cell.index,
+                    code=cell.code,
+                    name=cell.name,
+                    other_index=first_index[cell.code],
+                )
+            )
+        else:
+            first_index[cell.code] = cell.index
