@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -29,6 +29,8 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
 def select_locale() -> str:
     """An explicit choice (session), then the user's saved choice, then Chinese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands: the deployment's default language
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = session.get("lang") or request.args.get("lang")
     if chosen in languages:
         return str(chosen)

@@ -24,7 +24,8 @@ def _read_password(from_stdin: bool) -> str:
 
 def _fail(error: WanggeError) -> None:
     db.session.rollback()
-    raise click.ClickException(f"{error.message} [{error.code}]")
+    where = f" ({error.field})" if error.field else ""
+    raise click.ClickException(f"{error.message} [{error.code}{where}]")
 
 
 @click.group("users", help="Manage user accounts.")
