@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from sqlalchemy import func, select
@@ -99,7 +100,7 @@ def test_the_seeds_exposed_cable_case_was_cleared_within_two_hours(demo):
         "closed",
         "evaluated",
     ]
-    assert all(a.at < b.at for a, b in zip(events, events[1:], strict=False))
+    assert all(a.at < b.at for a, b in itertools.pairwise(events))
 
 
 def test_a_report_outside_the_grid_waits_in_the_unplaced_queue(demo):
