@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 
 import click
 from flask.cli import with_appcontext
@@ -112,3 +113,33 @@ def set_password(username: str, password_stdin: bool) -> None:
         return
     db.session.commit()
     click.echo(f"password changed for {user.username}")
+
+
+@users_cli.command("devices")
+@click.argument("username")
+@with_appcontext
+def devices(username: str) -> None:
+    """List USERNAME's devices with last-seen times and state."""
+    try:
+        user = accounts.get_user(db.session, username)
+    except WanggeError as error:
+        _fail(error)
+        return
+    for device in sorted(user.devices, key=lambda d: d.created_at):
+        seen = device.last_seen_at.isoformat(timespec="minutes") if device.last_seen_at else "-"
+        state = "revoked" if device.revoked_at else "active"
+        click.echo(f"{device.id}  {state:<8} last seen {seen:<25} {device.name}")
+
+
+@users_cli.command("revoke-device")
+@click.argument("device_id", type=click.UUID)
+@with_appcontext
+def revoke_device(device_id: uuid.UUID) -> None:
+    """Revoke a lost or stolen device: its tokens stop working at once."""
+    try:
+        device = accounts.revoke_device(db.session, device_id)
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"revoked device {device.id} ({device.name})")

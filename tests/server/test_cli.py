@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -125,3 +127,40 @@ def test_catalogue_load_of_a_broken_file_changes_nothing(cli, tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text("this is = = not toml", encoding="utf-8")
     assert cli("catalogue", "load", "--file", str(broken)).exit_code == 1
+
+
+def test_a_lost_device_is_listed_and_revoked_from_the_cli(cli, client, make_user, token_for):
+    user = make_user("worker", "zhou.jie")
+    device_id = uuid.uuid4()
+    token = token_for(user, device_id=device_id)
+    assert str(device_id) in cli("users", "devices", "zhou.jie").output
+    result = cli("users", "revoke-device", str(device_id))
+    assert result.exit_code == 0 and "revoked" in result.output
+    assert "revoked" in cli("users", "devices", "zhou.jie").output
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+
+
+@pytest.mark.parametrize("device", ["not-a-uuid", str(uuid.UUID(int=7))])
+def test_revoking_a_device_that_is_not_there_fails_clearly(cli, device):
+    result = cli("users", "revoke-device", device)
+    assert result.exit_code != 0
+    assert "UUID" in result.output or "没有此设备" in result.output
+
+
+def test_set_password_refuses_a_short_one_and_keeps_the_old(cli, make_user):
+    user = make_user("worker", "zhou.jie")
+    old_hash = user.password_hash
+    result = cli("users", "set-password", "zhou.jie", "--password-stdin", input="short\n")
+    assert result.exit_code == 1 and "password" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == old_hash
+
+
+def test_the_language_switch_ignores_unknown_languages(client):
+    from tests.server.conftest import csrf_token
+
+    client.post("/lang/xx", data={"csrf_token": csrf_token(client)})
+    assert '<html lang="zh-CN">' in client.get("/login").get_data(as_text=True)
