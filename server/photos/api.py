@@ -234,4 +234,4 @@ def _serve(sha256: str, *, thumbnail: bool) -> Response:
     response.set_etag(f"{found.sha256}-thumb" if thumbnail else found.sha256)
     # Content-addressed: the bytes under this URL never change. Private: it may show people.
     response.headers["Cache-Control"] = f"private, max-age={_YEAR_S}, immutable"
-    return response.make_conditional(request)
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(data))

@@ -372,6 +372,8 @@ def test_office_staff_get_the_photo_and_thumbnail_with_caching(
     assert "private" in response.headers["Cache-Control"]
     again = client.get(f"/api/v1/photos/{sha}", headers={**headers, "If-None-Match": f'"{sha}"'})
     assert again.status_code == 304
+    part = client.get(f"/api/v1/photos/{sha}", headers={**headers, "Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.data == data[:100]
     thumb = client.get(f"/api/v1/photos/{sha}/thumb", headers=headers)
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
     assert len(thumb.data) < len(data)
