@@ -56,11 +56,14 @@ def init_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
+    from server.photos import api as photos_api
     from server.web import docs, views
 
     for blp in (accounts_api.blp,):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
+    app.register_blueprint(photos_api.bp)
+    csrf.exempt(photos_api.bp)  # bearer tokens (tus clients); sessions are CSRF-checked in auth
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(docs.bp)

@@ -31,6 +31,22 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ["zh", "en"],
+    # Photos (docs/photos.md): limits of one upload, the tus expiry, and where bytes live.
+    "PHOTO_MAX_BYTES": 20 * 1024 * 1024,
+    # Decoded pixels (width × height): refuses decompression bombs before they are decoded.
+    "PHOTO_MAX_PIXELS": 50_000_000,
+    "PHOTO_THUMB_PX": 320,
+    # An upload idle this long is gone (410); each chunk extends it. Phones may be offline a day.
+    "UPLOAD_EXPIRY_S": 3 * 24 * 3600,
+    # "disk" (under PHOTO_DIR) or "s3" (any S3-compatible store; needs the `s3` extra).
+    "BLOB_STORE": "disk",
+    "S3_BUCKET": None,
+    "S3_PREFIX": "wangge",
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    # None: boto3's own chain (environment, ~/.aws, instance role).
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
     # The grid.
     "NEAR_DISTANCE_M": 50.0,
     # The district this deployment serves (its bbox sanity-checks uploads), and its case prefix.

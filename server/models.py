@@ -5,6 +5,7 @@ from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.grid.models import Cell, Duty, GridVersion
+from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from server.units.models import Unit
 from sync.db import Base, metadata
@@ -30,6 +31,7 @@ __all__ = [
     "Resident",
     "ResidentTag",
     "Unit",
+    "Upload",
     "User",
     "VersionClock",
     "Visit",

@@ -17,6 +17,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from server import create_app
+from tests.live import CuttingProxy, LiveServer
 
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -201,3 +202,23 @@ def db_session(app: Flask) -> Any:
     from server.extensions import db
 
     return db.session
+
+
+# --- a real server process ---------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """`gunicorn wsgi:app` on a free 127.0.0.1 port, on this test's database (tests/live.py)."""
+    server = LiveServer(database_url, tmp_path / "live-instance")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cutting_proxy(live_server: LiveServer) -> Iterator[CuttingProxy]:
+    """A loopback proxy in front of `live_server` that cuts, drops or corrupts on request."""
+    proxy = CuttingProxy(live_server.port)
+    yield proxy
+    proxy.close()

@@ -80,4 +80,10 @@ ZH: dict[str, str] = {
     "Urgent": "紧急",
     "High": "较急",
     "Normal": "一般",
+    "The photo arrived damaged. It will be sent again from the start.": "照片传输中受损,将从头重新发送。",
+    "This file is not a JPEG, PNG or WebP photo.": "此文件不是 JPEG、PNG 或 WebP 格式的照片。",
+    "This photo's data is damaged and cannot be read.": "此照片数据已损坏,无法读取。",
+    "This photo has too many pixels; take it at a lower resolution.": "此照片像素过多,请用较低分辨率拍摄。",
+    "This photo is too large.": "此照片过大。",
+    "Photos are sent from a signed-in phone.": "照片需从已登录的手机发送。",
 }

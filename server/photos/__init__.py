@@ -1,0 +1,1 @@
+"""Photo bytes: resumable tus uploads, image checks, thumbnails, and serving to staff."""
