@@ -80,4 +80,11 @@ ZH: dict[str, str] = {
     "Urgent": "紧急",
     "High": "较急",
     "Normal": "一般",
+    "No such conflict.": "没有此冲突记录。",
+    "This conflict was already resolved.": "此冲突已处理。",
+    "No such case.": "没有此案件。",
+    "This app is too old or too new for the server; please update it.": "应用版本与服务器不兼容,请更新应用。",
+    "This device is not the one you signed in with.": "此设备不是您登录时使用的设备。",
+    "The server is busy; the app will retry.": "服务器繁忙,应用将自动重试。",
+    "Pull needs a device token.": "同步需要设备令牌。",
 }
