@@ -79,6 +79,9 @@ class Handler:
 
     validate: Callable[[dict[str, Any]], dict[str, Any]]
     apply: Callable[[MutationContext, dict[str, Any]], dict[str, Any]]
+    #: True when `apply` raises Rejected only before its first write: no savepoint is needed
+    #: (a savepoint per mutation costs a flush and two round trips).
+    checks_before_writing: bool = False
 
 
 @dataclass
@@ -286,9 +289,12 @@ class _Run:
                 self.offset,
                 self.suspect,
             )
-            # A savepoint per mutation: a handler that rejects half-way leaves nothing behind.
-            with self.session.begin_nested():
+            if handler.checks_before_writing and not integrity_is_permanent:
                 result = handler.apply(context, args)
+            else:
+                # A savepoint: a handler that rejects half-way leaves nothing behind.
+                with self.session.begin_nested():
+                    result = handler.apply(context, args)
             record.update(status=APPLIED, result=result)
         except Rejected as rejected:
             if rejected.code == "OP_ID_REUSED":

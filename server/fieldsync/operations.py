@@ -88,12 +88,16 @@ def _case_in_reach(ctx: MutationContext, case_id: uuid.UUID) -> Case:
 def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
     """Log a household visit (append-only; a correction names the visit it corrects)."""
     session, actor = ctx.session, _actor(ctx)
-    existing = session.get(Visit, args["id"])
+    # No autoflush for the lookups: pending visits of this group are flushed once at commit.
+    # A repeated id inside one group then fails at flush, and the engine replays the group
+    # one mutation at a time, where this lookup sees it.
+    with session.no_autoflush:
+        existing = session.get(Visit, args["id"])
+        household = session.get(Household, args["household_id"])
     if existing is not None:
         if existing.worker_id == actor.user_id and existing.household_id == args["household_id"]:
             return {"visit_id": str(existing.id), "existing": True}
         raise Rejected("ID_TAKEN", "another record already has this id")
-    household = session.get(Household, args["household_id"])
     if household is None:
         raise Rejected("UNKNOWN_HOUSEHOLD", "no such household")
     scope = actor.scope(session)
@@ -393,7 +397,9 @@ def _validator(schema: Schema) -> Any:
 def build_handlers(settings: Settings) -> dict[str, Handler]:
     """Every mutation the server accepts, by name."""
     return {
-        "visit.create": Handler(_validator(schemas.VisitCreateArgs()), visit_create),
+        "visit.create": Handler(
+            _validator(schemas.VisitCreateArgs()), visit_create, checks_before_writing=True
+        ),
         "case.report": Handler(
             _validator(schemas.CaseReportArgs()),
             lambda ctx, args: case_report(ctx, args, settings),

@@ -463,3 +463,14 @@ def test_a_correction_is_a_new_visit_naming_the_old_one(phone, world):
     )
     assert [r["status"] for r in a.push()["results"]] == ["applied", "applied"]
     assert count(Visit) == 2
+
+
+def test_the_same_visit_id_twice_in_one_batch_is_stored_once(phone, world):
+    a = phone("wa")
+    v = visit_args(world.households["G1"][0])
+    a.add("visit.create", v)
+    a.add("visit.create", v)
+    body = a.push()
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+    assert body["results"][1]["result"]["existing"] is True
+    assert count(Visit) == 1
