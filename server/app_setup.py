@@ -56,10 +56,11 @@ def init_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
+    from server.fieldsync import api as sync_api
     from server.photos import api as photos_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp,):
+    for blp in (accounts_api.blp, sync_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)

@@ -9,6 +9,14 @@ from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from server.units.models import Unit
 from sync.db import Base, metadata
+from sync.models import (
+    CaseConflict,
+    DeviceState,
+    FieldStamp,
+    MutationRecord,
+    ScopeExit,
+    SyncMark,
+)
 from sync.versions import VersionClock
 
 __all__ = [
@@ -17,19 +25,25 @@ __all__ = [
     "Base",
     "CareTag",
     "Case",
+    "CaseConflict",
     "CaseEvent",
     "CatalogueCategory",
     "CatalogueItem",
     "Cell",
     "Device",
+    "DeviceState",
     "Duty",
+    "FieldStamp",
     "GridVersion",
     "Household",
     "LoginAttempt",
+    "MutationRecord",
     "Photo",
     "PhotoLink",
     "Resident",
     "ResidentTag",
+    "ScopeExit",
+    "SyncMark",
     "Unit",
     "Upload",
     "User",

@@ -13,7 +13,7 @@ import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'  # the lead re-chains this after the sync migrations at merge
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -86,4 +86,11 @@ ZH: dict[str, str] = {
     "This photo has too many pixels; take it at a lower resolution.": "此照片像素过多,请用较低分辨率拍摄。",
     "This photo is too large.": "此照片过大。",
     "Photos are sent from a signed-in phone.": "照片需从已登录的手机发送。",
+    "No such conflict.": "没有此冲突记录。",
+    "This conflict was already resolved.": "此冲突已处理。",
+    "No such case.": "没有此案件。",
+    "This app is too old or too new for the server; please update it.": "应用版本与服务器不兼容,请更新应用。",
+    "This device is not the one you signed in with.": "此设备不是您登录时使用的设备。",
+    "The server is busy; the app will retry.": "服务器繁忙,应用将自动重试。",
+    "Pull needs a device token.": "同步需要设备令牌。",
 }

@@ -1,0 +1,131 @@
+"""Push throughput through the real HTTP endpoint vs a raw SQLAlchemy Core bulk insert.
+
+Run ``python bench/bench_sync_push.py`` (10 batches of 1,000 visit.create) or ``--quick``
+(2 batches). gunicorn (1 worker) serves a fresh SQLite file; the baseline inserts the same
+number of equivalent visit rows with one Core executemany per 1,000, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.sync_setup import seeded_database
+from server import REPO_ROOT
+from server.population.models import Visit
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    batches, size = (2, 1000) if args.quick else (10, 1000)
+    folder, _app, info = seeded_database()
+    household = str(info["households"]["G1"][0])
+    port = _port()
+    env = {
+        **os.environ,
+        "WANGGE_SQLALCHEMY_DATABASE_URI": info["url"],
+        "WANGGE_INSTANCE_PATH": str(folder),
+        "WANGGE_SECRET_KEY": "bench",
+    }
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = subprocess.Popen(
+        [gunicorn, "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "300", "wsgi:app"],
+        cwd=REPO_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {info['token']}"
+        seq, elapsed = 0, 0.0
+        for _ in range(batches):
+            mutations = []
+            for _ in range(size):
+                seq += 1
+                mutations.append(
+                    {
+                        "seq": seq,
+                        "op_id": str(uuid.uuid4()),
+                        "name": "visit.create",
+                        "args": {
+                            "id": str(uuid.uuid4()),
+                            "household_id": household,
+                            "situation": "all well",
+                            "outcome": "met",
+                        },
+                    }
+                )
+            body = {"device_id": info["device_id"], "schema_version": 1, "mutations": mutations}
+            started = time.perf_counter()
+            response = session.post(f"{base}/api/v1/sync/push", json=body, timeout=300)
+            elapsed += time.perf_counter() - started
+            assert response.status_code == 200 and response.json()["last_seq"] == seq
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+    push_rate = batches * size / elapsed
+
+    engine = sa.create_engine(info["url"])
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    for b in range(batches):
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "household_id": uuid.UUID(household),
+                "worker_id": info["user_id"],
+                "visited_at": now,
+                "received_at": now,
+                "residents_seen": [],
+                "outcome": "met",
+                "situation": "all well",
+                "needs": "",
+                "follow_up": "",
+                "version": 10_000 + b,
+            }
+            for _ in range(size)
+        ]
+        with engine.begin() as conn:
+            conn.execute(sa.insert(Visit), rows)
+    raw_rate = batches * size / (time.perf_counter() - started)
+    engine.dispose()
+    print(
+        f"push via HTTP (gunicorn, SQLite): {push_rate:10,.0f} mutations/s "
+        f"({batches} batches of {size})"
+    )
+    print(f"raw Core bulk insert (baseline):  {raw_rate:10,.0f} rows/s")
+    print(f"ratio: {push_rate / raw_rate:.3f}x  (target >= 0.25x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""API: push mutations, pull changes, and the office's conflict list (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_babel import gettext as _
+
+from server.api.base import Blueprint
+from server.auth import api_login_required, current_caller
+from server.enums import Role
+from server.errors import problem
+from server.exceptions import PermissionDenied
+from server.extensions import db
+from server.fieldsync import conflicts, schemas
+from server.fieldsync.operations import Settings
+from server.fieldsync.pulling import pull_for_device
+from server.fieldsync.pushing import push_from_device
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+def _settings() -> Settings:
+    config = current_app.config
+    return Settings(config["CASE_NUMBER_PREFIX"], float(config["NEAR_DISTANCE_M"]))
+
+
+@blp.route("/push", methods=["POST"])
+@blp.arguments(schemas.PushSchema)
+@api_login_required()
+def push(body: dict[str, Any]) -> Any:
+    """Apply a batch of mutations from this device, each at most once."""
+    caller = current_caller()
+    assert caller is not None
+    answer = push_from_device(
+        db.session,
+        user=caller.user,
+        token_device=caller.device,
+        body=body,
+        settings=_settings(),
+        commit_every=current_app.config.get("SYNC_COMMIT_EVERY", 100),
+        faults=current_app.config.get("SYNC_FAULT_HOOK"),
+    )
+    if answer.outcome is None:
+        return {"reset": answer.reset, "last_seq": 0, "results": []}
+    outcome = answer.outcome
+    body_out: dict[str, Any] = {"last_seq": outcome.last_seq, "results": outcome.results}
+    if outcome.expected is not None:
+        body_out["expected"] = outcome.expected
+    if outcome.retry:
+        return problem(
+            503,
+            "unavailable",
+            _("The server is busy; the app will retry."),
+            headers={"Retry-After": "5"},
+            **body_out,
+        )
+    return body_out
+
+
+@blp.route("/pull", methods=["GET"])
+@blp.arguments(schemas.PullArgsSchema, location="query")
+@api_login_required()
+def pull(args: dict[str, Any]) -> Any:
+    """Changes in this worker's scope after the cursor, one page, from one snapshot."""
+    caller = current_caller()
+    assert caller is not None
+    if caller.device is None:
+        raise PermissionDenied(_("Pull needs a device token."), code="device_required")
+    answer = pull_for_device(
+        db.session, caller.user, caller.device.id, args["cursor"], args["limit"]
+    )
+    page = answer.page
+    if page.reset:
+        return {"reset": page.reset, "last_seq": answer.last_seq}
+    out: dict[str, Any] = {
+        "cursor": page.cursor,
+        "has_more": page.has_more,
+        "last_seq": answer.last_seq,
+        "server_version": answer.server_version,
+        "changes": [c.to_wire() for c in page.changes],
+        "missing_photos": answer.missing_photos,
+    }
+    if answer.reference is not None:
+        out["reference"] = answer.reference
+    return out
+
+
+@blp.route("/conflicts", methods=["GET"])
+@blp.arguments(schemas.ConflictListArgsSchema, location="query")
+@api_login_required(Role.DISPATCHER)
+def list_conflicts(args: dict[str, Any]) -> Any:
+    """Case conflicts for the office to review (open ones by default)."""
+    found = conflicts.list_conflicts(
+        db.session, only_open=args["status"] == "open", limit=args["limit"]
+    )
+    return {"conflicts": [conflicts.conflict_view(c) for c in found]}
+
+
+@blp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@blp.arguments(schemas.ResolveConflictSchema)
+@api_login_required(Role.DISPATCHER)
+def resolve_conflict(args: dict[str, Any], conflict_id: int) -> Response | Any:
+    """Choose a value (`earlier` / `later`) or mark the conflict reviewed (`acknowledged`)."""
+    caller = current_caller()
+    assert caller is not None
+    resolved = conflicts.resolve_conflict(
+        db.session, conflict_id, choice=args["choice"], actor=caller.user
+    )
+    db.session.commit()
+    return conflicts.conflict_view(resolved)

@@ -1,0 +1,411 @@
+"""The phone's mutations, as handlers for `sync.engine.push`: one function per name.
+
+Each handler checks first and writes after; a problem the device cannot fix by retrying
+raises `sync.errors.Rejected(code, message)`. Codes are stable and documented in
+docs/sync-protocol.md; the app shows its own text for each code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.cases import operations as cases
+from server.cases.models import Case, CaseEvent, Photo, PhotoLink
+from server.cases.numbers import next_case_number
+from server.cases.workflow import (
+    FINISHED_STATUSES,
+    PHONE_CHECK_TRANSITIONS,
+    PHONE_HANDLER_TRANSITIONS,
+    is_open,
+)
+from server.catalogue.models import CatalogueItem
+from server.enums import CaseStatus, Channel, PhotoStatus, Priority
+from server.fieldsync import schemas
+from server.fieldsync.locating import locate_point
+from server.fieldsync.scope import WorkerScope, scope_for
+from server.population.models import Household, Visit
+from sync.engine import Handler, MutationContext
+from sync.errors import Rejected
+from sync.models import CaseConflict
+
+
+@dataclass(frozen=True)
+class Settings:
+    case_number_prefix: str = "XH"
+    near_m: float = 50.0
+
+
+@dataclass
+class PhoneActor:
+    """The user behind a push, with their scope computed once per push."""
+
+    user: User
+    _scope: WorkerScope | None = field(default=None, repr=False)
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    def scope(self, session: Session) -> WorkerScope:
+        if self._scope is None:
+            self._scope = scope_for(session, self.user)
+        return self._scope
+
+
+def _actor(ctx: MutationContext) -> PhoneActor:
+    actor: PhoneActor = ctx.device.actor
+    return actor
+
+
+def _clock(ctx: MutationContext) -> dict[str, Any]:
+    """Clock facts kept beside device times (display only; order comes from the server)."""
+    data: dict[str, Any] = {"clock_offset_ms": ctx.clock_offset_ms}
+    if ctx.clock_suspect:
+        data["clock_suspect"] = True
+    return data
+
+
+def _case_in_reach(ctx: MutationContext, case_id: uuid.UUID) -> Case:
+    case = ctx.session.get(Case, case_id)
+    if case is None:
+        raise Rejected("UNKNOWN_CASE", "no such case")
+    if not _actor(ctx).scope(ctx.session).covers_case(case):
+        raise Rejected("NOT_IN_SCOPE", "this case is not assigned to you nor in your cells")
+    return case
+
+
+# --- visits -------------------------------------------------------------------------------
+
+
+def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Log a household visit (append-only; a correction names the visit it corrects)."""
+    session, actor = ctx.session, _actor(ctx)
+    # No autoflush for the lookups: pending visits of this group are flushed once at commit.
+    # A repeated id inside one group then fails at flush, and the engine replays the group
+    # one mutation at a time, where this lookup sees it.
+    with session.no_autoflush:
+        existing = session.get(Visit, args["id"])
+        household = session.get(Household, args["household_id"])
+    if existing is not None:
+        if existing.worker_id == actor.user_id and existing.household_id == args["household_id"]:
+            return {"visit_id": str(existing.id), "existing": True}
+        raise Rejected("ID_TAKEN", "another record already has this id")
+    if household is None:
+        raise Rejected("UNKNOWN_HOUSEHOLD", "no such household")
+    scope = actor.scope(session)
+    if not scope.is_office and household.cell_code not in scope.cell_codes:
+        raise Rejected("NOT_IN_SCOPE", "this household is not in your cells")
+    corrects = args["corrects_visit_id"]
+    if corrects is not None:
+        original = session.get(Visit, corrects)
+        if original is None or original.household_id != household.id:
+            raise Rejected("BAD_CORRECTION", "the corrected visit is not of this household")
+        if original.worker_id != actor.user_id and not scope.is_office:
+            raise Rejected("BAD_CORRECTION", "only the visit's author may correct it")
+    if args["case_id"] is not None and session.get(Case, args["case_id"]) is None:
+        raise Rejected("UNKNOWN_CASE", "no such case")
+    visit = Visit(
+        id=args["id"],
+        household_id=household.id,
+        worker_id=actor.user_id,
+        device_id=ctx.device.device_id,
+        visited_at=args["visited_at"] or ctx.mutation.recorded_at_device or ctx.received_at,
+        received_at=ctx.received_at,
+        residents_seen=[str(r) for r in args["residents_seen"]],
+        outcome=args["outcome"],
+        situation=args["situation"],
+        needs=args["needs"],
+        follow_up=args["follow_up"],
+        lon=args["lon"],
+        lat=args["lat"],
+        accuracy_m=args["accuracy_m"],
+        corrects_visit_id=corrects,
+        case_id=args["case_id"],
+        version=ctx.version,
+    )
+    session.add(visit)
+    return {"visit_id": str(visit.id)}
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A photo report from patrol: a new case, status reported, located to its cell."""
+    session, actor = ctx.session, _actor(ctx)
+    existing = session.get(Case, args["id"])
+    if existing is not None:
+        if existing.reporter_id == actor.user_id:
+            return {"case_id": str(existing.id), "number": existing.number, "existing": True}
+        raise Rejected("ID_TAKEN", "another record already has this id")
+    placement, cell_code = locate_point(session, args["lon"], args["lat"], near_m=settings.near_m)
+    item = None
+    if args["catalogue_code"]:
+        item = session.scalar(
+            select(CatalogueItem).where(CatalogueItem.code == args["catalogue_code"])
+        )
+    case = Case(
+        id=args["id"],
+        number=next_case_number(session, settings.case_number_prefix, ctx.received_at),
+        channel=Channel.PATROL,
+        status=CaseStatus.REPORTED,
+        catalogue_item_id=item.id if item else None,
+        priority=Priority(args["priority"]),
+        title=args["title"],
+        description=args["description"],
+        address=args["address"],
+        lon=args["lon"],
+        lat=args["lat"],
+        accuracy_m=args["accuracy_m"],
+        cell_code=cell_code,
+        placement=placement,
+        reporter_id=actor.user_id,
+        device_id=ctx.device.device_id,
+        reported_at=ctx.received_at,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        version=ctx.version,
+        field_versions={},
+    )
+    session.add(case)
+    cases.add_event(
+        session,
+        case,
+        kind="reported",
+        actor_id=actor.user_id,
+        version=ctx.version,
+        note=args["description"],
+        device_id=ctx.device.device_id,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        to_status=CaseStatus.REPORTED.value,
+        data={**_clock(ctx), "catalogue_code": args["catalogue_code"]},
+    )
+    for sha256 in dict.fromkeys(args["photos"]):
+        _link_photo(ctx, sha256, case=case, visit=None, purpose="report", meta=args)
+    return {
+        "case_id": str(case.id),
+        "number": case.number,
+        "placement": placement.value,
+        "cell_code": cell_code,
+    }
+
+
+def case_note(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
+    """A note on the case's timeline; kept and flagged `after_close` if the case is finished."""
+    session = ctx.session
+    existing = session.get(CaseEvent, args["id"])
+    if existing is not None:
+        if existing.case_id == args["case_id"] and existing.kind == "note":
+            return {"event_id": str(existing.id), "existing": True}
+        raise Rejected("ID_TAKEN", "another record already has this id")
+    case = _case_in_reach(ctx, args["case_id"])
+    event = cases.add_event(
+        session,
+        case,
+        kind="note",
+        actor_id=_actor(ctx).user_id,
+        version=ctx.version,
+        note=args["text"],
+        event_id=args["id"],
+        device_id=ctx.device.device_id,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        data=_clock(ctx),
+    )
+    return {"event_id": str(event.id), "after_close": event.after_close}
+
+
+def case_set_fields(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Field-level merge against the mutation's base_version (see server.cases.operations)."""
+    if ctx.mutation.base_version is None:
+        raise Rejected("BASE_VERSION_REQUIRED", "an edit must say which version it was based on")
+    case = _case_in_reach(ctx, args["case_id"])
+    if not is_open(case.status):
+        raise Rejected("CASE_CLOSED", "the case is no longer open", current=case.status.value)
+    outcome = cases.edit_fields(
+        ctx.session,
+        case,
+        args["changes"],
+        author_id=_actor(ctx).user_id,
+        version=ctx.version,
+        base_version=ctx.mutation.base_version,
+        device_id=ctx.device.device_id,
+        op_id=ctx.mutation.op_id,
+    )
+    result: dict[str, Any] = {"applied": sorted(outcome.apply), "parallel": outcome.parallel}
+    if outcome.conflicts:
+        ctx.session.flush()
+        result["conflicts"] = [
+            {"field": c.field, "conflict_id": c.id}
+            for c in ctx.session.scalars(
+                select(CaseConflict).where(CaseConflict.op_id == ctx.mutation.op_id)
+            )
+        ]
+    return result
+
+
+def case_transition(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
+    """A status change from the phone, checked against the state machine and who may do it."""
+    case = _case_in_reach(ctx, args["case_id"])
+    wanted = CaseStatus(args["from_status"]), CaseStatus(args["to_status"])
+    current = case.status
+    if current == wanted[1]:
+        return {"status": current.value, "noop": True}
+    if current != wanted[0]:
+        raise Rejected(
+            "STATUS_CONFLICT",
+            f"the case is {current.value} now, not {wanted[0].value}",
+            current=current.value,
+        )
+    actor = _actor(ctx)
+    scope = actor.scope(ctx.session)
+    if wanted in PHONE_HANDLER_TRANSITIONS:
+        allowed = scope.is_office or case.assignee_id == actor.user_id
+    elif wanted in PHONE_CHECK_TRANSITIONS:
+        allowed = scope.is_office or (
+            case.cell_code in scope.cell_codes and case.assignee_id != actor.user_id
+        )
+    else:
+        raise Rejected("TRANSITION_NOT_ALLOWED", "this status change is made in the office")
+    if not allowed:
+        raise Rejected("NOT_PERMITTED", "you may not make this status change for this case")
+    cases.change_status(
+        ctx.session,
+        case,
+        wanted[1],
+        actor_id=actor.user_id,
+        version=ctx.version,
+        note=args["note"],
+        device_id=ctx.device.device_id,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+    )
+    return {"status": wanted[1].value}
+
+
+# --- photos -------------------------------------------------------------------------------
+
+
+def photo_attach(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Link a photo (by SHA-256) to a case or a visit; the bytes may come before or after."""
+    case = visit = None
+    if args["case_id"] is not None:
+        case = _case_in_reach(ctx, args["case_id"])
+    else:
+        visit = ctx.session.get(Visit, args["visit_id"])
+        if visit is None:
+            raise Rejected("UNKNOWN_VISIT", "no such visit")
+        scope = _actor(ctx).scope(ctx.session)
+        if visit.worker_id != _actor(ctx).user_id and not scope.is_office:
+            raise Rejected("NOT_IN_SCOPE", "this visit is not yours")
+    link, photo = _link_photo(
+        ctx, args["sha256"], case=case, visit=visit, purpose=args["purpose"], meta=args
+    )
+    return {
+        "sha256": args["sha256"],
+        "photo_status": photo.status.value,
+        "after_close": link.after_close,
+    }
+
+
+def _link_photo(
+    ctx: MutationContext,
+    sha256: str,
+    *,
+    case: Case | None,
+    visit: Visit | None,
+    purpose: str,
+    meta: dict[str, Any],
+) -> tuple[PhotoLink, Photo]:
+    session = ctx.session
+    photo = ensure_photo(session, sha256)
+    target = (
+        PhotoLink.case_id == case.id if case is not None else PhotoLink.visit_id == visit.id  # type: ignore[union-attr]
+    )
+    existing = session.scalar(select(PhotoLink).where(PhotoLink.photo_sha256 == sha256, target))
+    if existing is not None:
+        return existing, photo
+    link = PhotoLink(
+        photo_sha256=sha256,
+        case_id=case.id if case else None,
+        visit_id=visit.id if visit else None,
+        purpose=purpose,
+        added_by_id=_actor(ctx).user_id,
+        device_id=ctx.device.device_id,
+        lon=meta.get("lon"),
+        lat=meta.get("lat"),
+        accuracy_m=meta.get("accuracy_m"),
+        captured_at_device=meta.get("captured_at_device") or ctx.mutation.recorded_at_device,
+        after_close=case is not None and case.status in FINISHED_STATUSES,
+        version=ctx.version,
+    )
+    session.add(link)
+    if case is not None:
+        cases.add_event(
+            session,
+            case,
+            kind="photo",
+            actor_id=_actor(ctx).user_id,
+            version=ctx.version,
+            device_id=ctx.device.device_id,
+            recorded_at_device=ctx.mutation.recorded_at_device,
+            data={"sha256": sha256, "purpose": purpose, **_clock(ctx)},
+        )
+    return link, photo
+
+
+def ensure_photo(session: Session, sha256: str) -> Photo:
+    """The photo row for `sha256`, created `missing` if its bytes have not arrived yet.
+
+    The upload side may create the same row at the same moment; the savepoint turns that
+    race into "somebody else created it" instead of a failed mutation.
+    """
+    photo = session.get(Photo, sha256)
+    if photo is not None:
+        return photo
+    try:
+        with session.begin_nested():
+            photo = Photo(sha256=sha256, status=PhotoStatus.MISSING)
+            session.add(photo)
+    except IntegrityError:
+        photo = session.get(Photo, sha256, populate_existing=True)
+        assert photo is not None
+    return photo
+
+
+# --- the registry ------------------------------------------------------------------------
+
+
+def _validator(schema: Schema) -> Any:
+    def validate(raw: dict[str, Any]) -> dict[str, Any]:
+        try:
+            loaded: dict[str, Any] = schema.load(raw)
+        except ValidationError as error:
+            raise Rejected(
+                "INVALID_ARGS", "the mutation's arguments are not valid", errors=error.messages
+            ) from None
+        return loaded
+
+    return validate
+
+
+def build_handlers(settings: Settings) -> dict[str, Handler]:
+    """Every mutation the server accepts, by name."""
+    return {
+        "visit.create": Handler(
+            _validator(schemas.VisitCreateArgs()), visit_create, checks_before_writing=True
+        ),
+        "case.report": Handler(
+            _validator(schemas.CaseReportArgs()),
+            lambda ctx, args: case_report(ctx, args, settings),
+        ),
+        "case.note": Handler(_validator(schemas.CaseNoteArgs()), case_note),
+        "case.set_fields": Handler(_validator(schemas.CaseSetFieldsArgs()), case_set_fields),
+        "case.transition": Handler(_validator(schemas.CaseTransitionArgs()), case_transition),
+        "photo.attach": Handler(_validator(schemas.PhotoAttachArgs()), photo_attach),
+    }

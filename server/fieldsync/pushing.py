@@ -1,0 +1,89 @@
+"""From a push request to `sync.engine.push`: device checks, protocol version, device times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Device, User
+from server.exceptions import Conflict, PermissionDenied
+from server.fieldsync.operations import PhoneActor, Settings, build_handlers
+from sync.engine import DeviceContext, FaultHook, Mutation, PushOutcome, push
+
+#: Protocol versions this server speaks (docs/sync-protocol.md §Versions).
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    outcome: PushOutcome | None
+    reset: str | None = None
+
+
+def parse_device_time(text: str | None) -> dt.datetime | None:
+    """ISO 8601 from the phone; naive means UTC; garbage means unknown (never an error).
+
+    >>> parse_device_time("1970-01-01T00:00:05Z").year, parse_device_time("soon")
+    (1970, None)
+    """
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def push_from_device(
+    session: Session,
+    *,
+    user: User,
+    token_device: Device | None,
+    body: dict[str, Any],
+    settings: Settings,
+    commit_every: int,
+    faults: FaultHook | None = None,
+) -> PushAnswer:
+    """Check who pushes, then apply the batch. Raises Conflict (protocol version) or
+    PermissionDenied (not this caller's device); an unknown device gets a `reset` answer."""
+    if body["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS:
+        raise Conflict(
+            _l("This app is too old or too new for the server; please update it."),
+            code="schema_version_unsupported",
+            details={"supported": list(SUPPORTED_SCHEMA_VERSIONS)},
+        )
+    device_id = body["device_id"]
+    device = session.get(Device, device_id)
+    if device is None or device.revoked_at is not None:
+        return PushAnswer(None, reset="unknown_device")
+    if token_device is None or token_device.id != device_id or device.user_id != user.id:
+        raise PermissionDenied(
+            _l("This device is not the one you signed in with."), code="device_not_yours"
+        )
+    mutations = [
+        Mutation(
+            seq=m["seq"],
+            op_id=m["op_id"],
+            name=m["name"],
+            args=m["args"],
+            recorded_at_device=parse_device_time(m["recorded_at_device"]),
+            base_version=m["base_version"],
+        )
+        for m in body["mutations"]
+    ]
+    context = DeviceContext(device_id, user.id, PhoneActor(user))
+    outcome = push(
+        session,
+        context,
+        mutations,
+        build_handlers(settings),
+        device_now=parse_device_time(body["device_now"]),
+        commit_every=commit_every,
+        faults=faults,
+    )
+    return PushAnswer(outcome)

@@ -1,0 +1,101 @@
+"""A worker's sync scope: the cells they answer for today, and what follows from them.
+
+Rules (docs/sync-protocol.md §Scope):
+* cells: every cell code of a current duty, and all its descendants in the published grid;
+* households (+ residents) whose building group is in those cells;
+* open cases assigned to them, reported by them, or located in those cells;
+* office roles (dispatcher, admin) may act on any case from a phone, but pull the same way.
+
+The fingerprint changes whenever the cell set, the published grid or the scope epoch
+changes; a pull cursor from another fingerprint is answered with `reset`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.cases.models import Case
+from server.enums import GridStatus, Role
+from server.grid.models import Cell, Duty, GridVersion
+from sync.models import SyncMark
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: Bumped by the server when it makes a change a pull cannot express row by row
+#: (e.g. a re-imported population register): every device then rebuilds.
+SCOPE_EPOCH = "scope_epoch"
+OFFICE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class WorkerScope:
+    user_id: int
+    role: Role
+    grid_version_id: int | None
+    cell_codes: frozenset[str]
+    fingerprint: str
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in OFFICE_ROLES
+
+    def covers_case(self, case: Case) -> bool:
+        """May this person act on the case (note, photo, edit, transition) from the phone?"""
+        return (
+            self.is_office
+            or case.assignee_id == self.user_id
+            or case.reporter_id == self.user_id
+            or (case.cell_code is not None and case.cell_code in self.cell_codes)
+        )
+
+
+def published_grid_id(session: Session) -> int | None:
+    return session.scalar(
+        select(GridVersion.id)
+        .where(GridVersion.status == GridStatus.PUBLISHED)
+        .order_by(GridVersion.published_at.desc(), GridVersion.id.desc())
+        .limit(1)
+    )
+
+
+def scope_for(session: Session, user: User, on: dt.date | None = None) -> WorkerScope:
+    """The user's scope today (Shanghai date)."""
+    today = on or dt.datetime.now(SHANGHAI).date()
+    duty_codes = set(
+        session.scalars(
+            select(Duty.cell_code).where(
+                Duty.user_id == user.id,
+                Duty.starts_on <= today,
+                or_(Duty.ends_on.is_(None), Duty.ends_on >= today),
+            )
+        )
+    )
+    grid_id = published_grid_id(session)
+    codes = _with_descendants(session, grid_id, duty_codes) if grid_id else set(duty_codes)
+    epoch = session.scalar(select(SyncMark.value).where(SyncMark.name == SCOPE_EPOCH)) or 0
+    digest = hashlib.sha256(f"{grid_id}|{epoch}|{','.join(sorted(codes))}".encode()).hexdigest()[
+        :16
+    ]
+    return WorkerScope(user.id, user.role, grid_id, frozenset(codes), digest)
+
+
+def _with_descendants(session: Session, grid_id: int, codes: set[str]) -> set[str]:
+    children: dict[str, list[str]] = {}
+    for code, parent in session.execute(
+        select(Cell.code, Cell.parent_code).where(Cell.grid_version_id == grid_id)
+    ):
+        if parent:
+            children.setdefault(parent, []).append(code)
+    found, todo = set(codes), list(codes)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

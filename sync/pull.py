@@ -1,0 +1,150 @@
+"""Pull: the changes after a cursor, from several scoped sources, in one server order.
+
+Each change has a key (version, rank of its table, id). A page is the `limit` smallest keys
+above the cursor among rows with version <= the snapshot's clock; the cursor handed back is
+the last key sent. A row changed between two pages gets a new, higher version, so it moves
+*ahead* of the cursor: pages never skip a row, and never send the same (row, version) twice
+(Kinto's `_since` + Replicache's global version, keyset-paginated).
+
+The server supplies the sources (they read its tables); this module only merges and cursors.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sync.errors import BadCursor
+
+#: A rank after every real table: "everything at this version has been sent".
+END_OF_VERSION = 1_000_000
+
+
+@dataclass(frozen=True)
+class Key:
+    """A position in the change stream."""
+
+    version: int
+    rank: int
+    id: str
+
+    def after_clause(self, rank: int) -> tuple[Literal["gt", "ge", "tie"], int]:
+        """How a source of `rank` filters rows after this key: by version alone, or with a tie.
+
+        >>> Key(7, 2, "x").after_clause(3), Key(7, 2, "x").after_clause(1)
+        (('ge', 7), ('gt', 7))
+        >>> Key(7, 2, "x").after_clause(2)
+        ('tie', 7)
+        """
+        if rank > self.rank:
+            return "ge", self.version
+        if rank < self.rank:
+            return "gt", self.version
+        return "tie", self.version
+
+
+@dataclass(frozen=True)
+class Change:
+    """One upsert or delete. `sort_id` is the id in its native type (UUID or int) for ordering."""
+
+    table: str
+    id: str
+    version: int
+    op: Literal["upsert", "delete"]
+    data: dict[str, Any] | None = None
+    sort_id: Any = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "table": self.table,
+            "op": self.op,
+            "id": self.id,
+            "version": self.version,
+        }
+        if self.data is not None:
+            wire["data"] = self.data
+        return wire
+
+
+#: A source: (session, after-key or None for the start, top version, limit) → changes, sorted.
+Fetch = Callable[[Key | None, int, int], list[Change]]
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    rank: int
+    fetch: Fetch
+
+
+@dataclass
+class Page:
+    changes: list[Change] = field(default_factory=list)
+    cursor: str | None = None
+    has_more: bool = False
+    reset: str | None = None
+
+
+def encode_cursor(key: Key, scope: str) -> str:
+    """Opaque to the client: base64url of the key and the scope it was issued for.
+
+    >>> decode_cursor(encode_cursor(Key(5, 2, "ab"), "s1"))
+    (Key(version=5, rank=2, id='ab'), 's1')
+    """
+    raw = json.dumps([key.version, key.rank, key.id, scope], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Key, str]:
+    """Return (key, scope); raise BadCursor for anything this server did not issue."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        version, rank, row_id, scope = json.loads(base64.urlsafe_b64decode(padded))
+        key = Key(int(version), int(rank), str(row_id))
+    except (ValueError, TypeError) as error:
+        raise BadCursor("this cursor was not issued by this server") from error
+    return key, str(scope)
+
+
+def pull_page(
+    sources: Sequence[Source],
+    cursor: str | None,
+    *,
+    top_version: int,
+    horizon_version: int,
+    scope: str,
+    limit: int,
+) -> Page:
+    """One page of changes after `cursor`, for the current `scope`; or a Page with `reset`.
+
+    `top_version` is the clock in the caller's snapshot; `horizon_version` the oldest version
+    the kept history can still answer from (older cursors cannot learn their deletions).
+    """
+    after: Key | None = None
+    if cursor:
+        try:
+            after, cursor_scope = decode_cursor(cursor)
+        except BadCursor:
+            return Page(reset="bad_cursor")
+        if cursor_scope != scope:
+            return Page(reset="scope_changed")
+        if after.version < horizon_version:
+            return Page(reset="cursor_too_old")
+        if after.version > top_version:
+            return Page(reset="cursor_ahead_of_server")
+    candidates: list[tuple[int, int, Any, Change]] = []
+    for source in sources:
+        for change in source.fetch(after, top_version, limit + 1):
+            candidates.append((change.version, source.rank, change.sort_id, change))
+    candidates.sort(key=lambda c: c[:3])
+    page = candidates[:limit]
+    has_more = len(candidates) > limit
+    if has_more:
+        version, rank, sort_id, _ = page[-1]
+        end = Key(version, rank, str(sort_id))
+    else:
+        end = Key(top_version, END_OF_VERSION, "")
+    return Page(changes=[c[3] for c in page], cursor=encode_cursor(end, scope), has_more=has_more)
