@@ -7,6 +7,9 @@ import * as outbox from './outbox.js';
 import { uploadPhoto, UploadFailed } from './upload.js';
 
 export const SCHEMA_VERSION = 1;
+
+/** The server does not know this device (wiped there): sign in again; the outbox is kept. */
+class DeviceReset extends Error {}
 const PUSH_BATCH = 100;
 const PULL_LIMIT = 500;
 const TIMER_MS = 2 * 60 * 1000;
@@ -43,8 +46,8 @@ async function runSync() {
     return true;
   } catch (error) {
     status.lastError = describe(error);
-    if (error instanceof HttpError && error.status === 401) await kvSet('session_expired', true);
-    if (!(error instanceof Offline) && !(error instanceof HttpError)) console.warn('sync failed', error);
+    if ((error instanceof HttpError && error.status === 401) || error instanceof DeviceReset) await kvSet('session_expired', true);
+    if (!(error instanceof Offline) && !(error instanceof HttpError) && !(error instanceof DeviceReset)) console.warn('sync failed', error);
     return false;
   } finally {
     status.running = false;
@@ -54,6 +57,7 @@ async function runSync() {
 
 function describe(error) {
   if (error instanceof Offline) return 'offline';
+  if (error instanceof DeviceReset) return 'signed_out';
   if (error instanceof HttpError) {
     if (error.status === 401) return 'signed_out';
     if (error.status === 409) return 'upgrade_required';
@@ -78,6 +82,7 @@ async function push(session) {
       })),
     };
     const reply = await getJSON('/api/v1/sync/push', { method: 'POST', json: body });
+    if (reply.reset) throw new DeviceReset(reply.reset); // the server forgot this device
     const moved = await outbox.acknowledge(reply.last_seq, reply.results || []);
     if (reply.expected != null && reply.expected > entries[0].seq) continue;
     if (!moved || reply.retry) return; // nothing advanced: try again at the next trigger
@@ -134,7 +139,7 @@ async function clearPulled() {
 async function pull(session) {
   let cursor = await kvGet('cursor');
   for (let page = 0; page < 10000; page++) {
-    const query = new URLSearchParams({ limit: String(PULL_LIMIT), device_id: session.device_id, schema_version: String(SCHEMA_VERSION) });
+    const query = new URLSearchParams({ limit: String(PULL_LIMIT) }); // the device comes from the token
     if (cursor) query.set('cursor', cursor);
     const body = await getJSON(`/api/v1/sync/pull?${query}`);
     if (body.reset) {                 // our cursor can no longer be answered: start over

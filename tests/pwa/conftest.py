@@ -283,3 +283,53 @@ def phone(make_phone: Any) -> Any:
 
 def dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+# --- app steps shared by the scenarios ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def photo_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2400×1800 camera-like JPEG of noise: big enough to need shrinking and many chunks."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(5)
+    path = tmp_path_factory.mktemp("photos") / "patrol.jpg"
+    image = Image.frombytes("RGB", (2400, 1800), rng.randbytes(2400 * 1800 * 3))
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def save_report(page: Any, description: str, photo: Path | None = None) -> None:
+    page.evaluate("location.hash = '#/report'")
+    page.wait_for_selector("#report-form")
+    if photo is not None:
+        page.set_input_files("#photo-album", str(photo))
+        page.wait_for_selector("#report-thumbs img", timeout=15000)
+    page.fill("#r-desc", description)
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("body[data-screen=cases]")
+
+
+def save_visit(page: Any, situation: str) -> str:
+    """Log a visit to the first household listed (the most overdue); returns its id."""
+    page.evaluate("location.hash = '#/visits'")
+    first = page.wait_for_selector("[data-household]")
+    household = str(first.get_attribute("data-household"))
+    first.click()
+    page.wait_for_selector("#visit-form")
+    page.fill("#v-situation", situation)
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("body[data-screen=visits]")
+    return household
+
+
+def wait_outbox_empty(phone: Any, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while phone.idb("outbox"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbox not empty: {dump(phone.idb('outbox'))}")
+        phone.sync()
+        phone.page.wait_for_timeout(200)
