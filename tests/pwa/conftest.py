@@ -187,7 +187,9 @@ def browser(playwright: Any) -> Iterator[Any]:
 class Phone:
     """One browser context = one installed app = one device, with its console watched."""
 
-    def __init__(self, browser: Any, server: LiveServer, *, geolocation: bool = True) -> None:
+    def __init__(
+        self, browser: Any, server: LiveServer, has_sync: bool, *, geolocation: bool = True
+    ) -> None:
         options: dict[str, Any] = {
             "viewport": VIEWPORT,
             "device_scale_factor": 2,
@@ -203,6 +205,7 @@ class Phone:
         self.server = server
         self.errors: list[str] = []
         self.expected_network_errors = False
+        self.has_sync = has_sync
         self.page = self.new_page()
 
     def new_page(self) -> Any:
@@ -220,7 +223,11 @@ class Phone:
             "net::ERR_" in text or "Failed to fetch" in text or "Failed to load resource" in text
         ):
             return
-        self.errors.append(f"console: {text} @ {message.location.get('url', '')}")
+        url = message.location.get("url", "")
+        # Until issue 4 is merged the server answers the app's sync calls with 404.
+        if not self.has_sync and "/api/v1/sync/" in url and "404" in text:
+            return
+        self.errors.append(f"console: {text} @ {url}")
 
     def open(self, path: str = "/app/") -> Any:
         self.page.goto(self.server.url + path)
@@ -261,11 +268,11 @@ class Phone:
 
 
 @pytest.fixture
-def make_phone(browser: Any, server: LiveServer) -> Iterator[Any]:
+def make_phone(browser: Any, server: LiveServer, has_sync: bool) -> Iterator[Any]:
     phones: list[Phone] = []
 
     def make(**kwargs: Any) -> Phone:
-        phone = Phone(browser, server, **kwargs)
+        phone = Phone(browser, server, has_sync, **kwargs)
         phones.append(phone)
         return phone
 
@@ -288,18 +295,22 @@ def dump(data: Any) -> str:
 # --- app steps shared by the scenarios ---------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def photo_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2400×1800 camera-like JPEG of noise: big enough to need shrinking and many chunks."""
+def make_jpeg(path: Path, seed: int) -> Path:
+    """A 2400×1800 camera-like JPEG of noise: big enough to need shrinking and many chunks.
+    Each seed gives other bytes (the server stores a photo once per SHA-256)."""
     import random
 
     from PIL import Image
 
-    rng = random.Random(5)
-    path = tmp_path_factory.mktemp("photos") / "patrol.jpg"
+    rng = random.Random(seed)
     image = Image.frombytes("RGB", (2400, 1800), rng.randbytes(2400 * 1800 * 3))
     image.save(path, "JPEG", quality=90)
     return path
+
+
+@pytest.fixture(scope="session")
+def photo_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_jpeg(tmp_path_factory.mktemp("photos") / "patrol.jpg", seed=5)
 
 
 def save_report(page: Any, description: str, photo: Path | None = None) -> None:

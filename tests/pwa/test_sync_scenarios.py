@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.pwa.conftest import LiveServer, save_report, save_visit, wait_outbox_empty
+from tests.pwa.conftest import (
+    LiveServer,
+    make_jpeg,
+    save_report,
+    save_visit,
+    wait_outbox_empty,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_sync")]
 
@@ -33,8 +40,9 @@ def mutation_rows(server: LiveServer, op_id: str) -> list[tuple[Any, ...]]:
 
 
 def test_an_upload_cut_midway_resumes_from_the_server_offset(
-    phone: Any, server: LiveServer, photo_jpeg: Any
+    phone: Any, server: LiveServer, tmp_path: Path
 ) -> None:
+    photo_jpeg = make_jpeg(tmp_path / "manhole.jpg", seed=7)  # bytes new to the server
     page = phone.login("feng.yu")
     patches: list[int] = []
 
@@ -48,7 +56,12 @@ def test_an_upload_cut_midway_resumes_from_the_server_offset(
 
     phone.expected_network_errors = True
     phone.context.route("**/api/v1/uploads/**", cut_second_patch)
+    assert phone.sync()  # the sign-in sync is over before the photo is taken
     save_report(page, "井盖破损", photo_jpeg)
+    for _ in range(20):  # the save starts a sync itself; this waits for it (or runs one)
+        if len(patches) >= 2:
+            break
+        phone.sync()
     page.wait_for_function("() => !document.querySelector('#sync-now').disabled")
     photo = phone.idb("photos")[0]
     assert patches[:2] == [0, 262144]
