@@ -56,7 +56,14 @@ def cold_start_ms(context: object, url: str, ready: str) -> float:
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
     page.goto(url)
     page.wait_for_selector(ready, timeout=60000)
-    elapsed = float(page.evaluate("performance.now()"))
+    page.wait_for_function("document.readyState === 'complete'")
+    # Measured inside the page: the app stamps readyAt when its first screen is drawn.
+    elapsed = float(
+        page.evaluate(
+            "window.wangge ? window.wangge.readyAt"
+            " : performance.getEntriesByType('navigation')[0].loadEventEnd"
+        )
+    )
     page.close()
     return elapsed
 

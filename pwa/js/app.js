@@ -115,7 +115,7 @@ async function boot() {
   await show();
   if (signedIn) startSession();
   registerServiceWorker().catch((error) => console.warn('service worker not registered', error));
-  window.wangge = { syncNow, ready: true }; // a handle for tests and support
+  window.wangge = { syncNow, ready: true, readyAt: performance.now() }; // for tests, bench, support
   document.body.dataset.ready = 'true';
 }
 

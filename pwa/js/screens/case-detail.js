@@ -107,7 +107,7 @@ export async function render(main, [caseId], { rerender }) {
     rerender();
   });
 
-  main.replaceChildren(
+  main.replaceChildren(...[
     h('h2', {}, c.title || t('case.untitled')),
     h('p', {}, h('span', { class: 'tag', id: 'case-status', 'data-status': status }, t(`status.${status}`)),
       pendingStatus ? h('span', { class: 'tag due' }, t('cases.unsynced')) : null, ' ', h('span', { class: 'meta' }, c.number || t('case.number_pending'))),
@@ -118,6 +118,7 @@ export async function render(main, [caseId], { rerender }) {
     c.pending ? null : photoRow,
     c.pending ? null : noteForm,
     h('h3', {}, t('case.timeline')), timeline,
-    c.pending ? null : h('details', {}, h('summary', { style: 'min-height:48px;padding:12px 0' }, t('case.edit')), editForm));
+    c.pending ? null : h('details', {}, h('summary', { style: 'min-height:48px;padding:12px 0' }, t('case.edit')), editForm),
+  ].filter(Boolean)); // replaceChildren would print a null as the text "null"
   return () => { untrackNote(); untrackEdit(); };
 }

@@ -18,7 +18,7 @@ export async function render(main, _params, { onSignedOut, rerender }) {
     toast(t('settings.logged_out'));
     onSignedOut();
   } }, t('settings.logout'));
-  main.replaceChildren(
+  main.replaceChildren(...[
     h('h2', {}, t('settings.title')),
     h('p', {}, t('settings.signed_in', { name: session?.user?.display_name || '', user: session?.user?.username || '' })),
     h('h3', {}, t('settings.language')), langs,
@@ -28,5 +28,6 @@ export async function render(main, _params, { onSignedOut, rerender }) {
     persisted ? null : h('button', { type: 'button', onclick: async () => { toast((await requestPersistence(true)) ? t('settings.persisted') : t('settings.not_persisted')); rerender(); } }, t('banner.persist_button')),
     h('h3', {}, t('settings.account')),
     h('p', { class: 'meta' }, t('settings.device', { id: (session?.device_id || '').slice(0, 8) })),
-    out);
+    out,
+  ].filter(Boolean));
 }

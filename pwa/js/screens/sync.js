@@ -20,7 +20,7 @@ export async function render(main) {
         : p.upload_state === 'failed' ? t('state.photo_failed', { code: t(`reason.${p.error}`, {}, p.error) })
         : fraction != null || p.offset ? t('state.uploading', { pct: Math.round(100 * (fraction ?? p.offset / p.size)) })
         : t('state.photo_waiting');
-      return h('div', { class: 'meta', 'data-photo': sha }, `📷 ${label}`);
+      return h('div', { class: 'meta', 'data-photo': sha }, label);
     };
     const row = (e) => h('li', { 'data-seq': e.seq, 'data-state': e.state }, h('div', { class: 'item' },
       h('strong', {}, e.summary || t(`mutation.${e.name}`)),
