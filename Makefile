@@ -7,14 +7,25 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup migrate demo lint translations clean
+.PHONY: run test bench setup migrate demo lint translations clean chromium
 
 run: demo
 	@echo "Wangge on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: demo lint
+test: demo lint chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright never downloads one). Installed here
+# when missing and we are root; otherwise a clear message and, under CI, a failure.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	else \
+	  echo "Chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk' (browser tests need it)"; \
+	  if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
 
 bench: setup
 	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done

@@ -54,6 +54,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from server import pwa_serving
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
     from server.fieldsync import api as sync_api
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     register_error_handlers(app)
 
 

@@ -1,0 +1,122 @@
+// Start-up: language, service worker and its update prompt, session, router, banners, sync.
+import { t, applyStatic } from './i18n.js';
+import { kvGet } from './db.js';
+import { h, anyDirty, toast } from './ui.js';
+import { syncNow, startTriggers, isBusy, onStatus } from './sync-client.js';
+import { pendingCount, onChange } from './outbox.js';
+import { isPersisted, requestPersistence, iosNeedsHomeScreen } from './storage.js';
+import * as login from './screens/login.js';
+import * as home from './screens/home.js';
+import * as visits from './screens/visits.js';
+import * as visitForm from './screens/visit-form.js';
+import * as report from './screens/report.js';
+import * as cases from './screens/cases.js';
+import * as caseDetail from './screens/case-detail.js';
+import * as syncScreen from './screens/sync.js';
+import * as settings from './screens/settings.js';
+
+const ROUTES = { home, visits, visit: visitForm, report, cases, case: caseDetail, sync: syncScreen, settings };
+const main = document.getElementById('main');
+let cleanup = null;
+let signedIn = false;
+
+async function show() {
+  if (cleanup) { cleanup(); cleanup = null; }
+  const [name, ...params] = (location.hash.replace(/^#\/?/, '') || 'home').split('/');
+  const screen = signedIn ? ROUTES[name] || home : login;
+  document.querySelectorAll('#tabs a').forEach((a) => {
+    if (a.dataset.tab === name || (name === 'visit' && a.dataset.tab === 'visits') || (name === 'case' && a.dataset.tab === 'cases')) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+  const result = await screen.render(main, params.map(decodeURIComponent), {
+    rerender: show,
+    onSignedIn: () => { startSession(); location.hash = '#/home'; },
+    onSignedOut: () => { signedIn = false; refreshChrome(); location.hash = '#/'; show(); },
+  });
+  cleanup = typeof result === 'function' ? result : null;
+  document.body.dataset.screen = signedIn ? name || 'home' : 'login';
+}
+
+async function refreshChrome() {
+  document.getElementById('tabs').hidden = !signedIn;
+  const button = document.getElementById('sync-now');
+  button.hidden = !signedIn;
+  const n = signedIn ? await pendingCount() : 0;
+  const badge = document.getElementById('pending-badge');
+  badge.hidden = !n;
+  badge.textContent = String(n);
+  button.setAttribute('aria-label', t('sync.now_pending', { n }));
+  await renderBanners();
+}
+
+// --- banners ------------------------------------------------------------------------------
+let waitingWorker = null;
+
+async function renderBanners() {
+  const box = document.getElementById('banners');
+  const banners = [];
+  if (waitingWorker) {
+    banners.push(h('div', { class: 'banner', id: 'update-banner' }, h('p', {}, t('banner.update')),
+      h('button', { type: 'button', id: 'update-button', onclick: applyUpdate }, t('banner.update_button'))));
+  }
+  if (signedIn && await kvGet('session_expired')) {
+    banners.push(h('div', { class: 'banner', id: 'expired-banner' }, h('p', {}, t('banner.expired'))));
+  }
+  if (signedIn && iosNeedsHomeScreen()) banners.push(h('div', { class: 'banner', id: 'ios-banner' }, h('p', {}, t('banner.ios'))));
+  if (signedIn && !(await isPersisted())) {
+    banners.push(h('div', { class: 'banner', id: 'persist-banner' }, h('p', {}, t('banner.persist')),
+      h('button', { type: 'button', onclick: async () => { await requestPersistence(true); renderBanners(); } }, t('banner.persist_button'))));
+  }
+  box.replaceChildren(...banners);
+}
+
+function applyUpdate() {
+  // Never reload under a half-typed form or an unfinished push (research note §3.6).
+  if (anyDirty()) { toast(t('banner.update_dirty')); return; }
+  if (isBusy()) { toast(t('banner.update_busy')); return; }
+  waitingWorker.postMessage({ type: 'SKIP_WAITING' });
+}
+
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = await navigator.serviceWorker.register('sw.js', { scope: '/app/' });
+  const offer = (worker) => { waitingWorker = worker; renderBanners(); };
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  reg.addEventListener('updatefound', () => {
+    const worker = reg.installing;
+    worker.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (waitingWorker && !reloading) { reloading = true; location.reload(); }
+  });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') reg.update().catch(() => {}); });
+}
+
+// --- session ------------------------------------------------------------------------------
+function startSession() {
+  signedIn = true;
+  refreshChrome();
+  syncNow().then(() => { refreshChrome(); if (['home', 'visits', 'cases', ''].includes(location.hash.split('/')[1] || '')) show(); });
+}
+
+async function boot() {
+  applyStatic();
+  document.getElementById('sync-now').addEventListener('click', () => syncNow());
+  startTriggers();
+  onChange(refreshChrome);
+  onStatus((s) => { document.getElementById('sync-now').disabled = s.running; });
+  document.addEventListener('wangge:persistence', renderBanners);
+  addEventListener('hashchange', show);
+  signedIn = Boolean(await kvGet('session'));
+  await refreshChrome();
+  await show();
+  if (signedIn) startSession();
+  registerServiceWorker().catch((error) => console.warn('service worker not registered', error));
+  window.wangge = { syncNow, ready: true, readyAt: performance.now() }; // for tests, bench, support
+  document.body.dataset.ready = 'true';
+}
+
+boot();

@@ -1,0 +1,50 @@
+// Read models over the pulled tables: households due a visit, my cases, a case's pending edits.
+import { all, kvGet } from './db.js';
+
+const DAY_MS = 86400000;
+
+/** Households with residents, tags, last visit and next due date; the overdue first. */
+export async function householdsByDue(now = Date.now()) {
+  const [households, residents, visits, reference] = await Promise.all([
+    all('households'), all('residents'), all('visits'), kvGet('reference')]);
+  const every = new Map((reference?.care_tags || []).map((t) => [t.code, t]));
+  const people = new Map();
+  for (const r of residents) {
+    if (!people.has(r.household_id)) people.set(r.household_id, []);
+    people.get(r.household_id).push(r);
+  }
+  const lastVisit = new Map();
+  for (const v of visits) {
+    const at = Date.parse(v.visited_at || v.recorded_at_device || 0);
+    if (!lastVisit.has(v.household_id) || at > lastVisit.get(v.household_id)) lastVisit.set(v.household_id, at);
+  }
+  const rows = households.map((h) => {
+    const members = people.get(h.id) || [];
+    const tags = [...new Set(members.flatMap((m) => m.tags || []))];
+    const days = tags.map((t) => every.get(t)?.visit_every_days).filter((d) => d > 0);
+    const interval = days.length ? Math.min(...days) : null;
+    const last = lastVisit.get(h.id) ?? null;
+    const dueAt = interval == null ? null : (last == null ? 0 : last + interval * DAY_MS);
+    return { ...h, residents: members, tags, interval, lastVisitAt: last, dueAt, overdue: dueAt != null && dueAt <= now };
+  });
+  rows.sort((a, b) => (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity)
+    || String(a.building).localeCompare(String(b.building), 'zh') || String(a.room).localeCompare(String(b.room), 'zh', { numeric: true }));
+  return rows;
+}
+
+export function matches(h, query) {
+  if (!query) return true;
+  const hay = `${h.address || ''} ${h.road || ''}${h.lane || ''} ${h.building || ''}号 ${h.room || ''}室 ${h.building || ''}-${h.room || ''}`;
+  return query.trim().split(/\s+/).every((part) => hay.toLowerCase().includes(part.toLowerCase()));
+}
+
+export async function careTagNames() {
+  const reference = await kvGet('reference');
+  return new Map((reference?.care_tags || []).map((t) => [t.code, t]));
+}
+
+/** Outbox entries that concern one case (notes, photos, status, edits not yet acknowledged). */
+export async function pendingFor(caseId) {
+  const entries = await all('outbox');
+  return entries.filter((e) => e.args && (e.args.case_id === caseId || e.args.id === caseId));
+}

@@ -1,0 +1,163 @@
+// The message catalogue: Simplified Chinese by default, English on request. Plain objects so
+// a test can check both languages have the same keys (tests/pwa/test_catalogue.py).
+export const MESSAGES = {
+  zh: {
+    'app.name': '网格', 'loading': '正在打开…', 'skip': '跳到正文', 'saved': '已保存到手机,有信号时自动上传',
+    'tab.home': '位置', 'tab.visits': '走访', 'tab.report': '上报', 'tab.cases': '案件', 'tab.sync': '同步', 'tab.settings': '设置',
+    'login.title': '网格员登录', 'login.hint': '首次登录需要联网;之后无信号也能使用。', 'login.username': '用户名', 'login.password': '密码',
+    'login.submit': '登录', 'login.offline': '没有网络。首次登录需要联网,请到有信号的地方再试。', 'login.bad': '用户名或密码不对。',
+    'login.failed': '服务器暂时无法登录,请稍后再试。', 'login.throttled': '尝试次数过多,请稍后再试。',
+    'login.other_user': '这部手机上还有另一位网格员未同步的记录,请先由其本人登录同步。',
+    'home.title': '我在哪个网格', 'home.denied': '未获定位权限', 'home.unavailable': '暂时无法定位', 'home.waiting': '正在定位…',
+    'home.outside': '不在您负责的网格内', 'home.no_cells': '尚未同步网格,请联网同步一次',
+    'home.fix': '纬度 {lat},经度 {lon},精度约 {acc} 米', 'home.save_anyway': '没有定位也可以照常保存走访和上报。',
+    'home.map_label': '您负责的 {n} 个网格及当前位置', 'home.due': '待走访 {n} 户', 'home.report': '拍照上报',
+    'home.cells': '负责网格 {n} 个,住户 {h} 户',
+    'visits.title': '走访', 'visits.search': '按楼号、室号查找', 'visits.search_ph': '如 12 302', 'visits.bldg': '号', 'visits.room': '室',
+    'visits.due': '应走访', 'visits.last': '{d} 天前走访', 'visits.never': '未走访过', 'visits.none_match': '没有找到相符的住户',
+    'visits.empty': '还没有住户数据,请联网同步一次', 'visits.more': '还有 {n} 户,请输入楼号缩小范围', 'visits.count': '应走访 {due} 户 / 共 {n} 户',
+    'visit.unknown': '找不到这户', 'visit.seen': '见到了谁', 'visit.no_residents': '没有登记居民', 'visit.outcome': '走访结果',
+    'visit.outcome.met': '见到本人', 'visit.outcome.not_home': '不在家', 'visit.outcome.refused': '拒绝',
+    'visit.situation': '情况', 'visit.needs': '需求', 'visit.follow_up': '后续跟进', 'visit.to_case': '发现问题,转为案件',
+    'visit.save': '保存走访', 'visit.saved': '走访已保存', 'visit.case_title': '走访发现:{where}', 'visit.case_default': '走访 {where} 时发现的问题',
+    'report.title': '拍照上报', 'report.catalogue': '事项类别', 'report.catalogue_ph': '搜索,如 垃圾 或 ljdf', 'report.description': '问题描述',
+    'report.address': '地点说明(可选)', 'report.urgent': '紧急', 'report.save': '保存上报', 'report.saved': '上报已保存',
+    'report.default_title': '巡查发现问题', 'report.need_something': '请拍一张照片或写几句描述。',
+    'photo.camera': '拍照', 'photo.album': '从相册选', 'photo.failed': '这张照片无法读取', 'photo.alt': '照片({kb} KB)',
+    'cases.title': '我的案件', 'cases.empty': '暂无案件', 'cases.mine': '我承办', 'cases.unsynced': '未同步',
+    'case.untitled': '(无标题)', 'case.gone': '案件不在您的范围内', 'case.gone_hint': '可能已结案或已改派他人。',
+    'case.after_close': '结案后补充', 'case.rejected': '服务器未接受:{what}', 'case.conflict': '“{field}”与他人修改冲突,由中心裁定',
+    'case.conflict_values': '先到:{a};后到:{b}', 'case.note': '补充说明', 'case.add_note': '添加说明', 'case.photos': '照片',
+    'case.timeline': '处理记录', 'case.edit': '修改案件信息', 'case.save_fields': '保存修改', 'case.number_pending': '编号待同步后生成',
+    'field.title': '标题', 'field.description': '描述', 'field.address': '地点', 'field.priority': '紧急程度',
+    'status.reported': '已上报', 'status.cancelled': '已注销', 'status.opened': '已立案', 'status.dispatched': '已派遣',
+    'status.handling': '处理中', 'status.handled': '已处理待核查', 'status.closed': '已结案', 'status.evaluated': '已评价',
+    'action.handling': '开始处理', 'action.handled': '处理完毕', 'action.closed': '核查通过,结案',
+    'event.reported': '上报', 'event.note': '说明', 'event.photo': '照片', 'event.status': '状态变更', 'event.fields': '修改信息',
+    'event.dispatched': '派遣', 'event.opened': '立案', 'event.closed': '结案', 'event.assigned': '指派',
+    'mutation.visit.create': '走访记录', 'mutation.case.report': '上报', 'mutation.case.note': '说明', 'mutation.photo.attach': '照片',
+    'mutation.case.set_fields': '修改案件', 'mutation.case.transition': '状态变更',
+    'summary.visit': '走访 {where}', 'summary.case': '走访发现问题 {where}', 'summary.report': '上报:{title}({n} 张照片)',
+    'summary.note': '案件 {n} 的说明', 'summary.photo': '案件 {n} 的照片', 'summary.status': '案件 {n} → {to}', 'summary.edit': '修改案件 {n}',
+    'state.waiting': '等待上传', 'state.synced': '已同步', 'state.rejected': '被拒绝', 'state.uploading': '照片上传中 {pct}%',
+    'state.photo_waiting': '照片等待上传', 'state.photo_sent': '照片已上传', 'state.photo_failed': '照片上传失败:{code}',
+    'reason.STATUS_CONFLICT': '案件状态已被中心更改(例如已结案),此操作未生效;其他内容已保留。',
+    'reason.CASE_CLOSED': '案件已结案,不能再修改。', 'reason.NOT_IN_SCOPE': '不在您负责的范围内。', 'reason.UNKNOWN_CASE': '服务器上没有这个案件。',
+    'reason.UNKNOWN_HOUSEHOLD': '服务器上没有这户。', 'reason.UNKNOWN_VISIT': '服务器上没有这次走访。', 'reason.ID_TAKEN': '记录编号冲突。',
+    'reason.BAD_CORRECTION': '更正的走访不属于这户。', 'reason.BASE_VERSION_REQUIRED': '修改缺少版本信息。',
+    'reason.TRANSITION_NOT_ALLOWED': '这个状态变更须由中心办理。', 'reason.NOT_PERMITTED': '您无权进行这个状态变更。',
+    'reason.INVALID_ARGS': '数据格式不对。', 'reason.sha256_mismatch': '照片传输损坏,将重新上传', 'reason.not_an_image': '不是照片文件',
+    'reason.image_unreadable': '照片已损坏', 'reason.too_many_pixels': '照片像素过多', 'reason.upload_too_large': '照片太大',
+    'reason.device_required': '请重新登录',
+    'sync.title': '同步', 'sync.now': '立即同步', 'sync.now_pending': '立即同步,待上传 {n} 条', 'sync.running': '正在同步…',
+    'sync.pending': '待上传 {n} 条', 'sync.last': '上次成功同步:{at}', 'sync.never': '从未', 'sync.nothing': '没有记录',
+    'sync.waiting_list': '待上传', 'sync.done_list': '最近已处理',
+    'sync.error.offline': '没有网络,记录已保存在手机上,有信号时自动上传。', 'sync.error.signed_out': '登录已过期,请重新登录后同步。',
+    'sync.error.upgrade_required': '请更新应用后再同步。', 'sync.error.server_busy': '服务器繁忙,稍后自动重试。', 'sync.error.error': '同步出错,稍后自动重试。',
+    'banner.update': '有新版本,点击刷新', 'banner.update_button': '刷新', 'banner.update_dirty': '请先保存正在填写的内容,再刷新。',
+    'banner.update_busy': '正在同步,请稍候再刷新。', 'banner.expired': '登录已过期:记录仍保存在手机上,请到设置中退出后重新登录。',
+    'banner.ios': '请点“分享”→“添加到主屏幕”,从主屏幕打开,否则 Safari 可能清除离线记录。',
+    'banner.persist': '浏览器可能在空间不足时清除离线记录。', 'banner.persist_button': '保护数据',
+    'settings.title': '设置', 'settings.signed_in': '已登录:{name}({user})', 'settings.language': '语言', 'settings.storage': '手机存储',
+    'settings.usage': '已用 {used},可用约 {free}', 'settings.usage_unknown': '浏览器未提供存储用量', 'settings.persisted': '数据已受保护,不会被浏览器自动清除。',
+    'settings.not_persisted': '数据未受保护:空间不足时浏览器可能清除。', 'settings.account': '账号', 'settings.device': '设备编号 {id}',
+    'settings.logout': '退出登录', 'settings.logout_confirm': '退出后将清除手机上的居民和案件数据。确定退出?',
+    'settings.logout_unsynced': '还有 {n} 条记录没有上传,退出将永久丢失这些记录!确定退出?', 'settings.logged_out': '已退出,手机上的数据已清除',
+  },
+  en: {
+    'app.name': 'Wangge', 'loading': 'Opening…', 'skip': 'Skip to content', 'saved': 'Saved on the phone; it uploads when there is signal',
+    'tab.home': 'Where', 'tab.visits': 'Visits', 'tab.report': 'Report', 'tab.cases': 'Cases', 'tab.sync': 'Sync', 'tab.settings': 'Settings',
+    'login.title': 'Grid worker sign-in', 'login.hint': 'The first sign-in needs a connection; after that the app works without signal.',
+    'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Sign in',
+    'login.offline': 'No connection. The first sign-in needs signal; try again where there is some.', 'login.bad': 'Wrong username or password.',
+    'login.failed': 'The server cannot sign you in right now; try again later.', 'login.throttled': 'Too many attempts; try again later.',
+    'login.other_user': 'This phone holds another worker’s unsynced records; they must sign in and sync first.',
+    'home.title': 'Which cell am I in', 'home.denied': 'Location permission denied', 'home.unavailable': 'Location unavailable', 'home.waiting': 'Finding location…',
+    'home.outside': 'Outside your cells', 'home.no_cells': 'No cells yet: sync once with a connection',
+    'home.fix': 'Lat {lat}, lon {lon}, accuracy about {acc} m', 'home.save_anyway': 'Visits and reports save normally without a location.',
+    'home.map_label': 'Your {n} cells and your position', 'home.due': '{n} households due', 'home.report': 'Photo report',
+    'home.cells': '{n} cells, {h} households',
+    'visits.title': 'Visits', 'visits.search': 'Find by building and room', 'visits.search_ph': 'e.g. 12 302', 'visits.bldg': '', 'visits.room': '',
+    'visits.due': 'Due', 'visits.last': 'visited {d} days ago', 'visits.never': 'never visited', 'visits.none_match': 'No household matches',
+    'visits.empty': 'No households yet: sync once with a connection', 'visits.more': '{n} more: type a building number to narrow', 'visits.count': '{due} due / {n} households',
+    'visit.unknown': 'Household not found', 'visit.seen': 'Who was seen', 'visit.no_residents': 'No registered residents', 'visit.outcome': 'Outcome',
+    'visit.outcome.met': 'Met', 'visit.outcome.not_home': 'Not home', 'visit.outcome.refused': 'Refused',
+    'visit.situation': 'Situation', 'visit.needs': 'Needs', 'visit.follow_up': 'Follow-up', 'visit.to_case': 'A problem found: make it a case',
+    'visit.save': 'Save visit', 'visit.saved': 'Visit saved', 'visit.case_title': 'Found on a visit: {where}', 'visit.case_default': 'Problem found visiting {where}',
+    'report.title': 'Photo report', 'report.catalogue': 'Kind of matter', 'report.catalogue_ph': 'Search, e.g. litter', 'report.description': 'Description',
+    'report.address': 'Place (optional)', 'report.urgent': 'Urgent', 'report.save': 'Save report', 'report.saved': 'Report saved',
+    'report.default_title': 'Found on patrol', 'report.need_something': 'Take a photo or write a few words.',
+    'photo.camera': 'Take photo', 'photo.album': 'From album', 'photo.failed': 'This photo cannot be read', 'photo.alt': 'Photo ({kb} KB)',
+    'cases.title': 'My cases', 'cases.empty': 'No cases', 'cases.mine': 'Mine', 'cases.unsynced': 'Unsynced',
+    'case.untitled': '(untitled)', 'case.gone': 'This case is not in your scope', 'case.gone_hint': 'It may have been closed or reassigned.',
+    'case.after_close': 'Added after closing', 'case.rejected': 'The server refused: {what}', 'case.conflict': '“{field}” conflicts with another edit; the centre decides',
+    'case.conflict_values': 'Earlier: {a}; later: {b}', 'case.note': 'Note', 'case.add_note': 'Add note', 'case.photos': 'Photos',
+    'case.timeline': 'History', 'case.edit': 'Edit case details', 'case.save_fields': 'Save changes', 'case.number_pending': 'Number assigned after sync',
+    'field.title': 'Title', 'field.description': 'Description', 'field.address': 'Place', 'field.priority': 'Priority',
+    'status.reported': 'Reported', 'status.cancelled': 'Cancelled', 'status.opened': 'Opened', 'status.dispatched': 'Dispatched',
+    'status.handling': 'Handling', 'status.handled': 'Handled, to check', 'status.closed': 'Closed', 'status.evaluated': 'Evaluated',
+    'action.handling': 'Start handling', 'action.handled': 'Done', 'action.closed': 'Checked: close',
+    'event.reported': 'Reported', 'event.note': 'Note', 'event.photo': 'Photo', 'event.status': 'Status', 'event.fields': 'Edited',
+    'event.dispatched': 'Dispatched', 'event.opened': 'Opened', 'event.closed': 'Closed', 'event.assigned': 'Assigned',
+    'mutation.visit.create': 'Visit', 'mutation.case.report': 'Report', 'mutation.case.note': 'Note', 'mutation.photo.attach': 'Photo',
+    'mutation.case.set_fields': 'Case edit', 'mutation.case.transition': 'Status change',
+    'summary.visit': 'Visit {where}', 'summary.case': 'Problem found at {where}', 'summary.report': 'Report: {title} ({n} photos)',
+    'summary.note': 'Note on case {n}', 'summary.photo': 'Photo for case {n}', 'summary.status': 'Case {n} → {to}', 'summary.edit': 'Edit case {n}',
+    'state.waiting': 'Waiting', 'state.synced': 'Synced', 'state.rejected': 'Rejected', 'state.uploading': 'Photo uploading {pct}%',
+    'state.photo_waiting': 'Photo waiting', 'state.photo_sent': 'Photo sent', 'state.photo_failed': 'Photo failed: {code}',
+    'reason.STATUS_CONFLICT': 'The centre changed the case status meanwhile (e.g. closed it); this change did not apply. Everything else was kept.',
+    'reason.CASE_CLOSED': 'The case is closed and can no longer be edited.', 'reason.NOT_IN_SCOPE': 'Not in your scope.', 'reason.UNKNOWN_CASE': 'The server has no such case.',
+    'reason.UNKNOWN_HOUSEHOLD': 'The server has no such household.', 'reason.UNKNOWN_VISIT': 'The server has no such visit.', 'reason.ID_TAKEN': 'Record id clash.',
+    'reason.BAD_CORRECTION': 'The corrected visit is not of this household.', 'reason.BASE_VERSION_REQUIRED': 'The edit lacks its base version.',
+    'reason.TRANSITION_NOT_ALLOWED': 'This status change is made in the office.', 'reason.NOT_PERMITTED': 'You may not make this status change.',
+    'reason.INVALID_ARGS': 'The data is not valid.', 'reason.sha256_mismatch': 'The photo arrived damaged; it will be sent again', 'reason.not_an_image': 'Not a photo',
+    'reason.image_unreadable': 'The photo is damaged', 'reason.too_many_pixels': 'The photo has too many pixels', 'reason.upload_too_large': 'The photo is too large',
+    'reason.device_required': 'Sign in again',
+    'sync.title': 'Sync', 'sync.now': 'Sync now', 'sync.now_pending': 'Sync now, {n} waiting', 'sync.running': 'Syncing…',
+    'sync.pending': '{n} waiting', 'sync.last': 'Last successful sync: {at}', 'sync.never': 'never', 'sync.nothing': 'Nothing here',
+    'sync.waiting_list': 'Waiting', 'sync.done_list': 'Recently done',
+    'sync.error.offline': 'No connection. Records are kept on the phone and upload when there is signal.', 'sync.error.signed_out': 'Sign-in expired: sign in again to sync.',
+    'sync.error.upgrade_required': 'Update the app, then sync.', 'sync.error.server_busy': 'The server is busy; retrying later.', 'sync.error.error': 'Sync failed; retrying later.',
+    'banner.update': 'A new version is ready: tap to reload', 'banner.update_button': 'Reload', 'banner.update_dirty': 'Save what you are typing first, then reload.',
+    'banner.update_busy': 'Syncing: reload in a moment.', 'banner.expired': 'Sign-in expired: records stay on the phone; sign out in Settings and sign in again.',
+    'banner.ios': 'Tap Share → Add to Home Screen and open it from there, or Safari may delete offline records.',
+    'banner.persist': 'The browser may delete offline records when space runs low.', 'banner.persist_button': 'Protect data',
+    'settings.title': 'Settings', 'settings.signed_in': 'Signed in: {name} ({user})', 'settings.language': 'Language', 'settings.storage': 'Storage on this phone',
+    'settings.usage': '{used} used, about {free} free', 'settings.usage_unknown': 'The browser does not report storage use', 'settings.persisted': 'Data is protected from automatic clearing.',
+    'settings.not_persisted': 'Data is not protected: the browser may clear it when space runs low.', 'settings.account': 'Account', 'settings.device': 'Device {id}',
+    'settings.logout': 'Sign out', 'settings.logout_confirm': 'Signing out deletes residents and cases from this phone. Sign out?',
+    'settings.logout_unsynced': '{n} records have not been uploaded and will be lost for good! Sign out anyway?', 'settings.logged_out': 'Signed out; data on this phone deleted',
+  },
+};
+
+const KEY = 'wangge.lang'; // localStorage: read synchronously before the first paint
+let current = (() => { try { return localStorage.getItem(KEY) || 'zh'; } catch { return 'zh'; } })();
+
+export const lang = () => current;
+
+/** The message for `key` in the current language, `{name}` filled from `params`. */
+export function t(key, params = {}, fallback) {
+  const text = MESSAGES[current][key] ?? MESSAGES.zh[key] ?? fallback ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ''));
+}
+
+export function setLang(code) {
+  current = MESSAGES[code] ? code : 'zh';
+  try { localStorage.setItem(KEY, current); } catch { /* private mode: this session only */ }
+  applyStatic();
+}
+
+/** Fill `[data-i18n]` elements of the static page and the document language. */
+export function applyStatic() {
+  document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
+  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(node.dataset.i18n); });
+  document.title = current === 'zh' ? '网格·网格员' : 'Wangge · grid worker';
+}
+
+export const fmt = {
+  time(iso) {
+    if (!iso) return '—';
+    return new Date(iso).toLocaleString(current === 'en' ? 'en-GB' : 'zh-CN',
+      { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  },
+};

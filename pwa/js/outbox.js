@@ -1,0 +1,73 @@
+// The outbox: domain mutations written to IndexedDB before anything else happens.
+// Each gets the device's next seq and a UUID op_id; an entry leaves the outbox only when the
+// server says last_seq >= seq (research note §2.2: "deleting nothing early is the core rule").
+import { tx, req, all, count } from './db.js';
+import { uuid } from './uuid.js';
+import { requestPersistence } from './storage.js';
+
+const listeners = new Set();
+export const onChange = (fn) => { listeners.add(fn); return () => listeners.delete(fn); };
+export const changed = () => listeners.forEach((fn) => fn());
+
+/**
+ * Queue one mutation (and optionally local rows to show at once) in a single transaction.
+ * `local` is a list of [store, row] put alongside, so the screen and the outbox never disagree.
+ */
+export async function enqueue(name, args, { baseVersion = null, local = [], summary = '' } = {}) {
+  const stores = ['kv', 'outbox', ...new Set(local.map(([s]) => s))];
+  const entry = await tx(stores, 'readwrite', async (s) => {
+    const seq = ((await req(s.kv.get('next_seq'))) || 1);
+    s.kv.put(seq + 1, 'next_seq');
+    const row = {
+      seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
+      recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
+    };
+    s.outbox.add(row);
+    for (const [store, value] of local) s[store].put(value);
+    return row;
+  });
+  requestPersistence(); // first saved record: ask the browser to keep our storage
+  changed();
+  return entry;
+}
+
+export const pending = () => all('outbox');
+export const pendingCount = () => count('outbox');
+export const journal = () => all('journal');
+
+/**
+ * The server has applied (or rejected) everything up to `lastSeq`. Move those entries to the
+ * journal with their result; later entries stay untouched.
+ */
+export async function acknowledge(lastSeq, results = []) {
+  const bySeq = new Map(results.map((r) => [r.seq, r]));
+  const moved = await tx(['outbox', 'journal'], 'readwrite', async (s) => {
+    const rows = await req(s.outbox.getAll(IDBKeyRange.upperBound(lastSeq)));
+    for (const row of rows) {
+      const result = bySeq.get(row.seq);
+      const status = result && result.status === 'rejected' ? 'rejected' : 'synced';
+      s.journal.put({ ...row, state: status, result: result || null, acked_at: new Date().toISOString() });
+      s.outbox.delete(row.seq);
+    }
+    return rows.length;
+  });
+  if (moved) changed();
+  return moved;
+}
+
+/** Record a rejection learnt from a pull (the push reply may have been lost). */
+export async function markRejected(seq, rejection) {
+  await tx('journal', 'readwrite', async (s) => {
+    const row = await req(s.journal.get(seq));
+    if (row) s.journal.put({ ...row, state: 'rejected', result: { status: 'rejected', ...rejection } });
+  });
+  changed();
+}
+
+export async function setState(seq, patch) {
+  await tx('outbox', 'readwrite', async (s) => {
+    const row = await req(s.outbox.get(seq));
+    if (row) s.outbox.put({ ...row, ...patch });
+  });
+  changed();
+}

@@ -1,0 +1,41 @@
+"""The app's message catalogue: both languages have the same keys and placeholders."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from server import REPO_ROOT
+
+
+def catalogue() -> dict[str, dict[str, str]]:
+    node = "import('./pwa/js/i18n.js').then(m => console.log(JSON.stringify(m.MESSAGES)))"
+    try:
+        out = subprocess.run(
+            ["node", "--input-type=module", "-e", node.replace("./pwa", str(REPO_ROOT / "pwa"))],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout  # fmt: skip
+    except FileNotFoundError:
+        pytest.skip("node is not installed")
+    return dict(json.loads(out))
+
+
+def test_chinese_and_english_have_the_same_messages_and_placeholders() -> None:
+    messages = catalogue()
+    assert set(messages["zh"]) == set(messages["en"])
+    for key, zh in messages["zh"].items():
+        assert set(re.findall(r"\{\w+\}", zh)) == set(
+            re.findall(r"\{\w+\}", messages["en"][key])
+        ), key
+
+
+def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
+    messages = catalogue()["zh"]
+    used: set[str] = set()
+    for path in (REPO_ROOT / "pwa").rglob("*.js"):
+        used |= set(re.findall(r"\bt\('([a-z_]+\.[\w.]+)'", path.read_text()))
+    used |= set(re.findall(r'data-i18n="([^"]+)"', (REPO_ROOT / "pwa/index.html").read_text()))
+    assert used - set(messages) == set()

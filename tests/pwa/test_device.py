@@ -1,0 +1,95 @@
+"""E8–E10: a new version waits for the worker; location granted or denied; storage banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.pwa.conftest import LiveServer, save_report
+
+pytestmark = pytest.mark.browser
+
+
+def block_sync(phone: Any) -> None:
+    """Keep the outbox full: every sync request fails as if there were no signal."""
+    phone.expected_network_errors = True
+    phone.context.route("**/api/v1/sync/**", lambda route: route.abort("internetdisconnected"))
+
+
+def test_a_new_version_waits_for_the_worker_and_keeps_the_outbox(
+    phone: Any, server: LiveServer
+) -> None:
+    page = phone.login("chen.xia")
+    block_sync(phone)
+    save_report(page, "版本更新前的记录")
+    assert len(phone.idb("outbox")) == 1
+    sw = server.pwa / "sw.js"
+    original = sw.read_text()
+    try:
+        sw.write_text(original.replace("const VERSION = 'v1';", "const VERSION = 'v2';"))
+        page.evaluate("window.__before_update = true")
+        page.evaluate("location.hash = '#/report'")
+        page.wait_for_selector("#report-form")
+        page.fill("#r-desc", "写了一半")  # a dirty form
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        page.wait_for_selector("#update-banner", timeout=15000)
+        page.click("#update-button")
+        page.wait_for_timeout(1000)
+        assert page.evaluate("window.__before_update === true"), "reloaded under a dirty form"
+        assert page.input_value("#r-desc") == "写了一半"
+        page.evaluate("location.hash = '#/sync'")  # the form is gone: now it may reload
+        page.wait_for_selector("#pending-count")
+        with page.expect_navigation():
+            page.click("#update-button")
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.evaluate("window.__before_update === undefined")
+        caches = page.evaluate("caches.keys()")
+        assert caches == ["wangge-shell-v2"]
+        assert [e["args"]["description"] for e in phone.idb("outbox")] == ["版本更新前的记录"]
+    finally:
+        sw.write_text(original)
+
+
+def test_location_is_stored_with_its_accuracy_when_granted(phone: Any) -> None:
+    page = phone.login("wei.lan")
+    block_sync(phone)
+    page.wait_for_selector("#where-detail:has-text('31.20880')")
+    save_report(page, "有定位的上报")
+    args = phone.idb("outbox")[0]["args"]
+    assert (args["lon"], args["lat"], args["accuracy_m"]) == (121.4266, 31.2088, 12)
+
+
+def test_location_denied_never_blocks_saving(make_phone: Any) -> None:
+    phone = make_phone(geolocation=False)
+    page = phone.login("chu.ming")
+    block_sync(phone)
+    page.wait_for_selector("#where:has-text('未获定位权限')")
+    save_report(page, "没有定位的上报")
+    args = phone.idb("outbox")[0]["args"]
+    assert (args["lon"], args["lat"], args["accuracy_m"]) == (None, None, None)
+
+
+def test_storage_not_persisted_shows_a_banner_and_the_app_still_works(phone: Any) -> None:
+    phone.context.add_init_script(
+        "navigator.storage.persist = async () => false;"
+        "navigator.storage.persisted = async () => false;"
+    )
+    page = phone.login("zheng.hao")
+    block_sync(phone)
+    save_report(page, "存储未受保护时的上报")
+    assert page.is_visible("#persist-banner")
+    assert len(phone.idb("outbox")) == 1
+    page.evaluate("location.hash = '#/settings'")
+    page.wait_for_selector("#storage-usage")
+    assert "未受保护" in page.inner_text("#storage-persisted")
+
+
+def test_english_switch_and_back(phone: Any) -> None:
+    page = phone.login("zheng.hao")
+    page.evaluate("location.hash = '#/settings'")
+    page.click("text=English")
+    page.wait_for_selector("h2:has-text('Settings')")
+    assert page.inner_text("#tabs").count("Visits") == 1
+    page.click("text=简体中文")
+    page.wait_for_selector("h2:has-text('设置')")

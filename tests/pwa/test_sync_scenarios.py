@@ -1,0 +1,217 @@
+"""E3–E6: cut uploads, reloads mid-push, two phones on one case, a case closed meanwhile."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.pwa.conftest import (
+    LiveServer,
+    make_jpeg,
+    save_report,
+    save_visit,
+    wait_outbox_empty,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_sync")]
+
+SYNC_ROUTES = "**/api/v1/sync/**"
+
+
+def go_offline(phone: Any) -> None:
+    """Abort every sync request (the page's own fetches; the service worker never sees API)."""
+    phone.expected_network_errors = True
+    phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+
+
+def go_online(phone: Any) -> None:
+    phone.context.unroute(SYNC_ROUTES)
+
+
+def mutation_rows(server: LiveServer, op_id: str) -> list[tuple[Any, ...]]:
+    return server.query(
+        "SELECT status FROM sync_mutations WHERE op_id IN (?, ?)", (op_id, op_id.replace("-", ""))
+    )
+
+
+def test_an_upload_cut_midway_resumes_from_the_server_offset(
+    phone: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    photo_jpeg = make_jpeg(tmp_path / "manhole.jpg", seed=7)  # bytes new to the server
+    page = phone.login("feng.yu")
+    patches: list[int] = []
+
+    def cut_second_patch(route: Any) -> None:
+        if route.request.method == "PATCH":
+            patches.append(int(route.request.headers["upload-offset"]))
+            if len(patches) == 2:
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    phone.expected_network_errors = True
+    phone.context.route("**/api/v1/uploads/**", cut_second_patch)
+    assert phone.sync()  # the sign-in sync is over before the photo is taken
+    save_report(page, "井盖破损", photo_jpeg)
+    for _ in range(20):  # the save starts a sync itself; this waits for it (or runs one)
+        if len(patches) >= 2:
+            break
+        phone.sync()
+    page.wait_for_function("() => !document.querySelector('#sync-now').disabled")
+    photo = phone.idb("photos")[0]
+    assert patches[:2] == [0, 262144]
+    assert photo["upload_state"] == "uploading" and photo["offset"] == 262144
+    phone.context.unroute("**/api/v1/uploads/**")
+    phone.context.route("**/api/v1/uploads/**", cut_second_patch)  # count, no more cuts
+    assert phone.sync()
+    assert patches[2] == 262144  # resumed where the server was, not from zero
+    assert phone.idb("photos")[0]["upload_state"] == "uploaded"
+    assert server.query("SELECT status FROM photos WHERE sha256 = ?", (photo["sha256"],)) == [
+        ("available",)
+    ]
+
+
+def test_reload_during_a_push_makes_no_duplicates(phone: Any, server: LiveServer) -> None:
+    page = phone.login("wang.jing")
+    assert phone.sync()
+    held: list[Any] = []
+
+    def apply_but_lose_the_reply(route: Any) -> None:
+        route.fetch()  # the server commits; the phone never hears back
+        held.append(route)
+
+    phone.context.route("**/api/v1/sync/push", apply_but_lose_the_reply)
+    save_visit(page, "推送途中刷新")
+    page.wait_for_function("() => true")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the push never left"
+    entry = phone.idb("outbox")[0]
+    assert mutation_rows(server, entry["op_id"]) == [("applied",)]
+    phone.context.unroute("**/api/v1/sync/push")
+    phone.expected_network_errors = True  # the held request is cancelled by the reload
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    wait_outbox_empty(phone)
+    assert mutation_rows(server, entry["op_id"]) == [("applied",)]
+    assert server.query(
+        "SELECT count(*) FROM visits WHERE id IN (?, ?)",
+        (entry["args"]["id"], entry["args"]["id"].replace("-", "")),
+    ) == [(1,)]
+    assert [j["state"] for j in phone.idb("journal") if j["seq"] == entry["seq"]] == ["synced"]
+
+
+def office_token(server: LiveServer) -> str:
+    return server.token("zhao.min", str(uuid.uuid4()))
+
+
+def test_two_phones_editing_one_case_give_the_office_a_conflict(
+    make_phone: Any, server: LiveServer
+) -> None:
+    a, b = make_phone(), make_phone()
+    a.login("zhou.jie")
+    b.login("wu.fang")
+    assert a.sync() and b.sync()
+    open_status = {"reported", "opened", "dispatched", "handling", "handled"}
+    shared = sorted(
+        {c["id"] for c in a.idb("cases") if c["status"] in open_status}
+        & {c["id"] for c in b.idb("cases")}
+    )
+    assert shared, "the demo gives the AB pair no common open case"
+    case_id = shared[0]
+    for phone, title in ((a, "甲改的标题"), (b, "乙改的标题")):
+        go_offline(phone)
+        phone.page.evaluate(f"location.hash = '#/case/{case_id}'")
+        phone.page.wait_for_selector("#edit-form", state="attached")
+        phone.page.click("details summary")
+        phone.page.fill("#e-title", title)
+        phone.page.click("#edit-form button[type=submit]")
+        phone.page.wait_for_selector("[data-pending]")
+    for phone in (a, b):
+        go_online(phone)
+        assert phone.sync()
+        wait_outbox_empty(phone)
+    answer = requests.get(
+        f"{server.url}/api/v1/sync/conflicts",
+        headers={"Authorization": f"Bearer {office_token(server)}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    found = [c for c in answer.json()["conflicts"] if str(c["case_id"]) == case_id]
+    assert len(found) == 1 and found[0]["field"] == "title"
+    seen = json.dumps(found[0], ensure_ascii=False)
+    assert "甲改的标题" in seen and "乙改的标题" in seen, seen  # both values, both authors
+    b.page.evaluate(f"location.hash = '#/cases'; location.hash = '#/case/{case_id}'")
+    b.page.wait_for_selector("[data-conflict=title]")
+
+
+def office_closes(server: LiveServer, case_id: str) -> None:
+    """The back office closes the case (its own operations, on the server's database)."""
+    from server.cases.operations import change_status
+
+    from server import create_app
+    from server.cases.models import Case
+    from server.enums import CaseStatus
+    from server.extensions import db
+    from sync.versions import next_version
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{server.db}",
+            "INSTANCE_PATH": str(server.root / "office-instance"),
+            "SECRET_KEY": "office",
+        }
+    )
+    with app.app_context():
+        case = db.session.get(Case, uuid.UUID(case_id))
+        change_status(
+            db.session, case, CaseStatus.CLOSED, actor_id=None, version=next_version(db.session)
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+def test_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
+    phone: Any, server: LiveServer
+) -> None:
+    page = phone.login("zhou.jie")
+    assert phone.sync()
+    user_id = server.query("SELECT id FROM users WHERE username = 'zhou.jie'")[0][0]
+    mine = [
+        c
+        for c in phone.idb("cases")
+        if c["status"] in ("dispatched", "handling") and c.get("assignee_id") == user_id
+    ]
+    assert mine, "the demo gives zhou.jie no case to work on"
+    case_id = mine[0]["id"]
+    go_offline(phone)
+    page.evaluate(f"location.hash = '#/case/{case_id}'")
+    page.wait_for_selector("[data-to]")
+    page.click("[data-to]")
+    page.wait_for_selector("[data-pending]")
+    page.fill("#note-text", "已到现场处理")
+    page.click("#note-form button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('[data-pending]').length === 2")
+    office_closes(server, case_id)
+    go_online(phone)
+    assert phone.sync()
+    wait_outbox_empty(phone)
+    journal = {j["name"]: j for j in phone.idb("journal")}
+    assert journal["case.transition"]["state"] == "rejected"
+    assert journal["case.transition"]["result"]["code"] == "STATUS_CONFLICT"
+    assert journal["case.note"]["state"] == "synced"
+    note_id = journal["case.note"]["args"]["id"]
+    assert server.query(
+        "SELECT after_close FROM case_events WHERE id IN (?, ?)",
+        (note_id, note_id.replace("-", "")),
+    ) == [(1,)]
+    page.evaluate("location.hash = '#/sync'")
+    rejected = page.wait_for_selector("#journal-list [data-state=rejected]")
+    assert "中心" in rejected.inner_text()
