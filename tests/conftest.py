@@ -156,7 +156,6 @@ class IsolatedClient(FlaskClient):
             _cv_app.reset(token)
 
 
-
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build apps on the test's database; extra config as keyword overrides."""

@@ -46,17 +46,25 @@ def test_a_utf8_bom_before_json_is_tolerated(client):
 
 
 def test_wrong_types_get_422_naming_the_field(client):
-    response = client.post("/api/v1/auth/token", json={
-        "username": 12, "password": "x", "device_id": "5b0a6c1e-2c1a-4a57-9a4e-2c2f4c1e0a11",
-        "device_name": "phone",
-    })
+    response = client.post(
+        "/api/v1/auth/token",
+        json={
+            "username": 12,
+            "password": "x",
+            "device_id": "5b0a6c1e-2c1a-4a57-9a4e-2c2f4c1e0a11",
+            "device_name": "phone",
+        },
+    )
     body = _is_problem(response, 422, "validation_error")
     assert body["field"] == "username"
 
 
 def test_a_body_that_is_not_json_gets_415(client):
-    response = client.post("/api/v1/auth/token", data="username=a&password=b",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/api/v1/auth/token",
+        data="username=a&password=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     _is_problem(response, 415, "unsupported_media_type")
 
 
@@ -70,8 +78,9 @@ def test_an_oversized_json_body_gets_413(make_app):
 def test_an_upload_over_the_request_limit_gets_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=2048)
     client = app.test_client()
-    response = client.post("/api/v1/auth/token", data=b"x" * 5000,
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/auth/token", data=b"x" * 5000, headers={"Content-Type": "application/json"}
+    )
     _is_problem(response, 413, "payload_too_large")
 
 

@@ -72,9 +72,15 @@ def test_the_next_parameter_cannot_redirect_off_site(client, make_user):
     make_user("dispatcher", "zhao.min")
     token = csrf_token(client)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = client.post("/login", data={
-            "username": "zhao.min", "password": PASSWORD, "csrf_token": token, "next": target,
-        })
+        response = client.post(
+            "/login",
+            data={
+                "username": "zhao.min",
+                "password": PASSWORD,
+                "csrf_token": token,
+                "next": target,
+            },
+        )
         assert response.headers["Location"] == "/"
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
         token = csrf_token(client)
