@@ -118,7 +118,7 @@ def _apply(
         stamps = dict(case.field_versions or {})
         stamps.update({name: version for name in ("cell_code", "placement", "assignee_id")})
         case.field_versions = stamps
-    if case.id is not None and before != (None, Placement.UNLOCATED, None):
+    if case.id is not None:  # a case not yet stored has no timeline to write to
         data = {
             "why": why,
             "from_cell": before[0],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from geo.reading import PropertyNames
 from server.enums import DutyRole
@@ -23,6 +26,17 @@ def _fail(error: WanggeError) -> None:
     db.session.rollback()
     field = f" ({error.field})" if error.field else ""
     raise click.ClickException(f"{error.message}{field} [{error.code}]")
+
+
+def in_english(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Messages of domain errors in English: there is no request to choose a language from."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with force_locale("en"):
+            return command(*args, **kwargs)
+
+    return wrapped
 
 
 def _today() -> dt.date:
@@ -67,6 +81,7 @@ def grid_cli() -> None:
 @click.option("--attach", is_flag=True, help="The file holds lower levels of the published grid.")
 @click.option("--show", default=50, show_default=True, help="Problems to print.")
 @with_appcontext
+@in_english
 def import_file(
     file: Path,
     datum: str,
@@ -123,6 +138,7 @@ def import_file(
 
 @grid_cli.command("list")
 @with_appcontext
+@in_english
 def list_versions() -> None:
     """Every version: id, status, cells, errors, name."""
     for v in queries.list_versions(db.session):
@@ -136,6 +152,7 @@ def list_versions() -> None:
 @grid_cli.command("publish")
 @click.argument("version_id", type=int)
 @with_appcontext
+@in_english
 def publish(version_id: int) -> None:
     """Publish VERSION_ID (or republish a retired one: rollback)."""
     try:
@@ -165,6 +182,7 @@ def publish(version_id: int) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--datum", default="wgs84", show_default=True)
 @with_appcontext
+@in_english
 def export(version_id: int, file: Path, datum: str) -> None:
     """Write VERSION_ID as GeoJSON to FILE (re-imports to the identical grid)."""
     try:
@@ -190,6 +208,7 @@ def export(version_id: int, file: Path, datum: str) -> None:
 @click.option("--from", "starts_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--until", "ends_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @with_appcontext
+@in_english
 def assign(
     cell_code: str,
     username: str,
@@ -223,6 +242,7 @@ def assign(
 
 @grid_cli.command("gaps")
 @with_appcontext
+@in_english
 def gaps() -> None:
     """Cells of the published grid with nobody responsible today."""
     from server.grid import people
