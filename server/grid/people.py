@@ -115,10 +115,18 @@ def current_duties(
 
 
 def responsible_people(
-    session: Session, cell_code: str, *, on: dt.date, role: DutyRole | None = None
+    session: Session,
+    cell_code: str,
+    *,
+    on: dt.date,
+    role: DutyRole | None = None,
+    path: list[str] | None = None,
 ) -> Responsibility:
-    """The people answering for a cell on a date (of one role, if given), falling back upward."""
-    path = cell_path(session, cell_code)
+    """The people answering for a cell on a date (of one role, if given), falling back upward.
+
+    ``path`` (the cell and its ancestors, e.g. from a locate answer) saves looking it up.
+    """
+    path = path or cell_path(session, cell_code)
     duties = current_duties(session, path, on=on, role=role)
     answer = Responsibility(cell_code, path=path)
     for code in path:

@@ -85,7 +85,8 @@ def locate_point(
     answer["status"], answer["distance_m"] = found.status, found.distance_m
     answer["path"] = [{"code": c.code, "name": c.name, "level": str(c.level)} for c in found.path]
     if found.cell is not None:
-        answer["responsible"] = people.responsible_people(session, found.cell.code, on=on)
+        path = [c.code for c in found.path]
+        answer["responsible"] = people.responsible_people(session, path[0], on=on, path=path)
     return answer
 
 
