@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_grid_import import LON0, LAT0, STEP, synthetic_file  # noqa: E402
+from bench_grid_import import LAT0, LON0, STEP, synthetic_file  # noqa: E402
 
 from geo.locate import GridIndex, IndexedCell  # noqa: E402
 from geo.reading import read_grid_file  # noqa: E402
@@ -51,14 +51,22 @@ def free_port() -> int:
 def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, input=stdin, text=True, check=True, capture_output=True,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
     )
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port), "--no-reload"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
         try:
@@ -98,23 +106,38 @@ def main() -> None:
         }
         env.pop("FLASK_DEBUG", None)
         flask(env, "db", "upgrade")
-        flask(env, "users", "create", "bench.gis", "--role", "gis", "--password-stdin",
-              stdin=PASSWORD + "\n")
+        flask(
+            env,
+            "users",
+            "create",
+            "bench.gis",
+            "--role",
+            "gis",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
         port = free_port()
         server = start_server(env, port)
         base = f"http://127.0.0.1:{port}"
         try:
             http = requests.Session()
-            token = http.post(f"{base}/api/v1/auth/token", json={
-                "username": "bench.gis", "password": PASSWORD,
-                "device_id": str(uuid.uuid4()), "device_name": "bench",
-            }).json()["token"]
+            token = http.post(
+                f"{base}/api/v1/auth/token",
+                json={
+                    "username": "bench.gis",
+                    "password": PASSWORD,
+                    "device_id": str(uuid.uuid4()),
+                    "device_name": "bench",
+                },
+            ).json()["token"]
             http.headers["Authorization"] = f"Bearer {token}"
 
             started = time.perf_counter()
-            job = http.post(f"{base}/api/v1/grids/imports",
-                            files={"file": ("grid.geojson", data)},
-                            data={"datum": "wgs84", "background": "true"})
+            job = http.post(
+                f"{base}/api/v1/grids/imports",
+                files={"file": ("grid.geojson", data)},
+                data={"datum": "wgs84", "background": "true"},
+            )
             assert job.status_code == 202, job.text
             polls, url = 0, base + job.headers["Location"]
             while True:

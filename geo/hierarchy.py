@@ -26,6 +26,9 @@ class Tolerances:
 
     child_outside_parent_m: float = 5.0  # a child may poke out of its parent this far
     overlap_min_m2: float = 1.0  # sibling overlaps smaller than this are digitising noise
+    # … and so are slivers thinner than this: neighbours that do not share vertices overlap
+    # by a few millimetres along their whole edge once coordinates are rounded (7 decimals)
+    overlap_min_width_m: float = 0.1
     gap_min_m2: float = 100.0  # uncovered parts of a parent smaller than this are ignored
     gap_min_width_m: float = 5.0  # … and so are slivers narrower than this
 
@@ -179,8 +182,9 @@ def _overlaps(
         left, right = left[keep], right[keep]
         shared = shapely.intersection(geoms[left], geoms[right])
         areas = shapely.area(shared)
-        for i, j, area, where in zip(left, right, areas, shared, strict=True):
-            if area < tol.overlap_min_m2:
+        cores = shapely.buffer(shared, -tol.overlap_min_width_m / 2)
+        for i, j, area, where, core in zip(left, right, areas, shared, cores, strict=True):
+            if area < tol.overlap_min_m2 or core.is_empty:
                 continue
             first, later = same_level[i], same_level[j]
             problems.append(

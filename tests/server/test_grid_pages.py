@@ -105,3 +105,20 @@ def test_the_people_page_assigns_and_shows_the_fallback(client, make_user):
     assert "无人负责的网格" in gaps and "R1-B1-G1" in gaps
     unknown = client.get("/grids/people?code=NOPE")
     assert unknown.status_code == 404 and "已发布的网格中没有单元" in unknown.get_data(as_text=True)
+
+
+def test_a_draft_with_a_broken_polygon_still_shows_its_diff_against_the_published_grid(
+    client, make_user
+):
+    signed_in(client, make_user)
+    page = follow_progress(client, post_upload(client, grid_bytes()).headers["Location"])
+    version_id = re.search(r"/grids/(\d+)/publish", page.get_data(as_text=True)).group(1)
+    client.post(f"/grids/{version_id}/publish", data={"csrf_token": csrf_token(client, "/grids/")})
+    features = grid_features()
+    ring = features[5]["geometry"]["coordinates"][0]
+    features[5]["geometry"]["coordinates"] = [[ring[0], ring[2], ring[1], ring[3], ring[0]]]
+    broken = follow_progress(client, post_upload(client, grid_bytes(features)).headers["Location"])
+    html = broken.get_data(as_text=True)
+    assert (
+        broken.status_code == 200 and "与已发布版本的差异" in html and "self_intersection" in html
+    )
