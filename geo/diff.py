@@ -10,6 +10,7 @@ import shapely
 from geo.export import CellLike
 from geo.measure import LocalMetric, geodesic_area_m2
 
+SAME_TOLERANCE_DEG = 1e-7  # ≈ 1 cm: twice the rounding of an export (7 decimals)
 RESHAPE_MIN_M2 = 0.01  # symmetric differences below this are coordinate rounding, not reshaping
 
 
@@ -97,12 +98,21 @@ def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
         old_level, new_level = str(was.level), str(now.level)
         if old_level != new_level:
             result.relevelled.append((code, old_level, new_level))
-        if shapely.equals_exact(was.geometry, now.geometry, tolerance=0):
+        # Within SAME_TOLERANCE_DEG vertex by vertex: an export (7 decimals) re-imported.
+        if shapely.equals_exact(was.geometry, now.geometry, tolerance=SAME_TOLERANCE_DEG):
             continue
-        moved = frame.to_metric(shapely.symmetric_difference(was.geometry, now.geometry)).area
+        # A draft with errors keeps its invalid polygons for the preview; GEOS cannot
+        # overlay those, so the diff compares their make_valid forms.
+        moved = frame.to_metric(
+            shapely.symmetric_difference(_valid(was.geometry), _valid(now.geometry))
+        ).area
         if moved >= RESHAPE_MIN_M2:
             area_before, area_after = geodesic_area_m2(was.geometry), geodesic_area_m2(now.geometry)
             result.reshaped.append(
                 Reshape(code, area_before, area_after, area_after - area_before, moved)
             )
     return result
+
+
+def _valid(geometry: shapely.Geometry) -> shapely.Geometry:
+    return geometry if geometry.is_valid else shapely.make_valid(geometry)

@@ -17,6 +17,7 @@ from geo.cells import Repair
 from geo.datums import Datum, geometry_to_wgs84
 from geo.measure import geodesic_area_m2
 from geo.problems import Problem, problem
+from geo.rules import Severity
 from geo.structure import PolygonRings
 
 _LOCATION_RE = re.compile(r"\[\s*(\S+)\s+(\S+)\s*\]")
@@ -126,7 +127,7 @@ def _report_invalid(
     match = _LOCATION_RE.search(reason)
     spot = (float(match.group(1)), float(match.group(2))) if match else None
     fixed = _polygonal(shapely.make_valid(geometry)) if repair else None
-    severity = "warning" if fixed is not None else "error"
+    severity: Severity = "warning" if fixed is not None else "error"
     result.problems.append(
         problem(
             rule,

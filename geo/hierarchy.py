@@ -7,7 +7,7 @@ areas m². Overlaps are found through an STRtree per level (never all pairs).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.cells import CellDraft
 from geo.levels import Level
 from geo.measure import LocalMetric
-from geo.problems import Problem, problem
+from geo.problems import FeatureRef, Problem, problem
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Tolerances:
 
     child_outside_parent_m: float = 5.0  # a child may poke out of its parent this far
     overlap_min_m2: float = 1.0  # sibling overlaps smaller than this are digitising noise
+    # … and so are slivers thinner than this: neighbours that do not share vertices overlap
+    # by a few millimetres along their whole edge once coordinates are rounded (7 decimals)
+    overlap_min_width_m: float = 0.1
     gap_min_m2: float = 100.0  # uncovered parts of a parent smaller than this are ignored
     gap_min_width_m: float = 5.0  # … and so are slivers narrower than this
 
@@ -43,8 +46,13 @@ def check_hierarchy(
     tolerances: Tolerances | None = None,
     parent_field: str = "parent_code",
     progress: Callable[[int, int], None] | None = None,
+    parents: Iterable[CellDraft] = (),
 ) -> list[Problem]:
     """Return problems of parents, containment, sibling overlaps and coverage gaps.
+
+    ``parents`` are cells outside the file (e.g. the published grid) that the file's cells
+    may name as parents; they are looked up and contain their children, but are not checked
+    themselves, and their coverage is not checked (the file may hold only some children).
 
     >>> from shapely import box
     >>> a = CellDraft("A", "a", Level.STREET, None, box(121.0, 31.0, 121.01, 31.01))
@@ -63,7 +71,8 @@ def check_hierarchy(
         )
     )
     by_code = {c.code: c for c in reversed(usable)}  # first occurrence wins on duplicates
-    problems = _parents(usable, by_code, metric, frame, tolerances, parent_field)
+    outside = _outside_parents(usable, by_code, parents, frame, metric)
+    problems = _parents(usable, {**outside, **by_code}, metric, frame, tolerances, parent_field)
     if progress:
         progress(1, 3)
     problems += _overlaps(usable, metric, frame, tolerances)
@@ -73,6 +82,21 @@ def check_hierarchy(
     if progress:
         progress(3, 3)
     return problems
+
+
+def _outside_parents(
+    cells: list[CellDraft],
+    by_code: dict[str, CellDraft],
+    parents: Iterable[CellDraft],
+    frame: LocalMetric,
+    metric: dict[int, BaseGeometry],
+) -> dict[str, CellDraft]:
+    """The given parents that cells of the file name and the file lacks, projected too."""
+    wanted = {c.parent_code for c in cells if c.parent_code and c.parent_code not in by_code}
+    found = {p.code: p for p in parents if p.code in wanted and p.level and p.geometry.is_valid}
+    for parent in found.values():
+        metric[id(parent)] = frame.many_to_metric([parent.geometry])[0]
+    return found
 
 
 def _parents(
@@ -89,7 +113,7 @@ def _parents(
         expected = cell.level.parent
         if expected is None:
             continue
-        ref = {"feature_index": cell.index, "code": cell.code, "name": cell.name}
+        ref: FeatureRef = {"feature_index": cell.index, "code": cell.code, "name": cell.name}
         if not cell.parent_code:
             problems.append(
                 problem(
@@ -158,8 +182,9 @@ def _overlaps(
         left, right = left[keep], right[keep]
         shared = shapely.intersection(geoms[left], geoms[right])
         areas = shapely.area(shared)
-        for i, j, area, where in zip(left, right, areas, shared, strict=True):
-            if area < tol.overlap_min_m2:
+        cores = shapely.buffer(shared, -tol.overlap_min_width_m / 2)
+        for i, j, area, where, core in zip(left, right, areas, shared, cores, strict=True):
+            if area < tol.overlap_min_m2 or core.is_empty:
                 continue
             first, later = same_level[i], same_level[j]
             problems.append(

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from geo.rules import RULES, Severity
+
+
+class FeatureRef(TypedDict):
+    """Which feature a problem is about; spread into ``problem(rule, **ref)``."""
+
+    feature_index: int | None
+    code: str | None
+    name: str | None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ anyway (DataV files do); the user's explicit choice is then used, with the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +24,12 @@ from geo.cells import CellDraft, Repair
 from geo.datums import WGS84, Datum, parse_datum
 from geo.decoding import load_document
 from geo.errors import GeoError
+from geo.export import CellLike
 from geo.geometry_checks import check_geometry
 from geo.hierarchy import DEFAULT_TOLERANCES, Tolerances, check_hierarchy
 from geo.levels import Level, parse_level
 from geo.measure import distance_to_geometry_m
-from geo.problems import Problem, ValidationReport, problem
+from geo.problems import FeatureRef, Problem, ValidationReport, problem
 from geo.structure import RawFeature, read_features
 
 Progress = Callable[[int, int], None]
@@ -106,7 +107,7 @@ def _properties(
 ) -> tuple[str, str, Level | None, str | None]:
     props = raw.properties
     code, name = _text(props.get(names.code)), _text(props.get(names.name))
-    ref = {"feature_index": raw.index, "code": code or None, "name": name or None}
+    ref: FeatureRef = {"feature_index": raw.index, "code": code or None, "name": name or None}
     if not code:
         problems.append(problem("code_missing", **ref, field=names.code))
     if not name:
@@ -134,12 +135,15 @@ def read_grid_file(
     default_level: Level | str | None = None,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     district_margin_m: float = 5000.0,
+    parents: Iterable[CellLike] = (),
 ) -> GridImport:
     """Read, convert to WGS-84 and validate an uploaded grid file; never raises on bad input.
 
     ``district_bbox`` is (min_lon, min_lat, max_lon, max_lat) in WGS-84; geometry farther
     than ``district_margin_m`` from it is an error. ``default_level`` is used for features
-    without a level (or when ``property_names.level`` is None).
+    without a level (or when ``property_names.level`` is None). ``parents`` are cells
+    already published (WGS-84) that a file holding only lower levels may attach to: a
+    ``parent_code`` found there is not ``parent_not_found``, and containment is checked.
 
     >>> result = read_grid_file(b'{"type": "FeatureCollection", "features": []}', datum="wgs84")
     >>> result.report.has_errors, [p.rule for p in result.report.problems]
@@ -171,9 +175,27 @@ def read_grid_file(
             progress(len(raws) + len(raws) * done // total, len(raws) * 2)
 
     problems += check_hierarchy(
-        result.cells, tolerances, names.parent_code or "parent_code", half_progress
+        result.cells,
+        tolerances,
+        names.parent_code or "parent_code",
+        half_progress,
+        parents=_as_drafts(parents),
     )
     return result
+
+
+def _as_drafts(cells: Iterable[CellLike]) -> list[CellDraft]:
+    return [
+        CellDraft(
+            c.code,
+            c.name,
+            parse_level(str(getattr(c.level, "value", c.level))),
+            c.parent_code,
+            c.geometry,
+            -1,
+        )
+        for c in cells
+    ]
 
 
 def _read_one(

@@ -42,6 +42,7 @@ def select_locale() -> str:
 def init_extensions(app: Flask) -> None:
     import server.auth
     import server.models  # noqa: F401  (complete MetaData for Alembic)
+    from server.grid import index as grid_index
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
@@ -51,6 +52,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     api.init_app(app)
+    grid_index.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -58,10 +60,12 @@ def register_blueprints(app: Flask) -> None:
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
     from server.fieldsync import api as sync_api
+    from server.grid import api as grid_api
+    from server.grid import views as grid_views
     from server.photos import api as photos_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp, sync_api.blp):
+    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)
@@ -70,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
+    app.register_blueprint(grid_views.bp)
     register_error_handlers(app)
 
 
@@ -109,7 +114,9 @@ def register_cli(app: Flask) -> None:
     from server.accounts.cli import users_cli
     from server.catalogue.cli import catalogue_cli
     from server.demo.cli import demo_cli
+    from server.grid.cli import grid_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
+    app.cli.add_command(grid_cli)

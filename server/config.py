@@ -49,6 +49,18 @@ DEFAULTS: dict[str, Any] = {
     "S3_SECRET_ACCESS_KEY": None,
     # The grid.
     "NEAR_DISTANCE_M": 50.0,
+    # Uploads farther than 5 km from this (min_lon, min_lat, max_lon, max_lat) are refused:
+    # Shanghai municipality, WGS-84. A JSON list in WANGGE_GRID_DISTRICT_BBOX overrides it.
+    "GRID_DISTRICT_BBOX": [120.85, 30.67, 122.2, 31.88],
+    # Uploads up to this size are validated within the request (201); larger ones run in a
+    # background thread with progress to poll (202). The back-office page always polls.
+    "GRID_IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
+    # Processes check the published grid version this often (seconds; 0 = every request).
+    "GRID_INDEX_RECHECK_SECONDS": 0.0,
+    # Map tiles under the preview maps, e.g. "https://tile.example/{z}/{x}/{y}.png".
+    # None: polygons on a plain background (works on an office LAN with no tile server).
+    "TILE_URL": None,
+    "TILE_ATTRIBUTION": "",
     # The district this deployment serves (its bbox sanity-checks uploads), and its case prefix.
     "DISTRICT_NAME": "新华路街道",
     "CASE_NUMBER_PREFIX": "XH",

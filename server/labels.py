@@ -42,6 +42,12 @@ LABELS: dict[str, Any] = {
     "patrol": _l("Patrol"),
     "visit": _l("Visit follow-up"),
     "open311": _l("Partner system (Open311)"),
+    # grid versions and report severities
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "retired": _l("Retired"),
+    "error": _l("Error"),
+    "warning": _l("Warning"),
     # priorities
     "urgent": _l("Urgent"),
     "high": _l("High"),

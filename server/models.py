@@ -4,7 +4,7 @@ from server.accounts.models import ApiToken, Device, LoginAttempt, User
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
-from server.grid.models import Cell, Duty, GridVersion
+from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from server.units.models import Unit
@@ -34,6 +34,7 @@ __all__ = [
     "DeviceState",
     "Duty",
     "FieldStamp",
+    "GridImportJob",
     "GridVersion",
     "Household",
     "LoginAttempt",

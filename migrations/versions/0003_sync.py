@@ -14,7 +14,7 @@ import sync.db  # noqa: F401  (custom column types)
 # revision identifiers, used by Alembic. The lead re-chains down_revision after the grid
 # migration (0002) at merge time; nothing here depends on it.
 revision = '0003'
-down_revision = '0001'
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass, field
 
 from pyproj import Geod
-from shapely import to_wkb
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +20,8 @@ from server.demo.cases import create_demo_cases
 from server.demo.district import District, build_district
 from server.demo.staff import DEMO_PASSWORD, STAFF, assign_duties
 from server.demo.visits import create_demo_visits
-from server.enums import CellLevel, GridStatus
-from server.grid.models import Cell, GridVersion
+from server.grid import operations as grid_operations
+from server.grid.models import GridVersion
 from server.population.models import Household, Resident, ResidentTag
 from sync.db import utcnow
 from sync.versions import next_version
@@ -86,39 +87,30 @@ def load_demo(
 def _write_grid(
     session: Session, district: District, now: dt.datetime, version: int
 ) -> GridVersion:
-    grid = GridVersion(
-        name=DEMO_GRID_NAME,
-        status=GridStatus.PUBLISHED,
-        source_datum="wgs84",
-        source_filename="server/demo/data/osm_xinhua_boundary_wgs84.geojson",
-        report={"problems": [], "note": "generated demo grid"},
-        published_at=now,
+    """Upload the generated grid the way GIS staff would: validate, store a draft, publish."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "code": cell.code,
+                "name": cell.name,
+                "level": cell.level,
+                "parent_code": cell.parent_code,
+                "name_en": cell.name_en,
+            },
+            "geometry": mapping(cell.geometry),
+        }
+        for cell in district.cells
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    options = grid_operations.ImportOptions(
+        name=DEMO_GRID_NAME, filename="server/demo/data/osm_xinhua_boundary_wgs84.geojson"
     )
-    session.add(grid)
-    by_code: dict[str, Cell] = {}
-    ordered = sorted(district.cells, key=lambda c: CellLevel(c.level).depth)
-    for demo_cell in ordered:
-        min_lon, min_lat, max_lon, max_lat = demo_cell.geometry.bounds
-        cell = Cell(
-            grid_version=grid,
-            code=demo_cell.code,
-            name=demo_cell.name,
-            level=CellLevel(demo_cell.level),
-            parent_code=demo_cell.parent_code,
-            parent=by_code.get(demo_cell.parent_code or ""),
-            geometry_wkb=to_wkb(demo_cell.geometry),
-            min_lon=min_lon,
-            min_lat=min_lat,
-            max_lon=max_lon,
-            max_lat=max_lat,
-            area_m2=geodesic_area_m2(demo_cell.geometry),
-            properties={"name_en": demo_cell.name_en},
-            version=version,
-        )
-        session.add(cell)
-        by_code[demo_cell.code] = cell
-    session.flush()
-    return grid
+    outcome = grid_operations.import_grid(session, None, data.encode("utf-8"), options)
+    if outcome.version is None or outcome.report["has_errors"]:
+        raise RuntimeError(f"the generated demo grid does not validate: {outcome.report}")
+    grid_operations.publish_grid(session, None, outcome.version.id, near_m=50.0, today=now.date())
+    return outcome.version
 
 
 def _write_staff(session: Session) -> dict[str, User]:

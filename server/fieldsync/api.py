@@ -17,13 +17,14 @@ from server.fieldsync import conflicts, schemas
 from server.fieldsync.operations import Settings
 from server.fieldsync.pulling import pull_for_device
 from server.fieldsync.pushing import push_from_device
+from server.grid.index import index_cache
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
 
 def _settings() -> Settings:
     config = current_app.config
-    return Settings(config["CASE_NUMBER_PREFIX"], float(config["NEAR_DISTANCE_M"]))
+    return Settings(config["CASE_NUMBER_PREFIX"], index_cache(current_app))
 
 
 @blp.route("/push", methods=["POST"])

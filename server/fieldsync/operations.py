@@ -29,9 +29,11 @@ from server.cases.workflow import (
 from server.catalogue.models import CatalogueItem
 from server.enums import CaseStatus, Channel, PhotoStatus, Priority
 from server.fieldsync import schemas
-from server.fieldsync.locating import locate_point
 from server.fieldsync.scope import WorkerScope, scope_for
+from server.grid.assignment import place_new_case
+from server.grid.index import GridIndexCache
 from server.population.models import Household, Visit
+from server.timezones import shanghai_date
 from sync.engine import Handler, MutationContext
 from sync.errors import Rejected
 from sync.models import CaseConflict
@@ -40,7 +42,8 @@ from sync.models import CaseConflict
 @dataclass(frozen=True)
 class Settings:
     case_number_prefix: str = "XH"
-    near_m: float = 50.0
+    #: The published grid's locate index (per app); None places every report unplaced.
+    grid_index: GridIndexCache | None = None
 
 
 @dataclass
@@ -146,7 +149,6 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         if existing.reporter_id == actor.user_id:
             return {"case_id": str(existing.id), "number": existing.number, "existing": True}
         raise Rejected("ID_TAKEN", "another record already has this id")
-    placement, cell_code = locate_point(session, args["lon"], args["lat"], near_m=settings.near_m)
     item = None
     if args["catalogue_code"]:
         item = session.scalar(
@@ -165,14 +167,17 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         lon=args["lon"],
         lat=args["lat"],
         accuracy_m=args["accuracy_m"],
-        cell_code=cell_code,
-        placement=placement,
         reporter_id=actor.user_id,
         device_id=ctx.device.device_id,
         reported_at=ctx.received_at,
         recorded_at_device=ctx.mutation.recorded_at_device,
         version=ctx.version,
         field_versions={},
+    )
+    case.catalogue_item = item
+    published = settings.grid_index.current(session) if settings.grid_index else None
+    place_new_case(
+        session, case, published.index if published else None, on=shanghai_date(ctx.received_at)
     )
     session.add(case)
     cases.add_event(
@@ -192,8 +197,8 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
     return {
         "case_id": str(case.id),
         "number": case.number,
-        "placement": placement.value,
-        "cell_code": cell_code,
+        "placement": case.placement.value,
+        "cell_code": case.cell_code,
     }
 
 

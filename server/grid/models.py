@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, String, UniqueConstraint
@@ -89,3 +90,31 @@ class Duty(Base):
 
     def is_current(self, on: dt.date) -> bool:
         return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)
+
+
+class GridImportJob(Base):
+    """One upload being read and validated, with its progress, visible to every process.
+
+    The page and the API poll this row; the work runs in a background thread of the process
+    that took the upload, so a 20,000-cell file never holds a request open.
+    """
+
+    __tablename__ = "grid_import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    #: queued → running → done | failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    #: reading (validation) or storing (the draft's cells)
+    stage: Mapped[str] = mapped_column(String(16), default="reading")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"))
+    error: Mapped[str | None] = mapped_column(String(500))
+    #: The report of a file of which nothing could be kept (no draft); else on the version.
+    report: Mapped[dict[str, Any] | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]

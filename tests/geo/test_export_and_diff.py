@@ -89,3 +89,30 @@ def test_diff_reports_added_removed_reshaped_renamed_and_reparented(cells) -> No
     assert reshape.code == "B2" and reshape.area_change_m2 == pytest.approx(9.5 * 222, rel=0.1)
     assert reshape.symmetric_difference_m2 == pytest.approx(abs(reshape.area_change_m2), rel=0.01)
     assert json.loads(json.dumps(diff.to_dict()))["added"] == ["G9"]
+
+
+def test_a_diff_against_an_invalid_draft_polygon_does_not_fail() -> None:
+    from shapely import Polygon, box
+
+    from geo.cells import CellDraft
+    from geo.diff import diff_grids
+    from geo.levels import Level
+
+    square = CellDraft("A", "a", Level.STREET, None, box(121.0, 31.0, 121.01, 31.01))
+    bowtie = Polygon([(121.0, 31.0), (121.01, 31.01), (121.01, 31.0), (121.0, 31.01)])
+    broken = CellDraft("A", "a", Level.STREET, None, bowtie)
+    assert [r.code for r in diff_grids([square], [broken]).reshaped] == ["A"]
+
+
+def test_vertices_moved_by_export_rounding_are_not_a_reshape() -> None:
+    from shapely import box
+
+    from geo.cells import CellDraft
+    from geo.diff import diff_grids
+    from geo.levels import Level
+
+    exact = CellDraft("A", "a", Level.STREET, None, box(121.00000004, 31.0, 121.01, 31.01))
+    rounded = CellDraft("A", "a", Level.STREET, None, box(121.0, 31.0, 121.01, 31.01))
+    moved = CellDraft("A", "a", Level.STREET, None, box(121.000002, 31.0, 121.01, 31.01))
+    assert diff_grids([exact], [rounded]).is_empty
+    assert [r.code for r in diff_grids([exact], [moved]).reshaped] == ["A"]

@@ -155,3 +155,31 @@ def test_a_geometry_far_from_the_district_is_refused(make_grid_file) -> None:
         "far_from_district"
     ]
     assert p.data["distance_km"] > 900
+
+
+def test_a_file_of_lower_levels_attaches_to_published_parents(make_grid_file) -> None:
+    full = read_grid_file(make_grid_file(*clean_grid()), datum="wgs84").cells
+    published = [c for c in full if c.code in ("S", "R", "B1", "B2")]
+    lower = [f for f in clean_grid() if f["properties"]["code"].startswith("G")]
+    alone = rules_of(make_grid_file(*lower))
+    attached = rules_of(make_grid_file(*lower), parents=published)
+    assert {p.code for p in alone["parent_not_found"]} == {"G1", "G2", "G3"}
+    assert attached == {}
+
+
+def test_a_child_outside_a_published_parent_is_still_reported(make_grid_file) -> None:
+    full = read_grid_file(make_grid_file(*clean_grid()), datum="wgs84").cells
+    published = [c for c in full if c.code in ("S", "R", "B1")]
+    stray = feature("G9", "楼组", "B1", box_ring(LON + 0.003, LAT, LON + 0.004, LAT + 0.001))
+    found = rules_of(make_grid_file(stray), parents=published)
+    assert [p.code for p in found["child_outside_parent"]] == ["G9"]
+
+
+def test_a_millimetre_sliver_along_a_shared_edge_is_not_an_overlap(make_grid_file) -> None:
+    grid = clean_grid()
+    # B2 starts 5 mm inside B1 along its whole 220 m edge: 1.1 m² but 5 mm wide
+    sliver = 0.005 * M
+    grid[3] = feature(
+        "B2", "block", "R", box_ring(LON + 0.002 - sliver, LAT, LON + 0.004, LAT + 0.002)
+    )
+    assert "sibling_overlap" not in rules_of(make_grid_file(*grid))

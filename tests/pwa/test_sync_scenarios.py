@@ -154,10 +154,9 @@ def test_two_phones_editing_one_case_give_the_office_a_conflict(
 
 def office_closes(server: LiveServer, case_id: str) -> None:
     """The back office closes the case (its own operations, on the server's database)."""
-    from server.cases.operations import change_status
-
     from server import create_app
     from server.cases.models import Case
+    from server.cases.operations import change_status
     from server.enums import CaseStatus
     from server.extensions import db
     from sync.versions import next_version

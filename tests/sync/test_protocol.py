@@ -423,6 +423,8 @@ def test_a_photo_report_creates_a_located_case_and_lists_its_missing_photo(phone
     assert result["result"]["cell_code"] == "G1" and result["result"]["placement"] == "in"
     case = db.session.get(Case, uuid.UUID(case_id))
     assert case.status == CaseStatus.REPORTED and case.channel.value == "patrol"
+    # Assigned at once to a grid worker of its cell (geo issue: 格中定人).
+    assert case.assignee_id in {world.users["wa"].id, world.users["wc"].id}
     assert db.session.get(Photo, SHA).status == PhotoStatus.MISSING
     body = a.pull()[-1]
     assert body["missing_photos"] == [SHA]
@@ -439,6 +441,7 @@ def test_a_report_outside_the_grid_goes_to_the_unplaced_queue(phone, world):
     a.add("case.report", {"id": str(uuid.uuid4()), "description": "x", "lon": lon, "lat": lat})
     result = a.push()["results"][0]["result"]
     assert result["placement"] == "unplaced" and result["cell_code"] is None
+    assert db.session.get(Case, uuid.UUID(result["case_id"])).assignee_id is None
 
 
 def test_a_photo_whose_bytes_came_first_links_up_available(phone, world):
