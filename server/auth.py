@@ -60,7 +60,8 @@ def _authenticate_request() -> Caller | None:
         found = accounts.resolve_token(db.session, header[7:].strip())
         if found is None:
             return None
-        db.session.commit()  # the last-seen touch
+        if db.session.dirty:  # the last-seen touch, at most once a minute per token
+            db.session.commit()
         return Caller(*found)
     if current_user.is_authenticated:
         # Cookies ride along on cross-site requests: unsafe methods need the CSRF token too.

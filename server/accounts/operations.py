@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import ApiToken, Device, LoginAttempt, User
 from server.accounts.passwords import (
@@ -202,7 +202,11 @@ def issue_device_token(
 
 def resolve_token(session: Session, token: str) -> tuple[User, Device, ApiToken] | None:
     """Return (user, device, token row) for a live token, else None. Touches last-seen times."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_sha256 == token_digest(token))
+        .options(joinedload(ApiToken.device).joinedload(Device.user))
+    )
     if row is None or row.revoked_at is not None:
         return None
     device = row.device
