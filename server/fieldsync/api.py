@@ -16,7 +16,7 @@ from server.extensions import db
 from server.fieldsync import conflicts, schemas
 from server.fieldsync.operations import Settings
 from server.fieldsync.pulling import pull_for_device
-from server.fieldsync.pushing import push_from_device
+from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
@@ -39,7 +39,7 @@ def push(body: dict[str, Any]) -> Any:
         token_device=caller.device,
         body=body,
         settings=_settings(),
-        commit_every=current_app.config.get("SYNC_COMMIT_EVERY", 100),
+        commit_every=current_app.config.get("SYNC_COMMIT_EVERY", DEFAULT_COMMIT_EVERY),
         faults=current_app.config.get("SYNC_FAULT_HOOK"),
     )
     if answer.outcome is None:
