@@ -20,7 +20,6 @@ from server import create_app
 from server.accounts import operations as accounts
 from server.extensions import db
 
-
 #: The PostgreSQL server the benches use next to SQLite (the tests' variable); unset: SQLite only.
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
 
