@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from email.utils import format_datetime
 
+from sync.errors import SyncError
+
 TUS_VERSION = "1.0.0"
 SUPPORTED_VERSIONS = (TUS_VERSION,)
 EXTENSIONS = ("creation", "checksum", "termination", "expiration")
@@ -30,14 +32,19 @@ _MAX_METADATA_HEADER = 4096
 _MAX_METADATA_PAIRS = 16
 
 
-class TusError(Exception):
-    """A request the tus protocol refuses; `code` is a stable machine name."""
+class TusError(SyncError):
+    """A request the tus protocol refuses; `code` is a stable machine name.
+
+    >>> isinstance(OffsetMismatch("offset 5 is not 7", expected=7), SyncError)
+    True
+    """
 
     code = "tus_error"
 
     def __init__(self, message: str, **data: object) -> None:
-        super().__init__(message)
-        self.data = data
+        super().__init__(message, **data)
+        #: The same dict as `details` (kept under its first name for the adapter).
+        self.data = self.details
 
 
 class UnsupportedVersion(TusError):

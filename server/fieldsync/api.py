@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 
 from server.api.base import Blueprint
@@ -84,7 +85,28 @@ def pull(args: dict[str, Any]) -> Any:
     }
     if answer.reference is not None:
         out["reference"] = answer.reference
-    return out
+    return _maybe_gzip(current_app.json.response(out))
+
+
+#: Fast levels compress JSON nearly as well as 9, at a fraction of the time.
+GZIP_LEVEL = 5
+#: Smaller bodies are not worth compressing.
+GZIP_MIN_BYTES = 1024
+
+
+def _maybe_gzip(response: Response) -> Response:
+    """gzip a pull page when the client accepts it: JSON of a first pull shrinks about 8×.
+
+    Done here rather than left to the proxy, so a deployment without one (or with gzip off)
+    still sends 2G-sized pages. A proxy does not compress a body that already has a
+    Content-Encoding.
+    """
+    response.vary.add("Accept-Encoding")
+    body = response.get_data()
+    if request.accept_encodings["gzip"] and len(body) >= GZIP_MIN_BYTES:
+        response.set_data(gzip.compress(body, compresslevel=GZIP_LEVEL))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 @blp.route("/conflicts", methods=["GET"])

@@ -82,7 +82,7 @@ class PushSchema(Schema):
 
 class PullArgsSchema(Schema):
     cursor = fields.String(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
 
 
 class ResolveConflictSchema(Schema):
