@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 from flask import Flask
-
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from email.utils import format_datetime
+from typing import Any
 
 from sync.errors import SyncError
 
@@ -41,7 +42,7 @@ class TusError(SyncError):
 
     code = "tus_error"
 
-    def __init__(self, message: str, **data: object) -> None:
+    def __init__(self, message: str, **data: Any) -> None:
         super().__init__(message, **data)
         #: The same dict as `details` (kept under its first name for the adapter).
         self.data = self.details
