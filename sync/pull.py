@@ -129,7 +129,7 @@ def pull_page(
     """One page of changes after `cursor`, for the current `scope`; or a Page with `reset`.
 
     `top_version` is the clock in the caller's snapshot; `horizon_version` the oldest version
-    the kept history can still answer from (older cursors cannot learn their deletions).
+    whose history is whole (a cursor that has not passed everything below it gets a reset).
     """
     after: Key | None = None
     if cursor:
@@ -139,7 +139,9 @@ def pull_page(
             return Page(reset="bad_cursor")
         if cursor_scope != scope:
             return Page(reset="scope_changed")
-        if after.version < horizon_version:
+        # Versions below the horizon lost exits to pruning; a cursor that has not passed all
+        # of them (to the end of the last pruned version) could miss a deletion.
+        if (after.version, after.rank) < (horizon_version - 1, END_OF_VERSION):
             return Page(reset="cursor_too_old")
         if after.version > top_version:
             return Page(reset="cursor_ahead_of_server")

@@ -24,9 +24,8 @@ from server.grid.models import Cell
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from sync.models import REJECTED, CaseConflict, DeviceState, MutationRecord, ScopeExit, SyncMark
 from sync.pull import Change, Key, Page, Source, pull_page
+from sync.history import HISTORY_HORIZON
 from sync.versions import current_version
-
-HISTORY_HORIZON = "history_horizon"
 
 
 @dataclass(frozen=True)
