@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from sync.db import utcnow
@@ -37,7 +38,10 @@ def prune_history(session: Session, *, older_than: dt.datetime) -> PruneReport:
         session.add(mark)
     if newest is None:
         return PruneReport(0, mark.value or 0)
-    deleted = session.execute(delete(ScopeExit).where(ScopeExit.version <= newest)).rowcount
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(ScopeExit).where(ScopeExit.version <= newest)
+    )
+    deleted = result.rowcount
     if newest + 1 > (mark.value or 0):
         mark.value, mark.changed_at = newest + 1, utcnow()
     return PruneReport(int(deleted or 0), mark.value)

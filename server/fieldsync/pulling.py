@@ -22,9 +22,9 @@ from server.enums import OPEN_STATUSES, PhotoStatus
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.grid.models import Cell
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from sync.history import HISTORY_HORIZON
 from sync.models import REJECTED, CaseConflict, DeviceState, MutationRecord, ScopeExit, SyncMark
 from sync.pull import Change, Key, Page, Source, pull_page
-from sync.history import HISTORY_HORIZON
 from sync.versions import current_version
 
 
