@@ -17,9 +17,20 @@ from server.extensions import db
 from server.fieldsync import conflicts, schemas
 from server.fieldsync.operations import Settings
 from server.fieldsync.pulling import pull_for_device
+from server.fieldsync.reasons import add_texts, reason_text
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+def _language() -> str:
+    """`?lang=` if given, else the best of Accept-Language, else the deployment's default."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    best = request.accept_languages.best_match(languages)
+    return str(best or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _settings() -> Settings:
@@ -46,6 +57,7 @@ def push(body: dict[str, Any]) -> Any:
     if answer.outcome is None:
         return {"reset": answer.reset, "last_seq": 0, "results": []}
     outcome = answer.outcome
+    add_texts(outcome.results, _language())
     body_out: dict[str, Any] = {"last_seq": outcome.last_seq, "results": outcome.results}
     if outcome.expected is not None:
         body_out["expected"] = outcome.expected
@@ -75,12 +87,20 @@ def pull(args: dict[str, Any]) -> Any:
     page = answer.page
     if page.reset:
         return {"reset": page.reset, "last_seq": answer.last_seq}
+    changes = [c.to_wire() for c in page.changes]
+    language = _language()
+    for change in changes:
+        data = change.get("data")
+        if change["table"] == "rejections" and data and data.get("code"):
+            text = reason_text(data["code"], language)
+            if text is not None:
+                data["text"] = text
     out: dict[str, Any] = {
         "cursor": page.cursor,
         "has_more": page.has_more,
         "last_seq": answer.last_seq,
         "server_version": answer.server_version,
-        "changes": [c.to_wire() for c in page.changes],
+        "changes": changes,
         "missing_photos": answer.missing_photos,
     }
     if answer.reference is not None:
