@@ -17,8 +17,8 @@ from server.extensions import db
 from server.fieldsync import conflicts, schemas
 from server.fieldsync.operations import Settings
 from server.fieldsync.pulling import pull_for_device
-from server.fieldsync.reasons import add_texts, reason_text
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
+from server.fieldsync.reasons import add_texts, reason_text
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
