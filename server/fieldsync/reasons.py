@@ -33,7 +33,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "CASE_CLOSED": ("案件已结案,不能再修改。", "The case is closed and can no longer be edited."),
     "STATUS_CONFLICT": (
         "案件状态已被中心更改(例如已结案),此操作未生效;其他内容已保留。",
-        "The centre changed the case status meanwhile (e.g. closed it); this change did not apply. Everything else was kept.",
+        "The centre changed the case status meanwhile (e.g. closed it); "
+        "this change did not apply. Everything else was kept.",
     ),
     "TRANSITION_NOT_ALLOWED": (
         "这个状态变更须由中心办理。",
