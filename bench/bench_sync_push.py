@@ -1,8 +1,9 @@
 """Push throughput through the real HTTP endpoint vs a raw SQLAlchemy Core bulk insert.
 
 Run ``python bench/bench_sync_push.py`` (10 batches of 1,000 visit.create) or ``--quick``
-(2 batches). gunicorn (1 worker) serves a fresh SQLite file; the baseline inserts the same
-number of equivalent visit rows with one Core executemany per 1,000, in the same run.
+(2 batches). gunicorn (1 worker) serves a fresh SQLite file, then (with
+WANGGE_TEST_POSTGRES_URL set) a fresh PostgreSQL database; on each, the baseline inserts the
+same number of equivalent visit rows with one Core executemany per 1,000, in the same run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sync_setup import seeded_database
+from bench.sync_setup import bench_databases, seeded_database
 from server import REPO_ROOT
 from server.population.models import Visit
 
@@ -39,7 +40,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     batches, size = (2, 1000) if args.quick else (10, 1000)
-    folder, _app, info = seeded_database()
+    with bench_databases() as backends:
+        for backend, url in backends:
+            run(backend, url, batches, size)
+
+
+def run(backend: str, url: str | None, batches: int, size: int) -> None:
+    folder, app, info = seeded_database(url=url)
+    with app.app_context():
+        from server.extensions import db
+
+        db.engine.dispose()
     household = str(info["households"]["G1"][0])
     port = _port()
     env = {
@@ -120,11 +131,10 @@ def main() -> None:
     raw_rate = batches * size / (time.perf_counter() - started)
     engine.dispose()
     print(
-        f"push via HTTP (gunicorn, SQLite): {push_rate:10,.0f} mutations/s "
-        f"({batches} batches of {size})"
+        f"{backend:10} push via HTTP (gunicorn): {push_rate:8,.0f} mutations/s "
+        f"({batches} batches of {size}); raw Core bulk insert: {raw_rate:8,.0f} rows/s; "
+        f"ratio {push_rate / raw_rate:.3f}x (target >= 0.25x)"
     )
-    print(f"raw Core bulk insert (baseline):  {raw_rate:10,.0f} rows/s")
-    print(f"ratio: {push_rate / raw_rate:.3f}x  (target >= 0.25x)")
 
 
 if __name__ == "__main__":

@@ -2,27 +2,73 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from server import create_app
 from server.accounts import operations as accounts
 from server.extensions import db
 
+#: The PostgreSQL server the benches use next to SQLite (the tests' variable); unset: SQLite only.
+PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
 
-def seeded_database(households_per_cell: int = 3) -> tuple[Path, Any, dict[str, Any]]:
-    """Return (folder, app, info) with the test world of tests/sync (worker `wa` on cell G1)."""
+
+@contextmanager
+def bench_databases() -> Iterator[Iterator[tuple[str, str | None]]]:
+    """Yield (backend name, database URL or None for a fresh SQLite file) for each backend.
+
+    PostgreSQL gets a fresh database, dropped afterwards.
+    """
+    admin_url = os.environ.get(PG_URL_ENV)
+    created: list[str] = []
+
+    def each() -> Iterator[tuple[str, str | None]]:
+        yield "SQLite", None
+        if not admin_url:
+            print(f"(PostgreSQL skipped: {PG_URL_ENV} not set)")
+            return
+        name = f"wangge_bench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        created.append(name)
+        url = sa.engine.make_url(admin_url).set(database=name)
+        yield "PostgreSQL", url.render_as_string(hide_password=False)
+
+    try:
+        yield each()
+    finally:
+        if created:
+            admin = sa.create_engine(str(admin_url), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in created:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+def seeded_database(
+    households_per_cell: int = 3, url: str | None = None
+) -> tuple[Path, Any, dict[str, Any]]:
+    """Return (folder, app, info) with the test world of tests/sync (worker `wa` on cell G1).
+
+    `url` None: a fresh SQLite file in a temporary folder; else that (empty) database.
+    """
     from tests.sync.conftest import build_world
 
     folder = Path(tempfile.mkdtemp(prefix="wangge-bench-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
+    url = url or f"sqlite:///{folder / 'bench.db'}"
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder), "SECRET_KEY": "bench"}
     )

@@ -114,9 +114,11 @@ def register_cli(app: Flask) -> None:
     from server.accounts.cli import users_cli
     from server.catalogue.cli import catalogue_cli
     from server.demo.cli import demo_cli
+    from server.fieldsync.cli import sync_cli
     from server.grid.cli import grid_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(grid_cli)
+    app.cli.add_command(sync_cli)

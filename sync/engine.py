@@ -12,6 +12,10 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
 * Group commit: up to `commit_every` mutations share one transaction (one server version);
   each is still all-or-nothing. An integrity error in a group is replayed one mutation per
   transaction, so a single bad record is rejected instead of jamming the batch.
+* Batching: a handler may `prefetch` what the whole group needs in a few queries, and queue
+  plain rows with `ctx.writes.insert(table, row)`; queued rows go to the database in one
+  executemany per table before any other handler runs and before the log rows, so they are
+  in the same transaction and later mutations of the group read them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +34,9 @@ from sync.db import utcnow
 from sync.errors import Rejected
 from sync.models import APPLIED, DUPLICATE, REJECTED, DeviceState, MutationRecord
 from sync.versions import next_version
+
+#: The log as a plain table: its rows are inserted with one executemany per group.
+LOG: Table = MutationRecord.__table__  # type: ignore[assignment]
 
 #: A device clock further than this from the server's is flagged (display, never ordering).
 CLOCK_SUSPECT_MS = 10 * 60 * 1000
@@ -59,9 +66,34 @@ class Mutation:
     base_version: int | None = None
 
 
+class GroupWriter:
+    """Rows queued by handlers for one executemany per table (see the module docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        """Queue `row` for `table`; it is written before the group commits."""
+        self._rows.setdefault(table, []).append(row)
+
+    def flush(self) -> None:
+        """Write every queued row now (raises IntegrityError like any insert)."""
+        rows, self._rows = self._rows, {}
+        for table, values in rows.items():
+            self.session.execute(insert(table), values)
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+
 @dataclass(frozen=True)
 class MutationContext:
-    """What a handler gets besides its arguments."""
+    """What a handler gets besides its arguments.
+
+    `batch` is what the handler's `prefetch` returned for this group (None without one);
+    `writes` queues plain rows for a bulk insert.
+    """
 
     session: Session
     device: DeviceContext
@@ -70,6 +102,8 @@ class MutationContext:
     received_at: dt.datetime
     clock_offset_ms: int | None
     clock_suspect: bool
+    batch: Any = None
+    writes: GroupWriter | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,11 @@ class Handler:
     #: True when `apply` raises Rejected only before its first write: no savepoint is needed
     #: (a savepoint per mutation costs a flush and two round trips).
     checks_before_writing: bool = False
+    #: Optional: (session, DeviceContext, validated args of the group's mutations of this name)
+    #: → state handed to each `apply` as `ctx.batch` (one query for the group instead of one
+    #: per mutation). It must only read. A handler that queues rows on `ctx.writes` must keep
+    #: that state current itself (a repeated id inside one group).
+    prefetch: Callable[[Session, DeviceContext, list[dict[str, Any]]], Any] | None = None
 
 
 @dataclass
@@ -199,9 +238,11 @@ class _Run:
         version = next_version(session)  # the write lock: taken first, held until commit
         state = self._state()
         known = self._known_op_ids(group)
+        prepared = self._prepare(group, state.last_seq)
+        writes = GroupWriter(session)
         pending: list[dict[str, Any]] = []
         results: list[dict[str, Any]] = []
-        consumed, stop = 0, False
+        consumed, stop, previous_name = 0, False, None
         for mutation in group:
             if mutation.seq <= state.last_seq:
                 results.append(self._stored_result(mutation))
@@ -210,7 +251,12 @@ class _Run:
                 stop = True
                 break
             else:
-                record = self._apply(mutation, version, known, integrity_is_permanent)
+                if writes and mutation.name != previous_name:
+                    writes.flush()  # another handler may read what the previous ones queued
+                previous_name = mutation.name
+                record = self._apply(
+                    mutation, version, known, integrity_is_permanent, prepared, writes
+                )
                 pending.append(record)
                 results.append(_result_of(record))
                 state.last_seq = mutation.seq
@@ -219,7 +265,8 @@ class _Run:
             consumed += 1
         last_seq = state.last_seq
         if pending:
-            session.execute(insert(MutationRecord), pending)
+            writes.flush()
+            session.execute(insert(LOG), pending)
             state.last_push_at = self.received_at
             state.last_clock_offset_ms = self.offset
             state.clock_suspect = self.suspect
@@ -231,6 +278,28 @@ class _Run:
             self.faults("after_commit", last_seq)
         outcome.results.extend(results)
         return consumed, stop
+
+    def _prepare(self, group: Sequence[Mutation], last_seq: int) -> _Prepared:
+        """Validate the group's new mutations and run each handler's prefetch once."""
+        prepared = _Prepared()
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for mutation in group:
+            handler = self.handlers.get(mutation.name)
+            if mutation.seq <= last_seq or handler is None:
+                continue
+            try:
+                args = handler.validate(mutation.args)
+            except Rejected as rejected:
+                prepared.args[mutation.seq] = rejected
+                continue
+            prepared.args[mutation.seq] = args
+            if handler.prefetch is not None:
+                by_name.setdefault(mutation.name, []).append(args)
+        for name, args_list in by_name.items():
+            prefetch = self.handlers[name].prefetch
+            assert prefetch is not None
+            prepared.batches[name] = prefetch(self.session, self.device, args_list)
+        return prepared
 
     def _state(self) -> DeviceState:
         state = self.session.get(DeviceState, self.device.device_id, populate_existing=True)
@@ -269,6 +338,8 @@ class _Run:
         version: int,
         known: set[uuid.UUID],
         integrity_is_permanent: bool,
+        prepared: _Prepared,
+        writes: GroupWriter,
     ) -> dict[str, Any]:
         record = self._record(mutation, version)
         try:
@@ -279,7 +350,11 @@ class _Run:
             handler = self.handlers.get(mutation.name)
             if handler is None:
                 raise Rejected("UNKNOWN_MUTATION", f"unknown mutation {mutation.name!r}")
-            args = handler.validate(mutation.args)
+            args = prepared.args.get(mutation.seq)
+            if args is None:
+                args = handler.validate(mutation.args)
+            elif isinstance(args, Rejected):
+                raise args
             context = MutationContext(
                 self.session,
                 self.device,
@@ -288,13 +363,17 @@ class _Run:
                 self.received_at,
                 self.offset,
                 self.suspect,
+                prepared.batches.get(mutation.name),
+                writes,
             )
             if handler.checks_before_writing and not integrity_is_permanent:
                 result = handler.apply(context, args)
             else:
-                # A savepoint: a handler that rejects half-way leaves nothing behind.
+                # A savepoint: a handler that rejects half-way leaves nothing behind, and a
+                # queued row that breaks a constraint rejects this mutation alone.
                 with self.session.begin_nested():
                     result = handler.apply(context, args)
+                    writes.flush()
             record.update(status=APPLIED, result=result)
         except Rejected as rejected:
             if rejected.code == "OP_ID_REUSED":
@@ -337,6 +416,14 @@ class _Run:
             "reason_code": None,
             "reason_message": None,
         }
+
+
+@dataclass
+class _Prepared:
+    """A group's validated args (or the rejection) by seq, and each handler's prefetch."""
+
+    args: dict[int, dict[str, Any] | Rejected] = field(default_factory=dict)
+    batches: dict[str, Any] = field(default_factory=dict)
 
 
 def _record_dict(row: MutationRecord) -> dict[str, Any]:

@@ -6,6 +6,11 @@ the last key sent. A row changed between two pages gets a new, higher version, s
 *ahead* of the cursor: pages never skip a row, and never send the same (row, version) twice
 (Kinto's `_since` + Replicache's global version, keyset-paginated).
 
+Two steps per page, so no row is loaded that the page does not send: each source first lists
+only the keys (version, id) after the cursor, at most limit + 1 of them (an index scan);
+the `limit` smallest keys of all sources make the page; then each source loads the full rows
+of just its keys on the page, in one query.
+
 The server supplies the sources (they read its tables); this module only merges and cursors.
 """
 
@@ -69,15 +74,18 @@ class Change:
         return wire
 
 
-#: A source: (session, after-key or None for the start, top version, limit) → changes, sorted.
-Fetch = Callable[[Key | None, int, int], list[Change]]
+#: (after-key or None for the start, top version, limit) → [(version, native id)], sorted.
+ListKeys = Callable[[Key | None, int, int], list[tuple[int, Any]]]
+#: The keys of one page (sorted) → their changes, in the same order.
+Load = Callable[[list[tuple[int, Any]]], list[Change]]
 
 
 @dataclass(frozen=True)
 class Source:
     table: str
     rank: int
-    fetch: Fetch
+    keys: ListKeys
+    load: Load
 
 
 @dataclass
@@ -121,7 +129,7 @@ def pull_page(
     """One page of changes after `cursor`, for the current `scope`; or a Page with `reset`.
 
     `top_version` is the clock in the caller's snapshot; `horizon_version` the oldest version
-    the kept history can still answer from (older cursors cannot learn their deletions).
+    whose history is whole (a cursor that has not passed everything below it gets a reset).
     """
     after: Key | None = None
     if cursor:
@@ -131,20 +139,32 @@ def pull_page(
             return Page(reset="bad_cursor")
         if cursor_scope != scope:
             return Page(reset="scope_changed")
-        if after.version < horizon_version:
+        # Versions below the horizon lost exits to pruning; a cursor that has not passed all
+        # of them (to the end of the last pruned version) could miss a deletion.
+        if (after.version, after.rank) < (horizon_version - 1, END_OF_VERSION):
             return Page(reset="cursor_too_old")
         if after.version > top_version:
             return Page(reset="cursor_ahead_of_server")
-    candidates: list[tuple[int, int, Any, Change]] = []
+    candidates: list[tuple[int, int, Any]] = []
     for source in sources:
-        for change in source.fetch(after, top_version, limit + 1):
-            candidates.append((change.version, source.rank, change.sort_id, change))
-    candidates.sort(key=lambda c: c[:3])
+        candidates.extend(
+            (v, source.rank, i) for v, i in source.keys(after, top_version, limit + 1)
+        )
+    candidates.sort()
     page = candidates[:limit]
     has_more = len(candidates) > limit
     if has_more:
-        version, rank, sort_id, _ = page[-1]
+        version, rank, sort_id = page[-1]
         end = Key(version, rank, str(sort_id))
     else:
         end = Key(top_version, END_OF_VERSION, "")
-    return Page(changes=[c[3] for c in page], cursor=encode_cursor(end, scope), has_more=has_more)
+    by_rank: dict[int, list[tuple[int, Any]]] = {}
+    for version, rank, sort_id in page:
+        by_rank.setdefault(rank, []).append((version, sort_id))
+    loaded = {
+        source.rank: iter(source.load(by_rank[source.rank]))
+        for source in sources
+        if source.rank in by_rank
+    }
+    changes = [next(loaded[rank]) for _, rank, _ in page]
+    return Page(changes=changes, cursor=encode_cursor(end, scope), has_more=has_more)

@@ -14,6 +14,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from email.utils import format_datetime
+from typing import Any
+
+from sync.errors import SyncError
 
 TUS_VERSION = "1.0.0"
 SUPPORTED_VERSIONS = (TUS_VERSION,)
@@ -30,14 +33,19 @@ _MAX_METADATA_HEADER = 4096
 _MAX_METADATA_PAIRS = 16
 
 
-class TusError(Exception):
-    """A request the tus protocol refuses; `code` is a stable machine name."""
+class TusError(SyncError):
+    """A request the tus protocol refuses; `code` is a stable machine name.
+
+    >>> isinstance(OffsetMismatch("offset 5 is not 7", expected=7), SyncError)
+    True
+    """
 
     code = "tus_error"
 
-    def __init__(self, message: str, **data: object) -> None:
-        super().__init__(message)
-        self.data = data
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message, **data)
+        #: The same dict as `details` (kept under its first name for the adapter).
+        self.data = self.details
 
 
 class UnsupportedVersion(TusError):

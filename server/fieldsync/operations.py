@@ -8,6 +8,7 @@ docs/sync-protocol.md; the app shows its own text for each code.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +35,12 @@ from server.grid.assignment import place_new_case
 from server.grid.index import GridIndexCache
 from server.population.models import Household, Visit
 from server.timezones import shanghai_date
-from sync.engine import Handler, MutationContext
+from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
 from sync.models import CaseConflict
+
+#: Visits are written as plain rows, one executemany per group (sync.engine.GroupWriter).
+VISITS = Visit.__table__
 
 
 @dataclass(frozen=True)
@@ -88,54 +92,105 @@ def _case_in_reach(ctx: MutationContext, case_id: uuid.UUID) -> Case:
 # --- visits -------------------------------------------------------------------------------
 
 
+@dataclass
+class VisitBatch:
+    """What a group of visit.create needs, read in three queries instead of three per visit.
+
+    `visits` also gains each visit this group queues, so a repeated id answers `existing`.
+    A case or corrected visit missing here may have been written earlier in the same group
+    by another handler: the handler then asks the session (one query, rare).
+    """
+
+    visits: dict[uuid.UUID, tuple[int, uuid.UUID]]  # id → (worker_id, household_id)
+    households: dict[uuid.UUID, str]  # id → cell_code
+    cases: set[uuid.UUID]
+
+
+def visit_prefetch(
+    session: Session, device: DeviceContext, args_list: list[dict[str, Any]]
+) -> VisitBatch:
+    visit_ids = {a["id"] for a in args_list} | {
+        a["corrects_visit_id"] for a in args_list if a["corrects_visit_id"] is not None
+    }
+    household_ids = {a["household_id"] for a in args_list}
+    case_ids = {a["case_id"] for a in args_list if a["case_id"] is not None}
+    visits = {
+        row.id: (row.worker_id, row.household_id)
+        for row in session.execute(
+            select(Visit.id, Visit.worker_id, Visit.household_id).where(Visit.id.in_(visit_ids))
+        )
+    }
+    households = {
+        row.id: row.cell_code
+        for row in session.execute(
+            select(Household.id, Household.cell_code).where(Household.id.in_(household_ids))
+        )
+    }
+    cases_found = (
+        set(session.scalars(select(Case.id).where(Case.id.in_(case_ids)))) if case_ids else set()
+    )
+    return VisitBatch(visits, households, cases_found)
+
+
+def _known_visit(ctx: MutationContext, batch: VisitBatch, visit_id: uuid.UUID) -> Any:
+    found = batch.visits.get(visit_id)
+    if found is None:
+        visit = ctx.session.get(Visit, visit_id)
+        found = (visit.worker_id, visit.household_id) if visit is not None else None
+    return found
+
+
 def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
     """Log a household visit (append-only; a correction names the visit it corrects)."""
-    session, actor = ctx.session, _actor(ctx)
-    # No autoflush for the lookups: pending visits of this group are flushed once at commit.
-    # A repeated id inside one group then fails at flush, and the engine replays the group
-    # one mutation at a time, where this lookup sees it.
-    with session.no_autoflush:
-        existing = session.get(Visit, args["id"])
-        household = session.get(Household, args["household_id"])
+    actor, batch = _actor(ctx), ctx.batch
+    if batch is None:  # called outside a batched push (one mutation): read it now
+        batch = visit_prefetch(ctx.session, ctx.device, [args])
+    existing = batch.visits.get(args["id"])
     if existing is not None:
-        if existing.worker_id == actor.user_id and existing.household_id == args["household_id"]:
-            return {"visit_id": str(existing.id), "existing": True}
+        if existing == (actor.user_id, args["household_id"]):
+            return {"visit_id": str(args["id"]), "existing": True}
         raise Rejected("ID_TAKEN", "another record already has this id")
-    if household is None:
+    cell_code = batch.households.get(args["household_id"])
+    if cell_code is None:
         raise Rejected("UNKNOWN_HOUSEHOLD", "no such household")
-    scope = actor.scope(session)
-    if not scope.is_office and household.cell_code not in scope.cell_codes:
+    scope = actor.scope(ctx.session)
+    if not scope.is_office and cell_code not in scope.cell_codes:
         raise Rejected("NOT_IN_SCOPE", "this household is not in your cells")
     corrects = args["corrects_visit_id"]
     if corrects is not None:
-        original = session.get(Visit, corrects)
-        if original is None or original.household_id != household.id:
+        original = _known_visit(ctx, batch, corrects)
+        if original is None or original[1] != args["household_id"]:
             raise Rejected("BAD_CORRECTION", "the corrected visit is not of this household")
-        if original.worker_id != actor.user_id and not scope.is_office:
+        if original[0] != actor.user_id and not scope.is_office:
             raise Rejected("BAD_CORRECTION", "only the visit's author may correct it")
-    if args["case_id"] is not None and session.get(Case, args["case_id"]) is None:
-        raise Rejected("UNKNOWN_CASE", "no such case")
-    visit = Visit(
-        id=args["id"],
-        household_id=household.id,
-        worker_id=actor.user_id,
-        device_id=ctx.device.device_id,
-        visited_at=args["visited_at"] or ctx.mutation.recorded_at_device or ctx.received_at,
-        received_at=ctx.received_at,
-        residents_seen=[str(r) for r in args["residents_seen"]],
-        outcome=args["outcome"],
-        situation=args["situation"],
-        needs=args["needs"],
-        follow_up=args["follow_up"],
-        lon=args["lon"],
-        lat=args["lat"],
-        accuracy_m=args["accuracy_m"],
-        corrects_visit_id=corrects,
-        case_id=args["case_id"],
-        version=ctx.version,
-    )
-    session.add(visit)
-    return {"visit_id": str(visit.id)}
+    case_id = args["case_id"]
+    if case_id is not None and case_id not in batch.cases:
+        if ctx.session.get(Case, case_id) is None:
+            raise Rejected("UNKNOWN_CASE", "no such case")
+        batch.cases.add(case_id)
+    row = {
+        "id": args["id"],
+        "household_id": args["household_id"],
+        "worker_id": actor.user_id,
+        "device_id": ctx.device.device_id,
+        "visited_at": args["visited_at"] or ctx.mutation.recorded_at_device or ctx.received_at,
+        "received_at": ctx.received_at,
+        "residents_seen": [str(r) for r in args["residents_seen"]],
+        "outcome": args["outcome"],
+        "situation": args["situation"],
+        "needs": args["needs"],
+        "follow_up": args["follow_up"],
+        "lon": args["lon"],
+        "lat": args["lat"],
+        "accuracy_m": args["accuracy_m"],
+        "corrects_visit_id": corrects,
+        "case_id": case_id,
+        "version": ctx.version,
+    }
+    assert ctx.writes is not None
+    ctx.writes.insert(VISITS, row)
+    batch.visits[args["id"]] = (actor.user_id, args["household_id"])
+    return {"visit_id": str(args["id"])}
 
 
 # --- cases --------------------------------------------------------------------------------
@@ -386,15 +441,20 @@ def ensure_photo(session: Session, sha256: str) -> Photo:
 # --- the registry ------------------------------------------------------------------------
 
 
-def _validator(schema: Schema) -> Any:
+def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | None = None) -> Any:
+    """Load one mutation's args with `schema` (after `fast`, which answers plain inputs)."""
+
     def validate(raw: dict[str, Any]) -> dict[str, Any]:
+        loaded = fast(raw) if fast is not None else None
+        if loaded is not None:
+            return loaded
         try:
-            loaded: dict[str, Any] = schema.load(raw)
+            result: dict[str, Any] = schema.load(raw)
         except ValidationError as error:
             raise Rejected(
                 "INVALID_ARGS", "the mutation's arguments are not valid", errors=error.messages
             ) from None
-        return loaded
+        return result
 
     return validate
 
@@ -403,7 +463,10 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
     """Every mutation the server accepts, by name."""
     return {
         "visit.create": Handler(
-            _validator(schemas.VisitCreateArgs()), visit_create, checks_before_writing=True
+            _validator(schemas.VisitCreateArgs(), schemas.fast_visit_create),
+            visit_create,
+            checks_before_writing=True,
+            prefetch=visit_prefetch,
         ),
         "case.report": Handler(
             _validator(schemas.CaseReportArgs()),

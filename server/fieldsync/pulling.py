@@ -21,12 +21,11 @@ from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, PhotoStatus
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.grid.models import Cell
-from server.population.models import CareTag, Household, Resident, Visit
+from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from sync.history import HISTORY_HORIZON
 from sync.models import REJECTED, CaseConflict, DeviceState, MutationRecord, ScopeExit, SyncMark
 from sync.pull import Change, Key, Page, Source, pull_page
 from sync.versions import current_version
-
-HISTORY_HORIZON = "history_horizon"
 
 
 @dataclass(frozen=True)
@@ -100,44 +99,57 @@ def _after(
     return or_(version_col > version, and_(version_col == version, id_col > native(after.id)))
 
 
+Keys = list[tuple[int, Any]]
+
+
 def _sources(
     session: Session, scope: WorkerScope, device_id: uuid.UUID, full: bool
 ) -> list[Source]:
     codes = sorted(scope.cell_codes)
     user_id = scope.user_id
 
-    def rows(
-        model: Any,
+    def keyset(
+        version_col: Any,
+        id_col: Any,
         rank: int,
-        where: ColumnElement[bool],
-        after: Key | None,
-        top: int,
-        limit: int,
         native: Callable[[str], Any],
-        options: tuple[Any, ...] = (),
-        id_col: Any = None,
-    ) -> list[Any]:
-        id_col = id_col if id_col is not None else model.id
-        stmt = (
-            select(model)
-            .where(where, model.version <= top, _after(after, rank, model.version, id_col, native))
-            .order_by(model.version, id_col)
-            .limit(limit)
-            .options(*options)
-        )
-        return list(session.scalars(stmt))
+        where: ColumnElement[bool],
+        *joins: Any,
+    ) -> Callable[[Key | None, int, int], Keys]:
+        """The source's keys after the cursor: two columns, no objects."""
 
-    def cells(after: Key | None, top: int, limit: int) -> list[Change]:
-        if scope.grid_version_id is None or not codes:
-            return []
-        where = and_(Cell.grid_version_id == scope.grid_version_id, Cell.code.in_(codes))
+        def keys(after: Key | None, top: int, limit: int) -> Keys:
+            stmt = select(version_col, id_col)
+            for target, on in joins:
+                stmt = stmt.join(target, on)
+            stmt = (
+                stmt.where(
+                    where, version_col <= top, _after(after, rank, version_col, id_col, native)
+                )
+                .order_by(version_col, id_col)
+                .limit(limit)
+            )
+            return [(v, i) for v, i in session.execute(stmt)]
+
+        return keys
+
+    def load(model: Any, page: Keys, *options: Any) -> list[Any]:
+        """The page's rows of `model`, in the page's order (one query)."""
+        found = {
+            row.id: row
+            for row in session.scalars(
+                select(model).where(model.id.in_([i for _, i in page])).options(*options)
+            )
+        }
+        return [found[i] for _, i in page]
+
+    def cells_load(page: Keys) -> list[Change]:
         return [
             Change("cells", str(c.id), c.version, "upsert", _cell(c), c.id)
-            for c in rows(Cell, 1, where, after, top, limit, int)
+            for c in load(Cell, page)
         ]
 
-    def catalogue(after: Key | None, top: int, limit: int) -> list[Change]:
-        where = CatalogueItem.is_active.is_(True) if full else true()
+    def catalogue_load(page: Keys) -> list[Change]:
         return [
             Change(
                 "catalogue_items",
@@ -147,42 +159,37 @@ def _sources(
                 _item(i) if i.is_active else None,
                 i.id,
             )
-            for i in rows(
-                CatalogueItem,
-                2,
-                where,
-                after,
-                top,
-                limit,
-                int,
-                (selectinload(CatalogueItem.category),),
-            )
+            for i in load(CatalogueItem, page, selectinload(CatalogueItem.category))
         ]
 
-    def households(after: Key | None, top: int, limit: int) -> list[Change]:
-        if not codes:
-            return []
+    def rows(table: Any, page: Keys) -> list[Any]:
+        """Plain rows (no ORM objects: the bulk of a first pull), in the page's order."""
+        found = {
+            row.id: row
+            for row in session.execute(select(table).where(table.c.id.in_([i for _, i in page])))
+        }
+        return [found[i] for _, i in page]
+
+    def households_load(page: Keys) -> list[Change]:
         return [
             Change("households", str(h.id), h.version, "upsert", _household(h), h.id)
-            for h in rows(
-                Household, 3, Household.cell_code.in_(codes), after, top, limit, uuid.UUID
-            )
+            for h in rows(Household.__table__, page)
         ]
 
-    def residents(after: Key | None, top: int, limit: int) -> list[Change]:
-        if not codes:
-            return []
-        in_cells = Resident.household_id.in_(
-            select(Household.id).where(Household.cell_code.in_(codes))
-        )
+    def residents_load(page: Keys) -> list[Change]:
+        tags: dict[uuid.UUID, list[str]] = {}
+        for resident_id, code in session.execute(
+            select(ResidentTag.resident_id, ResidentTag.tag_code).where(
+                ResidentTag.resident_id.in_([i for _, i in page])
+            )
+        ):
+            tags.setdefault(resident_id, []).append(code)
         return [
-            Change("residents", str(r.id), r.version, "upsert", _resident(r), r.id)
-            for r in rows(
-                Resident, 4, in_cells, after, top, limit, uuid.UUID, (selectinload(Resident.tags),)
-            )
+            Change("residents", str(r.id), r.version, "upsert", _resident(r, tags), r.id)
+            for r in rows(Resident.__table__, page)
         ]
 
-    def case_exits(after: Key | None, top: int, limit: int) -> list[Change]:
+    def case_exits_keys(after: Key | None, top: int, limit: int) -> Keys:
         if full:
             return []  # a first pull has nothing to delete
         mine = or_(
@@ -200,66 +207,140 @@ def _sources(
             .order_by(ScopeExit.version, ScopeExit.row_id)
             .limit(limit)
         )
-        # row_id is the UUID's hex: digits and a-f sort the same under every collation.
-        return [
-            Change("cases", str(uuid.UUID(row_id)), v, "delete", None, row_id)
-            for v, row_id in session.execute(stmt)
-        ]
+        return [(v, i) for v, i in session.execute(stmt)]
 
-    def open_cases(after: Key | None, top: int, limit: int) -> list[Change]:
-        reach = [Case.assignee_id == user_id, Case.reporter_id == user_id]
-        if codes:
-            reach.append(Case.cell_code.in_(codes))
-        where = and_(Case.status.in_(OPEN_STATUSES), or_(*reach))
-        found = rows(Case, 6, where, after, top, limit, uuid.UUID, (selectinload(Case.events),))
+    def case_exits_load(page: Keys) -> list[Change]:
+        # row_id is the UUID's hex: digits and a-f sort the same under every collation.
+        return [Change("cases", str(uuid.UUID(i)), v, "delete", None, i) for v, i in page]
+
+    def cases_load(page: Keys) -> list[Change]:
+        found = load(Case, page, selectinload(Case.events))
         photos = _photos_of(session, [c.id for c in found])
         return [
             Change("cases", str(c.id), c.version, "upsert", _case(c, photos.get(c.id, [])), c.id)
             for c in found
         ]
 
-    def visits(after: Key | None, top: int, limit: int) -> list[Change]:
+    def visits_load(page: Keys) -> list[Change]:
         return [
             Change("visits", str(v.id), v.version, "upsert", _visit(v), v.id)
-            for v in rows(Visit, 7, Visit.worker_id == user_id, after, top, limit, uuid.UUID)
+            for v in load(Visit, page)
         ]
 
-    def conflicts(after: Key | None, top: int, limit: int) -> list[Change]:
-        where = or_(
-            CaseConflict.earlier_author_id == user_id, CaseConflict.later_author_id == user_id
-        )
+    def conflicts_load(page: Keys) -> list[Change]:
         return [
             Change("conflicts", str(c.id), c.version, "upsert", _conflict(c), c.id)
-            for c in rows(CaseConflict, 8, where, after, top, limit, int)
+            for c in load(CaseConflict, page)
         ]
 
-    def rejections(after: Key | None, top: int, limit: int) -> list[Change]:
-        stmt = (
-            select(MutationRecord)
-            .where(
-                MutationRecord.device_id == device_id,
-                MutationRecord.status == REJECTED,
-                MutationRecord.server_version <= top,
-                _after(after, 9, MutationRecord.server_version, MutationRecord.id, int),
-            )
-            .order_by(MutationRecord.server_version, MutationRecord.id)
-            .limit(limit)
-        )
+    def rejections_load(page: Keys) -> list[Change]:
         return [
             Change("rejections", str(m.id), m.server_version, "upsert", _rejection(m), m.id)
-            for m in session.scalars(stmt)
+            for m in load(MutationRecord, page)
         ]
 
+    def nothing(after: Key | None, top: int, limit: int) -> Keys:
+        return []
+
+    reach = [Case.assignee_id == user_id, Case.reporter_id == user_id]
+    if codes:
+        reach.append(Case.cell_code.in_(codes))
+    in_cells = Household.cell_code.in_(codes)
+    has_cells = scope.grid_version_id is not None and bool(codes)
     return [
-        Source("cells", 1, cells),
-        Source("catalogue_items", 2, catalogue),
-        Source("households", 3, households),
-        Source("residents", 4, residents),
-        Source("case_exits", 5, case_exits),
-        Source("cases", 6, open_cases),
-        Source("visits", 7, visits),
-        Source("conflicts", 8, conflicts),
-        Source("rejections", 9, rejections),
+        Source(
+            "cells",
+            1,
+            keyset(
+                Cell.version,
+                Cell.id,
+                1,
+                int,
+                and_(Cell.grid_version_id == scope.grid_version_id, Cell.code.in_(codes)),
+            )
+            if has_cells
+            else nothing,
+            cells_load,
+        ),
+        Source(
+            "catalogue_items",
+            2,
+            keyset(
+                CatalogueItem.version,
+                CatalogueItem.id,
+                2,
+                int,
+                CatalogueItem.is_active.is_(True) if full else true(),
+            ),
+            catalogue_load,
+        ),
+        Source(
+            "households",
+            3,
+            keyset(Household.version, Household.id, 3, uuid.UUID, in_cells) if codes else nothing,
+            households_load,
+        ),
+        Source(
+            "residents",
+            4,
+            keyset(
+                Resident.version,
+                Resident.id,
+                4,
+                uuid.UUID,
+                in_cells,
+                (Household, Household.id == Resident.household_id),
+            )
+            if codes
+            else nothing,
+            residents_load,
+        ),
+        Source("case_exits", 5, case_exits_keys, case_exits_load),
+        Source(
+            "cases",
+            6,
+            keyset(
+                Case.version,
+                Case.id,
+                6,
+                uuid.UUID,
+                and_(Case.status.in_(OPEN_STATUSES), or_(*reach)),
+            ),
+            cases_load,
+        ),
+        Source(
+            "visits",
+            7,
+            keyset(Visit.version, Visit.id, 7, uuid.UUID, Visit.worker_id == user_id),
+            visits_load,
+        ),
+        Source(
+            "conflicts",
+            8,
+            keyset(
+                CaseConflict.version,
+                CaseConflict.id,
+                8,
+                int,
+                or_(
+                    CaseConflict.earlier_author_id == user_id,
+                    CaseConflict.later_author_id == user_id,
+                ),
+            ),
+            conflicts_load,
+        ),
+        Source(
+            "rejections",
+            9,
+            keyset(
+                MutationRecord.server_version,
+                MutationRecord.id,
+                9,
+                int,
+                and_(MutationRecord.device_id == device_id, MutationRecord.status == REJECTED),
+            ),
+            rejections_load,
+        ),
     ]
 
 
@@ -294,7 +375,7 @@ def _item(i: CatalogueItem) -> dict[str, Any]:
     }
 
 
-def _household(h: Household) -> dict[str, Any]:
+def _household(h: Any) -> dict[str, Any]:
     return {
         "address": h.address,
         "road": h.road,
@@ -308,7 +389,7 @@ def _household(h: Household) -> dict[str, Any]:
     }
 
 
-def _resident(r: Resident) -> dict[str, Any]:
+def _resident(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
     return {
         "household_id": str(r.household_id),
         "name": r.name,
@@ -317,7 +398,7 @@ def _resident(r: Resident) -> dict[str, Any]:
         "phone": r.phone,
         "relation": r.relation,
         "notes": r.notes,
-        "tags": sorted(t.tag_code for t in r.tags),
+        "tags": sorted(tags.get(r.id, ())),
     }
 
 

@@ -16,6 +16,9 @@ from sync.engine import DeviceContext, FaultHook, Mutation, PushOutcome, push
 
 #: Protocol versions this server speaks (docs/sync-protocol.md §Versions).
 SUPPORTED_SCHEMA_VERSIONS = (1,)
+#: Mutations per transaction (config SYNC_COMMIT_EVERY). 500 holds the write lock for well
+#: under 0.1 s per group while a commit per 100 cost a third of a 1,000-mutation push.
+DEFAULT_COMMIT_EVERY = 500
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from sync.errors import SyncError
+
 #: Keys are relative paths of plain segments, so a key can never escape a disk root
 #: or mean different objects on different backends.
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,7}$")
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class BlobStoreError(Exception):
-    """Base of every blob store error."""
+class BlobStoreError(SyncError):
+    """Base of every blob store error (a `sync.errors.SyncError`)."""
+
+    code = "blob_store_error"
 
 
 class BlobNotFound(BlobStoreError, KeyError):
     """The key (or staged upload) does not exist."""
+
+    code = "blob_not_found"
 
     def __init__(self, key: str) -> None:
         super().__init__(key)

@@ -1,0 +1,67 @@
+"""What each rejection code means, in Chinese and English (docs/sync-protocol.md §Rejections).
+
+The log stores the stable code and an English message; answers add `text` in the caller's
+language (`?lang=` or Accept-Language), so a client without its own table can show it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: code → (中文, English). Every code a handler or the engine raises must be here
+#: (tests/sync/test_reasons.py checks the sources and the protocol document).
+REASONS: dict[str, tuple[str, str]] = {
+    "INVALID_ARGS": ("数据格式不对。", "The data is not valid."),
+    "UNKNOWN_MUTATION": (
+        "服务器不认识这种操作,请更新应用。",
+        "The server does not know this operation; update the app.",
+    ),
+    "OP_ID_REUSED": (
+        "这条操作的编号已用过,未重复执行。",
+        "This operation id was already used; not applied twice.",
+    ),
+    "ID_TAKEN": ("记录编号冲突。", "Record id clash."),
+    "UNKNOWN_HOUSEHOLD": ("服务器上没有这户。", "The server has no such household."),
+    "UNKNOWN_CASE": ("服务器上没有这个案件。", "The server has no such case."),
+    "UNKNOWN_VISIT": ("服务器上没有这次走访。", "The server has no such visit."),
+    "NOT_IN_SCOPE": ("不在您负责的范围内。", "Not in your scope."),
+    "BAD_CORRECTION": (
+        "更正的走访不属于这户,或不是您记的。",
+        "The corrected visit is not of this household, or not yours.",
+    ),
+    "BASE_VERSION_REQUIRED": ("修改缺少版本信息。", "The edit lacks its base version."),
+    "CASE_CLOSED": ("案件已结案,不能再修改。", "The case is closed and can no longer be edited."),
+    "STATUS_CONFLICT": (
+        "案件状态已被中心更改(例如已结案),此操作未生效;其他内容已保留。",
+        "The centre changed the case status meanwhile (e.g. closed it); "
+        "this change did not apply. Everything else was kept.",
+    ),
+    "TRANSITION_NOT_ALLOWED": (
+        "这个状态变更须由中心办理。",
+        "This status change is made in the office.",
+    ),
+    "NOT_PERMITTED": ("您无权进行这个状态变更。", "You may not make this status change."),
+    "INTEGRITY": ("数据与服务器上的记录冲突。", "The data clashes with a record on the server."),
+}
+
+
+def reason_text(code: str | None, language: str) -> str | None:
+    """The code's meaning in `language` ("zh" or "en"); None for a code not in the table.
+
+    >>> reason_text("CASE_CLOSED", "en")
+    'The case is closed and can no longer be edited.'
+    """
+    pair = REASONS.get(code or "")
+    if pair is None:
+        return None
+    return pair[1] if language == "en" else pair[0]
+
+
+def add_texts(results: list[dict[str, Any]], language: str, key: str = "reason") -> None:
+    """Add `text` next to each rejection's stored code and message (nothing is renamed)."""
+    for result in results:
+        reason = result.get(key)
+        if isinstance(reason, dict) and reason.get("code"):
+            text = reason_text(reason["code"], language)
+            if text is not None:
+                reason["text"] = text

@@ -1,0 +1,139 @@
+"""The hand-written loaders answer exactly what the marshmallow schemas would, or step aside."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+
+from server.fieldsync.schemas import (
+    MutationSchema,
+    VisitCreateArgs,
+    fast_mutation,
+    fast_visit_create,
+)
+
+_uuids = st.one_of(
+    st.uuids().map(str),
+    st.uuids().map(lambda u: u.hex),
+    st.uuids().map(lambda u: "{" + str(u) + "}"),
+    st.text(max_size=40),
+    st.integers(),
+    st.none(),
+)
+_numbers = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=5),
+)
+_texts = st.one_of(
+    st.text(max_size=20), st.text(min_size=3999, max_size=4001), st.none(), st.integers()
+)
+_times = st.one_of(
+    st.datetimes(timezones=st.none() | st.timezones()).map(lambda d: d.isoformat()),
+    st.text(max_size=30),
+    st.none(),
+    st.integers(),
+)
+
+
+def _maybe(draw: Any, entries: dict[str, Any]) -> dict[str, Any]:
+    return {k: draw(v) for k, v in entries.items() if draw(st.booleans())}
+
+
+@st.composite
+def visit_args(draw: Any) -> dict[str, Any]:
+    raw = {"id": draw(_uuids), "household_id": draw(_uuids)}
+    raw.update(
+        _maybe(
+            draw,
+            {
+                "visited_at": _times,
+                "outcome": st.sampled_from(["met", "not_home", "refused", "away", None]),
+                "residents_seen": st.one_of(st.lists(_uuids, max_size=3), st.text(max_size=3)),
+                "situation": _texts,
+                "needs": _texts,
+                "follow_up": _texts,
+                "lon": _numbers,
+                "lat": _numbers,
+                "accuracy_m": _numbers,
+                "corrects_visit_id": _uuids,
+                "case_id": _uuids,
+                "surprise": st.integers(),
+            },
+        )
+    )
+    if draw(st.booleans()):
+        raw.pop(draw(st.sampled_from(["id", "household_id"])))
+    return raw
+
+
+@st.composite
+def envelopes(draw: Any) -> dict[str, Any]:
+    raw = {
+        "seq": draw(
+            st.one_of(st.integers(min_value=-2, max_value=10**12), st.booleans(), st.floats())
+        ),
+        "op_id": draw(_uuids),
+        "name": draw(st.text(max_size=45)),
+        "args": draw(
+            st.one_of(st.dictionaries(st.text(max_size=3), st.integers()), st.lists(st.integers()))
+        ),
+    }
+    raw.update(
+        _maybe(
+            draw,
+            {
+                "recorded_at_device": st.one_of(st.text(max_size=10), st.none(), st.integers()),
+                "base_version": st.one_of(st.integers(), st.none(), st.floats(), st.booleans()),
+                "extra": st.integers(),
+            },
+        )
+    )
+    return raw
+
+
+def _schema_verdict(schema: Any, raw: Any) -> Any:
+    try:
+        return schema.load(raw)
+    except ValidationError:
+        return ValidationError
+
+
+@pytest.mark.parametrize(
+    ("fast", "schema", "strategy"),
+    [
+        (fast_visit_create, VisitCreateArgs(), visit_args()),
+        (fast_mutation, MutationSchema(), envelopes()),
+    ],
+    ids=["visit.create", "envelope"],
+)
+def test_a_fast_loader_agrees_with_its_schema_whenever_it_answers(fast, schema, strategy):
+    @settings(max_examples=400, deadline=None)
+    @given(strategy)
+    def check(raw: dict[str, Any]) -> None:
+        answer = fast(raw)
+        if answer is not None:
+            assert answer == _schema_verdict(schema, raw)
+
+    check()
+
+
+def test_the_fast_loader_answers_what_a_phone_usually_sends():
+    raw = {
+        "id": str(uuid.uuid4()),
+        "household_id": str(uuid.uuid4()),
+        "visited_at": "2026-05-01T09:30:00+08:00",
+        "residents_seen": [str(uuid.uuid4())],
+        "situation": "一切正常",
+        "lon": 121.42,
+        "lat": 31.2,
+        "accuracy_m": 8,
+    }
+    assert fast_visit_create(raw) == VisitCreateArgs().load(raw)
