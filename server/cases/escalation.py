@@ -1,0 +1,103 @@
+"""Escalation of overdue cases to the level above: block → residential area → street.
+
+A case overdue by less than one interval goes to the people of its cell's parent (level 1);
+each further full interval (ESCALATION_INTERVAL_HOURS) moves it one level up, to the street
+at most. Each level notifies that cell's grid workers (属地兜底 upward if it has none) once;
+the run is idempotent, so cron (`flask cases escalate`) and queue loads can both call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.cases import grid_seam
+from server.cases.deadlines import effective_due
+from server.cases.models import Case
+from server.cases.operations import add_event
+from server.cases.workflow import CLOCK_STATUSES
+from server.enums import DutyRole
+from server.notices.operations import notify
+from sync.versions import next_version
+
+
+@dataclass(frozen=True)
+class Escalation:
+    case_number: str
+    level: int
+    cell_code: str | None
+    user_ids: tuple[int, ...]
+
+
+def escalation_path(cells: dict[str, grid_seam.CellInfo], cell_code: str | None) -> list[str]:
+    """The cells above the case's cell, nearest first (a case with no cell: the street)."""
+    path = grid_seam.ancestors(cells, cell_code)
+    if path:
+        return path[1:]
+    return sorted(c.code for c in cells.values() if c.parent_code is None)[:1]
+
+
+def target_level(overdue_by: dt.timedelta, interval: dt.timedelta, top: int) -> int:
+    """1 when just overdue, one more per full interval, at most `top`.
+
+    >>> target_level(dt.timedelta(hours=1), dt.timedelta(hours=24), 3)
+    1
+    >>> target_level(dt.timedelta(hours=50), dt.timedelta(hours=24), 3)
+    3
+    """
+    if overdue_by <= dt.timedelta(0) or top <= 0:
+        return 0
+    return min(top, 1 + int(overdue_by / interval))
+
+
+def escalate_overdue(
+    session: Session, *, now: dt.datetime, interval: dt.timedelta
+) -> list[Escalation]:
+    """Escalate every overdue case that has not reached its level yet; the caller commits."""
+    cells = grid_seam.cell_tree(session)
+    candidates = session.scalars(
+        select(Case).where(Case.status.in_(CLOCK_STATUSES), Case.due_at < now)
+    ).all()
+    done: list[Escalation] = []
+    version: int | None = None
+    for case in candidates:
+        due = effective_due(case, now)
+        if due is None or case.paused_since is not None:
+            continue  # a postponed case's clock stands still
+        path = escalation_path(cells, case.cell_code)
+        level = target_level(now - due, interval, len(path))
+        if level <= (case.escalation_level or 0):
+            continue
+        version = version or next_version(session)
+        for step in range(case.escalation_level + 1, level + 1):
+            cell = path[step - 1]
+            _, people = grid_seam.responsible_people(
+                session, cell, on=now.date(), role=DutyRole.GRID_WORKER
+            )
+            ids = tuple(sorted({p.user_id for p in people}))
+            notify(
+                session,
+                ids,
+                kind="escalated",
+                case_id=case.id,
+                level=step,
+                at=now,
+                text=f"{case.number} {case.title}",
+                data={"cell_code": cell},
+            )
+            add_event(
+                session,
+                case,
+                kind="escalated",
+                actor_id=None,
+                version=version,
+                at=now,
+                data={"level": step, "cell_code": cell, "notified": list(ids)},
+            )
+            done.append(Escalation(case.number, step, cell, ids))
+        case.escalation_level = level
+        case.escalated_at = now
+    return done
