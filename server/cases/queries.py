@@ -223,3 +223,29 @@ def clock_offset(case: Case) -> dt.timedelta | None:
 
 
 FIELD_CHANNELS = (Channel.PATROL, Channel.VISIT)
+
+
+@dataclass(frozen=True)
+class ReviewExtras:
+    """What the review queue shows beside a report: photos, clock offset, duplicates."""
+
+    photos: list[str]
+    offset: dt.timedelta | None
+    duplicates: list[tuple[Case, float]]
+
+
+def review_extras(
+    session: Session, cases: list[Case], *, radius_m: float, window: dt.timedelta
+) -> dict[Any, ReviewExtras]:
+    """Per case of a review page: its report photos (one query) and likely duplicates."""
+    photos: dict[Any, list[str]] = {}
+    for link in photos_of(session, [c.id for c in cases]):
+        photos.setdefault(link.case_id, []).append(link.photo_sha256)
+    return {
+        c.id: ReviewExtras(
+            photos.get(c.id, []),
+            clock_offset(c),
+            likely_duplicates(session, c, radius_m=radius_m, window=window),
+        )
+        for c in cases
+    }

@@ -90,6 +90,10 @@ def queue() -> str:
     )
     rows, total = queries.queue(db.session, f, now=now)
     counts = queries.counts_by_view(db.session, cells, now=now, user_id=current_user.id)
+    review = {}
+    if f.view == "review":
+        cases = [r.case for r in rows]
+        review = queries.review_extras(db.session, cases, **_duplicate_rule())
     return render_template(
         "cases/queue.html",
         rows=rows,
@@ -98,7 +102,17 @@ def queue() -> str:
         counts=counts,
         statuses=list(CaseStatus),
         now=now,
+        review=review,
+        clock_suspect_s=float(current_app.config["CLOCK_SUSPECT_SECONDS"]),
     )
+
+
+def _duplicate_rule() -> dict[str, Any]:
+    """The likely-duplicate rule: same category within this distance and time."""
+    return {
+        "radius_m": float(current_app.config["DUPLICATE_RADIUS_M"]),
+        "window": dt.timedelta(hours=float(current_app.config["DUPLICATE_WINDOW_HOURS"])),
+    }
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -173,12 +187,7 @@ def detail(case_id: uuid.UUID) -> str:
         steps=list(steps_for(case, actor)),
         reveal=reveal,
         now=now,
-        duplicates=queries.likely_duplicates(
-            db.session,
-            case,
-            radius_m=float(current_app.config["DUPLICATE_RADIUS_M"]),
-            window=dt.timedelta(hours=float(current_app.config["DUPLICATE_WINDOW_HOURS"])),
-        ),
+        duplicates=queries.likely_duplicates(db.session, case, **_duplicate_rule()),
         units=lookups.active_units(db.session),
         people=lookups.staff(db.session),
         offset=queries.clock_offset(case),

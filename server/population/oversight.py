@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,17 @@ def schedule(
                 row.overdue += 1
                 row.overdue_list.append(h)
     return by_cell, by_worker
+
+
+def total(rows: Iterable[Row]) -> Row:
+    """The sum of rows (coverage is then the overall share, not an average of shares)."""
+    out = Row("total")
+    for row in rows:
+        out.households += row.households
+        out.visited += row.visited
+        out.due_soon += row.due_soon
+        out.overdue += row.overdue
+    return out
 
 
 def addresses(session: Session, ids: list[Any]) -> dict[Any, str]:

@@ -39,6 +39,7 @@ def index() -> str:
     overdue = oversight.overdue_by_cell(by_cell)
     ids = [h.household_id for hs in overdue.values() for h in hs[:10]]
     names = dict(db.session.execute(select(User.id, User.display_name)).all())
+    total = oversight.total(by_cell.values())
     return render_template(
         "population/visits.html",
         by_cell=sorted(by_cell.values(), key=lambda r: r.key),
@@ -48,6 +49,7 @@ def index() -> str:
         names=names,
         tree=grid_seam.cell_tree(db.session),
         now=now,
+        total=total,
     )
 
 

@@ -339,5 +339,6 @@ ZH.update(
         "Conflicts": "冲突",
         "Audit": "审计",
         "%(n)d unread": "%(n)d 条未读",
+        "No photo": "无照片",
     }
 )
