@@ -119,8 +119,13 @@ class Figures:
     def visit_coverage(self) -> float | None:
         return self._ratio(self.key_visited, self.key_households)
 
-    def score(self, weights: dict[str, float]) -> float:
-        """Weighted score (0–100 before deductions); missing measures count as met."""
+    def score(self, weights: dict[str, float]) -> float | None:
+        """Weighted score (0–100 before deductions); a missing measure counts as met.
+
+        None when there is nothing to score (no case due, no rating, no key household).
+        """
+        if not (self.due or self.ratings or self.key_households):
+            return None
         w = {**DEFAULT_WEIGHTS, **weights}
 
         def part(rate: float | None, weight: float) -> float:

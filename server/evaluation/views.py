@@ -78,8 +78,9 @@ def _figures(group: str) -> dict[str, Any]:
     now = clock.now()
     groups, total = metrics.dashboard(db.session, window, group, now=now)
     names = _names(db.session, group, list(groups))
+    nobody = _("unplaced") if group in ("area", "cell") else _("(none)")
     rows = sorted(
-        ((names.get(k) or (_("(none)") if k is None else str(k)), f) for k, f in groups.items()),
+        ((names.get(k) or (nobody if k is None else str(k)), f) for k, f in groups.items()),
         key=lambda r: r[0],
     )
     return {
@@ -90,6 +91,7 @@ def _figures(group: str) -> dict[str, Any]:
         "total": total,
         "group": group,
         "weights": current_app.config["SCORE_WEIGHTS"],
+        "weights_shown": {**metrics.DEFAULT_WEIGHTS, **current_app.config["SCORE_WEIGHTS"]},
         "now": now,
     }
 

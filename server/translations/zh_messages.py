@@ -340,5 +340,12 @@ ZH.update(
         "Audit": "审计",
         "%(n)d unread": "%(n)d 条未读",
         "No photo": "无照片",
+        "Weight: on-time closure rate": "权重:按期结案率",
+        "Weight: closure rate": "权重:结案率",
+        "Weight: visit coverage": "权重:走访覆盖率",
+        "Deduction per rework": "每次返工扣分",
+        "Multiplier for leader/media cases": "领导交办、媒体曝光案件扣分倍数",
+        "How the score is made": "得分构成",
+        "Score = on-time rate × weight + closure rate × weight + satisfaction/5 × weight + visit coverage × weight − rework × penalty (× multiplier for cases raised by leaders or the media).": "得分 = 按期结案率 × 权重 + 结案率 × 权重 + 满意度/5 × 权重 + 走访覆盖率 × 权重 − 返工数 × 每次扣分(领导交办、媒体曝光案件乘以倍数)。",
     }
 )

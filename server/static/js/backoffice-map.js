@@ -9,7 +9,7 @@
   var CENTRE = [31.2085, 121.4255];
 
   function makeMap(el) {
-    var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tiles });
+    var map = L.map(el, { attributionControl: !!el.dataset.tiles });
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
     }
@@ -31,7 +31,7 @@
           if (onClick) { lyr.on("click", function (e) { onClick(feature, e); }); }
         }
       }).addTo(map);
-      if (data.features.length) { map.fitBounds(layer.getBounds()); }
+      if (data.features.length) { map.fitBounds(layer.getBounds(), { animate: false }); }
       return layer;
     });
   }
@@ -63,14 +63,17 @@
       if (!isNaN(lon) && !isNaN(lat)) { place(lat, lon); }
     });
     map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng); });
-    window.wanggeIntakePlace = function (lat, lon) { place(lat, lon); map.setView([lat, lon], 17); };
+    window.wanggeIntakePlace = function (lat, lon) {
+      place(lat, lon);
+      map.setView([lat, lon], 17, { animate: false });
+    };
   }
 
   function caseMap(el) {
     var map = makeMap(el);
     var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
     var spot = marker(lat, lon, "reported").addTo(map);
-    cellLayer(map, el.dataset.cells).then(function () { map.setView([lat, lon], 17); });
+    cellLayer(map, el.dataset.cells).then(function () { map.setView([lat, lon], 17, { animate: false }); });
     var button = document.getElementById("relocate-btn");
     if (button) {
       map.on("click", function (e) {
