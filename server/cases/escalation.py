@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.cases import grid_seam
-from server.cases.deadlines import effective_due
 from server.cases.models import Case
 from server.cases.operations import add_event
 from server.cases.workflow import CLOCK_STATUSES
@@ -58,19 +57,24 @@ def escalate_overdue(
 ) -> list[Escalation]:
     """Escalate every overdue case that has not reached its level yet; the caller commits."""
     cells = grid_seam.cell_tree(session)
-    candidates = session.scalars(
-        select(Case).where(Case.status.in_(CLOCK_STATUSES), Case.due_at < now)
+    # Plain rows first (this runs on every queue load): only cases that need a new level
+    # are loaded as objects. A postponed case's clock stands still, so it is left out.
+    rows = session.execute(
+        select(Case.id, Case.due_at, Case.escalation_level, Case.cell_code).where(
+            Case.status.in_(CLOCK_STATUSES), Case.due_at < now, Case.paused_since.is_(None)
+        )
     ).all()
+    wanted = {}
+    for case_id, due, current, cell_code in rows:
+        path = escalation_path(cells, cell_code)
+        level = target_level(now - due, interval, len(path))
+        if level > (current or 0):
+            wanted[case_id] = (level, path)
     done: list[Escalation] = []
     version: int | None = None
-    for case in candidates:
-        due = effective_due(case, now)
-        if due is None or case.paused_since is not None:
-            continue  # a postponed case's clock stands still
-        path = escalation_path(cells, case.cell_code)
-        level = target_level(now - due, interval, len(path))
-        if level <= (case.escalation_level or 0):
-            continue
+    found = select(Case).where(Case.id.in_(list(wanted))).order_by(Case.number)
+    for case in session.scalars(found) if wanted else []:
+        level, path = wanted[case.id]
         version = version or next_version(session)
         for step in range(case.escalation_level + 1, level + 1):
             cell = path[step - 1]

@@ -29,6 +29,8 @@ class Case(Base):
         Index("ix_cases_cell_status", "cell_code", "status"),
         # The dashboard's date windows (received, due, closed) each need their own index.
         Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_dispatched_at", "dispatched_at"),
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_closed_at", "closed_at"),
     )

@@ -76,7 +76,8 @@ def _names(session: Session, group: str, keys: list[Any]) -> dict[Any, str]:
 def _figures(group: str) -> dict[str, Any]:
     first, last, window = _window()
     now = clock.now()
-    groups, total = metrics.dashboard(db.session, window, group, now=now)
+    memo: dict[Any, Any] = {}
+    groups, total = metrics.dashboard(db.session, window, group, now=now, memo=memo)
     names = _names(db.session, group, list(groups))
     nobody = _("unplaced") if group in ("area", "cell") else _("(none)")
     rows = sorted(
@@ -93,6 +94,7 @@ def _figures(group: str) -> dict[str, Any]:
         "weights": current_app.config["SCORE_WEIGHTS"],
         "weights_shown": {**metrics.DEFAULT_WEIGHTS, **current_app.config["SCORE_WEIGHTS"]},
         "now": now,
+        "memo": memo,
     }
 
 
@@ -103,14 +105,18 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         [(_("Received"), [r for _, r, _ in days]), (_("Closed"), [c for _, _, c in days])],
         title=_("Cases received and closed per day"),
     )
-    unit_groups, _total = metrics.dashboard(db.session, data["window"], "unit", now=data["now"])
+    unit_groups, _total = metrics.dashboard(
+        db.session, data["window"], "unit", now=data["now"], memo=data["memo"]
+    )
     unit_names = _names(db.session, "unit", list(unit_groups))
     units = sorted(
         ((unit_names.get(k, _("(none)")), f.on_time_rate) for k, f in unit_groups.items() if f.due),
         key=lambda r: r[0],
     )
     bars = charts.bar_chart(units, title=_("On-time closure rate by unit"))
-    cell_groups, _total = metrics.dashboard(db.session, data["window"], "cell", now=data["now"])
+    cell_groups, _total = metrics.dashboard(
+        db.session, data["window"], "cell", now=data["now"], memo=data["memo"]
+    )
     cells, wkb = grid_seam.cell_tree(db.session), grid_seam.cell_geometries(db.session)
     shapes = [
         (
