@@ -232,3 +232,72 @@ def test_a_worker_sees_only_the_cases_of_cells_they_cover(app, world):
     html = w3.get("/cases/").get_data(as_text=True)
     assert g2 in html and g1 not in html
     assert w3.get(f"/cases/{g1}").status_code == 404
+
+
+def test_intake_with_photos_stores_them_and_shows_thumbnails(app, world):
+    import io
+
+    from PIL import Image
+
+    from server.cases.models import PhotoLink
+    from tests.server.backoffice_world import form_token
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(buffer, "JPEG")
+    desk = client_for(app, "d1")
+    data = {
+        "channel": "walk_in",
+        "description": "井盖缺失",
+        "lon": str(IN_G1[0]),
+        "lat": str(IN_G1[1]),
+        "csrf_token": form_token(desk, "/cases/new"),
+        "photos": (io.BytesIO(buffer.getvalue()), "well.jpg"),
+    }
+    response = desk.post("/cases/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    case_id = uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+    link = db.session.scalar(select(PhotoLink).where(PhotoLink.case_id == case_id))
+    assert link.purpose == "report"
+    assert f"/backoffice/photos/{link.photo_sha256}/thumb" in desk.get(
+        f"/cases/{case_id}"
+    ).get_data(as_text=True)
+    bad = {
+        **data,
+        "photos": (io.BytesIO(b"not an image"), "x.jpg"),
+        "csrf_token": form_token(desk, "/cases/new"),
+    }
+    assert desk.post("/cases/new", data=bad, content_type="multipart/form-data").status_code == 422
+
+
+def test_a_manager_scores_staff_level_by_level(app, world):
+    manager = client_for(app, "mgr")
+    response = post_form(
+        manager,
+        "/dashboard/evaluations",
+        {
+            "subject": f"user:{world.users['wb'].id}",
+            "level": "block",
+            "period_start": "2026-11-01",
+            "period_end": "2026-11-30",
+            "score": "92.5",
+            "comment": "走访到位",
+        },
+        token_from="/dashboard/evaluations",
+    )
+    assert response.status_code == 303
+    page = manager.get("/dashboard/evaluations").get_data(as_text=True)
+    assert "王静" in page and "92.5" in page
+    selfish = post_form(
+        manager,
+        "/dashboard/evaluations",
+        {
+            "subject": f"user:{world.users['mgr'].id}",
+            "level": "street",
+            "period_start": "2026-11-01",
+            "period_end": "2026-11-30",
+            "score": "100",
+        },
+        token_from="/dashboard/evaluations",
+    )
+    assert selfish.status_code == 422
+    assert client_for(app, "d1").get("/dashboard/evaluations").status_code == 403
