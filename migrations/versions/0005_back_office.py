@@ -102,7 +102,7 @@ def upgrade():
         batch_op.add_column(sa.Column('merged_into_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('source_flag', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('channel_ref', sa.String(length=64), nullable=True))
-        batch_op.create_index('ix_cases_closed_at', ['closed_at'], unique=False)
+        batch_op.create_index('ix_cases_closed_at', ['closed_at', 'status'], unique=False)
         batch_op.create_index('ix_cases_due_at', ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index('ix_cases_reported_at', ['reported_at'], unique=False)

@@ -79,9 +79,8 @@ class Figures:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add(self, other: Figures) -> None:
-        for f in fields(self):
-            if f.name != "extra":
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @staticmethod
     def _ratio(a: float, b: float) -> float | None:
@@ -144,6 +143,9 @@ class Figures:
         )
 
 
+_COUNTS = tuple(f.name for f in fields(Figures) if f.name != "extra")
+
+
 def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """SQL for (later − earlier) in seconds, on SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "sqlite":
@@ -193,57 +195,67 @@ def _rows(
 def case_figures(
     session: Session, window: Window, group: str, *, now: dt.datetime
 ) -> dict[Any, Figures]:
-    """Figures per raw key (cell code, assignee id or unit id) for the window."""
+    """Figures per raw key (cell code, assignee id or unit id) for the window.
+
+    The case measures come from one pass over the cases touching the window (reported,
+    opened, dispatched, due or closed in it): an OR of five indexed ranges, each measure a
+    conditional sum. Rework and ratings come from their own tables.
+    """
     out: dict[Any, Figures] = defaultdict(Figures)
     start, end = window.start, window.end
     as_of = min(end, now)
+    status = plain(session, Case.status)
+
+    def within(column: Any) -> Any:
+        return and_(column >= start, column < end)
 
     def count_if(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
-    for key, n in _rows(
-        session,
-        group,
-        [func.count()],
-        Case.reported_at >= start,
-        Case.reported_at < end,
-        plain(session, Case.merged_into_id).is_(None),
-        index="ix_cases_reported_at",
-    ):
-        out[key].received = n
-    for key, n in _rows(
-        session,
-        group,
-        [func.count()],
-        Case.opened_at >= start,
-        Case.opened_at < end,
-        index="ix_cases_opened_at",
-    ):
-        out[key].accepted = n
-    closed = and_(Case.status.in_(CLOSED), Case.closed_at < as_of)
+    def sum_if(condition: Any, value: Any) -> Any:
+        return func.sum(case((condition, value), else_=0))
+
+    received = and_(within(Case.reported_at), plain(session, Case.merged_into_id).is_(None))
+    due = and_(within(Case.due_at), status != CaseStatus.CANCELLED)
+    closed = and_(due, status.in_(CLOSED), Case.closed_at < as_of)
     on_time = and_(closed, Case.postponed.is_(False), Case.handled_at <= Case.due_at)
+    postponed = and_(due, Case.postponed.is_(True))
     urgent = Case.priority == Priority.URGENT
-    due_cols = [
-        func.count(),
+    dispatched = within(Case.dispatched_at)
+    closed_in = and_(within(Case.closed_at), status.in_(CLOSED))
+    columns = [
+        count_if(received),
+        count_if(within(Case.opened_at)),
+        count_if(due),
         count_if(closed),
         count_if(on_time),
-        count_if(Case.postponed.is_(True)),
-        count_if(urgent),
-        count_if(and_(urgent, closed)),
-        count_if(and_(urgent, on_time)),
-        count_if(and_(urgent, Case.postponed.is_(True))),
+        count_if(postponed),
+        count_if(and_(due, urgent)),
+        count_if(and_(closed, urgent)),
+        count_if(and_(on_time, urgent)),
+        count_if(and_(postponed, urgent)),
+        count_if(dispatched),
+        sum_if(dispatched, seconds_between(session, Case.dispatched_at, Case.reported_at)),
+        count_if(closed_in),
+        sum_if(closed_in, seconds_between(session, Case.closed_at, Case.reported_at)),
     ]
-    for key, *v in _rows(
-        session,
-        group,
-        due_cols,
-        Case.due_at >= start,
-        Case.due_at < end,
-        plain(session, Case.status) != CaseStatus.CANCELLED,
-        index="ix_cases_due_at",
-    ):
+    touching = or_(
+        *(
+            within(c)
+            for c in (
+                Case.reported_at,
+                Case.opened_at,
+                Case.dispatched_at,
+                Case.due_at,
+                Case.closed_at,
+            )
+        )
+    )
+    for key, *v in _rows(session, group, columns, touching, index="five time indexes"):
         f = out[key]
         (
+            f.received,
+            f.accepted,
             f.due,
             f.closed,
             f.closed_on_time,
@@ -252,28 +264,13 @@ def case_figures(
             f.urgent_closed,
             f.urgent_on_time,
             f.urgent_postponed,
-        ) = (int(x or 0) for x in v)
-    to_dispatch = seconds_between(session, Case.dispatched_at, Case.reported_at)
-    for key, n, total in _rows(
-        session,
-        group,
-        [func.count(), func.sum(to_dispatch)],
-        Case.dispatched_at >= start,
-        Case.dispatched_at < end,
-        index="ix_cases_dispatched_at",
-    ):
-        out[key].dispatch_n, out[key].dispatch_seconds = n, float(total or 0)
-    to_close = seconds_between(session, Case.closed_at, Case.reported_at)
-    for key, n, total in _rows(
-        session,
-        group,
-        [func.count(), func.sum(to_close)],
-        Case.closed_at >= start,
-        Case.closed_at < end,
-        plain(session, Case.status).in_(CLOSED),
-        index="ix_cases_closed_at",
-    ):
-        out[key].close_n, out[key].close_seconds = n, float(total or 0)
+            f.dispatch_n,
+        ) = (int(x or 0) for x in v[:11])
+        f.dispatch_seconds, f.close_n, f.close_seconds = (
+            float(v[11] or 0),
+            int(v[12] or 0),
+            float(v[13] or 0),
+        )
     rework_join = CaseEvent.__table__.join(Case.__table__, CaseEvent.case_id == Case.id)
     for key, n, flagged in _rows(
         session,
@@ -451,7 +448,9 @@ def trend(session: Session, window: Window) -> list[tuple[str, int, int]]:
         session.execute(
             select(local_day(session, Case.closed_at).label("d"), func.count())
             .where(
-                Case.closed_at >= window.start, Case.closed_at < window.end, Case.status.in_(CLOSED)
+                Case.closed_at >= window.start,
+                Case.closed_at < window.end,
+                plain(session, Case.status).in_(CLOSED),
             )
             .group_by("d")
         ).all()
