@@ -71,11 +71,21 @@ def escalate_overdue(
         if level > (current or 0):
             wanted[case_id] = (level, path)
     done: list[Escalation] = []
-    version: int | None = None
-    found = select(Case).where(Case.id.in_(list(wanted))).order_by(Case.number)
-    for case in session.scalars(found) if wanted else []:
+    if not wanted:
+        return done
+    # Take the write lock first, then read the cases again: another process (cron, a second
+    # queue load) may have escalated them meanwhile; it committed before we got the lock.
+    version = next_version(session)
+    found = (
+        select(Case)
+        .where(Case.id.in_(list(wanted)))
+        .order_by(Case.number)
+        .execution_options(populate_existing=True)
+    )
+    for case in session.scalars(found):
         level, path = wanted[case.id]
-        version = version or next_version(session)
+        if level <= case.escalation_level:
+            continue
         for step in range(case.escalation_level + 1, level + 1):
             cell = path[step - 1]
             _, people = grid_seam.responsible_people(
