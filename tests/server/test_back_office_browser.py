@@ -145,6 +145,14 @@ def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page) -> N
     page.wait_for_selector("table.queue")
     shot(page, "queue")
 
+    page.goto(f"{server}/cases/?view=review")
+    page.wait_for_selector(".review-list")
+    shot(page, "review")
+
+    page.goto(f"{server}/visits/")
+    page.wait_for_selector("#coverage-total")
+    shot(page, "visits")
+
     page.goto(f"{server}/map/")
     page.wait_for_selector("#big-map path.leaflet-interactive")
     page.wait_for_timeout(500)
