@@ -89,7 +89,16 @@ def page(server: str) -> Iterator[object]:
             lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
         )
         tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        tab.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+        # ERR_ABORTED is the browser dropping a request because the page navigated on (e.g.
+        # the favicon of a page left at once); anything else that fails is a real failure.
+        tab.on(
+            "requestfailed",
+            lambda r: (
+                None
+                if "ERR_ABORTED" in (r.failure or "")
+                else problems.append(f"failed: {r.url} {r.failure}")
+            ),
+        )
         tab.on(
             "response",
             lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
