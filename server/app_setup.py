@@ -77,6 +77,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(grid_views.bp)
     register_error_handlers(app)
 
+    from server import backoffice
+
+    backoffice.init_app(app)
+
 
 def register_hooks(app: Flask) -> None:
     @app.before_request

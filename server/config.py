@@ -72,6 +72,19 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
+    # The back office (docs/back-office.md). Overdue cases climb one level per interval.
+    "ESCALATION_INTERVAL_HOURS": 24.0,
+    # Likely duplicates: same catalogue category within this distance and time.
+    "DUPLICATE_RADIUS_M": 50.0,
+    "DUPLICATE_WINDOW_HOURS": 48.0,
+    # A synced report whose device clock differs from the server's by more is flagged.
+    "CLOCK_SUSPECT_SECONDS": 600,
+    # How long a resident's one-time rating link stays valid.
+    "RATING_LINK_DAYS": 14,
+    # Weights of the score per region/unit/post (server.evaluation.metrics.DEFAULT_WEIGHTS).
+    "SCORE_WEIGHTS": {},
+    # A callable returning "now" (tests); None is the real clock (server/clock.py).
+    "CLOCK": None,
 }
 
 

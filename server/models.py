@@ -4,7 +4,9 @@ from server.accounts.models import ApiToken, Device, LoginAttempt, User
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
+from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
+from server.notices.models import Notice
 from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from server.units.models import Unit
@@ -27,6 +29,7 @@ __all__ = [
     "Case",
     "CaseConflict",
     "CaseEvent",
+    "CaseRating",
     "CatalogueCategory",
     "CatalogueItem",
     "Cell",
@@ -39,11 +42,14 @@ __all__ = [
     "Household",
     "LoginAttempt",
     "MutationRecord",
+    "Notice",
     "Photo",
     "PhotoLink",
+    "RatingRequest",
     "Resident",
     "ResidentTag",
     "ScopeExit",
+    "StaffEvaluation",
     "SyncMark",
     "Unit",
     "Upload",

@@ -27,6 +27,12 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_cell_status", "cell_code", "status"),
+        # The dashboard's date windows (received, due, closed) each need their own index.
+        Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_dispatched_at", "dispatched_at"),
+        Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_closed_at", "closed_at", "status"),  # covers the closed-per-day trend
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -68,6 +74,24 @@ class Case(Base):
     rework_count: Mapped[int] = mapped_column(default=0)
     postponed: Mapped[bool] = mapped_column(default=False)
     satisfaction: Mapped[int | None]
+    #: 缓办: while `paused_since` is set the deadline clock stands still; `paused_seconds` is
+    #: the time already paused (due_at has been pushed back by it). `postponed` says "ever".
+    paused_since: Mapped[dt.datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+    postpone_reason: Mapped[str | None] = mapped_column(Text)
+    #: Who recorded the handling (处理反馈) and who checked and closed (核查结案): never the same.
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    #: 0 = not escalated; n = sent to the people of the cell n levels above the case's cell.
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalated_at: Mapped[dt.datetime | None]
+    #: A duplicate merged into another case (status cancelled); its reports stay linked.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: `leader` (领导交办) or `media` (媒体曝光): weighted more in scores (加倍扣分).
+    source_flag: Mapped[str | None] = mapped_column(String(16))
+    #: The channel's own reference, e.g. the hotline ticket or the counter's slip number.
+    channel_ref: Mapped[str | None] = mapped_column(String(64))
     #: Server version of the last change and of each field's last change (field-level merge).
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,26 +1,44 @@
-"""Everything that changes a case: timeline events, status changes, assignment, field edits.
+"""Everything that changes a case: intake, the seven steps, postponement, merging.
 
-Phone mutations (server/fieldsync) and back-office actions call the same verbs, so a case
-changes one way only. Every verb takes the server `version` of its transaction (from
-`sync.versions.next_version`) and stamps the case with it, so pulls see the change.
+Every verb takes the session and the acting `Actor`/user explicitly and a time `at` (the
+controllable clock); each writes a `CaseEvent` (actor, time, note) and stamps the case with
+the server version of its transaction, so phones pulling see the change. The caller commits.
+
+`apply_transition` is the one writer of status changes; the sync branch's phone handler
+(`case.transition`) should call it with an `Actor` from `server.cases.coverage.actor_for`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.cases.models import Case, CaseEvent
-from server.cases.workflow import FINISHED_STATUSES, is_open
-from server.enums import CaseStatus, Priority
+from server.accounts.models import User
+from server.audit.operations import AccessContext, record
+from server.cases import grid_access
+from server.cases.deadlines import due_after_dispatch
+from server.cases.models import Case, CaseEvent, PhotoLink
+from server.cases.numbers import next_case_number
+from server.cases.workflow import FINISHED_STATUSES, Actor, Step, check_transition, is_open
+from server.catalogue.models import CatalogueItem
+from server.enums import CaseStatus, Channel, Placement, Priority, Role
+from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.grid.assignment import resolve_unit
+from server.units.models import Unit
 from sync.db import utcnow
 from sync.merge import MergeOutcome, Stamp, merge_fields
 from sync.models import CaseConflict, FieldStamp, ScopeExit
+from sync.versions import next_version
+
+#: Default limit (hours) for a case with no catalogue item.
+DEFAULT_LIMIT_HOURS = 72.0
 
 #: Fields a worker may edit from the phone (field-level merge applies to each).
 EDITABLE_FIELDS = ("title", "description", "address", "priority")
@@ -54,6 +72,7 @@ def add_event(
     kind: str,
     actor_id: int | None,
     version: int,
+    at: dt.datetime | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
     event_id: uuid.UUID | None = None,
@@ -64,7 +83,7 @@ def add_event(
 ) -> CaseEvent:
     """Append an event to the case's timeline (order from the server, never the phone).
 
-    A note arriving when the case is already finished is kept and flagged `after_close`.
+    A note or photo arriving when the case is already finished is flagged `after_close`.
     """
     last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
     event = CaseEvent(
@@ -73,7 +92,6 @@ def add_event(
         seq=(last or 0) + 1,
         kind=kind,
         actor_id=actor_id,
-        at=utcnow(),
         note=note,
         data=data or {},
         from_status=from_status,
@@ -83,9 +101,430 @@ def add_event(
         recorded_at_device=recorded_at_device,
         version=version,
     )
+    if at is not None:
+        event.at = at
     session.add(event)
     case.version = version
     return event
+
+
+def apply_transition(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    to_status: CaseStatus,
+    *,
+    at: dt.datetime,
+    note: str = "",
+    version: int | None = None,
+    data: dict[str, Any] | None = None,
+    device_id: uuid.UUID | None = None,
+    recorded_at_device: dt.datetime | None = None,
+) -> CaseEvent:
+    """Move `case` to `to_status` if the machine and the actor's role allow it; else raise.
+
+    Raises what `workflow.check_transition` raises. Stamps the step's times and people:
+    dispatch starts the clock (once: rework keeps the deadline), feedback records the handler
+    and ends a running postponement, closing records the checker, rework is counted.
+    """
+    step = check_transition(case, actor, to_status, note=note)
+    version = version if version is not None else next_version(session)
+    before = _reach(case)
+    from_status = case.status
+    _stamp(case, step, actor, at)
+    case.status = to_status
+    case.field_versions = {**(case.field_versions or {}), "status": version}
+    record_scope_exits(session, case, before, version)
+    return add_event(
+        session,
+        case,
+        kind=step.value,
+        actor_id=actor.user_id,
+        version=version,
+        at=at,
+        note=note.strip(),
+        data=data,
+        device_id=device_id,
+        recorded_at_device=recorded_at_device,
+        from_status=from_status.value,
+        to_status=to_status.value,
+    )
+
+
+def _stamp(case: Case, step: Step, actor: Actor, at: dt.datetime) -> None:
+    if step is Step.OPEN:
+        case.opened_at = at
+    elif step is Step.DISPATCH and case.dispatched_at is None:
+        case.dispatched_at = at
+        limit = (
+            case.catalogue_item.limit_hours(case.priority)
+            if case.catalogue_item is not None
+            else DEFAULT_LIMIT_HOURS
+        )
+        case.due_at = due_after_dispatch(at, limit)
+    elif step is Step.FEEDBACK:
+        _end_pause(case, at)
+        case.handled_at = at
+        case.handled_by_id = actor.user_id
+    elif step is Step.CLOSE:
+        case.closed_at = at
+        case.closed_by_id = actor.user_id
+    elif step is Step.REWORK:
+        case.rework_count = (case.rework_count or 0) + 1
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the intake desk types in (the view parses the form into this)."""
+
+    channel: Channel
+    description: str
+    catalogue_item_id: int | None = None
+    priority: Priority = Priority.NORMAL
+    title: str = ""
+    address: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    cell_code: str | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    channel_ref: str | None = None
+    source_flag: str | None = None
+
+
+def create_case(
+    session: Session,
+    user: User,
+    intake: Intake,
+    *,
+    at: dt.datetime,
+    context: AccessContext,
+    prefix: str,
+    photos: Sequence[str] = (),
+) -> Case:
+    """Register a matter (信息收集), locate it and assign it to its cell's people at once.
+
+    The caller's name and phone are personal data: their recording is audited.
+    """
+    if not intake.description.strip():
+        raise InvalidInput(_l("Describe the matter."), field="description")
+    item = (
+        session.get(CatalogueItem, intake.catalogue_item_id) if intake.catalogue_item_id else None
+    )
+    if intake.catalogue_item_id and item is None:
+        raise NotFound(_l("No such catalogue item."), field="catalogue_item_id")
+    version = next_version(session)
+    case = Case(
+        id=uuid.uuid4(),
+        number=next_case_number(session, prefix, at),
+        channel=intake.channel,
+        catalogue_item_id=item.id if item else None,
+        priority=intake.priority,
+        status=CaseStatus.REPORTED,
+        title=(intake.title or (item.name_zh if item else intake.description[:40])).strip(),
+        description=intake.description.strip(),
+        address=intake.address.strip(),
+        lon=intake.lon,
+        lat=intake.lat,
+        cell_code=intake.cell_code if intake.lon is None else None,
+        caller_name=(intake.caller_name or "").strip() or None,
+        caller_phone=(intake.caller_phone or "").strip() or None,
+        channel_ref=intake.channel_ref,
+        source_flag=intake.source_flag,
+        reporter_id=user.id if intake.channel in (Channel.PATROL, Channel.VISIT) else None,
+        reported_at=at,
+        version=version,
+        field_versions={},
+    )
+    case.catalogue_item = item
+    session.add(case)
+    grid_access.place_and_assign(session, case, on=at.date(), version=version)
+    session.flush()
+    add_event(
+        session,
+        case,
+        kind="reported",
+        actor_id=user.id,
+        version=version,
+        at=at,
+        note=case.description,
+        to_status=CaseStatus.REPORTED.value,
+        data={"channel": intake.channel.value, "placement": case.placement.value},
+    )
+    for sha256 in dict.fromkeys(photos):
+        session.add(
+            PhotoLink(
+                photo_sha256=sha256,
+                case_id=case.id,
+                purpose="report",
+                added_by_id=user.id,
+                version=version,
+            )
+        )
+    if case.caller_name or case.caller_phone:
+        record(
+            session,
+            context,
+            action="create",
+            subject_type="case_caller",
+            subject_id=case.id,
+            fields=[f for f in ("caller_name", "caller_phone") if getattr(case, f)],
+        )
+    return case
+
+
+# --- the steps with extra data ---------------------------------------------------------------
+
+
+def dispatch_case(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    *,
+    at: dt.datetime,
+    unit_id: int | None,
+    assignee_id: int | None,
+    note: str = "",
+) -> CaseEvent:
+    """任务派遣 to a unit and/or a person; the deadline clock starts now."""
+    if unit_id is None and assignee_id is None:
+        raise InvalidInput(_l("Dispatch to a unit, a person, or both."), field="unit_id")
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise NotFound(_l("No such unit."), field="unit_id")
+    if assignee_id is not None:
+        person = session.get(User, assignee_id)
+        if person is None or not person.is_active:
+            raise NotFound(_l("No such person."), field="assignee_id")
+    check_transition(case, actor, CaseStatus.DISPATCHED, note=note)
+    if unit_id is not None:
+        case.unit_id = resolve_unit(session, unit_id, case.cell_code)
+    if assignee_id is not None:
+        case.assignee_id = assignee_id
+    return apply_transition(
+        session,
+        case,
+        actor,
+        CaseStatus.DISPATCHED,
+        at=at,
+        note=note,
+        data={"unit_id": case.unit_id, "assignee_id": case.assignee_id},
+    )
+
+
+def record_feedback(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    *,
+    at: dt.datetime,
+    note: str,
+    photos: Sequence[str] = (),
+) -> CaseEvent:
+    """处理反馈: what was done, with result photos."""
+    if not note.strip():
+        raise InvalidInput(_l("Say what was done."), field="note")
+    event = apply_transition(
+        session, case, actor, CaseStatus.HANDLED, at=at, note=note, data={"photos": list(photos)}
+    )
+    for sha256 in dict.fromkeys(photos):
+        session.add(
+            PhotoLink(
+                photo_sha256=sha256,
+                case_id=case.id,
+                purpose="result",
+                added_by_id=actor.user_id,
+                version=event.version,
+            )
+        )
+    return event
+
+
+# --- postponement (缓办) -----------------------------------------------------------------------
+
+APPROVERS = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def request_postponement(
+    session: Session, case: Case, actor: Actor, *, at: dt.datetime, reason: str
+) -> CaseEvent:
+    """Ask to pause the clock (the handler or the centre); a manager approves."""
+    if case.status not in (CaseStatus.DISPATCHED, CaseStatus.HANDLING):
+        raise Conflict(_l("Only a case being handled can be postponed."), code="not_postponable")
+    if case.paused_since is not None:
+        raise Conflict(_l("The case is already postponed."), code="already_postponed")
+    if not (
+        actor.is_centre
+        or actor.user_id == case.assignee_id
+        or (actor.unit_id is not None and actor.unit_id == case.unit_id)
+    ):
+        raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
+    if not reason.strip():
+        raise InvalidInput(_l("Give a reason for this step."), field="note", code="reason_required")
+    case.postpone_reason = reason.strip()
+    return add_event(
+        session,
+        case,
+        kind="postpone_requested",
+        actor_id=actor.user_id,
+        version=next_version(session),
+        at=at,
+        note=reason.strip(),
+    )
+
+
+def decide_postponement(
+    session: Session, case: Case, actor: Actor, *, at: dt.datetime, approve: bool, note: str = ""
+) -> CaseEvent:
+    """A manager approves (the clock stops from now) or refuses a requested postponement."""
+    if actor.role not in APPROVERS:
+        raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
+    if not case.postpone_reason or case.paused_since is not None:
+        raise Conflict(_l("No postponement is waiting for a decision."), code="nothing_to_decide")
+    if approve:
+        case.paused_since = at
+        case.postponed = True
+    else:
+        case.postpone_reason = None
+    return add_event(
+        session,
+        case,
+        kind="postponed" if approve else "postpone_refused",
+        actor_id=actor.user_id,
+        version=next_version(session),
+        at=at,
+        note=note,
+    )
+
+
+def resume_case(session: Session, case: Case, actor: Actor, *, at: dt.datetime) -> CaseEvent:
+    """End a postponement: the deadline moves back by the time paused."""
+    if case.paused_since is None:
+        raise Conflict(_l("The case is not postponed."), code="not_postponed")
+    if not (actor.is_centre or actor.role in APPROVERS or actor.user_id == case.assignee_id):
+        raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
+    paused = _end_pause(case, at)
+    return add_event(
+        session,
+        case,
+        kind="resumed",
+        actor_id=actor.user_id,
+        version=next_version(session),
+        at=at,
+        data={"paused_seconds": paused},
+    )
+
+
+def _end_pause(case: Case, at: dt.datetime) -> int:
+    if case.paused_since is None:
+        return 0
+    paused = max(0, int((at - case.paused_since).total_seconds()))
+    case.paused_seconds = (case.paused_seconds or 0) + paused
+    if case.due_at is not None:
+        case.due_at = case.due_at + dt.timedelta(seconds=paused)
+    case.paused_since = None
+    case.postpone_reason = None
+    return paused
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+def merge_duplicate(
+    session: Session, duplicate: Case, into: Case, actor: Actor, *, at: dt.datetime
+) -> CaseEvent:
+    """Merge a duplicate report into a surviving case, keeping every report, photo, reporter.
+
+    The duplicate is cancelled (注销) with a `merged_into` link; its photos are linked to the
+    survivor too, and the survivor's timeline names the merged report and its reporter.
+    """
+    if duplicate.id == into.id or into.merged_into_id is not None:
+        raise InvalidInput(_l("Pick another case to merge into."), field="into")
+    if into.status == CaseStatus.CANCELLED:
+        raise Conflict(_l("A cancelled case cannot take merged reports."), code="merge_target")
+    version = next_version(session)
+    event = apply_transition(
+        session,
+        duplicate,
+        actor,
+        CaseStatus.CANCELLED,
+        at=at,
+        version=version,
+        note=str(_l("Merged into %(number)s", number=into.number)),
+        data={"merged_into": str(into.id)},
+    )
+    duplicate.merged_into_id = into.id
+    duplicate.cancel_reason = "merged"
+    links = session.scalars(select(PhotoLink).where(PhotoLink.case_id == duplicate.id)).all()
+    for link in links:
+        session.add(
+            PhotoLink(
+                photo_sha256=link.photo_sha256,
+                case_id=into.id,
+                purpose=link.purpose,
+                added_by_id=link.added_by_id,
+                device_id=link.device_id,
+                lon=link.lon,
+                lat=link.lat,
+                captured_at_device=link.captured_at_device,
+                version=version,
+            )
+        )
+    add_event(
+        session,
+        into,
+        kind="merged",
+        actor_id=actor.user_id,
+        version=version,
+        at=at,
+        data={
+            "duplicate": str(duplicate.id),
+            "number": duplicate.number,
+            "reporter_id": duplicate.reporter_id,
+            "photos": len(links),
+        },
+    )
+    return event
+
+
+def cancel_case(
+    session: Session, case: Case, actor: Actor, *, at: dt.datetime, reason: str
+) -> CaseEvent:
+    """注销 a report that does not qualify, with the reason."""
+    event = apply_transition(session, case, actor, CaseStatus.CANCELLED, at=at, note=reason)
+    case.cancel_reason = reason.strip()
+    return event
+
+
+def relocate(
+    session: Session, case: Case, actor: Actor, *, lon: float, lat: float, at: dt.datetime
+) -> CaseEvent:
+    """Put a case on the map by hand (e.g. an unplaced report): locate and assign again."""
+    if not actor.is_centre:
+        raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
+    version = next_version(session)
+    before = (case.cell_code, case.assignee_id)
+    case.lon, case.lat, case.placement = lon, lat, Placement.UNLOCATED
+    grid_access.place_and_assign(session, case, on=at.date(), version=version)
+    return add_event(
+        session,
+        case,
+        kind="relocated",
+        actor_id=actor.user_id,
+        version=version,
+        at=at,
+        data={
+            "from_cell": before[0],
+            "to_cell": case.cell_code,
+            "from_assignee_id": before[1],
+            "to_assignee_id": case.assignee_id,
+        },
+    )
+
+
+# --- phone-side verbs (server/fieldsync) and scope exits for pulls --------------------
 
 
 def change_status(

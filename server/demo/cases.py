@@ -16,6 +16,7 @@ from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.demo.district import District
 from server.demo.staff import worker_for_area
 from server.enums import CaseStatus, CatalogueKind, CellLevel, Channel, Placement, Priority
+from server.evaluation.models import CaseRating
 
 H = dt.timedelta(hours=1)
 M = dt.timedelta(minutes=1)
@@ -322,6 +323,8 @@ def _walk(
         previous = status
     if case.status == CaseStatus.EVALUATED:
         case.satisfaction = rating
+        # The rating itself, dated, is what the dashboard counts (server/evaluation).
+        ctx.session.add(CaseRating(case_id=case.id, score=rating, source="worker", at=times[-1]))
 
 
 def _stamp(case: Case, status: CaseStatus, at: dt.datetime) -> None:

@@ -19,16 +19,20 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.cases import operations as cases
+from server.cases.coverage import actor_for
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.cases.numbers import next_case_number
 from server.cases.workflow import (
     FINISHED_STATUSES,
     PHONE_CHECK_TRANSITIONS,
     PHONE_HANDLER_TRANSITIONS,
+    InvalidTransition,
+    StepNotPermitted,
     is_open,
 )
 from server.catalogue.models import CatalogueItem
 from server.enums import CaseStatus, Channel, PhotoStatus, Priority
+from server.exceptions import InvalidInput
 from server.fieldsync import schemas
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.grid.assignment import place_new_case
@@ -323,28 +327,29 @@ def case_transition(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any
             f"the case is {current.value} now, not {wanted[0].value}",
             current=current.value,
         )
-    actor = _actor(ctx)
-    scope = actor.scope(ctx.session)
-    if wanted in PHONE_HANDLER_TRANSITIONS:
-        allowed = scope.is_office or case.assignee_id == actor.user_id
-    elif wanted in PHONE_CHECK_TRANSITIONS:
-        allowed = scope.is_office or (
-            case.cell_code in scope.cell_codes and case.assignee_id != actor.user_id
-        )
-    else:
+    if wanted not in PHONE_HANDLER_TRANSITIONS | PHONE_CHECK_TRANSITIONS:
         raise Rejected("TRANSITION_NOT_ALLOWED", "this status change is made in the office")
-    if not allowed:
-        raise Rejected("NOT_PERMITTED", "you may not make this status change for this case")
-    cases.change_status(
-        ctx.session,
-        case,
-        wanted[1],
-        actor_id=actor.user_id,
-        version=ctx.version,
-        note=args["note"],
-        device_id=ctx.device.device_id,
-        recorded_at_device=ctx.mutation.recorded_at_device,
-    )
+    user = _actor(ctx).user
+    # The one state machine (server/cases/workflow.py) decides who may take the step.
+    actor = actor_for(ctx.session, user, on=shanghai_date(ctx.received_at))
+    try:
+        cases.apply_transition(
+            ctx.session,
+            case,
+            actor,
+            wanted[1],
+            at=ctx.received_at,
+            note=args["note"],
+            version=ctx.version,
+            device_id=ctx.device.device_id,
+            recorded_at_device=ctx.mutation.recorded_at_device,
+        )
+    except InvalidTransition as error:
+        raise Rejected("STATUS_CONFLICT", str(error.message), current=case.status.value) from None
+    except StepNotPermitted as error:
+        raise Rejected("NOT_PERMITTED", str(error.message)) from None
+    except InvalidInput as error:
+        raise Rejected("INVALID_ARGS", str(error.message)) from None
     return {"status": wanted[1].value}
 
 

@@ -49,6 +49,37 @@ def grid_worker_for(
     return (ranked[0].user_id if ranked else None), answer.found_at
 
 
+#: Catalogue units that mean "the one of the cell where the matter is" (docs/catalogue.md).
+PER_CELL_UNITS = frozenset({"U-WY", "U-JWH"})
+
+
+def resolve_unit(session: Session, unit_id: int | None, cell_code: str | None) -> int | None:
+    """A per-cell placeholder unit (U-WY, U-JWH) becomes the real one of the cell, if known.
+
+    The real one is an active unit of the same kind stationed in the cell or the nearest
+    ancestor (a property company of the estate, the residents' committee of the area).
+    """
+    if unit_id is None or not cell_code:
+        return unit_id
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.code not in PER_CELL_UNITS:
+        return unit_id
+    try:
+        path = people.cell_path(session, cell_code)
+    except NotFound:
+        return unit_id
+    candidates = session.scalars(
+        select(Unit).where(
+            Unit.cell_code.in_(path),
+            Unit.is_active.is_(True),
+            Unit.kind == unit.kind,
+            Unit.id != unit.id,
+        )
+    ).all()
+    by_cell = {u.cell_code: u for u in candidates}
+    return next((by_cell[code].id for code in path if code in by_cell), unit_id)
+
+
 def assign_case(session: Session, case: Case, *, on: dt.date) -> Assignment:
     """Set the case's assignee from its cell's duties and its unit from its catalogue item."""
     assignee, found_at = (None, None)
@@ -60,6 +91,7 @@ def assign_case(session: Session, case: Case, *, on: dt.date) -> Assignment:
     case.assignee_id = assignee
     if case.unit_id is None and case.catalogue_item is not None:
         case.unit_id = case.catalogue_item.default_unit_id
+    case.unit_id = resolve_unit(session, case.unit_id, case.cell_code)
     return Assignment(
         assignee, case.unit_id, found_at, bool(found_at and found_at != case.cell_code)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import tempfile
 import uuid
 from collections.abc import Mapping
@@ -241,6 +242,33 @@ def _finish(
     upload.status, upload.finished_at = UploadStatus.FINISHED, now
 
 
+def store_photo_bytes(
+    session: Session, store: BlobStore, data: bytes, limits: Limits, now: dt.datetime
+) -> Photo:
+    """Check and keep a whole photo received in one piece (the back-office intake form).
+
+    The same checks and storage as a finished tus upload; raises UploadRejected.
+    """
+    if len(data) > limits.max_bytes:
+        raise UploadRejected("the photo is too large", "too_large", too_large=True)
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = session.get(Photo, sha256)
+    if existing is not None and existing.status == PhotoStatus.AVAILABLE:
+        return existing
+    try:
+        with images.open_checked(io.BytesIO(data), limits.max_pixels) as image:
+            info = images.facts(image, limits.local_tz)
+            thumbnail = images.thumbnail_jpeg(image, limits.thumb_px)
+    except images.ImageRejected as error:
+        raise UploadRejected(str(error), error.code, too_large=error.too_large) from None
+    store.put(photo_key(sha256), data)
+    store.put(thumb_key(sha256), thumbnail)
+    _write_available(session, sha256, len(data), info, now)
+    photo = session.get(Photo, sha256)
+    assert photo is not None
+    return photo
+
+
 def _fail(
     session: Session,
     store: BlobStore,
@@ -259,20 +287,26 @@ def _fail(
 def _mark_available(
     session: Session, upload: Upload, info: images.ImageFacts, now: dt.datetime
 ) -> None:
+    _write_available(session, upload.sha256, upload.upload_length, info, now)
+
+
+def _write_available(
+    session: Session, sha256: str, size: int, info: images.ImageFacts, now: dt.datetime
+) -> None:
     """Create the photo row, or flip the `missing` row a report made before the bytes came."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(Photo)
-        .values(sha256=upload.sha256, status=PhotoStatus.MISSING, exif={}, created_at=now)
+        .values(sha256=sha256, status=PhotoStatus.MISSING, exif={}, created_at=now)
         .on_conflict_do_nothing(index_elements=["sha256"])
     )
     session.execute(
         update(Photo)
-        .where(Photo.sha256 == upload.sha256)
+        .where(Photo.sha256 == sha256)
         .values(
             status=PhotoStatus.AVAILABLE,
-            size_bytes=upload.upload_length,
+            size_bytes=size,
             mime=info.mime,
             width=info.width,
             height=info.height,
@@ -280,7 +314,7 @@ def _mark_available(
             lon=info.lon,
             lat=info.lat,
             exif=info.exif,
-            storage_key=photo_key(upload.sha256),
+            storage_key=photo_key(sha256),
         )
         .execution_options(synchronize_session="fetch")
     )

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from server.accounts import operations as accounts
 from server.accounts.models import User
 from server.extensions import db
+from tests.server.backoffice_world import world  # noqa: F401  (fixture for back-office tests)
 
 PASSWORD = "correct horse battery"
 

@@ -1,0 +1,40 @@
+"""The audit trail, browsable by administrators."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.audit.operations import entries_for
+from server.auth import page_login_required
+from server.enums import Role
+from server.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
+
+
+@bp.route("/")
+@page_login_required(Role.ADMIN)
+def index() -> str:
+    try:
+        since = dt.datetime.fromisoformat(request.args.get("since", "")).replace(tzinfo=dt.UTC)
+    except ValueError:
+        since = None
+    entries = entries_for(
+        db.session,
+        subject_type=request.args.get("subject_type") or None,
+        subject_id=request.args.get("subject_id") or None,
+        actor_id=request.args.get("actor", type=int),
+        since=since,
+        limit=500,
+    )
+    users = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template(
+        "audit/index.html",
+        entries=entries,
+        users=users,
+        names={u.id: u.display_name for u in users},
+    )

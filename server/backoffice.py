@@ -1,0 +1,81 @@
+"""Wire the back office into the app: its blueprints, template filters and CLI (one call).
+
+`server.app_setup` calls `init_app(app)`; everything of issue 6 is registered here, so the
+shared factory file changes by one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+
+def localtime(value: dt.datetime | None) -> str:
+    """A UTC time as "YYYY-MM-DD HH:MM" in the deployment's time zone."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def mask(value: str | None) -> str:
+    """Personal data shown masked: 张三 → 张*, 13912345678 → 139****5678."""
+    if not value:
+        return ""
+    if value.isdigit() and len(value) >= 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return value[0] + "*" * (len(value) - 1)
+
+
+cases_cli = AppGroup("cases", help="Case workflow jobs.")
+
+
+@cases_cli.command("escalate")
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC).")
+def escalate_command(now_text: str | None) -> None:
+    """Escalate overdue cases to the level above and notify its people (run from cron)."""
+    from server import clock
+    from server.cases.escalation import escalate_overdue
+    from server.extensions import db
+
+    now = dt.datetime.fromisoformat(now_text).astimezone(dt.UTC) if now_text else clock.now()
+    interval = dt.timedelta(hours=float(current_app.config["ESCALATION_INTERVAL_HOURS"]))
+    done = escalate_overdue(db.session, now=now, interval=interval)
+    db.session.commit()
+    for e in done:
+        click.echo(f"{e.case_number}  level {e.level}  {e.cell_code}  notified {len(e.user_ids)}")
+    click.echo(f"{len(done)} escalation(s)")
+
+
+def init_app(app: Flask) -> None:
+    from server.audit import views as audit_views
+    from server.cases import conflicts, grid_access, photo_links
+    from server.cases import views as case_views
+    from server.cases.deadlines import humanize
+    from server.evaluation import views as evaluation_views
+    from server.mapview import views as map_views
+    from server.notices import views as notice_views
+    from server.population import views as visit_views
+
+    for bp in (
+        case_views.bp,
+        map_views.bp,
+        evaluation_views.bp,
+        evaluation_views.rating_bp,
+        notice_views.bp,
+        visit_views.bp,
+        conflicts.bp,
+        audit_views.bp,
+    ):
+        app.register_blueprint(bp)
+    grid_access.init_app(app)
+    photo_links.init_app(app)
+    notice_views.init_app(app)
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(humanize, "duration")
+    app.add_template_filter(mask, "mask")
+    app.cli.add_command(cases_cli)

@@ -1,0 +1,73 @@
+"""Deadlines: the clock starts at dispatch, stands still while postponed (缓办), runs out.
+
+Pure functions of a case and a time, so the queue, escalation and the dashboard agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from server.cases.workflow import CLOCK_STATUSES
+from server.enums import CaseStatus
+
+
+class Timed(Protocol):
+    status: CaseStatus
+    due_at: dt.datetime | None
+    paused_since: dt.datetime | None
+
+
+def effective_due(case: Timed, now: dt.datetime) -> dt.datetime | None:
+    """The deadline as of `now`: a running pause pushes it back by the time paused so far.
+
+    (`due_at` already includes pauses that have ended: resuming moves it.)
+    """
+    if case.due_at is None:
+        return None
+    if case.paused_since is not None and now > case.paused_since:
+        return case.due_at + (now - case.paused_since)
+    return case.due_at
+
+
+def time_left(case: Timed, now: dt.datetime) -> dt.timedelta | None:
+    """Time until the deadline (negative when overdue); None when no clock runs."""
+    if case.status not in CLOCK_STATUSES:
+        return None
+    due = effective_due(case, now)
+    return None if due is None else due - now
+
+
+def is_overdue(case: Timed, now: dt.datetime) -> bool:
+    left = time_left(case, now)
+    return left is not None and left.total_seconds() < 0
+
+
+def due_after_dispatch(dispatched_at: dt.datetime, limit_hours: float) -> dt.datetime:
+    """The deadline of a case dispatched at `dispatched_at` with a limit in hours.
+
+    >>> due_after_dispatch(dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC), 2).isoformat()
+    '2026-11-26T08:00:00+00:00'
+    """
+    return dispatched_at + dt.timedelta(hours=limit_hours)
+
+
+def humanize(delta: dt.timedelta) -> str:
+    """Compact "time left": 2d 3h, 5h 10m, 12m; negative values get a minus sign.
+
+    >>> humanize(dt.timedelta(hours=-5, minutes=-10))
+    '−5h 10m'
+    >>> humanize(dt.timedelta(days=2, hours=3))
+    '2d 3h'
+    """
+    seconds = int(delta.total_seconds())
+    sign = "−" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes}m"
+    return f"{sign}{minutes}m"

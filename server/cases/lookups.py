@@ -1,0 +1,134 @@
+"""Lookups behind the intake form: catalogue by typing, places by address, point → cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from server.accounts.models import User
+from server.cases import grid_access
+from server.catalogue.models import CatalogueItem
+from server.enums import DutyRole, Role
+from server.population.models import Household
+from server.units.models import Unit
+
+
+def catalogue(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
+    """Items matching `q` by pinyin initials prefix ("ljdf"), code, or Chinese/English name.
+
+    Initials matches come first (that is how the desk types), then name matches.
+    """
+    q = q.strip()
+    if not q:
+        return []
+    query = (
+        select(CatalogueItem)
+        .options(joinedload(CatalogueItem.default_unit))
+        .where(CatalogueItem.is_active.is_(True))
+    )
+    if re.fullmatch(r"[A-Za-z]+", q):
+        low = q.lower()
+        query = query.where(
+            or_(
+                CatalogueItem.pinyin_initials.like(f"{low}%"),
+                CatalogueItem.pinyin_initials.like(f"%{low}%"),
+                func.lower(CatalogueItem.name_en).like(f"%{low}%"),
+            )
+        )
+    else:
+        query = query.where(
+            or_(CatalogueItem.name_zh.like(f"%{q}%"), CatalogueItem.code.like(f"{q.upper()}%"))
+        )
+    items = list(session.scalars(query.limit(200)))
+    low = q.lower()
+    items.sort(key=lambda i: (not i.pinyin_initials.startswith(low), len(i.name_zh), i.code))
+    return [
+        {
+            "id": i.id,
+            "code": i.code,
+            "name": i.name_zh,
+            "name_en": i.name_en,
+            "initials": i.pinyin_initials,
+            "unit": i.default_unit.name_zh if i.default_unit else None,
+            "limits_h": {
+                "urgent": i.limit_urgent_hours,
+                "high": i.limit_high_hours,
+                "normal": i.limit_normal_hours,
+            },
+        }
+        for i in items[:limit]
+    ]
+
+
+def places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
+    """Known buildings matching an address fragment ("新华路329弄"), one row per building.
+
+    Only the building's address and point: no resident is named (not personal data).
+    """
+    q = q.strip()
+    if len(q) < 2:
+        return []
+    rows = session.execute(
+        select(
+            Household.road,
+            Household.lane,
+            Household.building,
+            Household.cell_code,
+            func.avg(Household.lon),
+            func.avg(Household.lat),
+        )
+        .where(func.replace(Household.address, " ", "").like(f"%{q.replace(' ', '')}%"))
+        .group_by(Household.road, Household.lane, Household.building, Household.cell_code)
+        .order_by(Household.road, Household.lane, Household.building)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "address": f"{r[0]}{r[1] + '弄' if r[1] and not r[1].endswith('弄') else r[1]}"
+            f"{r[2]}{'' if r[2].endswith('号') else '号'}",
+            "cell_code": r[3],
+            "lon": r[4],
+            "lat": r[5],
+        }
+        for r in rows
+    ]
+
+
+def locate(session: Session, lon: float, lat: float, *, on: dt.date) -> dict[str, Any]:
+    """Where a clicked point falls, and who would get the case (the form shows it)."""
+    from server.cases.models import Case
+
+    probe = Case(lon=lon, lat=lat)
+    grid_access.place_and_assign(session, probe, on=on)
+    cells = grid_access.cell_tree(session)
+    who = None
+    if probe.cell_code:
+        _, people = grid_access.responsible_people(
+            session, probe.cell_code, on=on, role=DutyRole.GRID_WORKER
+        )
+        who = people[0].display_name if people else None
+    return {
+        "placement": str(probe.placement),
+        "cell_code": probe.cell_code,
+        "cell_path": [cells[c].name for c in grid_access.ancestors(cells, probe.cell_code)],
+        "assignee": who,
+    }
+
+
+def active_units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.code)))
+
+
+def staff(session: Session) -> list[User]:
+    """People a case can be dispatched to (workers, and dispatchers recording for a unit)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.is_active.is_(True), User.role.in_([Role.WORKER, Role.DISPATCHER]))
+            .order_by(User.role, User.username)
+        )
+    )

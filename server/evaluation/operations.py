@@ -1,0 +1,157 @@
+"""Ratings of closed cases (one-time resident links, or recorded by staff) and 逐级评议 scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import User
+from server.cases.models import Case
+from server.cases.operations import apply_transition
+from server.cases.workflow import Actor, check_transition
+from server.enums import CaseStatus, Role
+from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
+from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from sync.versions import next_version
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def issue_rating_link(
+    session: Session, case: Case, actor: Actor, *, at: dt.datetime, valid: dt.timedelta
+) -> str:
+    """Make a one-time code for the resident's rating link; only its hash is kept.
+
+    Returns the code (shown once, e.g. sent by SMS). Raises if the case cannot be rated.
+    """
+    check_transition(case, actor, CaseStatus.EVALUATED)
+    code = secrets.token_urlsafe(16)
+    session.add(
+        RatingRequest(
+            case_id=case.id,
+            code_sha256=_digest(code),
+            created_by_id=actor.user_id,
+            created_at=at,
+            expires_at=at + valid,
+        )
+    )
+    return code
+
+
+def find_request(session: Session, code: str, *, at: dt.datetime) -> RatingRequest:
+    """The live request for `code`; NotFound for unknown, used or expired codes (alike)."""
+    request = session.scalar(
+        select(RatingRequest).where(RatingRequest.code_sha256 == _digest(code))
+    )
+    if request is None or request.used_at is not None or request.expires_at < at:
+        raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
+    return request
+
+
+def rate_with_code(
+    session: Session, code: str, *, score: int, comment: str, at: dt.datetime
+) -> CaseRating:
+    """The resident rates through the link; the code is then spent."""
+    request = find_request(session, code, at=at)
+    case = session.get(Case, request.case_id)
+    if case is None:
+        raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
+    rating = _rate(
+        session, case, Actor.resident(), score=score, comment=comment, at=at, source="resident"
+    )
+    request.used_at = at
+    return rating
+
+
+def record_rating(
+    session: Session, case: Case, actor: Actor, *, score: int, comment: str, at: dt.datetime
+) -> CaseRating:
+    """Staff (e.g. the grid worker who asked at the door) record the resident's rating."""
+    return _rate(session, case, actor, score=score, comment=comment, at=at, source="worker")
+
+
+def _rate(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    *,
+    score: int,
+    comment: str,
+    at: dt.datetime,
+    source: str,
+) -> CaseRating:
+    if not 1 <= score <= 5:
+        raise InvalidInput(_l("A rating is 1 to 5."), field="score")
+    if session.scalar(select(CaseRating.id).where(CaseRating.case_id == case.id)) is not None:
+        raise Conflict(_l("This case has been rated already."), code="already_rated")
+    version = next_version(session)
+    apply_transition(
+        session,
+        case,
+        actor,
+        CaseStatus.EVALUATED,
+        at=at,
+        version=version,
+        note=comment,
+        data={"score": score, "source": source},
+    )
+    case.satisfaction = score
+    rating = CaseRating(
+        case_id=case.id,
+        score=score,
+        comment=comment.strip(),
+        source=source,
+        recorded_by_id=actor.user_id,
+        at=at,
+    )
+    session.add(rating)
+    return rating
+
+
+EVALUATORS = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def add_staff_evaluation(
+    session: Session,
+    evaluator: User,
+    *,
+    subject_user_id: int | None,
+    subject_unit_id: int | None,
+    period_start: dt.date,
+    period_end: dt.date,
+    level: str,
+    score: float,
+    comment: str,
+    at: dt.datetime,
+) -> StaffEvaluation:
+    """逐级评议: a superior scores a person or a unit for a period (0–100)."""
+    if evaluator.role not in EVALUATORS:
+        raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
+    if (subject_user_id is None) == (subject_unit_id is None):
+        raise InvalidInput(_l("Evaluate either a person or a unit."), field="subject")
+    if subject_user_id == evaluator.id:
+        raise InvalidInput(_l("Nobody evaluates themselves."), field="subject")
+    if not 0 <= score <= 100 or period_end < period_start:
+        raise InvalidInput(
+            _l("A score is 0 to 100 over a period that ends after it starts."), field="score"
+        )
+    evaluation = StaffEvaluation(
+        subject_user_id=subject_user_id,
+        subject_unit_id=subject_unit_id,
+        evaluator_id=evaluator.id,
+        period_start=period_start,
+        period_end=period_end,
+        level=level,
+        score=score,
+        comment=comment.strip(),
+        created_at=at,
+    )
+    session.add(evaluation)
+    return evaluation

@@ -1,0 +1,140 @@
+"""GeoJSON for the map: cells of the published grid and cases, filtered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from shapely import from_wkb
+from shapely.geometry import mapping
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.cases import grid_access
+from server.cases.models import Case
+from server.catalogue.models import CatalogueItem
+from server.enums import OPEN_STATUSES, CaseStatus, DutyRole
+from server.labels import label
+
+#: Enough for a street; the map asks for a smaller window (filters) when there are more.
+MAX_MARKERS = 5000
+
+
+def cells_geojson(session: Session, level: str | None) -> dict[str, Any]:
+    """The published cells (of one level), as an RFC 7946 FeatureCollection in WGS-84."""
+    cells, geoms = grid_access.cell_tree(session), grid_access.cell_geometries(session)
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "geometry": mapping(from_wkb(geoms[code])),
+            "properties": {
+                "code": code,
+                "name": info.name,
+                "level": info.level,
+                "parent_code": info.parent_code,
+            },
+        }
+        for code, info in sorted(cells.items())
+        if level in (None, "", info.level)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    category_id: int | None = None
+    status: str | None = None  # a status value, or "open"
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    cell_code: str | None = None
+
+
+def cases_geojson(
+    session: Session, f: CaseFilter, cells_allowed: frozenset[str] | None
+) -> dict[str, Any]:
+    """Located cases as points with number, title, status (colour) and link id."""
+    query = select(
+        Case.id,
+        Case.number,
+        Case.title,
+        Case.status,
+        Case.priority,
+        Case.lon,
+        Case.lat,
+        Case.cell_code,
+    ).where(Case.lon.is_not(None))
+    if f.status == "open" or not f.status:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif f.status != "all":
+        query = query.where(Case.status == CaseStatus(f.status))
+    if f.category_id:
+        query = query.join(CatalogueItem, CatalogueItem.id == Case.catalogue_item_id).where(
+            CatalogueItem.category_id == f.category_id
+        )
+    if f.since:
+        query = query.where(Case.reported_at >= f.since)
+    if f.until:
+        query = query.where(Case.reported_at < f.until)
+    if f.cell_code:
+        codes = grid_access.descendants(grid_access.cell_tree(session), {f.cell_code})
+        query = query.where(Case.cell_code.in_(sorted(codes)))
+    if cells_allowed is not None:
+        query = query.where(Case.cell_code.in_(sorted(cells_allowed)))
+    rows = session.execute(query.order_by(Case.reported_at.desc()).limit(MAX_MARKERS)).all()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": str(r.id),
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "number": r.number,
+                    "title": r.title,
+                    "status": str(r.status),
+                    "priority": str(r.priority),
+                    "cell_code": r.cell_code,
+                },
+            }
+            for r in rows
+        ],
+    }
+
+
+def cell_card(session: Session, code: str, *, on: dt.date) -> dict[str, Any] | None:
+    """A clicked cell: its path, its people (with fallback) and its open cases."""
+    cells = grid_access.cell_tree(session)
+    if code not in cells:
+        return None
+    found_at, people = grid_access.responsible_people(session, code, on=on)
+    codes = grid_access.descendants(cells, {code})
+    open_cases = session.execute(
+        select(Case.id, Case.number, Case.title, Case.status)
+        .where(Case.cell_code.in_(sorted(codes)), Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.reported_at.desc())
+        .limit(50)
+    ).all()
+    return {
+        "code": code,
+        "name": cells[code].name,
+        "level": label(cells[code].level),
+        "path": [cells[c].name for c in grid_access.ancestors(cells, code)],
+        "people_from": found_at,
+        "people": [
+            {"name": p.display_name, "role": label(p.role), "rank": label(p.rank), "phone": p.phone}
+            for p in people
+            if p.role in {r.value for r in DutyRole}
+        ],
+        "open_cases": [
+            {
+                "id": str(r.id),
+                "number": r.number,
+                "title": r.title,
+                "status": str(r.status),
+                "status_label": label(r.status),
+            }
+            for r in open_cases
+        ],
+    }
