@@ -48,18 +48,30 @@ class _PendingMigrate:
 
 
 class _LazyDbGroup(click.Group):
-    """`flask db …`: Flask-Migrate's own commands, imported when one runs (they reach the
-    real Flask-Migrate through `app.extensions["migrate"]`)."""
+    """`flask db …`: Flask-Migrate's own group, imported when a `db` command runs.
+
+    Its options (-d, -x), its callback (which sets `g.directory`) and its commands are all
+    taken from the real group at that moment; it reaches the real Flask-Migrate through
+    `app.extensions["migrate"]`.
+    """
+
+    @staticmethod
+    def _real() -> click.Group:
+        from flask_migrate.cli import db as db_group
+
+        return db_group
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return self._real().get_params(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from flask_migrate.cli import db as db_group
-
-        return db_group.list_commands(ctx)
+        return self._real().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from flask_migrate.cli import db as db_group
+        return self._real().get_command(ctx, cmd_name)
 
-        return db_group.get_command(ctx, cmd_name)
+    def invoke(self, ctx: click.Context) -> Any:
+        return self._real().invoke(ctx)
 
 
 migrate = LazyMigrate(render_as_batch=True, compare_type=True)
