@@ -17,6 +17,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from server import create_app
+from tests.browser import browser, playwright  # noqa: F401  (shared browser fixtures)
 from tests.live import CuttingProxy, LiveServer
 
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"

@@ -19,16 +19,8 @@ import pytest
 import requests
 
 from server import REPO_ROOT
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, IN_CI  # noqa: F401
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_PASSWORD = "wangge-demo"
 VIEWPORT = {"width": 360, "height": 640}
 
@@ -162,26 +154,6 @@ def needs_sync(has_sync: bool) -> None:
     """Scenarios that need the sync protocol (issue 4) run once the server has it."""
     if not has_sync:
         pytest.skip("the server has no /api/v1/sync/push yet (issue 4 not merged)")
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: run `make chromium` (as root) first"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Any) -> Iterator[Any]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 class Phone:

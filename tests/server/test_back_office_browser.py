@@ -14,17 +14,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
 
@@ -69,43 +68,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str) -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+def page(server: str, browser: Any) -> Iterator[object]:
     problems: list[str] = []
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        tab = context.new_page()
-        tab.on(
-            "console",
-            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        # ERR_ABORTED is the browser dropping a request because the page navigated on (e.g.
-        # the favicon of a page left at once); anything else that fails is a real failure.
-        tab.on(
-            "requestfailed",
-            lambda r: (
-                None
-                if "ERR_ABORTED" in (r.failure or "")
-                else problems.append(f"failed: {r.url} {r.failure}")
-            ),
-        )
-        tab.on(
-            "response",
-            lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-        )
-        tab.set_default_timeout(15_000)
-        yield tab
-        browser.close()
+    # One shared browser for the session (tests/browser.py); a fresh context per test.
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    tab.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # ERR_ABORTED is the browser dropping a request because the page navigated on (e.g.
+    # the favicon of a page left at once); anything else that fails is a real failure.
+    tab.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if "ERR_ABORTED" in (r.failure or "")
+            else problems.append(f"failed: {r.url} {r.failure}")
+        ),
+    )
+    tab.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
     assert problems == []
 
 
