@@ -79,10 +79,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from server import ops
+
     @app.before_request
     def _request_id() -> None:
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if 0 < len(supplied) <= 64 else uuid.uuid4().hex
+
+    ops.init_app(app)  # request log, metrics, security headers (server/ops/)
 
     @app.before_request
     def _json_size_cap() -> None:

@@ -18,6 +18,7 @@ from server.fieldsync.operations import Settings
 from server.fieldsync.pulling import pull_for_device
 from server.fieldsync.pushing import push_from_device
 from server.grid.index import index_cache
+from server.ops.metrics import record_push_results
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
@@ -46,6 +47,7 @@ def push(body: dict[str, Any]) -> Any:
     if answer.outcome is None:
         return {"reset": answer.reset, "last_seq": 0, "results": []}
     outcome = answer.outcome
+    record_push_results(outcome.results)
     body_out: dict[str, Any] = {"last_seq": outcome.last_seq, "results": outcome.results}
     if outcome.expected is not None:
         body_out["expected"] = outcome.expected
