@@ -119,8 +119,11 @@ def register_cli(app: Flask) -> None:
     from server.catalogue.cli import catalogue_cli
     from server.demo.cli import demo_cli
     from server.grid.cli import grid_cli
+    from server.ops.cli import backup_command, restore_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(grid_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
