@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     # Served over HTTPS: secure cookies and HSTS.
     "HTTPS": False,
     # The Content-Security-Policy header (server/ops/headers.py); report-only for trials.
-    "CSP_ENABLED": False,
+    "CSP_ENABLED": True,
     "CSP_REPORT_ONLY": False,
     # OpenAPI (flask-smorest).
     "API_TITLE": "Wangge API",
