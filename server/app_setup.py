@@ -76,6 +76,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
     register_error_handlers(app)
+    from server.ops import ratelimit
+
+    ratelimit.init_app(app)  # after the views exist: limits attach to them by endpoint
 
 
 def register_hooks(app: Flask) -> None:

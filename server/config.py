@@ -83,6 +83,19 @@ DEFAULTS: dict[str, Any] = {
     # The Content-Security-Policy header (server/ops/headers.py); report-only for trials.
     "CSP_ENABLED": True,
     "CSP_REPORT_ONLY": False,
+    # Rate limits per client address (server/ops/ratelimit.py, docs/scaling.md): endpoint →
+    # "N per period[ on METHOD,…]". memory:// is per process; several servers need Redis:
+    # WANGGE_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0. RATELIMIT_ENABLED: None = on
+    # except in unit tests.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": None,
+    "RATELIMIT_KEY_PREFIX": "wangge",
+    "RATELIMITS": {
+        "accounts.login": "30 per minute on POST",
+        "auth.create_token": "120 per minute on POST",
+        "web.set_language": "60 per minute on POST",
+        "api-docs.openapi_json": "60 per minute",
+    },
     # OpenAPI (flask-smorest).
     "API_TITLE": "Wangge API",
     "API_VERSION": "v1",
