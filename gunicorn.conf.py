@@ -30,7 +30,7 @@ control_socket_disable = True
 
 # Logs: JSON lines on stderr, gunicorn's own and the access log alike (the app logs its own
 # request line too, with the route, user and device: server/ops/logs.py).
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 logconfig_dict = {
     "version": 1,

@@ -8,6 +8,7 @@ import time
 from typing import Any, ClassVar
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_LOGGER = "wangge.request"
 
@@ -62,7 +63,10 @@ def _caller_ids() -> tuple[int | None, str | None]:
     """User and device of the request if authentication already ran (never queries for it)."""
     caller = request.environ.get("wangge.caller")
     if caller is not None:
-        return caller.user.id, str(caller.device.id) if caller.device else None
+        # The identity key, not `.id`: after the view's commit the rows are expired and
+        # reading an attribute would cost a SELECT per request just for the log line.
+        device = sa_inspect(caller.device).identity[0] if caller.device else None
+        return sa_inspect(caller.user).identity[0], str(device) if device else None
     user = g.get("_login_user")  # Flask-Login's cache: set only if something asked
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, None
