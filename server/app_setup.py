@@ -90,6 +90,9 @@ def register_hooks(app: Flask) -> None:
         g.request_id = supplied if 0 < len(supplied) <= 64 else uuid.uuid4().hex
 
     ops.init_app(app)  # request log, metrics, security headers (server/ops/)
+    from server.auth import authorize_before_parsing
+
+    app.before_request(authorize_before_parsing)
 
     @app.before_request
     def _json_size_cap() -> None:
