@@ -69,7 +69,7 @@ def test_the_back_office_pages_pass_the_policy(browser: Any, server: LiveServer)
     version_path = links[0].removeprefix(server.url)
     watched.visit(version_path, "#map .leaflet-pane")
     watched.page.wait_for_function(
-        "document.querySelectorAll('#map canvas, #map path').length > 0", timeout=15000
+        "() => document.querySelectorAll('#map canvas, #map path').length > 0", timeout=15000
     )
     watched.visit("/grids/people", "main")
     watched.visit("/grids/gaps", "main")
