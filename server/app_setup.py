@@ -76,6 +76,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
     register_error_handlers(app)
+    from server.ops import ratelimit
+
+    ratelimit.init_app(app)  # after the views exist: limits attach to them by endpoint
 
     from server import backoffice
 
@@ -83,10 +86,17 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from server import ops
+
     @app.before_request
     def _request_id() -> None:
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if 0 < len(supplied) <= 64 else uuid.uuid4().hex
+
+    ops.init_app(app)  # request log, metrics, security headers (server/ops/)
+    from server.auth import authorize_before_parsing
+
+    app.before_request(authorize_before_parsing)
 
     @app.before_request
     def _json_size_cap() -> None:
@@ -120,9 +130,12 @@ def register_cli(app: Flask) -> None:
     from server.demo.cli import demo_cli
     from server.fieldsync.cli import sync_cli
     from server.grid.cli import grid_cli
+    from server.ops.cli import backup_command, restore_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(grid_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

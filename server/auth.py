@@ -84,9 +84,32 @@ def api_login_required(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        # Read by `authorize_before_parsing` (wrappers made with functools.wraps, such as
+        # flask-smorest's argument parsing, copy it outwards).
+        wrapped.wangge_api_roles = roles  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def authorize_before_parsing() -> None:
+    """before_request: run an API view's login and role check before its arguments are parsed.
+
+    flask-smorest's `@blp.arguments` wraps outside `api_login_required`, so without this a
+    stranger sending a malformed body would learn the schema (422) instead of getting 401,
+    and a worker calling an office endpoint would get 422 instead of 403.
+    """
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "wangge_api_roles", None)
+    if roles is None or request.method == "OPTIONS":
+        return
+    caller = current_caller()
+    if caller is None:
+        raise Unauthorized()
+    if roles and caller.user.role not in roles and caller.user.role != Role.ADMIN:
+        abort(403)
 
 
 def page_login_required(*roles: Role) -> Callable[[F], F]:

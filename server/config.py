@@ -64,6 +64,38 @@ DEFAULTS: dict[str, Any] = {
     # The district this deployment serves (its bbox sanity-checks uploads), and its case prefix.
     "DISTRICT_NAME": "新华路街道",
     "CASE_NUMBER_PREFIX": "XH",
+    # Running it for real (docs/operations.md, docs/deploy.md).
+    # Logs: "json" (one object per line on stderr), "text", or None to leave logging alone
+    # (gunicorn.conf.py sets WANGGE_LOG_FORMAT=json). LOG_REQUESTS: one line per request.
+    "LOG_FORMAT": None,
+    "LOG_LEVEL": "INFO",
+    "LOG_REQUESTS": True,
+    # /metrics answers a `Authorization: Bearer <METRICS_TOKEN>` or these client addresses
+    # (after ProxyFix); everyone else gets 404. Neither set: nobody can scrape.
+    "METRICS_ENABLED": True,
+    "METRICS_TOKEN": None,
+    "METRICS_ALLOW_IPS": [],
+    # Behind nginx: trust X-Forwarded-For/-Proto/-Host from this many proxies (ProxyFix).
+    "BEHIND_PROXY": False,
+    "PROXY_HOPS": 1,
+    # Served over HTTPS: secure cookies and HSTS.
+    "HTTPS": False,
+    # The Content-Security-Policy header (server/ops/headers.py); report-only for trials.
+    "CSP_ENABLED": True,
+    "CSP_REPORT_ONLY": False,
+    # Rate limits per client address (server/ops/ratelimit.py, docs/scaling.md): endpoint →
+    # "N per period[ on METHOD,…]". memory:// is per process; several servers need Redis:
+    # WANGGE_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0. RATELIMIT_ENABLED: None = on
+    # except in unit tests.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": None,
+    "RATELIMIT_KEY_PREFIX": "wangge",
+    "RATELIMITS": {
+        "accounts.login": "30 per minute on POST",
+        "auth.create_token": "120 per minute on POST",
+        "web.set_language": "60 per minute on POST",
+        "api-docs.openapi_json": "60 per minute",
+    },
     # OpenAPI (flask-smorest).
     "API_TITLE": "Wangge API",
     "API_VERSION": "v1",

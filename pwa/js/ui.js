@@ -6,6 +6,8 @@ export function h(tag, attrs = {}, ...children) {
     if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else if (k === 'class') node.className = v;
     else if (k === 'text') node.textContent = v;
+    // CSSOM, not a style attribute: the Content-Security-Policy (style-src 'self') allows it.
+    else if (k === 'style') node.style.cssText = v;
     else node.setAttribute(k, v === true ? '' : v);
   }
   for (const child of children.flat()) {

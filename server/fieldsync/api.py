@@ -20,6 +20,7 @@ from server.fieldsync.pulling import pull_for_device
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 from server.fieldsync.reasons import add_texts, reason_text
 from server.grid.index import index_cache
+from server.ops.metrics import record_push_results
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
@@ -59,6 +60,7 @@ def push(body: dict[str, Any]) -> Any:
         return {"reset": answer.reset, "last_seq": 0, "results": []}
     outcome = answer.outcome
     add_texts(outcome.results, _language())
+    record_push_results(outcome.results)
     body_out: dict[str, Any] = {"last_seq": outcome.last_seq, "results": outcome.results}
     if outcome.expected is not None:
         body_out["expected"] = outcome.expected

@@ -15,6 +15,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from server.auth import api_login_required, current_caller
 from server.extensions import db
+from server.ops.metrics import record_upload_bytes
 from server.photos import operations as ops
 from server.photos.models import Upload, UploadStatus
 from server.photos.storage import blob_store
@@ -171,6 +172,7 @@ def patch(upload_id: uuid.UUID) -> Response:
     # A finished upload answers any PATCH with its final offset (e.g. after dedupe at
     # creation stock clients still send their first chunk); the body is read and dropped.
     data, complete = _read_body(expected, keep=upload.status != UploadStatus.FINISHED)
+    record_upload_bytes(len(data))
     upload = ops.receive_chunk(
         db.session,
         blob_store(),

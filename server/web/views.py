@@ -34,7 +34,24 @@ def set_language(code: str) -> Response:
     return redirect(target)
 
 
+@bp.route("/healthz/live")
+def healthz_live() -> tuple[Any, int]:
+    """Liveness: the process is up (no database touched)."""
+    return jsonify(health.alive(current_app.config.get("WANGGE_VERSION", ""))), 200
+
+
 @bp.route("/healthz")
+@bp.route("/healthz/ready")
 def healthz() -> tuple[Any, int]:
-    report = health.check(db.session, current_app.config.get("WANGGE_VERSION", ""))
+    """Readiness: the database answers and is migrated to this code's head revision."""
+    extensions = current_app.extensions
+    if "wangge.migrations_head" not in extensions:
+        extensions["wangge.migrations_head"] = health.migrations_head(
+            extensions["migrate"].directory
+        )
+    report = health.check(
+        db.session,
+        current_app.config.get("WANGGE_VERSION", ""),
+        head=extensions["wangge.migrations_head"],
+    )
     return jsonify(report), 200 if report["status"] == "ok" else 503

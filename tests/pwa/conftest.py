@@ -216,7 +216,9 @@ class Phone:
         return page
 
     def wait_for_service_worker(self) -> None:
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        self.page.wait_for_function(
+            "() => navigator.serviceWorker.controller !== null", timeout=15000
+        )
 
     def sync(self) -> bool:
         return bool(self.page.evaluate("() => window.wangge.syncNow()"))

@@ -69,7 +69,7 @@ def test_chrome_finds_no_installability_errors(
     try:
         page = context.new_page()
         page.goto(f"{server.url}/app/")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
         cdp = context.new_cdp_session(page)
         result = cdp.send("Page.getInstallabilityErrors")
         assert result["installabilityErrors"] == []

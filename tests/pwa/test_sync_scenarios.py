@@ -197,7 +197,7 @@ def test_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
     page.wait_for_selector("[data-pending]")
     page.fill("#note-text", "已到现场处理")
     page.click("#note-form button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-pending]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-pending]').length === 2")
     office_closes(server, case_id)
     go_online(phone)
     assert phone.sync()

@@ -1,0 +1,58 @@
+"""Security headers: CSP on every answer, HSTS behind HTTPS, and ProxyFix behind a proxy."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+
+def content_security_policy(tile_url: str | None) -> str:
+    """The policy: our own origin only; images also from data:/blob: and the tile host if any."""
+    images = ["'self'", "data:", "blob:"]
+    if tile_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        if parts.scheme in {"http", "https"} and parts.netloc:
+            host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+            images.append(f"{parts.scheme}://{host}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {' '.join(images)}",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("BEHIND_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config.get("PROXY_HOPS", 1))
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    if app.config.get("HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    policy = content_security_policy(app.config.get("TILE_URL"))
+    header = "Content-Security-Policy-Report-Only" if app.config.get("CSP_REPORT_ONLY") else None
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        if app.config.get("CSP_ENABLED", True):
+            response.headers.setdefault(header or "Content-Security-Policy", policy)
+        if app.config.get("HTTPS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response

@@ -1,0 +1,274 @@
+"""Who may call what: every endpoint in the URL map × anonymous and every role, from one table.
+
+Endpoints are discovered from `app.url_map`, so an endpoint merged later without a line in
+ACCESS fails `test_every_endpoint_is_declared` until someone decides who may call it.
+Placeholder ids are used (the resources do not exist): an allowed caller may get 400/404/422,
+never 401/403; a refused one gets 403; a stranger gets 401 (API) or the login page (pages).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.server.conftest import login
+
+PUBLIC = "public"  # anyone, signed in or not
+ANY = "any"  # any signed-in user
+HIDDEN = "hidden"  # 404 for everyone without the metrics token or an allowed address
+ROLES = ("worker", "dispatcher", "gis", "manager", "admin")
+GIS, OFFICE, EDITORS, DISPATCH = (
+    {"gis"},
+    {"gis", "manager", "dispatcher"},
+    {"gis", "manager"},
+    {"dispatcher"},
+)
+
+#: (endpoint, method) → PUBLIC | ANY | HIDDEN | roles allowed (admin always is).
+ACCESS: dict[tuple[str, str], Any] = {
+    ("static", "GET"): PUBLIC,
+    ("web.home", "GET"): ANY,
+    ("web.set_language", "POST"): PUBLIC,
+    ("web.healthz", "GET"): PUBLIC,
+    ("web.healthz_live", "GET"): PUBLIC,
+    ("prometheus_metrics", "GET"): HIDDEN,
+    ("accounts.login", "GET"): PUBLIC,
+    ("accounts.login", "POST"): PUBLIC,
+    ("accounts.logout", "POST"): PUBLIC,
+    ("auth.create_token", "POST"): PUBLIC,
+    ("auth.delete_token", "DELETE"): ANY,
+    ("auth.me", "GET"): ANY,
+    ("api-docs.openapi_json", "GET"): PUBLIC,
+    ("api-docs.openapi_swagger_ui", "GET"): PUBLIC,
+    ("docs_assets.swagger_asset", "GET"): PUBLIC,
+    ("pwa.app_root_without_slash", "GET"): PUBLIC,
+    ("pwa.pwa_file", "GET"): PUBLIC,
+    ("sync.push", "POST"): ANY,
+    ("sync.pull", "GET"): ANY,
+    ("sync.list_conflicts", "GET"): DISPATCH,
+    ("sync.resolve_conflict", "POST"): DISPATCH,
+    ("grid_api.create_import", "POST"): GIS,
+    ("grid_api.import_job", "GET"): GIS,
+    ("grid_api.list_versions", "GET"): GIS,
+    ("grid_api.get_version", "GET"): GIS,
+    ("grid_api.version_diff", "GET"): GIS,
+    ("grid_api.publish", "POST"): GIS,
+    ("grid_api.export", "GET"): GIS,
+    ("grid_api.locate", "GET"): ANY,
+    ("grid_api.cells", "GET"): ANY,
+    ("grid_api.cell_people", "GET"): ANY,
+    ("grid_api.gaps", "GET"): OFFICE,
+    ("grid_api.list_duties", "GET"): ANY,
+    ("grid_api.create_duty", "POST"): EDITORS,
+    ("grid_api.end_duty", "DELETE"): EDITORS,
+    ("grid_api.override", "POST"): DISPATCH,
+    ("photos.options", "OPTIONS"): PUBLIC,
+    ("photos.create", "POST"): ANY,
+    ("photos.head", "HEAD"): ANY,
+    ("photos.patch", "PATCH"): ANY,
+    ("photos.terminate", "DELETE"): ANY,
+    ("photos.photo", "GET"): ANY,
+    ("photos.thumb", "GET"): ANY,
+    ("grid.leaflet", "GET"): PUBLIC,
+    ("grid.versions", "GET"): GIS,
+    ("grid.upload", "POST"): GIS,
+    ("grid.import_progress", "GET"): GIS,
+    ("grid.version", "GET"): GIS,
+    ("grid.publish", "POST"): GIS,
+    ("grid.cell_people", "GET"): OFFICE,
+    ("grid.assign", "POST"): EDITORS,
+    ("grid.end_duty", "POST"): EDITORS,
+    ("grid.gaps", "GET"): OFFICE,
+}
+
+_SAMPLE_PATHS = {
+    "static": "favicon.svg",
+    "grid.leaflet": "leaflet.js",
+    "docs_assets.swagger_asset": "swagger-ui.css",
+    "pwa.pwa_file": "index.html",
+}
+#: Run last: they end the caller's session or token.
+_ENDING = {("accounts.logout", "POST"), ("auth.delete_token", "DELETE")}
+
+
+def _methods(rule: Rule) -> list[str]:
+    methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+    if not methods:  # endpoints that exist only for HEAD or OPTIONS (tus)
+        methods = set(rule.methods or ()) - (
+            {"OPTIONS"} if "HEAD" in (rule.methods or ()) else set()
+        )
+    return sorted(methods)
+
+
+def _url(rule: Rule) -> str:
+    values: dict[str, Any] = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        if kind == "IntegerConverter":
+            values[name] = 987654
+        elif kind == "UUIDConverter":
+            values[name] = uuid.UUID(int=12345)
+        elif kind == "PathConverter":
+            values[name] = _SAMPLE_PATHS.get(rule.endpoint, "x")
+        elif getattr(converter, "regex", "").endswith("{64}"):
+            values[name] = "a" * 64
+        else:
+            values[name] = "en" if name == "code" and rule.endpoint.startswith("web.") else "G1"
+    path = rule.rule
+    for name, value in values.items():
+        path = path.replace(f"<{name}>", str(value))
+        for prefix in ("int:", "uuid:", "path:", "string(length=64):"):
+            path = path.replace(f"<{prefix}{name}>", str(value))
+    return path
+
+
+def _cases(app: Any) -> list[tuple[str, str, str]]:
+    cases = sorted(
+        (rule.endpoint, method, _url(rule))
+        for rule in app.url_map.iter_rules()
+        for method in _methods(rule)
+    )
+    return sorted(cases, key=lambda case: (case[0], case[1]) in _ENDING)
+
+
+def test_every_endpoint_is_declared(app):
+    missing = [(e, m) for e, m, _ in _cases(app) if (e, m) not in ACCESS]
+    assert not missing, f"declare who may call these in ACCESS: {missing}"
+
+
+def _request(client: Any, method: str, url: str, headers: dict[str, str]) -> Any:
+    kwargs: dict[str, Any] = {"headers": headers}
+    if method in {"POST", "PATCH", "PUT", "DELETE"}:
+        if url.startswith("/api/"):
+            kwargs["json"] = {}
+        else:
+            kwargs["data"] = {}
+    response = client.open(url, method=method, **kwargs)
+    response.close()
+    return response
+
+
+def _refused_as_stranger(url: str, response: Any) -> bool:
+    if url.startswith("/api/"):
+        return response.status_code == 401
+    return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+
+
+@pytest.fixture
+def callers(app, make_user, token_for, client):
+    """Per role: a bearer token (API) and a signed-in page client."""
+    made = {}
+    for role in ROLES:
+        user = make_user(role)
+        page_client = app.test_client()
+        assert login(page_client, user.username).status_code == 302
+        made[role] = (token_for(user), page_client)
+    return made
+
+
+def test_the_matrix_of_roles_and_endpoints_holds(app, client, callers):
+    app.config["WTF_CSRF_ENABLED"] = False  # this test is about roles; CSRF has its own tests
+    failures = []
+    for endpoint, method, url in _cases(app):
+        rule = ACCESS[(endpoint, method)]
+        anonymous = _request(app.test_client(), method, url, {})
+        if rule == HIDDEN:
+            expected_anon = anonymous.status_code == 404
+        elif rule == PUBLIC:  # no role check (a bad password is still 401)
+            expected_anon = anonymous.status_code != 403
+        else:
+            expected_anon = _refused_as_stranger(url, anonymous)
+        if not expected_anon:
+            failures.append(f"anonymous {method} {url} → {anonymous.status_code}")
+        for role, (token, page_client) in callers.items():
+            if url.startswith("/api/"):
+                response = _request(client, method, url, {"Authorization": f"Bearer {token}"})
+            else:
+                response = _request(page_client, method, url, {})
+            if rule == HIDDEN:
+                ok = response.status_code == 404
+            elif rule == PUBLIC:
+                ok = response.status_code != 403
+            elif rule == ANY or role == "admin" or role in rule:
+                ok = response.status_code not in (401, 403) and not _refused_as_stranger(
+                    url, response
+                )
+            else:
+                ok = response.status_code == 403
+            if not ok:
+                failures.append(f"{role} {method} {url} → {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+# --- own / other, revocation, fixation, CSRF ------------------------------------------------
+
+
+def test_a_worker_sees_their_own_photo_and_not_another_workers(client, make_user, token_for):
+    from tests.server import photo_samples as samples
+    from tests.server.test_uploads_api import upload_all
+
+    owner, other = token_for(make_user("worker")), token_for(make_user("worker"))
+    office = token_for(make_user("dispatcher"))
+    photo = samples.jpeg(seed=21)
+    assert upload_all(client, owner, photo).status_code == 204
+    url = f"/api/v1/photos/{samples.sha256_hex(photo)}"
+    for token, status in ((owner, 200), (other, 404), (office, 200)):
+        with client.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status_code == status
+
+
+def test_a_revoked_token_and_a_disabled_users_tokens_stop_working(
+    app, client, make_user, token_for
+):
+    from server.accounts.models import User
+    from server.extensions import db
+
+    user = make_user("worker")
+    first, second = token_for(user), token_for(user)
+    assert (
+        client.delete(
+            "/api/v1/auth/token", headers={"Authorization": f"Bearer {first}"}
+        ).status_code
+        == 204
+    )
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first}"}).status_code
+        == 401
+    )
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code
+        == 200
+    )
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "disable", user.username]).exit_code == 0
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_active
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second}"}).status_code
+        == 401
+    )
+
+
+def test_signing_in_issues_a_new_session_cookie(client, make_user):
+    user = make_user("dispatcher")
+    client.get("/login")
+    before = client.get_cookie("wangge_session")
+    login(client, user.username)
+    after = client.get_cookie("wangge_session")
+    assert after is not None and (before is None or before.value != after.value)
+
+
+def test_every_form_post_needs_the_csrf_token(app, make_user):
+    user = make_user("admin")
+    page_client = app.test_client()
+    login(page_client, user.username)
+    posts = [(e, u) for e, m, u in _cases(app) if m == "POST" and not u.startswith("/api/")]
+    assert posts
+    for endpoint, url in posts:
+        if endpoint in {"accounts.login"}:
+            continue  # sign-in is CSRF-checked too, tested in test_pages.py with a session
+        response = page_client.post(url, data={})
+        assert response.status_code == 400, (endpoint, response.status_code)

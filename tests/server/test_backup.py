@@ -1,0 +1,162 @@
+"""`flask backup` / `flask restore`: online, under write load, every record and photo comes back."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.ops import backup as backups
+from server.ops.backup import BackupError, Target
+from tests.server import photo_samples as samples
+from tests.server.test_uploads_api import upload_all
+from tests.sync.conftest import Phone, build_world, visit_args
+
+
+@pytest.fixture
+def fresh_target(app, tmp_path: Path) -> Iterator[Target]:
+    """An empty instance of the same kind as the test's: a new SQLite path or a new database."""
+    url = sa.make_url(str(db.engine.url.render_as_string(hide_password=False)))
+    if url.get_backend_name() == "sqlite":
+        yield Target(f"sqlite:///{tmp_path / 'restored' / 'wangge.db'}", tmp_path / "photos2")
+        return
+    name = f"wangge_restore_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield Target(url.set(database=name).render_as_string(hide_password=False), tmp_path / "p2")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _source(app) -> Target:
+    return Target(app.config["SQLALCHEMY_DATABASE_URI"], Path(app.config["PHOTO_DIR"]))
+
+
+def _ids(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                str(r[0]).replace("-", "") for r in conn.execute(sa.text(f"SELECT id FROM {table}"))
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_backup_under_write_load_restores_every_committed_record_and_photo(
+    app, client, fresh_target, tmp_path
+):
+    world = build_world(db.session)
+    phone = Phone(client, world.users["wa"])
+    photos = [samples.jpeg(seed=seed) for seed in range(3)]
+    for photo in photos:
+        assert upload_all(client, phone.token, photo).status_code == 204
+    households = world.households["G1"]
+
+    committed: list[str] = []
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                args = visit_args(households[len(committed) % len(households)])
+                phone.add("visit.create", args)
+                body = phone.push()
+                assert body["results"][-1]["status"] == "applied"
+                committed.append(args["id"].replace("-", ""))
+        except BaseException as error:  # noqa: BLE001  (re-raised in the test thread)
+            errors.append(error)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while len(committed) < 10 and thread.is_alive():
+        time.sleep(0.01)
+    before_backup = set(committed)
+    manifest = backups.backup(_source(app), tmp_path / "backup")
+    during = len(committed) - len(before_backup)
+    time.sleep(0.2)
+    stop.set()
+    thread.join(timeout=30)
+    assert not errors, errors
+    assert during > 0 or len(committed) > len(before_backup), "the writer stopped during backup"
+
+    restored = backups.restore(tmp_path / "backup", fresh_target)
+    assert restored["finished_at"] == manifest["finished_at"]
+    visits = _ids(fresh_target.database_url, "visits")
+    assert before_backup <= visits  # every visit committed before the backup started
+    assert len(visits) == manifest["database"]["counts"]["visits"]
+    for photo in photos:
+        sha = samples.sha256_hex(photo)
+        stored = fresh_target.photo_dir / "blobs" / "photos" / sha[:2] / sha
+        assert stored.read_bytes() == photo
+        assert (fresh_target.photo_dir / "blobs" / "thumbs" / sha[:2] / f"{sha}.jpg").is_file()
+    assert manifest["photos"]["files"] == 2 * len(photos)
+
+
+def test_the_manifest_lists_sizes_hashes_revision_counts_and_times(app, client, tmp_path):
+    build_world(db.session)
+    manifest = backups.backup(_source(app), tmp_path / "b")
+    on_disk = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert on_disk == manifest
+    assert (
+        manifest["database"]["revision"]
+        == db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    )
+    assert manifest["database"]["counts"]["households"] == 6
+    assert manifest["started_at"] <= manifest["finished_at"]
+    for entry in manifest["files"]:
+        assert backups.file_sha256(tmp_path / "b" / entry["path"]) == entry["sha256"]
+
+
+def test_restore_refuses_a_target_with_data_unless_forced(app, tmp_path):
+    build_world(db.session)
+    backups.backup(_source(app), tmp_path / "b")
+    db.session.remove()
+    with pytest.raises(BackupError, match="holds data"):
+        backups.restore(tmp_path / "b", _source(app))
+    db.engine.dispose()
+    backups.restore(tmp_path / "b", _source(app), force=True)
+
+
+def test_restore_refuses_a_damaged_backup_before_touching_anything(
+    app, client, tmp_path, fresh_target
+):
+    world = build_world(db.session)
+    phone = Phone(client, world.users["wa"])
+    upload_all(client, phone.token, samples.jpeg(seed=1))
+    manifest = backups.backup(_source(app), tmp_path / "b")
+    damaged = next(f for f in manifest["files"] if f["path"].startswith("photos/"))
+    (tmp_path / "b" / damaged["path"]).write_bytes(b"rot")
+    with pytest.raises(BackupError, match="damaged"):
+        backups.restore(tmp_path / "b", fresh_target)
+    assert not fresh_target.photo_dir.exists()
+
+
+def test_a_backup_needs_an_empty_destination(app, tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x").write_text("x")
+    with pytest.raises(BackupError, match="not empty"):
+        backups.backup(_source(app), tmp_path / "b")
+
+
+def test_the_cli_backs_up_and_restores_with_force(app, tmp_path):
+    build_world(db.session)
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["backup", str(tmp_path / "b")])
+    assert made.exit_code == 0, made.output
+    assert "backup of revision" in made.output
+    refused = runner.invoke(args=["restore", str(tmp_path / "b")])
+    assert refused.exit_code != 0 and "--force" in refused.output
+    forced = runner.invoke(args=["restore", str(tmp_path / "b"), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "restored and verified" in forced.output
