@@ -26,6 +26,15 @@ GIS, OFFICE, EDITORS, DISPATCH = (
     {"gis", "manager"},
     {"dispatcher"},
 )
+#: Back office (issue 6): case pages for the centre, managers and grid workers (a worker
+#: sees only the cells they cover); performance for the centre and managers.
+CASE_STAFF, MAP_STAFF, VIEWERS, MANAGERS, ADMINS = (
+    {"dispatcher", "manager", "worker"},
+    {"dispatcher", "manager", "worker", "gis"},
+    {"dispatcher", "manager"},
+    {"manager"},
+    set(),  # only admin (admin always passes)
+)
 
 #: (endpoint, method) → PUBLIC | ANY | HIDDEN | roles allowed (admin always is).
 ACCESS: dict[tuple[str, str], Any] = {
@@ -82,6 +91,37 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("grid.assign", "POST"): EDITORS,
     ("grid.end_duty", "POST"): EDITORS,
     ("grid.gaps", "GET"): OFFICE,
+    ("audit.index", "GET"): ADMINS,
+    ("cases.queue", "GET"): CASE_STAFF,
+    ("cases.intake", "GET"): DISPATCH,
+    ("cases.intake", "POST"): DISPATCH,
+    ("cases.detail", "GET"): CASE_STAFF,
+    ("cases.step", "POST"): CASE_STAFF,
+    ("cases.postpone", "POST"): CASE_STAFF,
+    ("cases.merge", "POST"): DISPATCH,
+    ("cases.relocate", "POST"): DISPATCH,
+    ("cases.rating", "POST"): CASE_STAFF,
+    ("cases.catalogue_lookup", "GET"): CASE_STAFF,
+    ("cases.place_lookup", "GET"): CASE_STAFF,
+    ("cases.locate_lookup", "GET"): CASE_STAFF,
+    ("cases.units_json", "GET"): CASE_STAFF,
+    ("conflicts.index", "GET"): VIEWERS,
+    ("conflicts.resolve", "POST"): VIEWERS,
+    ("evaluation.index", "GET"): VIEWERS,
+    ("evaluation.export_csv", "GET"): VIEWERS,
+    ("evaluation.export_xlsx", "GET"): VIEWERS,
+    ("evaluation.evaluations", "GET"): MANAGERS,
+    ("evaluation.evaluations", "POST"): MANAGERS,
+    ("mapview.index", "GET"): MAP_STAFF,
+    ("mapview.cells_geojson", "GET"): MAP_STAFF,
+    ("mapview.cases_geojson", "GET"): MAP_STAFF,
+    ("mapview.cell", "GET"): MAP_STAFF,
+    ("notices.index", "GET"): ANY,
+    ("notices.read", "POST"): ANY,
+    ("rating.rate", "GET"): PUBLIC,  # residents, by one-time code
+    ("rating.rate", "POST"): PUBLIC,
+    ("visits.index", "GET"): CASE_STAFF,
+    ("visits.log", "GET"): CASE_STAFF,
 }
 
 _SAMPLE_PATHS = {
