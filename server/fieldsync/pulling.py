@@ -1,7 +1,8 @@
 """The worker's pull: scoped sources over the server's tables, read in one snapshot.
 
-Ranks fix the order of tables within one version. Case deletions (scope exits) rank before
-case upserts, so a case that left and came back at the same version ends up present.
+Ranks fix the order of tables within one version. Deletions (scope exits) rank before the
+upserts of their table, so a row that left and came back at the same version ends up present.
+A scope change is sent by the transition sources of server/fieldsync/transition.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from server.accounts.models import User
@@ -20,10 +22,19 @@ from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, PhotoStatus
 from server.fieldsync.scope import WorkerScope, scope_for
+from server.fieldsync.transition import transition_sources
 from server.grid.models import Cell
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from sync.history import HISTORY_HORIZON
-from sync.models import REJECTED, CaseConflict, DeviceState, MutationRecord, ScopeExit, SyncMark
+from sync.models import (
+    REJECTED,
+    CaseConflict,
+    DeviceState,
+    MutationRecord,
+    ScopeExit,
+    SyncMark,
+    SyncScope,
+)
 from sync.pull import Change, Key, Page, Source, pull_page
 from sync.versions import current_version
 
@@ -57,7 +68,7 @@ def pull_for_device(
         top = current_version(session)
         horizon = session.scalar(select(SyncMark.value).where(SyncMark.name == HISTORY_HORIZON))
         scope = scope_for(session, user)
-        sources = _sources(session, scope, device_id, full=not cursor)
+        sources, loaders = _sources(session, scope, device_id, full=not cursor)
         page = pull_page(
             sources,
             cursor,
@@ -65,6 +76,9 @@ def pull_for_device(
             horizon_version=horizon or 0,
             scope=scope.fingerprint,
             limit=limit,
+            transition_sources=lambda from_scope, anchor: transition_sources(
+                session, scope, from_scope, anchor, loaders, _not_after
+            ),
         )
         state = session.get(DeviceState, device_id)
         missing = list(
@@ -77,8 +91,33 @@ def pull_for_device(
             )
         )
         reference = None if cursor or page.reset else {"care_tags": _care_tags(session)}
-        return PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
+        answer = PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
     finally:
+        session.rollback()
+    if page.cursor:
+        remember_scope(session, scope)
+    return answer
+
+
+def remember_scope(session: Session, scope: WorkerScope) -> None:
+    """Keep the cell set of a fingerprint a cursor is issued for (read back on a scope change).
+
+    Its own short transaction after the read snapshot; two pulls racing to insert the same
+    fingerprint are both fine (the loser's insert fails and the row is there).
+    """
+    if session.get(SyncScope, scope.fingerprint) is not None:
+        session.rollback()
+        return
+    session.add(
+        SyncScope(
+            fingerprint=scope.fingerprint,
+            grid_version_id=scope.grid_version_id,
+            cell_codes=sorted(scope.cell_codes),
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
         session.rollback()
 
 
@@ -96,7 +135,19 @@ def _after(
         return version_col > version
     if how == "ge":
         return version_col >= version
-    return or_(version_col > version, and_(version_col == version, id_col > native(after.id)))
+    # A row value: PostgreSQL starts the (version, id) index scan right at the cursor.
+    return tuple_(version_col, id_col) > tuple_(version, native(after.id))
+
+
+def _not_after(
+    after: Key,
+    rank: int,
+    version_col: InstrumentedAttribute[Any],
+    id_col: InstrumentedAttribute[Any],
+) -> ColumnElement[bool]:
+    """Rows of `rank` the cursor has already passed (ids of these tables are UUIDs or ints)."""
+    native: Callable[[str], Any] = int if rank == 1 else uuid.UUID
+    return not_(_after(after, rank, version_col, id_col, native))
 
 
 Keys = list[tuple[int, Any]]
@@ -104,7 +155,8 @@ Keys = list[tuple[int, Any]]
 
 def _sources(
     session: Session, scope: WorkerScope, device_id: uuid.UUID, full: bool
-) -> list[Source]:
+) -> tuple[list[Source], dict[str, Callable[[Keys], list[Change]]]]:
+    """The normal stream's sources, and the upsert loaders a scope transition reuses."""
     codes = sorted(scope.cell_codes)
     user_id = scope.user_id
 
@@ -189,29 +241,36 @@ def _sources(
             for r in rows(Resident.__table__, page)
         ]
 
-    def case_exits_keys(after: Key | None, top: int, limit: int) -> Keys:
-        if full:
-            return []  # a first pull has nothing to delete
-        mine = or_(
-            ScopeExit.user_id == user_id, ScopeExit.cell_code.in_(codes) if codes else false()
-        )
-        stmt = (
-            select(ScopeExit.version, ScopeExit.row_id)
-            .where(
-                ScopeExit.table_name == "cases",
-                mine,
-                ScopeExit.version <= top,
-                _after(after, 5, ScopeExit.version, ScopeExit.row_id, str),
-            )
-            .distinct()
-            .order_by(ScopeExit.version, ScopeExit.row_id)
-            .limit(limit)
-        )
-        return [(v, i) for v, i in session.execute(stmt)]
+    def exits_keys(table: str, rank: int, by_user: bool) -> Callable[[Key | None, int, int], Keys]:
+        """Scope exits of `table` for this worker: left their cells (or them, for cases)."""
 
-    def case_exits_load(page: Keys) -> list[Change]:
+        def keys(after: Key | None, top: int, limit: int) -> Keys:
+            if full:
+                return []  # a first pull has nothing to delete
+            mine = ScopeExit.cell_code.in_(codes) if codes else false()
+            if by_user:
+                mine = or_(ScopeExit.user_id == user_id, mine)
+            stmt = (
+                select(ScopeExit.version, ScopeExit.row_id)
+                .where(
+                    ScopeExit.table_name == table,
+                    mine,
+                    ScopeExit.version <= top,
+                    _after(after, rank, ScopeExit.version, ScopeExit.row_id, str),
+                )
+                .distinct()
+                .order_by(ScopeExit.version, ScopeExit.row_id)
+                .limit(limit)
+            )
+            return [(v, i) for v, i in session.execute(stmt)]
+
+        return keys
+
+    def exits_load(table: str) -> Callable[[Keys], list[Change]]:
         # row_id is the UUID's hex: digits and a-f sort the same under every collation.
-        return [Change("cases", str(uuid.UUID(i)), v, "delete", None, i) for v, i in page]
+        return lambda page: [
+            Change(table, str(uuid.UUID(i)), v, "delete", None, i) for v, i in page
+        ]
 
     def cases_load(page: Keys) -> list[Change]:
         found = load(Case, page, selectinload(Case.events))
@@ -247,7 +306,11 @@ def _sources(
         reach.append(Case.cell_code.in_(codes))
     in_cells = Household.cell_code.in_(codes)
     has_cells = scope.grid_version_id is not None and bool(codes)
-    return [
+    sources = [
+        Source(
+            "household_exits", -2, exits_keys("households", -2, False), exits_load("households")
+        ),
+        Source("resident_exits", -1, exits_keys("residents", -1, False), exits_load("residents")),
         Source(
             "cells",
             1,
@@ -295,7 +358,7 @@ def _sources(
             else nothing,
             residents_load,
         ),
-        Source("case_exits", 5, case_exits_keys, case_exits_load),
+        Source("case_exits", 5, exits_keys("cases", 5, True), exits_load("cases")),
         Source(
             "cases",
             6,
@@ -342,6 +405,13 @@ def _sources(
             rejections_load,
         ),
     ]
+    loaders = {
+        "cells": cells_load,
+        "households": households_load,
+        "residents": residents_load,
+        "cases": cases_load,
+    }
+    return sources, loaders
 
 
 # --- wire forms -----------------------------------------------------------------------------
