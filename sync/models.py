@@ -135,6 +135,8 @@ class SyncScope(Base):
     fingerprint: Mapped[str] = mapped_column(String(32), primary_key=True)
     grid_version_id: Mapped[int | None] = mapped_column(Integer)
     cell_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: The `scope_epoch` mark it was computed under: another epoch means "rebuild" (reset).
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column("fingerprint", sa.String(length=32), nullable=False),
         sa.Column("grid_version_id", sa.Integer(), nullable=True),
         sa.Column("cell_codes", sync.db.JSONType, nullable=False),
+        sa.Column("epoch", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sync.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("fingerprint", name=op.f("pk_sync_scopes")),
     )

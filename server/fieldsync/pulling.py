@@ -113,6 +113,7 @@ def remember_scope(session: Session, scope: WorkerScope) -> None:
             fingerprint=scope.fingerprint,
             grid_version_id=scope.grid_version_id,
             cell_codes=sorted(scope.cell_codes),
+            epoch=scope.epoch,
         )
     )
     try:

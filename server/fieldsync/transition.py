@@ -54,9 +54,13 @@ def transition_sources(
     loaders: Loaders,
     not_after: NotAfter,
 ) -> Sequence[Source] | None:
-    """The sources of the change from scope `from_scope` to `scope`; None if it is unknown."""
+    """The sources of the change from scope `from_scope` to `scope`; None → reset.
+
+    None when the old scope is unknown, or the scope epoch moved on (the server asked every
+    device to rebuild).
+    """
     old = session.get(SyncScope, from_scope)
-    if old is None:
+    if old is None or old.epoch != scope.epoch:
         return None
     old_codes, new_codes = set(old.cell_codes), set(scope.cell_codes)
     lost, gained = sorted(old_codes - new_codes), sorted(new_codes - old_codes)

@@ -10,12 +10,12 @@ from sqlalchemy import delete, select
 from server.cases.models import Case
 from server.enums import CellLevel, GridStatus
 from server.extensions import db
-from server.fieldsync.scope import SHANGHAI
+from server.fieldsync.scope import SCOPE_EPOCH, SHANGHAI
 from server.grid import operations as grid
 from server.grid.models import Cell, Duty, GridVersion
 from server.population import operations as population
 from server.population.models import Household, Resident
-from sync.models import SyncScope
+from sync.models import SyncMark, SyncScope
 from tests.sync.conftest import G1, G2, Phone, _cell, make_case, office_edit
 
 #: Tables every worker's phone holds the same way (rejections are per device).
@@ -238,6 +238,16 @@ def test_a_cursor_of_a_scope_the_server_no_longer_knows_gets_a_reset(phone, worl
     db.session.execute(delete(SyncScope))
     db.session.commit()
     hand_over(world, "G1", "wa", "wb")
+    assert a.pull_page()["reset"] == "scope_changed"
+    a.pull()
+    assert_converged(a)
+
+
+def test_a_bumped_scope_epoch_still_makes_every_device_rebuild(phone, world):
+    a = phone("wa")
+    a.pull()
+    db.session.add(SyncMark(name=SCOPE_EPOCH, value=1))
+    db.session.commit()
     assert a.pull_page()["reset"] == "scope_changed"
     a.pull()
     assert_converged(a)
