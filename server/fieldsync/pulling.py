@@ -167,14 +167,11 @@ def _sources(
         rank: int,
         native: Callable[[str], Any],
         where: ColumnElement[bool],
-        *joins: Any,
     ) -> Callable[[Key | None, int, int], Keys]:
         """The source's keys after the cursor: two columns, no objects."""
 
         def keys(after: Key | None, top: int, limit: int) -> Keys:
             stmt = select(version_col, id_col)
-            for target, on in joins:
-                stmt = stmt.join(target, on)
             stmt = (
                 stmt.where(
                     where, version_col <= top, _after(after, rank, version_col, id_col, native)
@@ -306,6 +303,16 @@ def _sources(
     if codes:
         reach.append(Case.cell_code.in_(codes))
     in_cells = Household.cell_code.in_(codes)
+    # A resident's cell, looked up per row by primary key: the listing then walks residents'
+    # (version, id) index from the cursor and stops at the limit, whatever the planner thinks
+    # of the tables (a join planned on stale statistics, right after a register import, took
+    # a second per page on PostgreSQL).
+    resident_in_cells = (
+        select(Household.cell_code)
+        .where(Household.id == Resident.household_id)
+        .scalar_subquery()
+        .in_(codes)
+    )
     has_cells = scope.grid_version_id is not None and bool(codes)
     sources = [
         Source(
@@ -352,8 +359,7 @@ def _sources(
                 Resident.id,
                 4,
                 uuid.UUID,
-                in_cells,
-                (Household, Household.id == Resident.household_id),
+                resident_in_cells,
             )
             if codes
             else nothing,
