@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
@@ -154,6 +166,14 @@ def _not_after(
 Keys = list[tuple[int, Any]]
 
 
+def _among(session: Session, column: Any, ids: list[Any]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(:array)`: one parameter instead of a thousand,
+    so the statement is the same on every page (psycopg prepares it) and parses fast."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(column.type)))
+    return column.in_(ids)  # type: ignore[no-any-return]
+
+
 def _sources(
     session: Session, scope: WorkerScope, device_id: uuid.UUID, full: bool
 ) -> tuple[list[Source], dict[str, Callable[[Keys], list[Change]]]]:
@@ -188,7 +208,9 @@ def _sources(
         found = {
             row.id: row
             for row in session.scalars(
-                select(model).where(model.id.in_([i for _, i in page])).options(*options)
+                select(model)
+                .where(_among(session, model.id, [i for _, i in page]))
+                .options(*options)
             )
         }
         return [found[i] for _, i in page]
@@ -216,7 +238,9 @@ def _sources(
         """Plain rows (no ORM objects: the bulk of a first pull), in the page's order."""
         found = {
             row.id: row
-            for row in session.execute(select(table).where(table.c.id.in_([i for _, i in page])))
+            for row in session.execute(
+                select(table).where(_among(session, table.c.id, [i for _, i in page]))
+            )
         }
         return [found[i] for _, i in page]
 
@@ -230,7 +254,7 @@ def _sources(
         tags: dict[uuid.UUID, list[str]] = {}
         for resident_id, code in session.execute(
             select(ResidentTag.resident_id, ResidentTag.tag_code).where(
-                ResidentTag.resident_id.in_([i for _, i in page])
+                _among(session, ResidentTag.resident_id, [i for _, i in page])
             )
         ):
             tags.setdefault(resident_id, []).append(code)
@@ -271,10 +295,26 @@ def _sources(
         ]
 
     def cases_load(page: Keys) -> list[Change]:
-        found = load(Case, page, selectinload(Case.events))
-        photos = _photos_of(session, [c.id for c in found])
+        found = load(Case, page)
+        ids = [c.id for c in found]
+        photos = _photos_of(session, ids)
+        events: dict[uuid.UUID, list[CaseEvent]] = {}
+        if ids:
+            for event in session.scalars(
+                select(CaseEvent)
+                .where(_among(session, CaseEvent.case_id, ids))
+                .order_by(CaseEvent.case_id, CaseEvent.seq)
+            ):
+                events.setdefault(event.case_id, []).append(event)
         return [
-            Change("cases", str(c.id), c.version, "upsert", _case(c, photos.get(c.id, [])), c.id)
+            Change(
+                "cases",
+                str(c.id),
+                c.version,
+                "upsert",
+                _case(c, events.get(c.id, []), photos.get(c.id, [])),
+                c.id,
+            )
             for c in found
         ]
 
@@ -484,7 +524,7 @@ def _photos_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, l
     if case_ids:
         for case_id, sha in session.execute(
             select(PhotoLink.case_id, PhotoLink.photo_sha256)
-            .where(PhotoLink.case_id.in_(case_ids))
+            .where(_among(session, PhotoLink.case_id, case_ids))
             .order_by(PhotoLink.version, PhotoLink.photo_sha256)
         ):
             found.setdefault(case_id, []).append(sha)
@@ -505,7 +545,7 @@ def _event(e: CaseEvent) -> dict[str, Any]:
     }
 
 
-def _case(c: Case, photos: list[str]) -> dict[str, Any]:
+def _case(c: Case, events: list[CaseEvent], photos: list[str]) -> dict[str, Any]:
     return {
         "number": c.number,
         "status": c.status.value,
@@ -523,7 +563,7 @@ def _case(c: Case, photos: list[str]) -> dict[str, Any]:
         "reported_at": _iso(c.reported_at),
         "due_at": _iso(c.due_at),
         "field_versions": c.field_versions,
-        "events": [_event(e) for e in c.events],
+        "events": [_event(e) for e in events],
         "photos": photos,
     }
 
