@@ -16,7 +16,7 @@ from server.grid.models import Cell, Duty, GridVersion
 from server.population import operations as population
 from server.population.models import Household, Resident
 from sync.models import SyncMark, SyncScope
-from tests.sync.conftest import G1, G2, Phone, _cell, make_case, office_edit
+from tests.sync.conftest import G1, G2, INSIDE_G1, Phone, _cell, make_case, office_edit
 
 #: Tables every worker's phone holds the same way (rejections are per device).
 SHARED = ("cells", "households", "residents", "cases", "visits", "catalogue_items", "conflicts")
@@ -151,8 +151,12 @@ def test_a_republished_grid_that_drops_a_cell_sends_deletions_and_the_new_cells(
         db.session, None, cell_code="B1", username="office", role="grid_worker", starts_on=_today()
     )
     db.session.commit()
-    block, a = phone("office"), phone("wa")
-    block.pull(), a.pull()
+    moving = make_case(db.session, world, cell="G1", assignee="wa")
+    db.session.get(Case, moving).lon, db.session.get(Case, moving).lat = INSIDE_G1
+    db.session.commit()
+    block, a, b = phone("office"), phone("wa"), phone("wb")
+    block.pull(), a.pull(), b.pull()
+    assert str(moving) in a.table("cases")
     assert len(block.table("cells")) == 3 and len(block.table("households")) == 6
     _republish_without_g1()
     ops = _ops(block.pull())
@@ -170,8 +174,14 @@ def test_a_republished_grid_that_drops_a_cell_sends_deletions_and_the_new_cells(
     assert {h["cell_code"] for h in block.table("households").values()} == {"G2"}
     _ops(a.pull())  # wa's duty names G1, which the new grid lacks: the old cell row goes
     assert not a.table("cells")
+    # The case on G1's ground is re-placed in G2 and reassigned: it leaves wa, reaches wb.
+    assert db.session.get(Case, moving).cell_code == "G2"
+    assert str(moving) not in a.table("cases")
+    b.pull()
+    assert str(moving) in b.table("cases")
     assert_converged(block)
     assert_converged(a)
+    assert_converged(b)
 
 
 def test_pages_across_a_scope_change_never_skip_or_repeat(phone, world):
