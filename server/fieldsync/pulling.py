@@ -12,13 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     and_,
-    any_,
-    bindparam,
     false,
     not_,
     or_,
@@ -35,8 +31,21 @@ from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, PhotoStatus
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.fieldsync.transition import transition_sources
+from server.fieldsync.wire import (
+    among,
+    care_tags,
+    case_data,
+    cell_data,
+    conflict_data,
+    household_data,
+    item_data,
+    photos_of,
+    rejection_data,
+    resident_data,
+    visit_data,
+)
 from server.grid.models import Cell
-from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from server.population.models import Household, Resident, ResidentTag, Visit
 from sync.history import HISTORY_HORIZON
 from sync.models import (
     REJECTED,
@@ -102,7 +111,7 @@ def pull_for_device(
                 .order_by(PhotoLink.photo_sha256)
             )
         )
-        reference = None if cursor or page.reset else {"care_tags": _care_tags(session)}
+        reference = None if cursor or page.reset else {"care_tags": care_tags(session)}
         answer = PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
     finally:
         session.rollback()
@@ -166,14 +175,6 @@ def _not_after(
 Keys = list[tuple[int, Any]]
 
 
-def _among(session: Session, column: Any, ids: list[Any]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL `= ANY(:array)`: one parameter instead of a thousand,
-    so the statement is the same on every page (psycopg prepares it) and parses fast."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(column.type)))
-    return column.in_(ids)  # type: ignore[no-any-return]
-
-
 def _sources(
     session: Session, scope: WorkerScope, device_id: uuid.UUID, full: bool
 ) -> tuple[list[Source], dict[str, Callable[[Keys], list[Change]]]]:
@@ -209,7 +210,7 @@ def _sources(
             row.id: row
             for row in session.scalars(
                 select(model)
-                .where(_among(session, model.id, [i for _, i in page]))
+                .where(among(session, model.id, [i for _, i in page]))
                 .options(*options)
             )
         }
@@ -217,7 +218,7 @@ def _sources(
 
     def cells_load(page: Keys) -> list[Change]:
         return [
-            Change("cells", str(c.id), c.version, "upsert", _cell(c), c.id)
+            Change("cells", str(c.id), c.version, "upsert", cell_data(c), c.id)
             for c in load(Cell, page)
         ]
 
@@ -228,7 +229,7 @@ def _sources(
                 str(i.id),
                 i.version,
                 "upsert" if i.is_active else "delete",
-                _item(i) if i.is_active else None,
+                item_data(i) if i.is_active else None,
                 i.id,
             )
             for i in load(CatalogueItem, page, selectinload(CatalogueItem.category))
@@ -239,14 +240,14 @@ def _sources(
         found = {
             row.id: row
             for row in session.execute(
-                select(table).where(_among(session, table.c.id, [i for _, i in page]))
+                select(table).where(among(session, table.c.id, [i for _, i in page]))
             )
         }
         return [found[i] for _, i in page]
 
     def households_load(page: Keys) -> list[Change]:
         return [
-            Change("households", str(h.id), h.version, "upsert", _household(h), h.id)
+            Change("households", str(h.id), h.version, "upsert", household_data(h), h.id)
             for h in rows(Household.__table__, page)
         ]
 
@@ -254,12 +255,12 @@ def _sources(
         tags: dict[uuid.UUID, list[str]] = {}
         for resident_id, code in session.execute(
             select(ResidentTag.resident_id, ResidentTag.tag_code).where(
-                _among(session, ResidentTag.resident_id, [i for _, i in page])
+                among(session, ResidentTag.resident_id, [i for _, i in page])
             )
         ):
             tags.setdefault(resident_id, []).append(code)
         return [
-            Change("residents", str(r.id), r.version, "upsert", _resident(r, tags), r.id)
+            Change("residents", str(r.id), r.version, "upsert", resident_data(r, tags), r.id)
             for r in rows(Resident.__table__, page)
         ]
 
@@ -297,12 +298,12 @@ def _sources(
     def cases_load(page: Keys) -> list[Change]:
         found = load(Case, page)
         ids = [c.id for c in found]
-        photos = _photos_of(session, ids)
+        photos = photos_of(session, ids)
         events: dict[uuid.UUID, list[CaseEvent]] = {}
         if ids:
             for event in session.scalars(
                 select(CaseEvent)
-                .where(_among(session, CaseEvent.case_id, ids))
+                .where(among(session, CaseEvent.case_id, ids))
                 .order_by(CaseEvent.case_id, CaseEvent.seq)
             ):
                 events.setdefault(event.case_id, []).append(event)
@@ -312,7 +313,7 @@ def _sources(
                 str(c.id),
                 c.version,
                 "upsert",
-                _case(c, events.get(c.id, []), photos.get(c.id, [])),
+                case_data(c, events.get(c.id, []), photos.get(c.id, [])),
                 c.id,
             )
             for c in found
@@ -320,19 +321,19 @@ def _sources(
 
     def visits_load(page: Keys) -> list[Change]:
         return [
-            Change("visits", str(v.id), v.version, "upsert", _visit(v), v.id)
+            Change("visits", str(v.id), v.version, "upsert", visit_data(v), v.id)
             for v in load(Visit, page)
         ]
 
     def conflicts_load(page: Keys) -> list[Change]:
         return [
-            Change("conflicts", str(c.id), c.version, "upsert", _conflict(c), c.id)
+            Change("conflicts", str(c.id), c.version, "upsert", conflict_data(c), c.id)
             for c in load(CaseConflict, page)
         ]
 
     def rejections_load(page: Keys) -> list[Change]:
         return [
-            Change("rejections", str(m.id), m.server_version, "upsert", _rejection(m), m.id)
+            Change("rejections", str(m.id), m.server_version, "upsert", rejection_data(m), m.id)
             for m in load(MutationRecord, page)
         ]
 
@@ -459,164 +460,3 @@ def _sources(
         "cases": cases_load,
     }
     return sources, loaders
-
-
-# --- wire forms -----------------------------------------------------------------------------
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _cell(c: Cell) -> dict[str, Any]:
-    geometry = shapely.from_wkb(c.geometry_wkb)
-    return {
-        "code": c.code,
-        "name": c.name,
-        "level": c.level.value,
-        "parent_code": c.parent_code,
-        "bbox": [c.min_lon, c.min_lat, c.max_lon, c.max_lat],
-        "geometry": shapely.geometry.mapping(geometry),
-    }
-
-
-def _item(i: CatalogueItem) -> dict[str, Any]:
-    return {
-        "code": i.code,
-        "kind": i.category.kind.value,
-        "category_code": i.category.code,
-        "name_zh": i.name_zh,
-        "name_en": i.name_en,
-        "pinyin_initials": i.pinyin_initials,
-        "keywords": i.keywords,
-    }
-
-
-def _household(h: Any) -> dict[str, Any]:
-    return {
-        "address": h.address,
-        "road": h.road,
-        "lane": h.lane,
-        "building": h.building,
-        "room": h.room,
-        "cell_code": h.cell_code,
-        "lon": h.lon,
-        "lat": h.lat,
-        "notes": h.notes,
-    }
-
-
-def _resident(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
-    return {
-        "household_id": str(r.household_id),
-        "name": r.name,
-        "gender": r.gender,
-        "birth_year": r.birth_year,
-        "phone": r.phone,
-        "relation": r.relation,
-        "notes": r.notes,
-        "tags": sorted(tags.get(r.id, ())),
-    }
-
-
-def _photos_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    found: dict[uuid.UUID, list[str]] = {}
-    if case_ids:
-        for case_id, sha in session.execute(
-            select(PhotoLink.case_id, PhotoLink.photo_sha256)
-            .where(_among(session, PhotoLink.case_id, case_ids))
-            .order_by(PhotoLink.version, PhotoLink.photo_sha256)
-        ):
-            found.setdefault(case_id, []).append(sha)
-    return found
-
-
-def _event(e: CaseEvent) -> dict[str, Any]:
-    return {
-        "id": str(e.id),
-        "seq": e.seq,
-        "kind": e.kind,
-        "actor_id": e.actor_id,
-        "at": _iso(e.at),
-        "note": e.note,
-        "from": e.from_status,
-        "to": e.to_status,
-        "after_close": e.after_close,
-    }
-
-
-def _case(c: Case, events: list[CaseEvent], photos: list[str]) -> dict[str, Any]:
-    return {
-        "number": c.number,
-        "status": c.status.value,
-        "channel": c.channel.value,
-        "priority": c.priority.value,
-        "title": c.title,
-        "description": c.description,
-        "address": c.address,
-        "lon": c.lon,
-        "lat": c.lat,
-        "cell_code": c.cell_code,
-        "placement": c.placement.value,
-        "assignee_id": c.assignee_id,
-        "reporter_id": c.reporter_id,
-        "reported_at": _iso(c.reported_at),
-        "due_at": _iso(c.due_at),
-        "field_versions": c.field_versions,
-        "events": [_event(e) for e in events],
-        "photos": photos,
-    }
-
-
-def _visit(v: Visit) -> dict[str, Any]:
-    return {
-        "household_id": str(v.household_id),
-        "visited_at": _iso(v.visited_at),
-        "outcome": v.outcome,
-        "residents_seen": v.residents_seen,
-        "situation": v.situation,
-        "needs": v.needs,
-        "follow_up": v.follow_up,
-        "lon": v.lon,
-        "lat": v.lat,
-        "corrects_visit_id": str(v.corrects_visit_id) if v.corrects_visit_id else None,
-        "case_id": str(v.case_id) if v.case_id else None,
-    }
-
-
-def _conflict(c: CaseConflict) -> dict[str, Any]:
-    return {
-        "case_id": str(c.case_id),
-        "field": c.field,
-        "earlier_value": c.earlier_value,
-        "earlier_author_id": c.earlier_author_id,
-        "later_value": c.later_value,
-        "later_author_id": c.later_author_id,
-        "resolution": c.resolution,
-        "resolved_at": _iso(c.resolved_at),
-    }
-
-
-def _rejection(m: MutationRecord) -> dict[str, Any]:
-    return {
-        "seq": m.seq,
-        "op_id": str(m.op_id),
-        "name": m.name,
-        "code": m.reason_code,
-        "message": m.reason_message,
-        "details": (m.result or {}).get("details"),
-        "args": m.args,
-    }
-
-
-def _care_tags(session: Session) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": t.code,
-            "name_zh": t.name_zh,
-            "name_en": t.name_en,
-            "visit_every_days": t.visit_every_days,
-            "priority": t.priority,
-        }
-        for t in session.scalars(select(CareTag).order_by(CareTag.code))
-    ]
