@@ -18,6 +18,7 @@ from sync.models import (
     MutationRecord,
     ScopeExit,
     SyncMark,
+    SyncScope,
 )
 from sync.versions import VersionClock
 
@@ -51,6 +52,7 @@ __all__ = [
     "ScopeExit",
     "StaffEvaluation",
     "SyncMark",
+    "SyncScope",
     "Unit",
     "Upload",
     "User",

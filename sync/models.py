@@ -110,6 +110,7 @@ class ScopeExit(Base):
     """
 
     __tablename__ = "sync_scope_exits"
+    __table_args__ = (Index("ix_sync_scope_exits_table_version", "table_name", "version"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -118,6 +119,25 @@ class ScopeExit(Base):
     user_id: Mapped[int | None] = mapped_column(Integer)
     cell_code: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SyncScope(Base):
+    """A pull scope by its fingerprint: the cell set a cursor was issued for.
+
+    A cursor names its scope's fingerprint; when the worker's scope has changed since, the
+    pull looks the old cell set up here and sends what left as deletions and what came in as
+    upserts (docs/sync-protocol.md §Scope changes). Rows are small and few (one per distinct
+    cell set) and are kept: a missing one only costs that device a reset.
+    """
+
+    __tablename__ = "sync_scopes"
+
+    fingerprint: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grid_version_id: Mapped[int | None] = mapped_column(Integer)
+    cell_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: The `scope_epoch` mark it was computed under: another epoch means "rebuild" (reset).
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class SyncMark(Base):

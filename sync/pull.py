@@ -11,6 +11,13 @@ only the keys (version, id) after the cursor, at most limit + 1 of them (an inde
 the `limit` smallest keys of all sources make the page; then each source loads the full rows
 of just its keys on the page, in one query.
 
+A scope change (a duty ended, a cell gained, a grid republished) is sent in the stream too:
+when the cursor names another scope than the worker's current one, the server supplies
+*transition* sources (what left the scope, as deletions; what entered it with a version the
+cursor has passed, as upserts). Their keys sit at the cursor's version with ranks above
+END_OF_VERSION, so they come right after the cursor and before any later version; the cursor
+carries the scope it came from until the transition has been sent (docs/sync-protocol.md).
+
 The server supplies the sources (they read its tables); this module only merges and cursors.
 """
 
@@ -26,6 +33,8 @@ from sync.errors import BadCursor
 
 #: A rank after every real table: "everything at this version has been sent".
 END_OF_VERSION = 1_000_000
+#: Transition sources rank above END_OF_VERSION and below this: "the scope change is sent".
+END_OF_TRANSITION = END_OF_VERSION + 1000
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,14 @@ class Key:
         if rank < self.rank:
             return "gt", self.version
         return "tie", self.version
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A scope change being sent: the scope the cursor came from, and where it stood then."""
+
+    from_scope: str
+    anchor: Key
 
 
 @dataclass(frozen=True)
@@ -96,25 +113,43 @@ class Page:
     reset: str | None = None
 
 
-def encode_cursor(key: Key, scope: str) -> str:
-    """Opaque to the client: base64url of the key and the scope it was issued for.
+def encode_cursor(key: Key, scope: str, transition: Transition | None = None) -> str:
+    """Opaque to the client: base64url of the key, its scope, and a transition in progress.
 
     >>> decode_cursor(encode_cursor(Key(5, 2, "ab"), "s1"))
-    (Key(version=5, rank=2, id='ab'), 's1')
+    (Key(version=5, rank=2, id='ab'), 's1', None)
+    >>> decode_cursor(encode_cursor(Key(5, 2, "ab"), "s2", Transition("s1", Key(4, 9, "x"))))[2]
+    Transition(from_scope='s1', anchor=Key(version=4, rank=9, id='x'))
     """
-    raw = json.dumps([key.version, key.rank, key.id, scope], separators=(",", ":"))
+    fields: list[Any] = [key.version, key.rank, key.id, scope]
+    if transition is not None:
+        anchor = transition.anchor
+        fields += [transition.from_scope, anchor.version, anchor.rank, anchor.id]
+    raw = json.dumps(fields, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[Key, str]:
-    """Return (key, scope); raise BadCursor for anything this server did not issue."""
+def decode_cursor(cursor: str) -> tuple[Key, str, Transition | None]:
+    """Return (key, scope, transition or None); raise BadCursor for anything not ours."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        version, rank, row_id, scope = json.loads(base64.urlsafe_b64decode(padded))
+        fields = json.loads(base64.urlsafe_b64decode(padded))
+        version, rank, row_id, scope = fields[:4]
         key = Key(int(version), int(rank), str(row_id))
+        transition = None
+        if len(fields) == 8:
+            from_scope, a_version, a_rank, a_id = fields[4:]
+            transition = Transition(str(from_scope), Key(int(a_version), int(a_rank), str(a_id)))
+        elif len(fields) != 4:
+            raise ValueError("unexpected cursor length")
     except (ValueError, TypeError) as error:
         raise BadCursor("this cursor was not issued by this server") from error
-    return key, str(scope)
+    return key, str(scope), transition
+
+
+#: (scope the cursor came from, the cursor's key) → the transition's sources, or None when
+#: the old scope is unknown (the caller then answers `scope_changed`, a reset).
+TransitionSources = Callable[[str, Key], Sequence[Source] | None]
 
 
 def pull_page(
@@ -125,28 +160,41 @@ def pull_page(
     horizon_version: int,
     scope: str,
     limit: int,
+    transition_sources: TransitionSources | None = None,
 ) -> Page:
     """One page of changes after `cursor`, for the current `scope`; or a Page with `reset`.
 
     `top_version` is the clock in the caller's snapshot; `horizon_version` the oldest version
     whose history is whole (a cursor that has not passed everything below it gets a reset).
+    A cursor of another scope starts a transition when `transition_sources` can describe it;
+    otherwise, or when the scope changes again before a transition is sent, it gets a reset.
     """
     after: Key | None = None
+    transition: Transition | None = None
     if cursor:
         try:
-            after, cursor_scope = decode_cursor(cursor)
+            after, cursor_scope, transition = decode_cursor(cursor)
         except BadCursor:
             return Page(reset="bad_cursor")
         if cursor_scope != scope:
-            return Page(reset="scope_changed")
+            if transition is not None or transition_sources is None:
+                return Page(reset="scope_changed")
+            transition = Transition(cursor_scope, after)
         # Versions below the horizon lost exits to pruning; a cursor that has not passed all
         # of them (to the end of the last pruned version) could miss a deletion.
         if (after.version, after.rank) < (horizon_version - 1, END_OF_VERSION):
             return Page(reset="cursor_too_old")
         if after.version > top_version:
             return Page(reset="cursor_ahead_of_server")
+    every = list(sources)
+    if transition is not None:
+        assert transition_sources is not None
+        extra = transition_sources(transition.from_scope, transition.anchor)
+        if extra is None:
+            return Page(reset="scope_changed")
+        every.extend(extra)
     candidates: list[tuple[int, int, Any]] = []
-    for source in sources:
+    for source in every:
         candidates.extend(
             (v, source.rank, i) for v, i in source.keys(after, top_version, limit + 1)
         )
@@ -158,13 +206,19 @@ def pull_page(
         end = Key(version, rank, str(sort_id))
     else:
         end = Key(top_version, END_OF_VERSION, "")
+        if transition is not None and top_version == transition.anchor.version:
+            end = Key(top_version, END_OF_TRANSITION, "")
+    if transition is not None and not (
+        end.version == transition.anchor.version and end.rank < END_OF_TRANSITION
+    ):
+        transition = None  # sent: the cursor has passed the transition's keys
     by_rank: dict[int, list[tuple[int, Any]]] = {}
     for version, rank, sort_id in page:
         by_rank.setdefault(rank, []).append((version, sort_id))
     loaded = {
         source.rank: iter(source.load(by_rank[source.rank]))
-        for source in sources
+        for source in every
         if source.rank in by_rank
     }
     changes = [next(loaded[rank]) for _, rank, _ in page]
-    return Page(changes=changes, cursor=encode_cursor(end, scope), has_more=has_more)
+    return Page(changes=changes, cursor=encode_cursor(end, scope, transition), has_more=has_more)

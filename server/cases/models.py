@@ -33,6 +33,8 @@ class Case(Base):
         Index("ix_cases_dispatched_at", "dispatched_at"),
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_closed_at", "closed_at", "status"),  # covers the closed-per-day trend
+        # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+        Index("ix_cases_version_id", "version", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -93,7 +95,7 @@ class Case(Base):
     #: The channel's own reference, e.g. the hotline ticket or the counter's slip number.
     channel_ref: Mapped[str | None] = mapped_column(String(64))
     #: Server version of the last change and of each field's last change (field-level merge).
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
     field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     catalogue_item = relationship("CatalogueItem")

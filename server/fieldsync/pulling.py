@@ -1,7 +1,8 @@
 """The worker's pull: scoped sources over the server's tables, read in one snapshot.
 
-Ranks fix the order of tables within one version. Case deletions (scope exits) rank before
-case upserts, so a case that left and came back at the same version ends up present.
+Ranks fix the order of tables within one version. Deletions (scope exits) rank before the
+upserts of their table, so a row that left and came back at the same version ends up present.
+A scope change is sent by the transition sources of server/fieldsync/transition.py.
 """
 
 from __future__ import annotations
@@ -11,8 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from server.accounts.models import User
@@ -20,10 +30,32 @@ from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, PhotoStatus
 from server.fieldsync.scope import WorkerScope, scope_for
+from server.fieldsync.transition import transition_sources
+from server.fieldsync.wire import (
+    among,
+    care_tags,
+    case_data,
+    cell_data,
+    conflict_data,
+    household_data,
+    item_data,
+    photos_of,
+    rejection_data,
+    resident_data,
+    visit_data,
+)
 from server.grid.models import Cell
-from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from server.population.models import Household, Resident, ResidentTag, Visit
 from sync.history import HISTORY_HORIZON
-from sync.models import REJECTED, CaseConflict, DeviceState, MutationRecord, ScopeExit, SyncMark
+from sync.models import (
+    REJECTED,
+    CaseConflict,
+    DeviceState,
+    MutationRecord,
+    ScopeExit,
+    SyncMark,
+    SyncScope,
+)
 from sync.pull import Change, Key, Page, Source, pull_page
 from sync.versions import current_version
 
@@ -57,7 +89,7 @@ def pull_for_device(
         top = current_version(session)
         horizon = session.scalar(select(SyncMark.value).where(SyncMark.name == HISTORY_HORIZON))
         scope = scope_for(session, user)
-        sources = _sources(session, scope, device_id, full=not cursor)
+        sources, loaders = _sources(session, scope, device_id, full=not cursor)
         page = pull_page(
             sources,
             cursor,
@@ -65,6 +97,9 @@ def pull_for_device(
             horizon_version=horizon or 0,
             scope=scope.fingerprint,
             limit=limit,
+            transition_sources=lambda from_scope, anchor: transition_sources(
+                session, scope, from_scope, anchor, loaders, _not_after
+            ),
         )
         state = session.get(DeviceState, device_id)
         missing = list(
@@ -76,9 +111,35 @@ def pull_for_device(
                 .order_by(PhotoLink.photo_sha256)
             )
         )
-        reference = None if cursor or page.reset else {"care_tags": _care_tags(session)}
-        return PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
+        reference = None if cursor or page.reset else {"care_tags": care_tags(session)}
+        answer = PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
     finally:
+        session.rollback()
+    if page.cursor:
+        remember_scope(session, scope)
+    return answer
+
+
+def remember_scope(session: Session, scope: WorkerScope) -> None:
+    """Keep the cell set of a fingerprint a cursor is issued for (read back on a scope change).
+
+    Its own short transaction after the read snapshot; two pulls racing to insert the same
+    fingerprint are both fine (the loser's insert fails and the row is there).
+    """
+    if session.get(SyncScope, scope.fingerprint) is not None:
+        session.rollback()
+        return
+    session.add(
+        SyncScope(
+            fingerprint=scope.fingerprint,
+            grid_version_id=scope.grid_version_id,
+            cell_codes=sorted(scope.cell_codes),
+            epoch=scope.epoch,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
         session.rollback()
 
 
@@ -96,7 +157,19 @@ def _after(
         return version_col > version
     if how == "ge":
         return version_col >= version
-    return or_(version_col > version, and_(version_col == version, id_col > native(after.id)))
+    # A row value: PostgreSQL starts the (version, id) index scan right at the cursor.
+    return tuple_(version_col, id_col) > tuple_(version, native(after.id))
+
+
+def _not_after(
+    after: Key,
+    rank: int,
+    version_col: InstrumentedAttribute[Any],
+    id_col: InstrumentedAttribute[Any],
+) -> ColumnElement[bool]:
+    """Rows of `rank` the cursor has already passed (ids of these tables are UUIDs or ints)."""
+    native: Callable[[str], Any] = int if rank == 1 else uuid.UUID
+    return not_(_after(after, rank, version_col, id_col, native))
 
 
 Keys = list[tuple[int, Any]]
@@ -104,7 +177,8 @@ Keys = list[tuple[int, Any]]
 
 def _sources(
     session: Session, scope: WorkerScope, device_id: uuid.UUID, full: bool
-) -> list[Source]:
+) -> tuple[list[Source], dict[str, Callable[[Keys], list[Change]]]]:
+    """The normal stream's sources, and the upsert loaders a scope transition reuses."""
     codes = sorted(scope.cell_codes)
     user_id = scope.user_id
 
@@ -114,14 +188,11 @@ def _sources(
         rank: int,
         native: Callable[[str], Any],
         where: ColumnElement[bool],
-        *joins: Any,
     ) -> Callable[[Key | None, int, int], Keys]:
         """The source's keys after the cursor: two columns, no objects."""
 
         def keys(after: Key | None, top: int, limit: int) -> Keys:
             stmt = select(version_col, id_col)
-            for target, on in joins:
-                stmt = stmt.join(target, on)
             stmt = (
                 stmt.where(
                     where, version_col <= top, _after(after, rank, version_col, id_col, native)
@@ -138,14 +209,16 @@ def _sources(
         found = {
             row.id: row
             for row in session.scalars(
-                select(model).where(model.id.in_([i for _, i in page])).options(*options)
+                select(model)
+                .where(among(session, model.id, [i for _, i in page]))
+                .options(*options)
             )
         }
         return [found[i] for _, i in page]
 
     def cells_load(page: Keys) -> list[Change]:
         return [
-            Change("cells", str(c.id), c.version, "upsert", _cell(c), c.id)
+            Change("cells", str(c.id), c.version, "upsert", cell_data(c), c.id)
             for c in load(Cell, page)
         ]
 
@@ -156,7 +229,7 @@ def _sources(
                 str(i.id),
                 i.version,
                 "upsert" if i.is_active else "delete",
-                _item(i) if i.is_active else None,
+                item_data(i) if i.is_active else None,
                 i.id,
             )
             for i in load(CatalogueItem, page, selectinload(CatalogueItem.category))
@@ -166,13 +239,15 @@ def _sources(
         """Plain rows (no ORM objects: the bulk of a first pull), in the page's order."""
         found = {
             row.id: row
-            for row in session.execute(select(table).where(table.c.id.in_([i for _, i in page])))
+            for row in session.execute(
+                select(table).where(among(session, table.c.id, [i for _, i in page]))
+            )
         }
         return [found[i] for _, i in page]
 
     def households_load(page: Keys) -> list[Change]:
         return [
-            Change("households", str(h.id), h.version, "upsert", _household(h), h.id)
+            Change("households", str(h.id), h.version, "upsert", household_data(h), h.id)
             for h in rows(Household.__table__, page)
         ]
 
@@ -180,62 +255,85 @@ def _sources(
         tags: dict[uuid.UUID, list[str]] = {}
         for resident_id, code in session.execute(
             select(ResidentTag.resident_id, ResidentTag.tag_code).where(
-                ResidentTag.resident_id.in_([i for _, i in page])
+                among(session, ResidentTag.resident_id, [i for _, i in page])
             )
         ):
             tags.setdefault(resident_id, []).append(code)
         return [
-            Change("residents", str(r.id), r.version, "upsert", _resident(r, tags), r.id)
+            Change("residents", str(r.id), r.version, "upsert", resident_data(r, tags), r.id)
             for r in rows(Resident.__table__, page)
         ]
 
-    def case_exits_keys(after: Key | None, top: int, limit: int) -> Keys:
-        if full:
-            return []  # a first pull has nothing to delete
-        mine = or_(
-            ScopeExit.user_id == user_id, ScopeExit.cell_code.in_(codes) if codes else false()
-        )
-        stmt = (
-            select(ScopeExit.version, ScopeExit.row_id)
-            .where(
-                ScopeExit.table_name == "cases",
-                mine,
-                ScopeExit.version <= top,
-                _after(after, 5, ScopeExit.version, ScopeExit.row_id, str),
-            )
-            .distinct()
-            .order_by(ScopeExit.version, ScopeExit.row_id)
-            .limit(limit)
-        )
-        return [(v, i) for v, i in session.execute(stmt)]
+    def exits_keys(table: str, rank: int, by_user: bool) -> Callable[[Key | None, int, int], Keys]:
+        """Scope exits of `table` for this worker: left their cells (or them, for cases)."""
 
-    def case_exits_load(page: Keys) -> list[Change]:
+        def keys(after: Key | None, top: int, limit: int) -> Keys:
+            if full:
+                return []  # a first pull has nothing to delete
+            mine = ScopeExit.cell_code.in_(codes) if codes else false()
+            if by_user:
+                mine = or_(ScopeExit.user_id == user_id, mine)
+            stmt = (
+                select(ScopeExit.version, ScopeExit.row_id)
+                .where(
+                    ScopeExit.table_name == table,
+                    mine,
+                    ScopeExit.version <= top,
+                    _after(after, rank, ScopeExit.version, ScopeExit.row_id, str),
+                )
+                .distinct()
+                .order_by(ScopeExit.version, ScopeExit.row_id)
+                .limit(limit)
+            )
+            return [(v, i) for v, i in session.execute(stmt)]
+
+        return keys
+
+    def exits_load(table: str) -> Callable[[Keys], list[Change]]:
         # row_id is the UUID's hex: digits and a-f sort the same under every collation.
-        return [Change("cases", str(uuid.UUID(i)), v, "delete", None, i) for v, i in page]
+        return lambda page: [
+            Change(table, str(uuid.UUID(i)), v, "delete", None, i) for v, i in page
+        ]
 
     def cases_load(page: Keys) -> list[Change]:
-        found = load(Case, page, selectinload(Case.events))
-        photos = _photos_of(session, [c.id for c in found])
+        found = load(Case, page)
+        ids = [c.id for c in found]
+        photos = photos_of(session, ids)
+        events: dict[uuid.UUID, list[CaseEvent]] = {}
+        if ids:
+            for event in session.scalars(
+                select(CaseEvent)
+                .where(among(session, CaseEvent.case_id, ids))
+                .order_by(CaseEvent.case_id, CaseEvent.seq)
+            ):
+                events.setdefault(event.case_id, []).append(event)
         return [
-            Change("cases", str(c.id), c.version, "upsert", _case(c, photos.get(c.id, [])), c.id)
+            Change(
+                "cases",
+                str(c.id),
+                c.version,
+                "upsert",
+                case_data(c, events.get(c.id, []), photos.get(c.id, [])),
+                c.id,
+            )
             for c in found
         ]
 
     def visits_load(page: Keys) -> list[Change]:
         return [
-            Change("visits", str(v.id), v.version, "upsert", _visit(v), v.id)
+            Change("visits", str(v.id), v.version, "upsert", visit_data(v), v.id)
             for v in load(Visit, page)
         ]
 
     def conflicts_load(page: Keys) -> list[Change]:
         return [
-            Change("conflicts", str(c.id), c.version, "upsert", _conflict(c), c.id)
+            Change("conflicts", str(c.id), c.version, "upsert", conflict_data(c), c.id)
             for c in load(CaseConflict, page)
         ]
 
     def rejections_load(page: Keys) -> list[Change]:
         return [
-            Change("rejections", str(m.id), m.server_version, "upsert", _rejection(m), m.id)
+            Change("rejections", str(m.id), m.server_version, "upsert", rejection_data(m), m.id)
             for m in load(MutationRecord, page)
         ]
 
@@ -246,8 +344,22 @@ def _sources(
     if codes:
         reach.append(Case.cell_code.in_(codes))
     in_cells = Household.cell_code.in_(codes)
+    # A resident's cell, looked up per row by primary key: the listing then walks residents'
+    # (version, id) index from the cursor and stops at the limit, whatever the planner thinks
+    # of the tables (a join planned on stale statistics, right after a register import, took
+    # a second per page on PostgreSQL).
+    resident_in_cells = (
+        select(Household.cell_code)
+        .where(Household.id == Resident.household_id)
+        .scalar_subquery()
+        .in_(codes)
+    )
     has_cells = scope.grid_version_id is not None and bool(codes)
-    return [
+    sources = [
+        Source(
+            "household_exits", -2, exits_keys("households", -2, False), exits_load("households")
+        ),
+        Source("resident_exits", -1, exits_keys("residents", -1, False), exits_load("residents")),
         Source(
             "cells",
             1,
@@ -288,14 +400,13 @@ def _sources(
                 Resident.id,
                 4,
                 uuid.UUID,
-                in_cells,
-                (Household, Household.id == Resident.household_id),
+                resident_in_cells,
             )
             if codes
             else nothing,
             residents_load,
         ),
-        Source("case_exits", 5, case_exits_keys, case_exits_load),
+        Source("case_exits", 5, exits_keys("cases", 5, True), exits_load("cases")),
         Source(
             "cases",
             6,
@@ -342,164 +453,10 @@ def _sources(
             rejections_load,
         ),
     ]
-
-
-# --- wire forms -----------------------------------------------------------------------------
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _cell(c: Cell) -> dict[str, Any]:
-    geometry = shapely.from_wkb(c.geometry_wkb)
-    return {
-        "code": c.code,
-        "name": c.name,
-        "level": c.level.value,
-        "parent_code": c.parent_code,
-        "bbox": [c.min_lon, c.min_lat, c.max_lon, c.max_lat],
-        "geometry": shapely.geometry.mapping(geometry),
+    loaders = {
+        "cells": cells_load,
+        "households": households_load,
+        "residents": residents_load,
+        "cases": cases_load,
     }
-
-
-def _item(i: CatalogueItem) -> dict[str, Any]:
-    return {
-        "code": i.code,
-        "kind": i.category.kind.value,
-        "category_code": i.category.code,
-        "name_zh": i.name_zh,
-        "name_en": i.name_en,
-        "pinyin_initials": i.pinyin_initials,
-        "keywords": i.keywords,
-    }
-
-
-def _household(h: Any) -> dict[str, Any]:
-    return {
-        "address": h.address,
-        "road": h.road,
-        "lane": h.lane,
-        "building": h.building,
-        "room": h.room,
-        "cell_code": h.cell_code,
-        "lon": h.lon,
-        "lat": h.lat,
-        "notes": h.notes,
-    }
-
-
-def _resident(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
-    return {
-        "household_id": str(r.household_id),
-        "name": r.name,
-        "gender": r.gender,
-        "birth_year": r.birth_year,
-        "phone": r.phone,
-        "relation": r.relation,
-        "notes": r.notes,
-        "tags": sorted(tags.get(r.id, ())),
-    }
-
-
-def _photos_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    found: dict[uuid.UUID, list[str]] = {}
-    if case_ids:
-        for case_id, sha in session.execute(
-            select(PhotoLink.case_id, PhotoLink.photo_sha256)
-            .where(PhotoLink.case_id.in_(case_ids))
-            .order_by(PhotoLink.version, PhotoLink.photo_sha256)
-        ):
-            found.setdefault(case_id, []).append(sha)
-    return found
-
-
-def _event(e: CaseEvent) -> dict[str, Any]:
-    return {
-        "id": str(e.id),
-        "seq": e.seq,
-        "kind": e.kind,
-        "actor_id": e.actor_id,
-        "at": _iso(e.at),
-        "note": e.note,
-        "from": e.from_status,
-        "to": e.to_status,
-        "after_close": e.after_close,
-    }
-
-
-def _case(c: Case, photos: list[str]) -> dict[str, Any]:
-    return {
-        "number": c.number,
-        "status": c.status.value,
-        "channel": c.channel.value,
-        "priority": c.priority.value,
-        "title": c.title,
-        "description": c.description,
-        "address": c.address,
-        "lon": c.lon,
-        "lat": c.lat,
-        "cell_code": c.cell_code,
-        "placement": c.placement.value,
-        "assignee_id": c.assignee_id,
-        "reporter_id": c.reporter_id,
-        "reported_at": _iso(c.reported_at),
-        "due_at": _iso(c.due_at),
-        "field_versions": c.field_versions,
-        "events": [_event(e) for e in c.events],
-        "photos": photos,
-    }
-
-
-def _visit(v: Visit) -> dict[str, Any]:
-    return {
-        "household_id": str(v.household_id),
-        "visited_at": _iso(v.visited_at),
-        "outcome": v.outcome,
-        "residents_seen": v.residents_seen,
-        "situation": v.situation,
-        "needs": v.needs,
-        "follow_up": v.follow_up,
-        "lon": v.lon,
-        "lat": v.lat,
-        "corrects_visit_id": str(v.corrects_visit_id) if v.corrects_visit_id else None,
-        "case_id": str(v.case_id) if v.case_id else None,
-    }
-
-
-def _conflict(c: CaseConflict) -> dict[str, Any]:
-    return {
-        "case_id": str(c.case_id),
-        "field": c.field,
-        "earlier_value": c.earlier_value,
-        "earlier_author_id": c.earlier_author_id,
-        "later_value": c.later_value,
-        "later_author_id": c.later_author_id,
-        "resolution": c.resolution,
-        "resolved_at": _iso(c.resolved_at),
-    }
-
-
-def _rejection(m: MutationRecord) -> dict[str, Any]:
-    return {
-        "seq": m.seq,
-        "op_id": str(m.op_id),
-        "name": m.name,
-        "code": m.reason_code,
-        "message": m.reason_message,
-        "details": (m.result or {}).get("details"),
-        "args": m.args,
-    }
-
-
-def _care_tags(session: Session) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": t.code,
-            "name_zh": t.name_zh,
-            "name_en": t.name_en,
-            "visit_every_days": t.visit_every_days,
-            "priority": t.priority,
-        }
-        for t in session.scalars(select(CareTag).order_by(CareTag.code))
-    ]
+    return sources, loaders

@@ -7,7 +7,8 @@ Rules (docs/sync-protocol.md §Scope):
 * office roles (dispatcher, admin) may act on any case from a phone, but pull the same way.
 
 The fingerprint changes whenever the cell set, the published grid or the scope epoch
-changes; a pull cursor from another fingerprint is answered with `reset`.
+changes; a pull cursor from another fingerprint gets the difference as deletions and upserts
+(server/fieldsync/transition.py), or a `reset` when the epoch changed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class WorkerScope:
     grid_version_id: int | None
     cell_codes: frozenset[str]
     fingerprint: str
+    epoch: int = 0
 
     @property
     def is_office(self) -> bool:
@@ -82,7 +84,7 @@ def scope_for(session: Session, user: User, on: dt.date | None = None) -> Worker
     digest = hashlib.sha256(f"{grid_id}|{epoch}|{','.join(sorted(codes))}".encode()).hexdigest()[
         :16
     ]
-    return WorkerScope(user.id, user.role, grid_id, frozenset(codes), digest)
+    return WorkerScope(user.id, user.role, grid_id, frozenset(codes), digest, epoch)
 
 
 def _with_descendants(session: Session, grid_id: int, codes: set[str]) -> set[str]:

@@ -26,6 +26,7 @@ from server.enums import OPEN_STATUSES, DutyRank, DutyRole, Placement
 from server.exceptions import InvalidInput, NotFound
 from server.grid import people
 from server.units.models import Unit
+from sync.models import ScopeExit
 
 PLACEMENT_BY_STATUS = {"in": Placement.IN, "near": Placement.NEAR, "none": Placement.UNPLACED}
 
@@ -160,6 +161,7 @@ def _apply(
         return False
     if version is not None:
         case.version = version
+        _record_exits(session, case, before[0], before[2], version)
         stamps = dict(case.field_versions or {})
         stamps.update({name: version for name in ("cell_code", "placement", "assignee_id")})
         case.field_versions = stamps
@@ -175,6 +177,26 @@ def _apply(
         }
         add_event(session, case, "relocated", actor_id=actor_id, data=data, version=version)
     return cell_code != before[0]
+
+
+def _record_exits(
+    session: Session, case: Case, cell_code: str | None, assignee_id: int | None, version: int
+) -> None:
+    """The open case left its old cell's and old assignee's pull scope: tell their phones.
+
+    An exit for someone who still reaches the case is harmless: the case is upserted at the
+    same version, which the pull sends after the deletion (docs/sync-protocol.md).
+    """
+    if case.id is None or case.status not in OPEN_STATUSES:
+        return
+    if cell_code and cell_code != case.cell_code:
+        session.add(
+            ScopeExit(version=version, table_name="cases", row_id=case.id.hex, cell_code=cell_code)
+        )
+    if assignee_id is not None and assignee_id != case.assignee_id:
+        session.add(
+            ScopeExit(version=version, table_name="cases", row_id=case.id.hex, user_id=assignee_id)
+        )
 
 
 def add_event(

@@ -41,6 +41,8 @@ class Cell(Base):
     __table_args__ = (
         UniqueConstraint("grid_version_id", "code"),
         Index("ix_cells_bbox", "grid_version_id", "min_lon", "max_lon", "min_lat", "max_lat"),
+        # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+        Index("ix_cells_version_id", "version", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +60,7 @@ class Cell(Base):
     area_m2: Mapped[float] = mapped_column(Float)
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: Server version of the last change, for sync pulls (see docs/sync-protocol.md).
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
     grid_version: Mapped[GridVersion] = relationship(back_populates="cells")
     parent: Mapped[Cell | None] = relationship(remote_side=[id])

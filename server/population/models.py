@@ -32,7 +32,11 @@ class Household(Base):
     """A dwelling and the people registered in it (personal data: access is audited)."""
 
     __tablename__ = "households"
-    __table_args__ = (Index("ix_households_building", "road", "lane", "building"),)
+    __table_args__ = (
+        Index("ix_households_building", "road", "lane", "building"),
+        # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+        Index("ix_households_version_id", "version", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     address: Mapped[str] = mapped_column(String(200))
@@ -46,7 +50,7 @@ class Household(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
     residents: Mapped[list[Resident]] = relationship(back_populates="household")
 
@@ -55,6 +59,8 @@ class Resident(Base):
     """A person on the register. Minimal by design: no ID-card numbers are kept."""
 
     __tablename__ = "residents"
+    # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+    __table_args__ = (Index("ix_residents_version_id", "version", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
@@ -64,7 +70,7 @@ class Resident(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     relation: Mapped[str] = mapped_column(String(20), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
     household: Mapped[Household] = relationship(back_populates="residents")
     tags: Mapped[list[ResidentTag]] = relationship(
@@ -87,7 +93,11 @@ class Visit(Base):
     """One household visit (走访). Append-only: a correction is a new visit naming the old."""
 
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_household_visited", "household_id", "visited_at"),)
+    __table_args__ = (
+        Index("ix_visits_household_visited", "household_id", "visited_at"),
+        # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+        Index("ix_visits_version_id", "version", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
@@ -107,7 +117,7 @@ class Visit(Base):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     corrects_visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"))
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
     household: Mapped[Household] = relationship()
     worker = relationship("User")

@@ -115,6 +115,7 @@ ZH: dict[str, str] = {
     "The end date is before the start date.": "结束日期早于开始日期。",
     "%(name)s already holds this duty for %(code)s in that period.": "%(name)s 在该时段已承担 %(code)s 的此项职责。",
     "No duty %(id)s.": "没有编号为 %(id)s 的职责。",
+    "This household has visits on record and cannot be removed.": "该户有走访记录,不能删除。",
     "No cell %(code)s in the published grid.": "已发布的网格中没有单元 %(code)s。",
     "Longitude must be between -180 and 180.": "经度必须在 -180 到 180 之间。",
     "Latitude must be between -90 and 90.": "纬度必须在 -90 到 90 之间。",

@@ -1,0 +1,182 @@
+"""Wire forms of pulled rows (docs/sync-protocol.md §Pull), and the small reads they need."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import shapely
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select
+from sqlalchemy.orm import Session
+
+from server.cases.models import Case, CaseEvent, PhotoLink
+from server.catalogue.models import CatalogueItem
+from server.grid.models import Cell
+from server.population.models import CareTag, Visit
+from sync.models import CaseConflict, MutationRecord
+
+
+def among(session: Session, column: Any, ids: list[Any]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(:array)`: one parameter instead of a thousand,
+    so the statement is the same on every page (psycopg prepares it) and parses fast."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(column.type)))
+    return column.in_(ids)  # type: ignore[no-any-return]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def cell_data(c: Cell) -> dict[str, Any]:
+    geometry = shapely.from_wkb(c.geometry_wkb)
+    return {
+        "code": c.code,
+        "name": c.name,
+        "level": c.level.value,
+        "parent_code": c.parent_code,
+        "bbox": [c.min_lon, c.min_lat, c.max_lon, c.max_lat],
+        "geometry": shapely.geometry.mapping(geometry),
+    }
+
+
+def item_data(i: CatalogueItem) -> dict[str, Any]:
+    return {
+        "code": i.code,
+        "kind": i.category.kind.value,
+        "category_code": i.category.code,
+        "name_zh": i.name_zh,
+        "name_en": i.name_en,
+        "pinyin_initials": i.pinyin_initials,
+        "keywords": i.keywords,
+    }
+
+
+def household_data(h: Any) -> dict[str, Any]:
+    return {
+        "address": h.address,
+        "road": h.road,
+        "lane": h.lane,
+        "building": h.building,
+        "room": h.room,
+        "cell_code": h.cell_code,
+        "lon": h.lon,
+        "lat": h.lat,
+        "notes": h.notes,
+    }
+
+
+def resident_data(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
+    return {
+        "household_id": str(r.household_id),
+        "name": r.name,
+        "gender": r.gender,
+        "birth_year": r.birth_year,
+        "phone": r.phone,
+        "relation": r.relation,
+        "notes": r.notes,
+        "tags": sorted(tags.get(r.id, ())),
+    }
+
+
+def photos_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    found: dict[uuid.UUID, list[str]] = {}
+    if case_ids:
+        for case_id, sha in session.execute(
+            select(PhotoLink.case_id, PhotoLink.photo_sha256)
+            .where(among(session, PhotoLink.case_id, case_ids))
+            .order_by(PhotoLink.version, PhotoLink.photo_sha256)
+        ):
+            found.setdefault(case_id, []).append(sha)
+    return found
+
+
+def event_data(e: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "seq": e.seq,
+        "kind": e.kind,
+        "actor_id": e.actor_id,
+        "at": _iso(e.at),
+        "note": e.note,
+        "from": e.from_status,
+        "to": e.to_status,
+        "after_close": e.after_close,
+    }
+
+
+def case_data(c: Case, events: list[CaseEvent], photos: list[str]) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "status": c.status.value,
+        "channel": c.channel.value,
+        "priority": c.priority.value,
+        "title": c.title,
+        "description": c.description,
+        "address": c.address,
+        "lon": c.lon,
+        "lat": c.lat,
+        "cell_code": c.cell_code,
+        "placement": c.placement.value,
+        "assignee_id": c.assignee_id,
+        "reporter_id": c.reporter_id,
+        "reported_at": _iso(c.reported_at),
+        "due_at": _iso(c.due_at),
+        "field_versions": c.field_versions,
+        "events": [event_data(e) for e in events],
+        "photos": photos,
+    }
+
+
+def visit_data(v: Visit) -> dict[str, Any]:
+    return {
+        "household_id": str(v.household_id),
+        "visited_at": _iso(v.visited_at),
+        "outcome": v.outcome,
+        "residents_seen": v.residents_seen,
+        "situation": v.situation,
+        "needs": v.needs,
+        "follow_up": v.follow_up,
+        "lon": v.lon,
+        "lat": v.lat,
+        "corrects_visit_id": str(v.corrects_visit_id) if v.corrects_visit_id else None,
+        "case_id": str(v.case_id) if v.case_id else None,
+    }
+
+
+def conflict_data(c: CaseConflict) -> dict[str, Any]:
+    return {
+        "case_id": str(c.case_id),
+        "field": c.field,
+        "earlier_value": c.earlier_value,
+        "earlier_author_id": c.earlier_author_id,
+        "later_value": c.later_value,
+        "later_author_id": c.later_author_id,
+        "resolution": c.resolution,
+        "resolved_at": _iso(c.resolved_at),
+    }
+
+
+def rejection_data(m: MutationRecord) -> dict[str, Any]:
+    return {
+        "seq": m.seq,
+        "op_id": str(m.op_id),
+        "name": m.name,
+        "code": m.reason_code,
+        "message": m.reason_message,
+        "details": (m.result or {}).get("details"),
+        "args": m.args,
+    }
+
+
+def care_tags(session: Session) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": t.code,
+            "name_zh": t.name_zh,
+            "name_en": t.name_en,
+            "visit_every_days": t.visit_every_days,
+            "priority": t.priority,
+        }
+        for t in session.scalars(select(CareTag).order_by(CareTag.code))
+    ]
