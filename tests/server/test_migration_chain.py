@@ -12,7 +12,7 @@ from sqlalchemy import MetaData, func, inspect, select, text
 
 from server.demo.loader import load_demo
 from server.demo.staff import DEMO_PASSWORD
-from server.extensions import db, migrate
+from server.extensions import db
 from sync.db import utcnow
 from tests.server import photo_samples as samples
 from tests.server.test_uploads_api import upload_all
@@ -20,7 +20,7 @@ from tests.server.test_uploads_api import upload_all
 
 def _revisions(app: Flask) -> list[str]:
     """The chain from the first revision to head, in upgrade order."""
-    config = migrate.get_config(directory=app.extensions["migrate"].directory)
+    config = app.extensions["migrate"].get_config()
     script = ScriptDirectory.from_config(config)
     return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
 
@@ -131,7 +131,7 @@ def test_each_migration_downgrades_and_upgrades_with_data_and_keeps_it(app):
 
 
 def test_the_chain_is_linear_and_every_step_has_a_downgrade(app):
-    config = migrate.get_config(directory=app.extensions["migrate"].directory)
+    config = app.extensions["migrate"].get_config()
     script = ScriptDirectory.from_config(config)
     assert len(script.get_heads()) == 1
     for revision in script.walk_revisions():
