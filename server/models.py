@@ -7,6 +7,7 @@ from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.notices.models import Notice
+from server.open311.models import ApiPartner, Open311Request
 from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from server.units.models import Unit
@@ -22,6 +23,7 @@ from sync.models import (
 from sync.versions import VersionClock
 
 __all__ = [
+    "ApiPartner",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -43,6 +45,7 @@ __all__ = [
     "LoginAttempt",
     "MutationRecord",
     "Notice",
+    "Open311Request",
     "Photo",
     "PhotoLink",
     "RatingRequest",
