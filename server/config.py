@@ -95,6 +95,15 @@ DEFAULTS: dict[str, Any] = {
     # True: POST requests answers with a token (resolved at tokens/{token}) instead of the id.
     "OPEN311_DEFERRED_TOKENS": False,
     "OPEN311_MAX_BODY_BYTES": 64 * 1024,
+    # Residents' pages (docs/residents.md). SMS_SENDER: None = no channel (phones stored as
+    # unverified), "log" = codes go to the log (development), "module:attr" = a sender object.
+    "SMS_SENDER": None,
+    "REPORT_MIN_FILL_SECONDS": 3,
+    "REPORT_LIMIT_PER_IP_HOUR": 20,
+    "REPORT_LIMIT_PER_PHONE_DAY": 5,
+    "PHONE_CODES_PER_HOUR": 3,
+    "REPORT_MAX_PHOTOS": 3,
+    "REPORT_MAX_BYTES": 12 * 1024 * 1024,
     # A callable returning "now" (tests); None is the real clock (server/clock.py).
     "CLOCK": None,
 }

@@ -6,10 +6,12 @@ from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
+from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
 from server.open311.models import ApiPartner, Open311Request
 from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from server.residents.models import PhoneCode, RateCounter, ResidentReport
 from server.units.models import Unit
 from sync.db import Base, metadata
 from sync.models import (
@@ -27,6 +29,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Booking",
     "CareTag",
     "Case",
     "CaseConflict",
@@ -46,12 +49,18 @@ __all__ = [
     "MutationRecord",
     "Notice",
     "Open311Request",
+    "PhoneCode",
     "Photo",
     "PhotoLink",
+    "RateCounter",
     "RatingRequest",
     "Resident",
+    "ResidentReport",
     "ResidentTag",
     "ScopeExit",
+    "ServicePoint",
+    "ServiceReview",
+    "ServiceSlot",
     "StaffEvaluation",
     "SyncMark",
     "Unit",

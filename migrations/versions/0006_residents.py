@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-26 06:29:40.335187
+Create Date: 2026-11-26 06:38:30.466740
 
 """
 from alembic import op
@@ -32,6 +32,94 @@ def upgrade():
     sa.UniqueConstraint('key_sha256', name=op.f('uq_api_partners_key_sha256')),
     sa.UniqueConstraint('name', name=op.f('uq_api_partners_name'))
     )
+    op.create_table('phone_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=False),
+    sa.Column('code_sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('used_at', sync.db.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_codes'))
+    )
+    with op.batch_alter_table('phone_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_phone_codes_phone'), ['phone'], unique=False)
+
+    op.create_table('rate_counters',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('window_start', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window_start', name=op.f('pk_rate_counters'))
+    )
+    op.create_table('service_points',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name_zh', sa.String(length=100), nullable=False),
+    sa.Column('name_en', sa.String(length=150), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('cell_code', sa.String(length=64), nullable=True),
+    sa.Column('hours', sa.String(length=200), nullable=False),
+    sa.Column('services', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_points')),
+    sa.UniqueConstraint('code', name=op.f('uq_service_points_code'))
+    )
+    op.create_table('service_slots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('point_id', sa.Integer(), nullable=False),
+    sa.Column('service', sa.String(length=60), nullable=False),
+    sa.Column('starts_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('booked', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['point_id'], ['service_points.id'], name=op.f('fk_service_slots_point_id_service_points')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_slots')),
+    sa.UniqueConstraint('point_id', 'service', 'starts_at', name=op.f('uq_service_slots_point_id_service_starts_at'))
+    )
+    with op.batch_alter_table('service_slots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_slots_point_id'), ['point_id'], unique=False)
+
+    op.create_table('bookings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slot_id', sa.Integer(), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sync.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_bookings_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['slot_id'], ['service_slots.id'], name=op.f('fk_bookings_slot_id_service_slots')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bookings')),
+    sa.UniqueConstraint('token_sha256', name=op.f('uq_bookings_token_sha256'))
+    )
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bookings_slot_id'), ['slot_id'], unique=False)
+
+    op.create_table('service_reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('point_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('created_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reply', sa.Text(), nullable=False),
+    sa.Column('reply_by_id', sa.Integer(), nullable=True),
+    sa.Column('reply_at', sync.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_service_reviews_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['point_id'], ['service_points.id'], name=op.f('fk_service_reviews_point_id_service_points')),
+    sa.ForeignKeyConstraint(['reply_by_id'], ['users.id'], name=op.f('fk_service_reviews_reply_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_reviews')),
+    sa.UniqueConstraint('booking_id', name=op.f('uq_service_reviews_booking_id'))
+    )
+    with op.batch_alter_table('service_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_reviews_point_id'), ['point_id'], unique=False)
+
     op.create_table('open311_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
@@ -51,14 +139,46 @@ def upgrade():
     with op.batch_alter_table('open311_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open311_requests_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('resident_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('follow_sha256', sa.String(length=64), nullable=False),
+    sa.Column('client_id', sa.String(length=40), nullable=False),
+    sa.Column('phone_verified', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sync.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_resident_reports_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_resident_reports')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_resident_reports_case_id')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_resident_reports_client_id')),
+    sa.UniqueConstraint('follow_sha256', name=op.f('uq_resident_reports_follow_sha256'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('resident_reports')
     with op.batch_alter_table('open311_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open311_requests_partner_id'))
 
     op.drop_table('open311_requests')
+    with op.batch_alter_table('service_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_reviews_point_id'))
+
+    op.drop_table('service_reviews')
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bookings_slot_id'))
+
+    op.drop_table('bookings')
+    with op.batch_alter_table('service_slots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_slots_point_id'))
+
+    op.drop_table('service_slots')
+    op.drop_table('service_points')
+    op.drop_table('rate_counters')
+    with op.batch_alter_table('phone_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_phone_codes_phone'))
+
+    op.drop_table('phone_codes')
     op.drop_table('api_partners')
     # ### end Alembic commands ###

@@ -1,4 +1,4 @@
-"""Open311 over real HTTP: the stock `georeport` client reads, plain HTTP writes (POST → id → GET)."""
+"""Open311 over real HTTP: the `georeport` client reads, plain HTTP writes (POST, id, GET)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from tests.server.backoffice_world import IN_G1, T0
 from tests.server.open311_helpers import validate
 
 
-def test_round_trip_with_plain_http_and_the_georeport_client(
-    world: Any, live_server: Any
-) -> None:
+def test_round_trip_with_plain_http_and_the_georeport_client(world: Any, live_server: Any) -> None:
     _, key = create_partner(db.session, "12345 platform", at=T0)
     db.session.commit()
     root = f"{live_server.url}/open311/v2"
