@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, request
 
 
 def init_app(app: Flask) -> None:
+    from server.exports import views as exports_views
     from server.extensions import csrf
     from server.lifeservices import views as lifeservices_views
     from server.open311 import views as open311_views
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
         csrf.exempt(bp)
     app.before_request(_body_cap)
     app.register_blueprint(lifeservices_views.desk)  # staff pages: CSRF-checked as usual
+    app.register_blueprint(exports_views.bp)
     app.add_template_global(_phone_verified, "resident_phone_verified")
 
 

@@ -604,5 +604,17 @@ ZH.update(
         "Your case number is": "您的案件编号是",
         "Keep this private link to follow your case and rate it when it is closed:": "请保存这个专属链接,用于查看办理进度,结案后进行评价:",
         "Anyone with this link can see the progress of the case, but never your name or number.": "持有此链接的人可以看到办理进度,但看不到您的姓名和号码。",
+        # exports (issue 7)
+        "Dates are YYYY-MM-DD.": "日期格式为 YYYY-MM-DD。",
+        "Choose up to a year, ending after it starts.": "请选择不超过一年的时间段,结束日期不早于开始日期。",
+        "Exports": "数据导出",
+        "Exports for other systems": "向其他系统导出数据",
+        "Published grid": "已发布的网格",
+        "Download the published grid as GeoJSON (RFC 7946, WGS-84)": "下载已发布网格的 GeoJSON(RFC 7946,WGS-84)",
+        "No grid is published yet.": "尚未发布网格。",
+        "Reported from": "上报日期从",
+        "to": "至",
+        "Include callers' names and phones (recorded in the audit log)": "包含来电人姓名和电话(将记入审计日志)",
+        "Without the box ticked, exports hold no personal data: number, kind, state, place, unit and times only.": "不勾选时,导出内容不含个人信息:仅编号、类别、状态、地点、单位和时间。",
     }
 )

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from server.extensions import db
 from server.lifeservices.models import Booking, ServiceReview, ServiceSlot
 from tests.server.conftest import login
-from tests.server.lifeservices_world import point  # noqa: F401  (fixture)
 
 STAMP = re.compile(r'name="form_ts" value="([^"]+)"')
 
