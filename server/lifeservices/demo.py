@@ -46,8 +46,8 @@ KINDS = (
     (
         "mutual_aid",
         38,
-        "{road}{lane}睦邻点",
-        "{road} {lane} mutual-aid point",
+        "{road}{place}睦邻点",
+        "{road} {place} mutual-aid point",
         "周一至周五 9:00–16:00",
         ["睦邻茶叙", "读报", "健康自测", "手工活动"],
     ),
@@ -74,7 +74,7 @@ def load_service_points(
         {(h.road, h.lane, h.building_no): h for h in households}.values(), key=lambda h: h.id
     )
     picks = rng.sample(buildings, k=min(len(buildings), sum(k[1] for k in KINDS)))
-    count = 0
+    count, used = 0, set[str]()
     for kind, n, pattern_zh, pattern_en, hours, services in KINDS:
         for i in range(n):
             if not picks:
@@ -85,10 +85,16 @@ def load_service_points(
                 name_zh, name_en = CENTRES[i]
             else:
                 assert pattern_zh and pattern_en
-                name_zh = pattern_zh.format(area=area, road=h.road, lane=h.lane or "")
-                name_en = pattern_en.format(
-                    area=h.building_group_code, road=h.road, lane=h.lane or ""
-                )
+                place = f"{h.lane}弄" if h.lane else f"{h.building_no}号"
+                name_zh = pattern_zh.format(area=area, road=h.road, place=place)
+                name_en = pattern_en.format(area=h.building_group_code, road=h.road, place=place)
+                same = sum(1 for u in used if u.startswith(name_zh))
+                if same:  # two points of a kind in one area or lane: numbered, as offices do
+                    name_zh, name_en = (
+                        f"{name_zh}({'二三四五六七八九'[same - 1]})",
+                        f"{name_en} {same + 1}",
+                    )
+                used.add(name_zh)
             point = ServicePoint(
                 code=f"{kind[:2].upper()}-{i + 1:02d}",
                 kind=kind,

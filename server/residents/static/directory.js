@@ -2,7 +2,7 @@
 (function () {
   const el = document.getElementById('points-map');
   if (!el || !window.L) return;
-  const map = L.map(el, { attributionControl: false }).setView([31.2075, 121.4235], 15);
+  const map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([31.2075, 121.4235], 15);
   fetch(el.dataset.cells).then((r) => r.json()).then((cells) => {
     L.geoJSON(cells, { style: { color: '#8c959f', weight: 1, fillOpacity: 0.03 } }).addTo(map);
   }).catch(() => {});

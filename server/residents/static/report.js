@@ -35,7 +35,7 @@ search.addEventListener('input', () => {
 // --- map: published cells' outlines, no tile server needed; tap to place ---
 const mapEl = document.getElementById('report-map');
 if (window.L && mapEl) {
-  const map = L.map(mapEl, { zoomControl: true, attributionControl: false }).setView([31.2075, 121.4235], 15);
+  const map = L.map(mapEl, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 }).setView([31.2075, 121.4235], 15);
   if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
   fetch(mapEl.dataset.cells).then((r) => r.json()).then((cells) => {
     const layer = L.geoJSON(cells, { style: { color: '#0969da', weight: 1, fillOpacity: 0.05 } }).addTo(map);
