@@ -152,8 +152,10 @@ def test_report_offline_then_follow(server: str, browser_context: tuple, tmp_pat
     queued = page.evaluate(
         """() => new Promise((resolve) => {
              const r = indexedDB.open('wangge-residents', 1);
-             r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();
-               q.onsuccess = () => resolve(q.result); };
+             r.onsuccess = () => {
+               const q = r.result.transaction('queue').objectStore('queue').count();
+               q.onsuccess = () => resolve(q.result);
+             };
            })"""
     )
     assert queued == 1
