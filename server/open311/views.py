@@ -52,7 +52,12 @@ def open311(view: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, fmt: str, **kwargs: Any) -> Response:
         try:
-            wanted = inputs.single(_values(), "jurisdiction_id")
+            values = _values()
+            texts = [str(v) for v in kwargs.values()] + [v for vs in values.values() for v in vs]
+            if any("\x00" in t for t in texts + list(values)):
+                # PostgreSQL cannot hold or compare NUL in text: refuse it up front.
+                raise InvalidInput("NUL characters are not accepted", field="request")
+            wanted = inputs.single(values, "jurisdiction_id")
             if wanted and wanted != current_app.config["OPEN311_JURISDICTION_ID"]:
                 raise NotFound("unknown jurisdiction_id", field="jurisdiction_id")
             return view(*args, fmt=fmt, **kwargs)
@@ -66,6 +71,14 @@ def open311(view: Callable[..., Response]) -> Callable[..., Response]:
 def _values() -> dict[str, list[str]]:
     source = request.form if request.method == "POST" else request.args
     return source.to_dict(flat=False)
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    """OpenAPI 3 of the JSON endpoints, for partners' tooling (and our fuzz test)."""
+    from server.open311.openapi import document
+
+    return respond("json", "openapi", document())
 
 
 @bp.route(f"/discovery.{FMT}")

@@ -148,7 +148,7 @@ def test_a_filed_request_enters_the_one_intake_located_and_assigned(
     response = post(
         client,
         partner_key,
-        description="<b>路灯</b>不亮\x00了",
+        description="<b>路灯</b>不亮\x01了",
         phone="139 1234 5678",
         first_name="三",
         last_name="张",
@@ -344,3 +344,11 @@ def test_unknown_paths_methods_and_big_bodies_answer_as_error_arrays(
         f"{ROOT}/requests.json", data={"api_key": partner_key, "description": "x" * 70_000}
     )
     assert big.status_code == 400 and big.get_json()[0]["code"] == 413
+
+
+def test_nul_characters_are_refused_with_400_on_every_backend(
+    client: Any, partner_key: str
+) -> None:
+    assert post(client, partner_key, description="a\x00b").status_code == 400
+    assert client.get(f"{ROOT}/requests/XH\x00.json").status_code in (400, 404)
+    assert client.get(f"{ROOT}/services.json?jurisdiction_id=%00").status_code == 400

@@ -181,3 +181,9 @@ def test_a_closed_case_is_rated_once_through_the_existing_rating_flow(
     assert db.session.scalar(select(CaseRating.score)) == 4
     db.session.refresh(case)
     assert case.status == CaseStatus.EVALUATED
+
+
+def test_nul_characters_in_lookups_and_forms_are_a_400_not_a_crash(client: Any, world: Any) -> None:
+    assert client.get("/report/places.json?q=0%00").status_code == 400
+    assert client.get("/report/catalogue.json?q=%00").status_code == 400
+    assert send(client, form(client, world, description="a\x00b")).status_code == 400
