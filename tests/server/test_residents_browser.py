@@ -13,8 +13,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,32 +97,48 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def browser_context(server: str) -> Iterator[tuple[object, object, list[str]]]:
+def in_browser(scenario: Callable[[Any, Any, list[str]], None]) -> None:
+    """Run `scenario(context, page, problems)` in a fresh Chromium, in its own thread.
+
+    Its own thread: the worker-app tests keep a session-wide Playwright open in the main
+    thread, and the sync API refuses to start a second one beside its running loop.
+    """
     playwright_api = pytest.importorskip("playwright.sync_api")
-    problems: list[str] = []
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        context = browser.new_context(
-            viewport={"width": 360, "height": 640}, locale="zh-CN", is_mobile=True, has_touch=True
-        )
-        tab = context.new_page()
-        tab.on(
-            "console",
-            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
-        tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        tab.set_default_timeout(15_000)
-        yield context, tab, problems
-        browser.close()
+
+    def run() -> None:
+        problems: list[str] = []
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
+            context = browser.new_context(
+                viewport={"width": 360, "height": 640},
+                locale="zh-CN",
+                is_mobile=True,
+                has_touch=True,
+            )
+            page = context.new_page()
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+                ),
+            )
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.set_default_timeout(15_000)
+            try:
+                scenario(context, page, problems)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
 
 
 def shot(page: object, name: str) -> None:
@@ -128,8 +146,15 @@ def shot(page: object, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"residents-{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def test_report_offline_then_follow(server: str, browser_context: tuple, tmp_path: Path) -> None:
-    context, page, problems = browser_context
+def test_report_offline_then_follow(server: str, tmp_path: Path) -> None:
+    in_browser(
+        lambda context, page, problems: _report_offline(server, tmp_path, context, page, problems)
+    )
+
+
+def _report_offline(
+    server: str, tmp_path: Path, context: Any, page: Any, problems: list[str]
+) -> None:
     page.goto(f"{server}/report/")
     page.wait_for_selector("#report-map path.leaflet-interactive")
     page.fill("#item-search", "shljdj")
@@ -169,8 +194,11 @@ def test_report_offline_then_follow(server: str, browser_context: tuple, tmp_pat
     ] == []
 
 
-def test_directory_and_booking(server: str, browser_context: tuple) -> None:
-    _context, page, problems = browser_context
+def test_directory_and_booking(server: str) -> None:
+    in_browser(lambda _context, page, problems: _directory_and_booking(server, page, problems))
+
+
+def _directory_and_booking(server: str, page: Any, problems: list[str]) -> None:
     page.goto(f"{server}/services/")
     page.wait_for_selector("#points-map path.leaflet-interactive")
     shot(page, "directory")
