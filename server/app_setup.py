@@ -84,6 +84,10 @@ def register_blueprints(app: Flask) -> None:
 
     backoffice.init_app(app)
 
+    from server import public
+
+    public.init_app(app)  # issue 7: residents' pages and open interfaces
+
 
 def register_hooks(app: Flask) -> None:
     from server import ops

@@ -115,6 +115,27 @@ DEFAULTS: dict[str, Any] = {
     "RATING_LINK_DAYS": 14,
     # Weights of the score per region/unit/post (server.evaluation.metrics.DEFAULT_WEIGHTS).
     "SCORE_WEIGHTS": {},
+    # Open311 GeoReport v2 (docs/open311.md). Channels whose cases partners may read back:
+    # never `visit` (matters found at vulnerable residents' doors) nor the hotline/counter
+    # (callers speak freely about neighbours); a deployment may widen it knowingly.
+    "OPEN311_PUBLIC_CHANNELS": ["open311", "online", "patrol"],
+    "OPEN311_JURISDICTION_ID": "xinhua.changning.shanghai.gov.cn",
+    "OPEN311_CHANGESET": "2026-11-26T00:00:00+08:00",
+    "OPEN311_CONTACT": "新华路街道社区网格化管理中心 (Xinhua subdistrict grid management centre)",
+    "OPEN311_KEY_SERVICE": "Ask the centre for an api_key (open311 partner-create).",
+    "OPEN311_ENDPOINT_TYPE": "production",
+    # True: POST requests answers with a token (resolved at tokens/{token}) instead of the id.
+    "OPEN311_DEFERRED_TOKENS": False,
+    "OPEN311_MAX_BODY_BYTES": 64 * 1024,
+    # Residents' pages (docs/residents.md). SMS_SENDER: None = no channel (phones stored as
+    # unverified), "log" = codes go to the log (development), "module:attr" = a sender object.
+    "SMS_SENDER": None,
+    "REPORT_MIN_FILL_SECONDS": 3,
+    "REPORT_LIMIT_PER_IP_HOUR": 20,
+    "REPORT_LIMIT_PER_PHONE_DAY": 5,
+    "PHONE_CODES_PER_HOUR": 3,
+    "REPORT_MAX_PHOTOS": 3,
+    "REPORT_MAX_BYTES": 12 * 1024 * 1024,
     # A callable returning "now" (tests); None is the real clock (server/clock.py).
     "CLOCK": None,
 }

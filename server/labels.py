@@ -7,6 +7,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 LABELS: dict[str, Any] = {
+    # life-service points and bookings (issue 7)
+    "point_convenience": _l("Convenience service point"),
+    "point_meal": _l("Elderly meal point"),
+    "point_mutual_aid": _l("Neighbourhood mutual-aid point"),
+    "point_centre": _l("Service centre"),
+    "booking_pending": _l("Waiting for confirmation"),
+    "booking_confirmed": _l("Confirmed"),
+    "booking_cancelled": _l("Cancelled"),
     # roles
     "worker": _l("Grid worker"),
     "dispatcher": _l("Dispatcher"),

@@ -6,9 +6,12 @@ from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
+from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
+from server.open311.models import ApiPartner, Open311Request
 from server.photos.models import Upload
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from server.residents.models import PhoneCode, RateCounter, ResidentReport
 from server.units.models import Unit
 from sync.db import Base, metadata
 from sync.models import (
@@ -23,9 +26,11 @@ from sync.models import (
 from sync.versions import VersionClock
 
 __all__ = [
+    "ApiPartner",
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Booking",
     "CareTag",
     "Case",
     "CaseConflict",
@@ -44,12 +49,19 @@ __all__ = [
     "LoginAttempt",
     "MutationRecord",
     "Notice",
+    "Open311Request",
+    "PhoneCode",
     "Photo",
     "PhotoLink",
+    "RateCounter",
     "RatingRequest",
     "Resident",
+    "ResidentReport",
     "ResidentTag",
     "ScopeExit",
+    "ServicePoint",
+    "ServiceReview",
+    "ServiceSlot",
     "StaffEvaluation",
     "SyncMark",
     "SyncScope",

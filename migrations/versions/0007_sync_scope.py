@@ -13,7 +13,7 @@ import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -41,8 +41,8 @@ export async function sha256Hex(buffer) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Shrink, hash and store one picked file; resolves to the stored row (without re-reading). */
-export async function capture(file, { lon = null, lat = null, accuracy_m = null } = {}) {
+/** Shrink one picked file to JPEG bytes (shared with the residents' report page). */
+export async function shrink(file) {
   const image = await decode(file);
   const [w, h] = targetSize(image.width, image.height);
   const canvas = typeof OffscreenCanvas !== 'undefined'
@@ -52,6 +52,12 @@ export async function capture(file, { lon = null, lat = null, accuracy_m = null 
   ctx.drawImage(image, 0, 0, w, h);
   if (image.close) image.close();
   const bytes = await (await encode(canvas)).arrayBuffer();
+  return { bytes, width: w, height: h };
+}
+
+/** Shrink, hash and store one picked file; resolves to the stored row (without re-reading). */
+export async function capture(file, { lon = null, lat = null, accuracy_m = null } = {}) {
+  const { bytes, width: w, height: h } = await shrink(file);
   const row = {
     sha256: await sha256Hex(bytes), bytes, mime: 'image/jpeg', width: w, height: h,
     size: bytes.byteLength, lon, lat, accuracy_m, captured_at_device: new Date().toISOString(),

@@ -197,7 +197,7 @@ class Intake:
 
 def create_case(
     session: Session,
-    user: User,
+    user: User | None,
     intake: Intake,
     *,
     at: dt.datetime,
@@ -207,8 +207,11 @@ def create_case(
 ) -> Case:
     """Register a matter (信息收集), locate it and assign it to its cell's people at once.
 
-    The caller's name and phone are personal data: their recording is audited.
+    `user` is the member of staff taking it in; None when a resident (online) or a partner
+    system (Open311) files it directly. The caller's name and phone are personal data: their
+    recording is audited.
     """
+    user_id = user.id if user is not None else None
     if not intake.description.strip():
         raise InvalidInput(_l("Describe the matter."), field="description")
     item = (
@@ -234,7 +237,7 @@ def create_case(
         caller_phone=(intake.caller_phone or "").strip() or None,
         channel_ref=intake.channel_ref,
         source_flag=intake.source_flag,
-        reporter_id=user.id if intake.channel in (Channel.PATROL, Channel.VISIT) else None,
+        reporter_id=user_id if intake.channel in (Channel.PATROL, Channel.VISIT) else None,
         reported_at=at,
         version=version,
         field_versions={},
@@ -247,7 +250,7 @@ def create_case(
         session,
         case,
         kind="reported",
-        actor_id=user.id,
+        actor_id=user_id,
         version=version,
         at=at,
         note=case.description,
@@ -260,7 +263,7 @@ def create_case(
                 photo_sha256=sha256,
                 case_id=case.id,
                 purpose="report",
-                added_by_id=user.id,
+                added_by_id=user_id,
                 version=version,
             )
         )

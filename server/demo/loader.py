@@ -69,6 +69,7 @@ def load_demo(
     _write_population(session, district, version)
     cases = create_demo_cases(session, district, users, now=now, version=version)
     visits = create_demo_visits(session, district, users, now=now, version=version)
+    points = _write_service_points(session, district, now)
     session.flush()
     return DemoLoadResult(
         loaded=True,
@@ -80,6 +81,7 @@ def load_demo(
             "residents": len(district.residents),
             "cases": cases,
             "visits": visits,
+            "service_points": points,
         },
     )
 
@@ -111,6 +113,22 @@ def _write_grid(
         raise RuntimeError(f"the generated demo grid does not validate: {outcome.report}")
     grid_operations.publish_grid(session, None, outcome.version.id, near_m=50.0, today=now.date())
     return outcome.version
+
+
+def _write_service_points(session: Session, district: District, now: dt.datetime) -> int:
+    """The life-service directory (issue 7): points at demo buildings, named by their area."""
+    from server.lifeservices.demo import load_service_points
+
+    cells = {c.code: c for c in district.cells}
+
+    def area_of(code: str) -> str:
+        cell = cells.get(code)
+        while cell is not None and cell.level != "residential_area":
+            cell = cells.get(cell.parent_code or "")
+        return cell.name if cell else "新华"
+
+    names = {h.building_group_code: area_of(h.building_group_code) for h in district.households}
+    return load_service_points(session, district.households, names, now=now)
 
 
 def _write_staff(session: Session) -> dict[str, User]:

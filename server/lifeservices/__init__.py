@@ -1,0 +1,1 @@
+"""The life-service directory: service points, appointments and reviews (docs/residents.md)."""

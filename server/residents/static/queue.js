@@ -1,0 +1,29 @@
+// The report page's outbox: one IndexedDB store of reports not yet acknowledged.
+const NAME = 'wangge-residents';
+let opening = null;
+
+function open() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      const req = indexedDB.open(NAME, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('queue', { keyPath: 'client_id' });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+  return opening;
+}
+
+async function run(mode, body) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('queue', mode);
+    const req = body(tx.objectStore('queue'));
+    tx.oncomplete = () => resolve(req.result);
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+export const queueAll = () => run('readonly', (s) => s.getAll());
+export const queuePut = (item) => run('readwrite', (s) => s.put(item));
+export const queueDel = (id) => run('readwrite', (s) => s.delete(id));

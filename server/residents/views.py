@@ -1,0 +1,254 @@
+"""Residents' pages at /report/: report a matter (no sign-in), follow it, rate it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from server import clock
+from server.audit.operations import AccessContext
+from server.cases import lookups
+from server.cases.photo_links import store_upload
+from server.catalogue.models import CatalogueCategory, CatalogueItem
+from server.exceptions import InvalidInput, NotFound, Throttled, WanggeError
+from server.extensions import db
+from server.mapview.queries import cells_geojson
+from server.residents import operations
+from server.residents.limits import spend
+from server.residents.sms import sender_from_config
+
+bp = Blueprint(
+    "residents",
+    __name__,
+    url_prefix="/report",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+HOUR, DAY = 3600, 86400
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="resident-form")
+
+
+def _guard_form(form: dict[str, str]) -> None:
+    """The CAPTCHA-free flood guards (docs/residents.md): a honeypot field, a signed time
+    the page was served (at least a few seconds before sending, at most a few days: the
+    offline queue resends late), then per-IP limits."""
+    if form.get("website"):
+        raise InvalidInput(_("The form could not be accepted."), field="form")
+    try:
+        issued = int(_signer().loads(form.get("form_ts", "")))
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidInput(_("The form has expired; reload the page."), field="form") from None
+    age_s = clock.now().timestamp() - issued
+    if age_s > 3 * DAY:
+        raise InvalidInput(_("The form has expired; reload the page."), field="form")
+    if age_s < current_app.config["REPORT_MIN_FILL_SECONDS"]:
+        raise InvalidInput(_("The form could not be accepted."), field="form")
+
+
+def form_stamp() -> str:
+    """The signed time the form was served (the app's clock, so tests can move it)."""
+    return _signer().dumps(int(clock.now().timestamp()))
+
+
+def _limit(key: str, limit_name: str, window_s: int) -> None:
+    spend(db.session, key, limit=current_app.config[limit_name], window_s=window_s, at=clock.now())
+
+
+def _catalogue() -> list[CatalogueCategory]:
+    return list(
+        db.session.scalars(
+            select(CatalogueCategory)
+            .options(joinedload(CatalogueCategory.items))
+            .order_by(CatalogueCategory.sort, CatalogueCategory.code)
+        ).unique()
+    )
+
+
+def _float(value: str | None, field: str) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput(_("Not a number."), field=field) from None
+    if number != number or abs(number) > 180:
+        raise InvalidInput(_("Out of range."), field=field)
+    return number
+
+
+def _intake(form: dict[str, str]) -> operations.ResidentIntake:
+    item = form.get("catalogue_item_id") or ""
+    if item and not item.isdigit():
+        raise InvalidInput(_("Not a number."), field="catalogue_item_id")
+    return operations.ResidentIntake(
+        client_id=form.get("client_id", ""),
+        description=form.get("description", ""),
+        phone=form.get("phone", ""),
+        catalogue_item_id=int(item) if item else None,
+        address=form.get("address", ""),
+        lon=_float(form.get("lon"), "lon"),
+        lat=_float(form.get("lat"), "lat"),
+        name=form.get("name", ""),
+        phone_code=form.get("phone_code", ""),
+    )
+
+
+def _photos() -> list[str]:
+    files = [f for f in request.files.getlist("photos") if f.filename or f.mimetype]
+    if len(files) > current_app.config["REPORT_MAX_PHOTOS"]:
+        raise InvalidInput(_("Too many photos."), field="photos")
+    return [store_upload(db.session, f.read()).sha256 for f in files]
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/", methods=["GET"])
+def report_page() -> str:
+    return render_template(
+        "residents/report.html",
+        categories=_catalogue(),
+        form_ts=form_stamp(),
+        sms=bool(sender_from_config(current_app.config["SMS_SENDER"])),
+        errors={},
+        form={},
+    )
+
+
+@bp.route("/", methods=["POST"])
+def report_submit() -> Any:
+    form = request.form.to_dict()
+    try:
+        _guard_form(form)
+        intake = _intake(form)
+        _limit(f"ip:{request.remote_addr}", "REPORT_LIMIT_PER_IP_HOUR", HOUR)
+        _limit(f"phone:{operations.clean_phone(intake.phone)}", "REPORT_LIMIT_PER_PHONE_DAY", DAY)
+        case, token, _new = operations.submit_report(
+            db.session,
+            intake,
+            at=clock.now(),
+            context=AccessContext(None, request.remote_addr, g.get("request_id")),
+            prefix=current_app.config["CASE_NUMBER_PREFIX"],
+            secret=current_app.config["SECRET_KEY"],
+            photos=_photos(),
+            sms_configured=bool(sender_from_config(current_app.config["SMS_SENDER"])),
+            district_bbox=current_app.config["GRID_DISTRICT_BBOX"],
+        )
+    except WanggeError as error:
+        db.session.rollback()
+        return _form_error(error, form)
+    db.session.commit()
+    follow = url_for("residents.follow", token=token, _external=True)
+    if _wants_json():
+        return jsonify({"number": case.number, "follow_url": follow}), 201
+    return render_template("residents/sent.html", number=case.number, follow_url=follow), 201
+
+
+def _form_error(error: WanggeError, form: dict[str, str]) -> Any:
+    status = 429 if isinstance(error, Throttled) else 404 if isinstance(error, NotFound) else 422
+    errors = {error.field or "form": [str(error.message)]}
+    if _wants_json():
+        return jsonify(
+            {"code": error.code, "field": error.field, "detail": str(error.message)}
+        ), status
+    return render_template(
+        "residents/report.html",
+        categories=_catalogue(),
+        form_ts=form_stamp(),
+        sms=bool(sender_from_config(current_app.config["SMS_SENDER"])),
+        errors=errors,
+        form=form,
+    ), status
+
+
+@bp.route("/phone-code", methods=["POST"])
+def phone_code() -> Any:
+    sender = sender_from_config(current_app.config["SMS_SENDER"])
+    if sender is None:
+        return jsonify({"code": "no_sms", "detail": _("No text messages are sent here.")}), 404
+    try:
+        phone = operations.clean_phone(request.form.get("phone", ""))
+        _limit(f"ip-code:{request.remote_addr}", "REPORT_LIMIT_PER_IP_HOUR", HOUR)
+        _limit(f"phone-code:{phone}", "PHONE_CODES_PER_HOUR", HOUR)
+        operations.send_phone_code(db.session, phone, sender, at=clock.now())
+    except WanggeError as error:
+        db.session.rollback()
+        status = 429 if isinstance(error, Throttled) else 422
+        return jsonify(
+            {"code": error.code, "field": error.field, "detail": str(error.message)}
+        ), status
+    db.session.commit()
+    return jsonify({"sent": True}), 202
+
+
+@bp.route("/catalogue.json")
+def catalogue_lookup() -> Response:
+    q = request.args.get("q", "")[:40]
+    return jsonify(lookups.catalogue(db.session, q, limit=12))
+
+
+@bp.route("/places.json")
+def places_lookup() -> Response:
+    q = request.args.get("q", "")[:60]
+    return jsonify(lookups.places(db.session, q, limit=10))
+
+
+@bp.route("/cells.geojson")
+def cells() -> Response:
+    """Published building-group outlines: the map needs no tile server."""
+    response = jsonify(cells_geojson(db.session, "building_group"))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/f/<token>")
+def follow(token: str) -> Any:
+    try:
+        case, report = operations.report_for_token(db.session, token[:64])
+    except NotFound:
+        return render_template("residents/follow.html", invalid=True), 404
+    return render_template(
+        "residents/follow.html",
+        case=case,
+        report=report,
+        token=token,
+        timeline=operations.public_timeline(db.session, case),
+        item=db.session.get(CatalogueItem, case.catalogue_item_id)
+        if case.catalogue_item_id
+        else None,
+    )
+
+
+@bp.route("/f/<token>/rate", methods=["POST"])
+def rate(token: str) -> Any:
+    try:
+        case, _report = operations.report_for_token(db.session, token[:64])
+        valid = dt.timedelta(days=float(current_app.config["RATING_LINK_DAYS"]))
+        code = operations.rating_code(db.session, case, at=clock.now(), valid=valid)
+    except WanggeError:
+        db.session.rollback()
+        return redirect(url_for("residents.follow", token=token))
+    db.session.commit()
+    return redirect(url_for("rating.rate", code=code))

@@ -1,0 +1,214 @@
+"""The residents' pages in a real browser at 360×640: report (also offline), follow, book.
+
+Debian's Chromium through Playwright. The report is sent while the browser is offline: it is
+queued in IndexedDB and sent when the connection is back. Screenshots go to
+docs/screenshots/residents-*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.photo_samples import jpeg
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+PREPARE = """
+from server import create_app
+from flask_migrate import upgrade
+from server.demo.loader import load_demo
+from server.extensions import db
+app = create_app()
+with app.app_context():
+    upgrade()
+    load_demo(db.session)
+    db.session.commit()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo on a fresh SQLite file, served by `flask run` in its own process."""
+    base = tmp_path_factory.mktemp("residents-browser")
+    env = {
+        **os.environ,
+        "WANGGE_SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'wangge.db'}",
+        "WANGGE_INSTANCE_PATH": str(base / "instance"),
+        "WANGGE_SECRET_KEY": "browser-test",
+        "WANGGE_REPORT_MIN_FILL_SECONDS": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-c", PREPARE], cwd=REPO, env=env, check=True, capture_output=True
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def in_browser(scenario: Callable[[Any, Any, list[str]], None]) -> None:
+    """Run `scenario(context, page, problems)` in a fresh Chromium, in its own thread.
+
+    Its own thread: the worker-app tests keep a session-wide Playwright open in the main
+    thread, and the sync API refuses to start a second one beside its running loop.
+    """
+    playwright_api = pytest.importorskip("playwright.sync_api")
+
+    def run() -> None:
+        problems: list[str] = []
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
+            context = browser.new_context(
+                viewport={"width": 360, "height": 640},
+                locale="zh-CN",
+                is_mobile=True,
+                has_touch=True,
+            )
+            page = context.new_page()
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+                ),
+            )
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.set_default_timeout(15_000)
+            try:
+                scenario(context, page, problems)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
+def shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"residents-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_report_offline_then_follow(server: str, tmp_path: Path) -> None:
+    in_browser(
+        lambda context, page, problems: _report_offline(server, tmp_path, context, page, problems)
+    )
+
+
+def _report_offline(
+    server: str, tmp_path: Path, context: Any, page: Any, problems: list[str]
+) -> None:
+    page.goto(f"{server}/report/")
+    page.wait_for_selector("#report-map path.leaflet-interactive")
+    page.fill("#item-search", "shljdj")
+    page.wait_for_function("document.getElementById('catalogue_item_id').value !== ''")
+    page.fill("#address", "新华路329弄")
+    page.click("#report-map", position={"x": 180, "y": 120})
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    page.fill("#description", "弄口垃圾堆了三天,有异味。")
+    page.fill("#phone", "13900000329")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg())
+    page.set_input_files("#photos", str(photo))
+    page.wait_for_selector("#photo-previews img")
+    shot(page, "report")
+    time.sleep(1.2)  # the form's minimum fill time
+
+    context.set_offline(True)  # type: ignore[attr-defined]
+    page.click("#report-form button[type=submit]")
+    page.wait_for_function("document.getElementById('queue-state').textContent.includes('已保存')")
+    queued = page.evaluate(
+        """() => new Promise((resolve) => {
+             const r = indexedDB.open('wangge-residents', 1);
+             r.onsuccess = () => {
+               const q = r.result.transaction('queue').objectStore('queue').count();
+               q.onsuccess = () => resolve(q.result);
+             };
+           })"""
+    )
+    assert queued == 1
+    context.set_offline(False)  # type: ignore[attr-defined]
+    page.wait_for_url("**/report/f/**")
+    assert "XH-" in page.inner_text("h1")
+    assert "13900000329" not in page.content()
+    shot(page, "follow")
+    assert [
+        p for p in problems if "Failed to fetch" not in p and "ERR_INTERNET_DISCONNECTED" not in p
+    ] == []
+
+
+def test_directory_and_booking(server: str) -> None:
+    in_browser(lambda _context, page, problems: _directory_and_booking(server, page, problems))
+
+
+def _directory_and_booking(server: str, page: Any, problems: list[str]) -> None:
+    page.goto(f"{server}/services/")
+    page.wait_for_selector("#points-map path.leaflet-interactive")
+    shot(page, "directory")
+    page.goto(f"{server}/services/p/CO-01")
+    page.click(".slots details summary >> nth=0")
+    page.fill(".slots details[open] input[name=name]", "王阿姨")
+    page.fill(".slots details[open] input[name=phone]", "13900001234")
+    time.sleep(1.2)
+    page.click(".slots details[open] button[type=submit]")
+    page.wait_for_url("**/services/b/**")
+    assert "待确认" in page.content()
+    shot(page, "booking")
+    assert problems == []
