@@ -124,7 +124,7 @@ def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page) -> N
     page.type("#address", "新华路329", delay=30)
     page.wait_for_selector("#place-list li")
     page.click("#place-list li >> nth=0")
-    page.wait_for_function("document.getElementById('placement').textContent.includes('→')")
+    page.wait_for_function("() => document.getElementById('placement').textContent.includes('→')")
     shot(page, "intake")
     page.click("main button[type=submit].primary")
     page.wait_for_selector(".flash")

@@ -158,10 +158,10 @@ def _report_offline(
     page.goto(f"{server}/report/")
     page.wait_for_selector("#report-map path.leaflet-interactive")
     page.fill("#item-search", "shljdj")
-    page.wait_for_function("document.getElementById('catalogue_item_id').value !== ''")
+    page.wait_for_function("() => document.getElementById('catalogue_item_id').value !== ''")
     page.fill("#address", "新华路329弄")
     page.click("#report-map", position={"x": 180, "y": 120})
-    page.wait_for_function("document.getElementById('lat').value !== ''")
+    page.wait_for_function("() => document.getElementById('lat').value !== ''")
     page.fill("#description", "弄口垃圾堆了三天,有异味。")
     page.fill("#phone", "13900000329")
     photo = tmp_path / "photo.jpg"
@@ -173,7 +173,9 @@ def _report_offline(
 
     context.set_offline(True)  # type: ignore[attr-defined]
     page.click("#report-form button[type=submit]")
-    page.wait_for_function("document.getElementById('queue-state').textContent.includes('已保存')")
+    page.wait_for_function(
+        "() => document.getElementById('queue-state').textContent.includes('已保存')"
+    )
     queued = page.evaluate(
         """() => new Promise((resolve) => {
              const r = indexedDB.open('wangge-residents', 1);
