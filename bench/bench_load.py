@@ -1,22 +1,32 @@
-"""Load: N phones sign in, pull their scope, push 100 mutations and upload 2 photos each.
+"""Load: 1,000 phones through a working day — sign in and pull in the morning; at the end of
+the shift push 100 mutations, upload 2 photos and pull what changed — against gunicorn.
 
-Run ``python bench/bench_load.py`` (1,000 devices, 100 at a time, PostgreSQL then SQLite) or
-``--quick`` (50 devices). Options: ``--devices``, ``--concurrency`` (phones active at once),
-``--batch`` (mutations per push), ``--backend postgres|sqlite|both``, ``--max-seconds``.
+Run ``python bench/bench_load.py`` (1,000 devices, PostgreSQL then SQLite) or ``--quick``
+(100 devices). ``--backend postgres|sqlite|both``, ``--devices``, ``--batch`` (mutations per
+push; default the app's PUSH_BATCH, 100), ``--max-seconds`` (the whole run's bound).
+
+Two ways to load the server:
+
+* **open loop** (default, the goal's scenario): phones arrive as they would. Morning: every
+  phone signs in (Argon2id) and pulls its whole scope, starting at a uniformly random moment
+  within ``--window`` seconds; end of shift: every phone runs what the PWA's sync runs
+  (pwa/js/sync-client.js: push the outbox in pushes of ``--batch``, upload the photos by tus,
+  pull since the morning's cursor), again starting at random within ``--window``. Arrivals do
+  not wait for the server, so a slow server shows as latency, not as a politely slower client.
+* **closed loop** (``--concurrency N``): N phones at once, each running morning and shift end
+  back to back with no pause, as fast as the server answers — a stress test that finds the
+  saturation throughput; its latencies are mostly queueing.
 
 Set-up (the bench's own): a fresh database (PostgreSQL: a new database next to
 ``WANGGE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file), migrated, with a
-published grid of N/5 building-group cells (4 households each), N workers on duty there
-(one password hash computed once for all), and gunicorn (``gunicorn.conf.py``, 2 × CPUs + 1
-sync workers, rate limits off) on 127.0.0.1. Each phone (asyncio + aiohttp, loopback only):
-  1. ``POST /api/v1/auth/token`` (Argon2id verify);
-  2. pulls its scope page by page;
-  3. uploads 2 real JPEGs by tus (POST + one PATCH each);
-  4. pushes 98 ``visit.create`` and 2 ``case.report`` (naming the photos) in batches.
-Checks afterwards, in the database: every mutation logged exactly once (``sync_mutations``
-rows = N × 100 = distinct op_ids), every visit and case present, every photo available; any
-HTTP error or non-``applied`` result is an error. Then a pyinstrument profile of the push path
-in-process (same database, 10 pushes of one batch) shows where a push spends its time.
+published grid of N/5 building-group cells (4 households each), N workers on duty there (one
+password hash computed once for all), gunicorn (``gunicorn.conf.py``: 2 × CPUs + 1 sync workers,
+JSON access logs, rate limits off) on 127.0.0.1; the phones are asyncio + aiohttp tasks in this
+process. Checks afterwards, in the database: every mutation logged exactly once
+(``sync_mutations`` rows = N × 100 = distinct op_ids), every visit and case present, every photo
+available; any HTTP error or non-``applied`` result is an error. During the end-of-shift phase
+py-spy samples every gunicorn worker from outside (``--profiler py-spy``, the default); the
+report attributes the samples to endpoints and, within the push, to our functions.
 """
 
 from __future__ import annotations
@@ -27,8 +37,13 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import json
 import os
+import random
+import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,6 +159,7 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     mutations_applied: int = 0
+    late_starts: list[float] = field(default_factory=list)
 
     def add(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
@@ -161,40 +177,98 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-async def phone(http: aiohttp.ClientSession, base: str, plan: dict[str, Any],
-                photos: list[bytes], batch: int, stats: Stats) -> None:  # fmt: skip
-    import json
+@dataclass
+class Phone:
+    """One device: who it is, what it holds after the morning, what it will send."""
 
-    device_id = str(uuid.uuid4())
+    plan: dict[str, Any]
+    photos: list[bytes]
+    device_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    auth: dict[str, str] = field(default_factory=dict)
+    households: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    ready: bool = False
+
+
+async def pull_all(http: aiohttp.ClientSession, base: str, phone: Phone, stats: Stats) -> bool:
+    for _ in range(100):
+        query = {"limit": "500", **({"cursor": phone.cursor} if phone.cursor else {})}
+        status, _, body = await timed(stats, "pull", http.get(
+            f"{base}/api/v1/sync/pull", params=query, headers=phone.auth))  # fmt: skip
+        if status != 200:
+            stats.errors.append(f"pull {status} {body[:200]!r}")
+            return False
+        page = json.loads(body)
+        phone.households += [c["id"] for c in page["changes"] if c["table"] == "households"]
+        phone.cursor = page["cursor"]
+        if not page["has_more"]:
+            return True
+    stats.errors.append("pull did not finish in 100 pages")
+    return False
+
+
+async def morning(http: aiohttp.ClientSession, base: str, phone: Phone, stats: Stats) -> None:
+    """Sign in (Argon2id) and pull the whole scope, as a phone does when the shift starts."""
     status, _, body = await timed(stats, "signin", http.post(f"{base}/api/v1/auth/token", json={
-        "username": plan["username"], "password": PASSWORD, "device_id": device_id,
-        "device_name": "load"}))  # fmt: skip
+        "username": phone.plan["username"], "password": PASSWORD,
+        "device_id": phone.device_id, "device_name": "load"}))  # fmt: skip
     if status != 201:
         stats.errors.append(f"signin {status} {body[:200]!r}")
         return
-    auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
-    households: list[str] = []
-    cursor = None
-    for _ in range(100):
-        query = {"limit": "500", **({"cursor": cursor} if cursor else {})}
-        status, _, body = await timed(stats, "pull", http.get(
-            f"{base}/api/v1/sync/pull", params=query, headers=auth))  # fmt: skip
-        if status != 200:
-            stats.errors.append(f"pull {status} {body[:200]!r}")
-            return
-        page = json.loads(body)
-        households += [c["id"] for c in page["changes"] if c["table"] == "households"]
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            break
-    if not households:
-        stats.errors.append(f"no households in scope for {plan['username']}")
+    phone.auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+    if not await pull_all(http, base, phone, stats):
         return
-    hashes = []
-    for data in photos:
-        sha = hashlib.sha256(data).hexdigest()
-        hashes.append(sha)
-        tus = {**auth, "Tus-Resumable": "1.0.0"}
+    if not phone.households:
+        stats.errors.append(f"no households in scope for {phone.plan['username']}")
+        return
+    phone.ready = True
+
+
+def outbox(phone: Phone, hashes: list[str]) -> list[dict[str, Any]]:
+    """What a day's patrol leaves in the outbox: 98 visits and 2 reports naming the photos."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    mutations = []
+    for seq in range(1, MUTATIONS + 1):
+        if seq > MUTATIONS - PHOTOS:
+            name, args = "case.report", {
+                "id": str(uuid.uuid4()), "title": "load report", "description": "楼道堆物",
+                "address": "新华路", "priority": "normal", "lon": phone.plan["lon"],
+                "lat": phone.plan["lat"], "accuracy_m": 8,
+                "photos": [hashes[seq % PHOTOS]]}  # fmt: skip
+        else:
+            name, args = "visit.create", {
+                "id": str(uuid.uuid4()), "visited_at": now, "situation": "ok",
+                "household_id": phone.households[seq % len(phone.households)]}  # fmt: skip
+        mutations.append({"seq": seq, "op_id": str(uuid.uuid4()), "name": name, "args": args,
+                          "recorded_at_device": now})  # fmt: skip
+    return mutations
+
+
+async def shift_end(http: aiohttp.ClientSession, base: str, phone: Phone, batch: int,
+                    stats: Stats) -> None:  # fmt: skip
+    """The PWA's sync: push the outbox, upload the photos, pull since the morning."""
+    if not phone.ready:
+        return
+    hashes = [hashlib.sha256(data).hexdigest() for data in phone.photos]
+    mutations = outbox(phone, hashes)
+    for start in range(0, MUTATIONS, batch):
+        chunk = mutations[start : start + batch]
+        status, _, body = await timed(stats, "push", http.post(
+            f"{base}/api/v1/sync/push", headers=phone.auth, json={"device_id": phone.device_id,
+            "schema_version": 1, "device_now": dt.datetime.now(dt.UTC).isoformat(),
+            "mutations": chunk}))  # fmt: skip
+        if status != 200:
+            stats.errors.append(f"push {status} {body[:300]!r}")
+            return
+        results = json.loads(body)["results"]
+        applied = [r for r in results if r["status"] == "applied"]
+        stats.mutations_applied += len(applied)
+        if len(applied) != len(chunk):
+            stats.errors.append(
+                f"push not applied: {[r for r in results if r['status'] != 'applied'][:2]}"
+            )
+    for data, sha in zip(phone.photos, hashes, strict=True):
+        tus = {**phone.auth, "Tus-Resumable": "1.0.0"}
         status, headers, body = await timed(stats, "upload", http.post(
             f"{base}/api/v1/uploads/", headers={**tus, "Upload-Length": str(len(data)),
             "Upload-Metadata": f"sha256 {_b64(sha)},mime {_b64('image/jpeg')}"}))  # fmt: skip
@@ -208,62 +282,192 @@ async def phone(http: aiohttp.ClientSession, base: str, plan: dict[str, Any],
             "Content-Type": "application/offset+octet-stream"}))  # fmt: skip
         if status != 204:
             stats.errors.append(f"tus patch {status} {body[:200]!r}")
-    now = dt.datetime.now(dt.UTC).isoformat()
-    mutations = []
-    for seq in range(1, MUTATIONS + 1):
-        if seq > MUTATIONS - PHOTOS:
-            name, args = "case.report", {
-                "id": str(uuid.uuid4()), "title": "load report", "description": "楼道堆物",
-                "address": "新华路", "priority": "normal", "lon": plan["lon"],
-                "lat": plan["lat"], "accuracy_m": 8, "photos": [hashes[seq % PHOTOS]]}  # fmt: skip
+    await pull_all(http, base, phone, stats)
+
+
+async def open_loop(http: aiohttp.ClientSession, phones: list[Phone], window: float, seed: int,
+                    step: Any, stats: Stats, deadline: float) -> None:  # fmt: skip
+    """Start each phone's `step` at a uniformly random moment in `window` (a Poisson process
+    given the count), whether or not earlier phones are done."""
+    rng = random.Random(seed)
+    starts = sorted((rng.uniform(0, window), n) for n in range(len(phones)))
+    began = time.perf_counter()
+    tasks = []
+    for at, n in starts:
+        delay = at - (time.perf_counter() - began)
+        if delay > 0:
+            await asyncio.sleep(delay)
         else:
-            name, args = "visit.create", {
-                "id": str(uuid.uuid4()), "household_id": households[seq % len(households)],
-                "visited_at": now, "situation": "ok"}  # fmt: skip
-        mutations.append({"seq": seq, "op_id": str(uuid.uuid4()), "name": name, "args": args,
-                          "recorded_at_device": now})  # fmt: skip
-    for start in range(0, MUTATIONS, batch):
-        chunk = mutations[start : start + batch]
-        status, _, body = await timed(stats, "push", http.post(
-            f"{base}/api/v1/sync/push", headers=auth, json={"device_id": device_id,
-            "schema_version": 1, "device_now": now, "mutations": chunk}))  # fmt: skip
-        if status != 200:
-            stats.errors.append(f"push {status} {body[:300]!r}")
+            stats.late_starts.append(-delay)
+        tasks.append(asyncio.create_task(step(http, phones[n], stats)))
+    await finish(tasks, deadline, stats)
+
+
+async def closed_loop(http: aiohttp.ClientSession, phones: list[Phone], concurrency: int,
+                      steps: list[Any], stats: Stats, deadline: float) -> None:  # fmt: skip
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(phone: Phone) -> None:
+        async with gate:
+            for step in steps:
+                await step(http, phone, stats)
+
+    await finish([asyncio.create_task(one(p)) for p in phones], deadline, stats)
+
+
+async def finish(tasks: list[Any], deadline: float, stats: Stats) -> None:
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=max(1.0, deadline - time.monotonic()))
+    for task in pending:
+        task.cancel()
+        stats.errors.append("device did not finish within --max-seconds")
+    for task in done:
+        if not task.cancelled() and task.exception():
+            stats.errors.append(f"client error: {task.exception()!r}")
+
+
+# --- profiling the workers from outside ---------------------------------------------------
+
+
+class WorkerProfile:
+    """py-spy sampling gunicorn's master and workers (``--subprocesses``) while a phase runs."""
+
+    def __init__(self, master_pid: int, out: Path, rate: int = 97) -> None:
+        self.out = out
+        self.command = [
+            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(master_pid),
+            "--subprocesses", "--rate", str(rate), "--format", "raw", "--nonblocking",
+            "--full-filenames",
+            "--output", str(out),
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = out.with_suffix(".log")
+
+    def start(self) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process is None:
             return
-        results = json.loads(body)["results"]
-        applied = [r for r in results if r["status"] == "applied"]
-        stats.mutations_applied += len(applied)
-        if len(applied) != len(chunk):
-            stats.errors.append(
-                f"push not applied: {[r for r in results if r['status'] != 'applied'][:2]}"
-            )
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        if not self.out.exists():
+            raise RuntimeError(f"py-spy wrote no profile: {self.log.read_text()[-1000:]}")
 
 
-async def drive(base: str, plan: list[dict[str, Any]], photos: list[bytes], args: Any,
-                stats: Stats) -> float:  # fmt: skip
-    gate = asyncio.Semaphore(args.concurrency)
-    connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+_FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+#: A sample is put under the first of these views it passes through.
+_ENDPOINTS = {
+    ("server/fieldsync/api.py", "push"): "push",
+    ("server/fieldsync/api.py", "pull"): "pull",
+    ("server/accounts/api.py", None): "sign-in",
+    ("server/photos/", None): "upload (tus)",
+}
+_LAYERS = (
+    ("psycopg", "database driver (psycopg, waits on PostgreSQL)"),
+    ("sqlite3", "database driver (sqlite3)"),
+    ("sqlalchemy", "SQLAlchemy"),
+    ("marshmallow", "marshmallow / webargs"),
+    ("webargs", "marshmallow / webargs"),
+    ("flask_smorest", "Flask / Werkzeug"),
+    ("werkzeug", "Flask / Werkzeug"),
+    ("flask", "Flask / Werkzeug"),
+    ("argon2", "Argon2id"),
+    ("json", "JSON"),
+    ("logging", "logging"),
+    ("prometheus_client", "metrics"),
+    ("gunicorn", "gunicorn"),
+)
 
-        async def one(n: int, device: dict[str, Any]) -> None:
-            async with gate:
-                mine = photos[PHOTOS * n : PHOTOS * n + PHOTOS]
-                await phone(http, base, device, mine, args.batch, stats)
 
-        started = time.perf_counter()
-        tasks = [asyncio.create_task(one(n, d)) for n, d in enumerate(plan)]
-        done, pending = await asyncio.wait(tasks, timeout=args.max_seconds)
-        for task in pending:
-            task.cancel()
-            stats.errors.append("device did not finish within --max-seconds")
-        for task in done:
-            if task.exception():
-                stats.errors.append(f"client error: {task.exception()!r}")
-        return time.perf_counter() - started
+def _parse_raw(path: Path) -> list[tuple[list[tuple[str, str]], int]]:
+    samples = []
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = []
+        for text in stack.split(";"):
+            match = _FRAME.match(text)
+            if match:
+                frames.append((match["func"], match["file"]))
+        samples.append((frames, int(count)))
+    return samples
 
 
-# --- checks, profile, report --------------------------------------------------------------
+def _ours(file: str) -> str | None:
+    for top in ("server/", "sync/", "geo/"):
+        at = file.find(top)
+        if at >= 0 and "site-packages" not in file:
+            return file[at:]
+    return None
+
+
+def _endpoint(frames: list[tuple[str, str]]) -> str:
+    for func, file in frames:
+        mine = _ours(file)
+        if mine is None:
+            continue
+        for (prefix, name), label in _ENDPOINTS.items():
+            if mine.startswith(prefix) and (name is None or name == func):
+                return label
+    return "other (gunicorn, framework, idle)"
+
+
+def _layer(frames: list[tuple[str, str]]) -> str:
+    file = frames[-1][1]
+    if _ours(file):
+        return "our code (server/, sync/)"
+    for marker, label in _LAYERS:
+        if f"/{marker}/" in file or f"/{marker}.py" in file or file.startswith(marker):
+            return label
+    return "Python and other libraries"
+
+
+def summarise_profile(path: Path, top: int) -> list[str]:
+    samples = _parse_raw(path)
+    total = sum(count for _, count in samples)
+    if not total:
+        return ["py-spy recorded no samples"]
+    by_endpoint: dict[str, int] = {}
+    push_layers: dict[str, int] = {}
+    push_functions: dict[str, int] = {}
+    push_total = 0
+    for frames, count in samples:
+        endpoint = _endpoint(frames)
+        by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + count
+        if endpoint != "push" or not frames:
+            continue
+        push_total += count
+        layer = _layer(frames)
+        push_layers[layer] = push_layers.get(layer, 0) + count
+        seen = set()
+        for func, file in frames:
+            mine = _ours(file)
+            if mine and (mine, func) not in seen:
+                seen.add((mine, func))
+                key = f"{func} ({mine})"
+                push_functions[key] = push_functions.get(key, 0) + count
+    lines = [f"{total:,} samples of busy worker threads (py-spy, {path.name})", "by endpoint:"]
+    for name, count in sorted(by_endpoint.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {100 * count / total:5.1f} %  {name}")
+    if push_total:
+        lines.append("inside the push, by where the sampled frame was (self time):")
+        for name, count in sorted(push_layers.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {100 * count / push_total:5.1f} %  {name}")
+        lines.append(f"inside the push, our functions by inclusive time (top {top}):")
+        ranked = sorted(push_functions.items(), key=lambda kv: -kv[1])[:top]
+        for name, count in ranked:
+            lines.append(f"  {100 * count / push_total:5.1f} %  {name}")
+    return lines
+
+
+# --- checks, report ---------------------------------------------------------------------
 
 
 def check_database(url: str, devices: int) -> dict[str, Any]:
@@ -288,8 +492,129 @@ def check_database(url: str, devices: int) -> dict[str, Any]:
     return {k: (found[k], expected[k]) for k in expected}
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def report(label: str, stats: Stats, elapsed: float, cpu: float) -> None:
+    requests_total = sum(len(v) for v in stats.latencies.values())
+    late = max(stats.late_starts, default=0.0)
+    behind = f"; latest start {late * 1000:.0f} ms behind schedule" if late > 0.05 else ""
+    print(f"  {label}: wall {elapsed:.1f} s; {requests_total:,} requests = "
+          f"{requests_total / elapsed:.1f} req/s; {stats.mutations_applied / elapsed:.0f} "
+          f"mutations/s applied; load generator CPU {cpu:.1f} s{behind}")  # fmt: skip
+    for kind in ("signin", "pull", "upload", "push"):
+        values = stats.latencies.get(kind, [])
+        if values:
+            p50, p95, p99 = (percentile(values, q) for q in (0.50, 0.95, 0.99))
+            mean = statistics.fmean(values) * 1000
+            top = max(values) * 1000
+            print(f"    {kind:<7} n={len(values):>6,}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+                  f"  p99 {p99:7.1f} ms  mean {mean:7.1f} ms  max {top:7.0f} ms")  # fmt: skip
+
+
+async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProfile | None,
+                  stats: dict[str, Stats]) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """The morning, then the end of the shift; returns (wall, client CPU) per phase."""
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=args.request_timeout)
+    deadline = time.monotonic() + args.max_seconds
+    times: dict[str, tuple[float, float]] = {}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        first = lambda h, p, s: morning(h, base, p, s)  # noqa: E731
+        second = lambda h, p, s: shift_end(h, base, p, args.batch, s)  # noqa: E731
+        if args.concurrency:
+            if profile:
+                profile.start()
+            wall, cpu = time.perf_counter(), time.process_time()
+            await closed_loop(http, phones, args.concurrency, [first, second],
+                              stats["day"], deadline)  # fmt: skip
+            times["day"] = (time.perf_counter() - wall, time.process_time() - cpu)
+        else:
+            wall, cpu = time.perf_counter(), time.process_time()
+            await open_loop(http, phones, args.window, 1, first, stats["morning"], deadline)
+            times["morning"] = (time.perf_counter() - wall, time.process_time() - cpu)
+            if profile:
+                profile.start()
+            wall, cpu = time.perf_counter(), time.process_time()
+            await open_loop(http, phones, args.window, 2, second, stats["shift end"], deadline)
+            times["shift end"] = (time.perf_counter() - wall, time.process_time() - cpu)
+        if profile:
+            profile.stop()
+    return times
+
+
+def run(backend: str, args: Any) -> bool:
+    from tests.live import LiveServer
+
+    folder = Path(tempfile.mkdtemp(prefix=f"wangge-load-{backend}-"))
+    admin = None
+    if backend == "postgres":
+        admin_url = os.environ.get("WANGGE_TEST_POSTGRES_URL",
+                                   "postgresql+psycopg://postgres@127.0.0.1:5432/test")  # fmt: skip
+        name = f"wangge_load_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{folder / 'load.db'}"
+    try:
+        t = time.perf_counter()
+        plan = seed(url, folder / "seed", args.devices)
+        photos = make_photos(PHOTOS * args.devices)
+        phones = [Phone(p, photos[PHOTOS * n : PHOTOS * n + PHOTOS]) for n, p in enumerate(plan)]
+        workers = min(2 * (os.cpu_count() or 1) + 1, 12)
+        server = LiveServer(url, folder / "live", workers=workers, RATELIMIT_ENABLED="false")
+        server.start()
+        assert server.process is not None
+        profile = (WorkerProfile(server.process.pid, folder / "py-spy.txt")
+                   if args.profiler == "py-spy" else None)  # fmt: skip
+        mode = (f"closed loop, {args.concurrency} phones at once" if args.concurrency else
+                f"open loop, arrivals at random within {args.window:.0f} s")  # fmt: skip
+        print(f"\n== {backend}: {args.devices} devices, {mode}; {MUTATIONS} mutations in "
+              f"pushes of {args.batch}, {PHOTOS} photos each; gunicorn {workers} sync workers "
+              f"on {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} "
+              f"(set-up {time.perf_counter() - t:.0f} s)")  # fmt: skip
+        phases = ["day"] if args.concurrency else ["morning", "shift end"]
+        stats = {phase: Stats() for phase in phases}
+        try:
+            times = asyncio.run(run_day(server.url, phones, args, profile, stats))
+        finally:
+            server.stop()
+        for phase in phases:
+            report(phase, stats[phase], *times.get(phase, (float("nan"), 0.0)))
+        checks = check_database(url, args.devices)
+        exact = all(found == expected for found, expected in checks.values())
+        for label, (found, expected) in checks.items():
+            print(f"  {label:<17} {found:>8,} (expected {expected:,})")
+        errors = [e for s in stats.values() for e in s.errors]
+        pushes = [v for s in stats.values() for v in s.latencies.get("push", [])]
+        push_p95 = percentile(pushes, 0.95)
+        print(f"  errors: {len(errors)}" + (f" e.g. {errors[:3]}" if errors else ""))
+        print(f"  goal: exactly once {'OK' if exact else 'FAILED'}; zero errors "
+              f"{'OK' if not errors else 'FAILED'}; push p95 {push_p95:.0f} ms "
+              f"{'<=' if push_p95 <= 500 else '>'} 500 ms")  # fmt: skip
+        if profile:
+            print("  where the workers' time went (py-spy, the phase above that was profiled):")
+            for line in summarise_profile(profile.out, args.profile_lines):
+                print("   ", line)
+        elif args.profiler == "pyinstrument":
+            text = profile_push(url, folder / "profile", plan[0], args.batch)
+            print("  profile of the push path (pyinstrument, in-process, 10 pushes):")
+            for line in text.splitlines()[: args.profile_lines]:
+                print("   ", line)
+        return exact and not errors
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
 def profile_push(url: str, instance: Path, plan: dict[str, Any], batch: int) -> str:
-    """pyinstrument over 10 in-process pushes of one batch each by one more device."""
+    """pyinstrument over 10 in-process pushes by one more device (where py-spy cannot attach)."""
     from pyinstrument import Profiler
 
     from server import create_app
@@ -326,92 +651,21 @@ def profile_push(url: str, instance: Path, plan: dict[str, Any], batch: int) -> 
     return text
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
-
-
-def run(backend: str, args: Any) -> bool:
-    from tests.live import LiveServer
-
-    folder = Path(tempfile.mkdtemp(prefix=f"wangge-load-{backend}-"))
-    admin = None
-    if backend == "postgres":
-        admin_url = os.environ.get("WANGGE_TEST_POSTGRES_URL",
-                                   "postgresql+psycopg://postgres@127.0.0.1:5432/test")  # fmt: skip
-        name = f"wangge_load_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{folder / 'load.db'}"
-    try:
-        t = time.perf_counter()
-        plan = seed(url, folder / "seed", args.devices + 1)
-        profile_device, plan = plan[-1], plan[:-1]
-        photos = make_photos(PHOTOS * args.devices)
-        workers = min(2 * (os.cpu_count() or 1) + 1, 12)
-        server = LiveServer(url, folder / "live", workers=workers, RATELIMIT_ENABLED="false")
-        server.env["GUNICORN_ACCESSLOG"] = ""
-        server.start()
-        print(f"\n== {backend}: {args.devices} devices, {args.concurrency} at once, "
-              f"{MUTATIONS} mutations in pushes of {args.batch}, {PHOTOS} photos each; "
-              f"gunicorn {workers} sync workers on {os.cpu_count()} CPUs "
-              f"(set-up {time.perf_counter() - t:.0f} s)")  # fmt: skip
-        stats = Stats()
-        try:
-            elapsed = asyncio.run(drive(server.url, plan, photos, args, stats))
-        finally:
-            server.stop()
-        requests_total = sum(len(v) for v in stats.latencies.values())
-        print(f"  wall {elapsed:.1f} s; {requests_total:,} requests = "
-              f"{requests_total / elapsed:.0f} req/s; "
-              f"{stats.mutations_applied / elapsed:.0f} mutations/s applied")  # fmt: skip
-        for kind in ("signin", "pull", "upload", "push"):
-            values = stats.latencies.get(kind, [])
-            if values:
-                p50, p95, p99 = (percentile(values, q) for q in (0.50, 0.95, 0.99))
-                mean = statistics.fmean(values) * 1000
-                print(f"  {kind:<7} n={len(values):>6,}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
-                      f"  p99 {p99:7.1f} ms  mean {mean:7.1f} ms")  # fmt: skip
-        checks = check_database(url, args.devices)
-        exact = all(found == expected for found, expected in checks.values())
-        for label, (found, expected) in checks.items():
-            print(f"  {label:<17} {found:>8,} (expected {expected:,})")
-        push_p95 = percentile(stats.latencies.get("push", []), 0.95)
-        print(
-            f"  errors: {len(stats.errors)}" + (f" e.g. {stats.errors[:3]}" if stats.errors else "")
-        )
-        print(f"  goal: exactly once {'OK' if exact else 'FAILED'}; zero errors "
-              f"{'OK' if not stats.errors else 'FAILED'}; push p95 {push_p95:.0f} ms "
-              f"{'<=' if push_p95 <= 500 else '>'} 500 ms")  # fmt: skip
-        if args.profile:
-            text = profile_push(url, folder / "profile", profile_device, args.batch)
-            print("  profile of the push path (pyinstrument, in-process, 10 pushes):")
-            for line in text.splitlines()[: args.profile_lines]:
-                print("   ", line)
-        return exact and not stats.errors
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="100 devices, 60 s windows")
     parser.add_argument("--devices", type=int)
-    parser.add_argument("--concurrency", type=int)
-    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--window", type=float, help="seconds over which phones arrive (open loop)")
+    parser.add_argument("--concurrency", type=int, help="closed loop: this many phones at once")
+    parser.add_argument("--batch", type=int, default=100, help="mutations per push (the app's)")
     parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
-    parser.add_argument("--max-seconds", type=float, default=900)
-    parser.add_argument("--no-profile", dest="profile", action="store_false")
-    parser.add_argument("--profile-lines", type=int, default=45)
+    parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument("--request-timeout", type=float, default=120)
+    parser.add_argument("--profiler", choices=["py-spy", "pyinstrument", "none"], default="py-spy")
+    parser.add_argument("--profile-lines", type=int, default=20)
     args = parser.parse_args()
-    args.devices = args.devices or (50 if args.quick else 1000)
-    args.concurrency = args.concurrency or min(args.devices, 50 if args.quick else 100)
+    args.devices = args.devices or (100 if args.quick else 1000)
+    args.window = args.window or (60.0 if args.quick else 300.0)
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
     ok = all([run(b, args) for b in backends])
     sys.exit(0 if ok else 1)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
@@ -26,6 +26,7 @@ from server.cases import grid_access
 from server.cases.deadlines import due_after_dispatch
 from server.cases.models import Case, CaseEvent, PhotoLink
 from server.cases.numbers import next_case_number
+from server.cases.timeline import next_event_seq
 from server.cases.workflow import FINISHED_STATUSES, Actor, Step, check_transition, is_open
 from server.catalogue.models import CatalogueItem
 from server.enums import CaseStatus, Channel, Placement, Priority, Role
@@ -85,11 +86,10 @@ def add_event(
 
     A note or photo arriving when the case is already finished is flagged `after_close`.
     """
-    last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
     event = CaseEvent(
         id=event_id or uuid.uuid4(),
         case_id=case.id,
-        seq=(last or 0) + 1,
+        seq=next_event_seq(session, case),
         kind=kind,
         actor_id=actor_id,
         note=note,

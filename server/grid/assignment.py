@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.locate import STATUS_IN, STATUS_NEAR, GridIndex
 from server.accounts.models import User
 from server.cases.models import Case, CaseEvent
+from server.cases.timeline import next_event_seq
 from server.enums import OPEN_STATUSES, DutyRank, DutyRole, Placement
 from server.exceptions import InvalidInput, NotFound
 from server.grid import people
@@ -42,10 +43,14 @@ class Assignment:
 
 
 def grid_worker_for(
-    session: Session, cell_code: str, *, on: dt.date
+    session: Session, cell_code: str, *, on: dt.date, path: list[str] | None = None
 ) -> tuple[int | None, str | None]:
-    """The principal grid worker of a cell (deputy if no principal), and the answering cell."""
-    answer = people.responsible_people(session, cell_code, on=on, role=DutyRole.GRID_WORKER)
+    """The principal grid worker of a cell (deputy if no principal), and the answering cell.
+
+    ``path`` (the cell and its ancestors, from a locate answer) saves looking it up."""
+    answer = people.responsible_people(
+        session, cell_code, on=on, role=DutyRole.GRID_WORKER, path=path
+    )
     ranked = sorted(answer.people, key=lambda p: p.rank != DutyRank.PRINCIPAL)
     return (ranked[0].user_id if ranked else None), answer.found_at
 
@@ -54,7 +59,9 @@ def grid_worker_for(
 PER_CELL_UNITS = frozenset({"U-WY", "U-JWH"})
 
 
-def resolve_unit(session: Session, unit_id: int | None, cell_code: str | None) -> int | None:
+def resolve_unit(
+    session: Session, unit_id: int | None, cell_code: str | None, path: list[str] | None = None
+) -> int | None:
     """A per-cell placeholder unit (U-WY, U-JWH) becomes the real one of the cell, if known.
 
     The real one is an active unit of the same kind stationed in the cell or the nearest
@@ -66,7 +73,7 @@ def resolve_unit(session: Session, unit_id: int | None, cell_code: str | None) -
     if unit is None or unit.code not in PER_CELL_UNITS:
         return unit_id
     try:
-        path = people.cell_path(session, cell_code)
+        path = path or people.cell_path(session, cell_code)
     except NotFound:
         return unit_id
     candidates = session.scalars(
@@ -81,18 +88,22 @@ def resolve_unit(session: Session, unit_id: int | None, cell_code: str | None) -
     return next((by_cell[code].id for code in path if code in by_cell), unit_id)
 
 
-def assign_case(session: Session, case: Case, *, on: dt.date) -> Assignment:
-    """Set the case's assignee from its cell's duties and its unit from its catalogue item."""
+def assign_case(
+    session: Session, case: Case, *, on: dt.date, path: list[str] | None = None
+) -> Assignment:
+    """Set the case's assignee from its cell's duties and its unit from its catalogue item.
+
+    ``path``: the case's cell and its ancestors when the caller has them (a locate answer)."""
     assignee, found_at = (None, None)
     if case.cell_code:
         try:
-            assignee, found_at = grid_worker_for(session, case.cell_code, on=on)
+            assignee, found_at = grid_worker_for(session, case.cell_code, on=on, path=path)
         except NotFound:  # a cell code from an older grid: nobody answers for it now
             assignee, found_at = None, None
     case.assignee_id = assignee
     if case.unit_id is None and case.catalogue_item is not None:
         case.unit_id = case.catalogue_item.default_unit_id
-    case.unit_id = resolve_unit(session, case.unit_id, case.cell_code)
+    case.unit_id = resolve_unit(session, case.unit_id, case.cell_code, path)
     return Assignment(
         assignee, case.unit_id, found_at, bool(found_at and found_at != case.cell_code)
     )
@@ -108,6 +119,9 @@ def place_new_case(session: Session, case: Case, index: GridIndex | None, *, on:
         found = index.locate(case.lon, case.lat)
         case.placement = PLACEMENT_BY_STATUS[found.status]
         case.cell_code = found.cell.code if found.cell else None
+        path = [ref.code for ref in found.path] or None
+        assign_case(session, case, on=on, path=path)
+        return
     assign_case(session, case, on=on)
 
 
@@ -210,10 +224,9 @@ def add_event(
     version: int | None = None,
 ) -> CaseEvent:
     """Append an event to the case's timeline (next ``seq`` from the server)."""
-    last = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id))
     event = CaseEvent(
         case_id=case.id,
-        seq=(last or 0) + 1,
+        seq=next_event_seq(session, case),
         kind=kind,
         actor_id=actor_id,
         note=note,

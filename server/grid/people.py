@@ -11,13 +11,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from server.accounts.models import User
 from server.enums import DutyRank, DutyRole, GridStatus
 from server.exceptions import NotFound
 from server.grid.models import Cell, Duty, GridVersion
+
+#: Deeper than any real grid (street → … → building group is 4 levels).
+_MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -55,22 +58,33 @@ def published_version_id(session: Session) -> int | None:
 
 
 def cell_path(session: Session, cell_code: str) -> list[str]:
-    """The codes from ``cell_code`` up to its street in the published grid; NotFound if absent."""
-    version_id = published_version_id(session)
+    """The codes from ``cell_code`` up to its street in the published grid; NotFound if absent.
+
+    One recursive query, however deep the tree (a parent loop in bad data stops at 32 levels).
+    """
+    version = (
+        select(GridVersion.id).where(GridVersion.status == GridStatus.PUBLISHED).scalar_subquery()
+    )
+    walk = (
+        select(Cell.code, Cell.parent_code, literal(0).label("depth"))
+        .where(Cell.grid_version_id == version, Cell.code == cell_code)
+        .cte("walk", recursive=True)
+    )
+    parent = aliased(Cell)
+    walk = walk.union_all(
+        select(parent.code, parent.parent_code, walk.c.depth + 1)
+        .join(walk, parent.code == walk.c.parent_code)
+        .where(parent.grid_version_id == version, walk.c.depth < _MAX_DEPTH)
+    )
     path: list[str] = []
-    code: str | None = cell_code
-    while code and code not in path:
-        parent = session.execute(
-            select(Cell.parent_code).where(Cell.grid_version_id == version_id, Cell.code == code)
-        ).first()
-        if parent is None:
-            if not path:
-                raise NotFound(
-                    _l("No cell %(code)s in the published grid.", code=cell_code), field="cell_code"
-                )
+    for code in session.scalars(select(walk.c.code).order_by(walk.c.depth)):
+        if code in path:
             break
         path.append(code)
-        code = parent[0]
+    if not path:
+        raise NotFound(
+            _l("No cell %(code)s in the published grid.", code=cell_code), field="cell_code"
+        )
     return path
 
 
