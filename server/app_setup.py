@@ -57,6 +57,7 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from server import pwa_serving
+    from server.accounts import admin_views, reset_views
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
     from server.fieldsync import api as sync_api
@@ -72,6 +73,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(photos_api.bp)  # bearer tokens (tus clients); sessions are CSRF-checked in auth
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(reset_views.bp)  # forgot password, one-time reset links
+    app.register_blueprint(admin_views.bp)  # administrators' user list
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)

@@ -27,6 +27,24 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "LOGIN_MAX_FAILURES_PER_USER": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # Password-reset links (docs/security.md): lifetime, and self-service mails per user per
+    # hour (counted in the database; more requests are answered alike and silently dropped).
+    "PASSWORD_RESET_HOURS": 24,
+    "PASSWORD_RESET_MAILS_PER_HOUR": 3,
+    # SMTP for self-service reset mails (docs/operations.md). No server or no sender: no mail,
+    # and the "forgot password" page says to ask an administrator. MAIL_SECURITY: "starttls"
+    # (port 587 by default), "ssl" (implicit TLS, 465) or "none" (a LAN relay, 25).
+    "MAIL_SERVER": None,
+    "MAIL_PORT": None,
+    "MAIL_SECURITY": "starttls",
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": None,
+    "MAIL_TIMEOUT_SECONDS": 10,
+    # The address people reach the back office at, e.g. "https://wangge.example.gov.cn": links
+    # in mails and printed by the CLI start with it. Unset: the request's own host (set it in
+    # production: a forged Host header must not choose where reset links point).
+    "PUBLIC_URL": None,
     # Language: Simplified Chinese by default, English on request.
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -92,6 +110,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_KEY_PREFIX": "wangge",
     "RATELIMITS": {
         "accounts.login": "30 per minute on POST",
+        "password_reset.forgot": "10 per hour on POST",
+        "password_reset.reset": "30 per hour on POST",
         "auth.create_token": "120 per minute on POST",
         "web.set_language": "60 per minute on POST",
         "api-docs.openapi_json": "60 per minute",

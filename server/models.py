@@ -1,6 +1,6 @@
 """Import every model so the MetaData is complete (for Alembic and the app)."""
 
-from server.accounts.models import ApiToken, Device, LoginAttempt, User
+from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
@@ -50,6 +50,7 @@ __all__ = [
     "MutationRecord",
     "Notice",
     "Open311Request",
+    "PasswordReset",
     "PhoneCode",
     "Photo",
     "PhotoLink",

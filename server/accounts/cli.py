@@ -1,14 +1,19 @@
-"""`flask users …`: create, list, disable and re-enable accounts, set passwords."""
+"""`flask users …`: create, list, disable and re-enable accounts, set passwords, reset links."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import uuid
 
 import click
+from flask import current_app, url_for
 from flask.cli import with_appcontext
 
+from server import clock
 from server.accounts import operations as accounts
+from server.accounts import resets
+from server.audit.operations import AccessContext
 from server.enums import Role
 from server.exceptions import WanggeError
 from server.extensions import db
@@ -39,10 +44,16 @@ def users_cli() -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--display-name", default=None, help="Name shown in the UI (e.g. 张三).")
 @click.option("--phone", default=None)
+@click.option("--email", default=None, help="Where self-service password-reset links go.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
 def create(
-    username: str, role: str, display_name: str | None, phone: str | None, password_stdin: bool
+    username: str,
+    role: str,
+    display_name: str | None,
+    phone: str | None,
+    email: str | None,
+    password_stdin: bool,
 ) -> None:
     """Create USERNAME with ROLE; the password comes from a prompt or standard input."""
     password = _read_password(password_stdin)
@@ -54,6 +65,7 @@ def create(
             role=role,
             display_name=display_name,
             phone=phone,
+            email=email,
         )
     except WanggeError as error:
         _fail(error)
@@ -113,6 +125,58 @@ def set_password(username: str, password_stdin: bool) -> None:
         return
     db.session.commit()
     click.echo(f"password changed for {user.username}")
+
+
+@users_cli.command("set-email")
+@click.argument("username")
+@click.argument("email")
+@with_appcontext
+def set_email(username: str, email: str) -> None:
+    """Set USERNAME's e-mail address for reset links ("" removes it)."""
+    try:
+        user = accounts.set_email(db.session, username, email)
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"e-mail of {user.username}: {user.email or '(none)'}")
+
+
+@users_cli.command("reset-link")
+@click.argument("username")
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 14),
+    default=None,
+    help="How long the link works (default: WANGGE_PASSWORD_RESET_HOURS, 24).",
+)
+@with_appcontext
+def reset_link(username: str, hours: int | None) -> None:
+    """Print a one-time link for USERNAME to set a new password (older links stop working)."""
+    lifetime = dt.timedelta(hours=hours or int(current_app.config["PASSWORD_RESET_HOURS"]))
+    now = clock.now()
+    try:
+        user = accounts.get_user(db.session, username)
+        token = resets.issue_reset_link(
+            db.session,
+            user,
+            at=now,
+            lifetime=lifetime,
+            channel="cli",
+            context=AccessContext(actor_id=None),
+        )
+    except WanggeError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    public = current_app.config.get("PUBLIC_URL")
+    with current_app.test_request_context():  # url_for needs a request (script root)
+        path = url_for("password_reset.reset", token=token)
+    click.echo(str(public).rstrip("/") + path if public else path)
+    expires = (now + lifetime).isoformat(timespec="minutes")
+    click.echo(f"valid once, until {expires} (UTC), for {user.username}", err=True)
+    if not public:
+        click.echo("prefix the path with the server's address (or set WANGGE_PUBLIC_URL)", err=True)
 
 
 @users_cli.command("devices")

@@ -1,4 +1,4 @@
-"""Users, devices, API tokens and login attempts."""
+"""Users, devices, API tokens, login attempts and password-reset links."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    #: Where self-service password-reset links go (docs/security.md); optional.
+    email: Mapped[str | None] = mapped_column(String(254))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -98,3 +100,25 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PasswordReset(Base):
+    """A one-time link to set a new password. Only the token's SHA-256 is stored.
+
+    At most one is live per user: issuing a new one voids the older unused ones.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: How it was asked for: "admin" (back office), "cli" or "mail" (self-service).
+    channel: Mapped[str] = mapped_column(String(16))
+    #: The administrator who issued it; None from the CLI or self-service.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    #: Set when a newer link was issued for the same user before this one was used.
+    voided_at: Mapped[dt.datetime | None]

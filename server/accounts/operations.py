@@ -32,6 +32,8 @@ from server.exceptions import (
 from sync.db import utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+#: One "@", no spaces, a dot in the domain: enough to catch typos; the mail server decides.
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "wg_"
 #: A device's last-seen time is written at most this often (saves a write per request).
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -62,6 +64,16 @@ def validate_password(password: str) -> None:
         )
 
 
+def validate_email(email: str | None) -> str | None:
+    """An address as stored (trimmed), or None for "no address"; InvalidInput if malformed."""
+    address = (email or "").strip()
+    if not address:
+        return None
+    if len(address) > 254 or not EMAIL_RE.match(address):
+        raise InvalidInput(_l("This is not an e-mail address."), field="email")
+    return address
+
+
 def parse_role(role: str) -> Role:
     try:
         return Role(role)
@@ -80,10 +92,12 @@ def create_user(
     role: str,
     display_name: str | None = None,
     phone: str | None = None,
+    email: str | None = None,
 ) -> User:
     """Create an account. Raises InvalidInput or Conflict and then changes nothing."""
     name = validate_username(username)
     validate_password(password)
+    address = validate_email(email)
     user_role = parse_role(role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(_l("The username %(name)s is taken.", name=name), field="username")
@@ -93,6 +107,7 @@ def create_user(
         role=user_role,
         password_hash=hash_password(password),
         phone=phone,
+        email=address,
     )
     session.add(user)
     session.flush()
@@ -117,6 +132,29 @@ def set_active(session: Session, username: str, active: bool) -> User:
             for token in device.tokens:
                 token.revoked_at = token.revoked_at or now
     return user
+
+
+def set_email(session: Session, username: str, email: str | None) -> User:
+    """Set (or, with an empty value, remove) where the user's reset links are mailed."""
+    address = validate_email(email)
+    user = get_user(session, username)
+    user.email = address
+    return user
+
+
+def revoke_all_tokens(user: User, *, at: dt.datetime) -> int:
+    """Revoke every live API token of the user's devices (they must sign in again).
+
+    Devices stay registered, so the same phone can sign in with the new password.
+    Returns how many tokens were live.
+    """
+    revoked = 0
+    for device in user.devices:
+        for token in device.tokens:
+            if token.revoked_at is None:
+                token.revoked_at = at
+                revoked += 1
+    return revoked
 
 
 def set_password(session: Session, username: str, password: str) -> User:

@@ -79,7 +79,8 @@ def request_fields(response: Response, duration_ms: float) -> dict[str, Any]:
         "request_id": g.get("request_id"),
         "method": request.method,
         "route": route_of_request(),
-        "path": request.path,
+        # A view may put a placeholder here when its path holds a secret (reset tokens).
+        "path": request.environ.get("wangge.log_path", request.path),
         "status": response.status_code,
         "duration_ms": round(duration_ms, 2),
         "user_id": user_id,

@@ -49,6 +49,14 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("accounts.login", "POST"): PUBLIC,
     ("accounts.logout", "POST"): PUBLIC,
     ("auth.create_token", "POST"): PUBLIC,
+    # Password reset (issue 8): the forms need no sign-in (the link's token is the key);
+    # the user list and issuing links are for administrators only.
+    ("password_reset.forgot", "GET"): PUBLIC,
+    ("password_reset.forgot", "POST"): PUBLIC,
+    ("password_reset.reset", "GET"): PUBLIC,  # by private token
+    ("password_reset.reset", "POST"): PUBLIC,
+    ("users.index", "GET"): ADMINS,
+    ("users.reset_link_for", "POST"): ADMINS,
     ("auth.delete_token", "DELETE"): ANY,
     ("auth.me", "GET"): ANY,
     ("api-docs.openapi_json", "GET"): PUBLIC,
