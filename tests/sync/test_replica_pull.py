@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from server.extensions import db
 from server.fieldsync.scope import SHANGHAI
 from server.grid import operations as grid
 from server.grid.models import Duty
-from server.ops.metrics import metrics
 from server.replica import make_replica, replica_of
 from sync.pull import decode_cursor
 from sync.versions import current_version
@@ -39,6 +37,7 @@ from tests.sync.conftest import (
     office_edit,
     visit_args,
 )
+from tests.sync.test_pull_sources import Sources
 
 #: Tables every install of one user holds the same way (rejections are per device).
 SHARED = ("cells", "households", "residents", "cases", "visits", "catalogue_items", "conflicts")
@@ -84,29 +83,6 @@ def primary_only(make_app: Callable[..., Flask]) -> IsolatedClient:
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def pull_sources() -> Counter[tuple[str, str]]:
-    """Pull pages answered so far in this process, by (source, reason)."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for family in metrics().registry.collect():
-        for sample in family.samples:
-            if sample.name == "wangge_sync_pull_source_total":
-                counts[(sample.labels["source"], sample.labels["reason"])] += int(sample.value)
-    return counts
-
-
-class Sources:
-    """The pull pages answered since the last call, by (source, reason)."""
-
-    def __init__(self) -> None:
-        self.seen = pull_sources()
-
-    def since(self) -> dict[tuple[str, str], int]:
-        now = pull_sources()
-        new = dict(now - self.seen)
-        self.seen = now
-        return new
 
 
 def cursor_version(phone: Phone) -> int:
