@@ -38,11 +38,11 @@ from server.accounts.models import User
 from server.fieldsync.pulling import (
     PullAnswer,
     ReplicaBehind,
-    missing_photos,
     pull_for_device,
     read_page,
     remember_scope,
 )
+from server.fieldsync.wire import missing_photos
 from server.ops.metrics import record_pull_source
 from server.replica import Replica
 from sync.errors import BadCursor

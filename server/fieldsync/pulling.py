@@ -26,9 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from server.accounts.models import User
-from server.cases.models import Case, CaseEvent, Photo, PhotoLink
+from server.cases.models import Case, CaseEvent
 from server.catalogue.models import CatalogueItem
-from server.enums import OPEN_STATUSES, PhotoStatus
+from server.enums import OPEN_STATUSES
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
@@ -39,6 +39,7 @@ from server.fieldsync.wire import (
     conflict_data,
     household_data,
     item_data,
+    missing_photos,
     photos_of,
     rejection_data,
     resident_data,
@@ -152,19 +153,6 @@ def read_page(
     finally:
         session.rollback()
     return PageRead(answer, scope, known)
-
-
-def missing_photos(session: Session, device_id: uuid.UUID) -> list[str]:
-    """Hashes this device linked whose bytes the server still lacks (sorted)."""
-    return list(
-        session.scalars(
-            select(PhotoLink.photo_sha256)
-            .join(Photo, Photo.sha256 == PhotoLink.photo_sha256)
-            .where(PhotoLink.device_id == device_id, Photo.status == PhotoStatus.MISSING)
-            .distinct()
-            .order_by(PhotoLink.photo_sha256)
-        )
-    )
 
 
 def remember_scope(session: Session, scope: WorkerScope) -> None:
