@@ -14,6 +14,12 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,
     "PHOTO_DIR": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A streaming replica of the database for reads that tolerate lag (docs/scaling.md): sync
+    # pulls it has caught up for. None: everything on the primary. Its sessions are read-only;
+    # after an error it is left alone for DATABASE_REPLICA_RETRY_S seconds (per process).
+    "DATABASE_REPLICA_URL": None,
+    "DATABASE_REPLICA_CONNECT_TIMEOUT_S": 2,
+    "DATABASE_REPLICA_RETRY_S": 10.0,
     # Request size: grid uploads can be tens of MB; JSON bodies are capped separately.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "MAX_JSON_BYTES": 8 * 1024 * 1024,

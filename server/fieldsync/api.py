@@ -16,11 +16,12 @@ from server.exceptions import PermissionDenied
 from server.extensions import db
 from server.fieldsync import conflicts, schemas
 from server.fieldsync.operations import Settings
-from server.fieldsync.pulling import pull_for_device
+from server.fieldsync.pull_routing import pull_routed
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 from server.fieldsync.reasons import add_texts, reason_text
 from server.grid.index import index_cache
 from server.ops.metrics import record_push_results
+from server.replica import replica_of
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
 
@@ -84,8 +85,13 @@ def pull(args: dict[str, Any]) -> Any:
     assert caller is not None
     if caller.device is None:
         raise PermissionDenied(_("Pull needs a device token."), code="device_required")
-    answer = pull_for_device(
-        db.session, caller.user, caller.device.id, args["cursor"], args["limit"]
+    answer = pull_routed(
+        db.session,
+        replica_of(current_app),
+        caller.user,
+        caller.device.id,
+        args["cursor"],
+        args["limit"],
     )
     page = answer.page
     if page.reset:

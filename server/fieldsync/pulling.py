@@ -26,9 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from server.accounts.models import User
-from server.cases.models import Case, CaseEvent, Photo, PhotoLink
+from server.cases.models import Case, CaseEvent
 from server.catalogue.models import CatalogueItem
-from server.enums import OPEN_STATUSES, PhotoStatus
+from server.enums import OPEN_STATUSES
 from server.fieldsync.scope import WorkerScope, scope_for
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
@@ -39,6 +39,7 @@ from server.fieldsync.wire import (
     conflict_data,
     household_data,
     item_data,
+    missing_photos,
     photos_of,
     rejection_data,
     resident_data,
@@ -80,13 +81,53 @@ def begin_snapshot(session: Session) -> None:
         session.connection().exec_driver_sql("BEGIN")
 
 
+class ReplicaBehind(Exception):
+    """A replica cannot answer this pull as the primary would; the caller asks the primary."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PageRead:
+    answer: PullAnswer
+    scope: WorkerScope
+    #: The scope's fingerprint was already in `sync_scopes` in the snapshot (none to record).
+    scope_known: bool
+
+
 def pull_for_device(
     session: Session, user: User, device_id: uuid.UUID, cursor: str | None, limit: int
 ) -> PullAnswer:
     """One page of the user's changes after `cursor`, read from a single snapshot."""
+    read = read_page(session, user, device_id, cursor, limit)
+    if read.answer.page.cursor and not read.scope_known:
+        remember_scope(session, read.scope)
+    return read.answer
+
+
+def read_page(
+    session: Session,
+    user: User,
+    device_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+    *,
+    replayed_at_least: int | None = None,
+) -> PageRead:
+    """Read one page in one snapshot of `session`'s database; writes nothing.
+
+    `replayed_at_least` is set when `session` reads a replica: the version its clock must
+    have reached in this very snapshot (server/fieldsync/pull_routing.py). Raises
+    ReplicaBehind when it has not, or when the page would be a reset: resets are decided on
+    the primary (a lagging replica may not hold the old scope's `sync_scopes` row yet).
+    """
     begin_snapshot(session)
     try:
         top = current_version(session)
+        if replayed_at_least is not None and top < replayed_at_least:
+            raise ReplicaBehind("lag", f"replayed {top}, needs {replayed_at_least}")
         horizon = session.scalar(select(SyncMark.value).where(SyncMark.name == HISTORY_HORIZON))
         scope = scope_for(session, user)
         sources, loaders = _sources(session, scope, device_id, full=not cursor)
@@ -101,23 +142,17 @@ def pull_for_device(
                 session, scope, from_scope, anchor, loaders, _not_after
             ),
         )
+        if replayed_at_least is not None and page.reset:
+            raise ReplicaBehind("reset", page.reset)
         state = session.get(DeviceState, device_id)
-        missing = list(
-            session.scalars(
-                select(PhotoLink.photo_sha256)
-                .join(Photo, Photo.sha256 == PhotoLink.photo_sha256)
-                .where(PhotoLink.device_id == device_id, Photo.status == PhotoStatus.MISSING)
-                .distinct()
-                .order_by(PhotoLink.photo_sha256)
-            )
-        )
         reference = None if cursor or page.reset else {"care_tags": care_tags(session)}
-        answer = PullAnswer(page, state.last_seq if state else 0, top, missing, reference)
+        answer = PullAnswer(
+            page, state.last_seq if state else 0, top, missing_photos(session, device_id), reference
+        )
+        known = bool(page.cursor) and session.get(SyncScope, scope.fingerprint) is not None
     finally:
         session.rollback()
-    if page.cursor:
-        remember_scope(session, scope)
-    return answer
+    return PageRead(answer, scope, known)
 
 
 def remember_scope(session: Session, scope: WorkerScope) -> None:

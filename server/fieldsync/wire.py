@@ -9,8 +9,9 @@ import shapely
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select
 from sqlalchemy.orm import Session
 
-from server.cases.models import Case, CaseEvent, PhotoLink
+from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueItem
+from server.enums import PhotoStatus
 from server.grid.models import Cell
 from server.population.models import CareTag, Visit
 from sync.models import CaseConflict, MutationRecord
@@ -77,6 +78,19 @@ def resident_data(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
         "notes": r.notes,
         "tags": sorted(tags.get(r.id, ())),
     }
+
+
+def missing_photos(session: Session, device_id: uuid.UUID) -> list[str]:
+    """Hashes this device linked whose bytes the server still lacks (sorted)."""
+    return list(
+        session.scalars(
+            select(PhotoLink.photo_sha256)
+            .join(Photo, Photo.sha256 == PhotoLink.photo_sha256)
+            .where(PhotoLink.device_id == device_id, Photo.status == PhotoStatus.MISSING)
+            .distinct()
+            .order_by(PhotoLink.photo_sha256)
+        )
+    )
 
 
 def photos_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

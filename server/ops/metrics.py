@@ -31,6 +31,7 @@ class Metrics:
     latency: Any
     mutations: Any
     upload_bytes: Any
+    pull_source: Any
     registry: Any
 
 
@@ -73,6 +74,12 @@ def metrics() -> Metrics:
                 "Photo bytes received through tus PATCH requests.",
                 registry=registry,
             ),
+            pull_source=Counter(
+                "wangge_sync_pull_source",
+                "Pull pages by the database that answered (replica, primary) and why.",
+                ["source", "reason"],
+                registry=registry,
+            ),
             registry=registry,
         )
     return _metrics
@@ -92,6 +99,11 @@ def record_push_results(results: Iterable[dict[str, Any]]) -> None:
 def record_upload_bytes(n: int) -> None:
     if n > 0:
         metrics().upload_bytes.inc(n)
+
+
+def record_pull_source(source: str, reason: str) -> None:
+    """Count one pull page answered by `source` (replica or primary) for `reason`."""
+    metrics().pull_source.labels(source=source, reason=reason).inc()
 
 
 def queue_sizes(session: Session, now: Any) -> dict[str, Any]:
