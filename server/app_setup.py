@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from server import REPO_ROOT, replica, version
+from server.accounts import mail
 from server.api.base import Api, StrictJSONProvider
 from server.config import apply_config
 from server.errors import register_error_handlers
@@ -24,6 +25,18 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     apply_config(app, config)
     app.config["WANGGE_VERSION"] = version()
     app.json = StrictJSONProvider(app)
+    _check_mail(app)
+
+
+def _check_mail(app: Flask) -> None:
+    """Refuse a bad WANGGE_MAIL_SECURITY at start (not at the first forgotten password), and
+    say why reset mails stay off when the public URL is missing."""
+    settings = mail.settings_from_config(app.config)  # ValueError names the bad setting
+    if settings is not None and not app.config.get("PUBLIC_URL"):
+        app.logger.warning(
+            "mail is configured but WANGGE_PUBLIC_URL is not: password reset links are not "
+            "mailed (a link built from the request's Host header could be forged)"
+        )
 
 
 def select_locale() -> str:

@@ -10,10 +10,10 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from server.accounts.models import ApiToken, Device, LoginAttempt, User
+from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
 from server.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -128,6 +128,7 @@ def set_active(session: Session, username: str, active: bool) -> User:
     if not active:
         user.session_epoch += 1
         now = utcnow()
+        void_reset_links(session, user.id, at=now)
         for device in user.devices:
             for token in device.tokens:
                 token.revoked_at = token.revoked_at or now
@@ -158,11 +159,28 @@ def revoke_all_tokens(user: User, *, at: dt.datetime) -> int:
 
 
 def set_password(session: Session, username: str, password: str) -> User:
+    """Set a new password: ends the user's sessions and cancels their unused reset links."""
     validate_password(password)
     user = get_user(session, username)
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    void_reset_links(session, user.id, at=utcnow())
     return user
+
+
+def void_reset_links(session: Session, user_id: int, *, at: dt.datetime) -> None:
+    """Cancel every unused password reset link of the user (a newer one, a new password,
+    a disabled account)."""
+    session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user_id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.voided_at.is_(None),
+        )
+        .values(voided_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def authenticate(

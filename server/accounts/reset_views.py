@@ -38,11 +38,23 @@ def lifetime() -> dt.timedelta:
 
 
 def reset_link(token: str) -> str:
-    """The absolute link: WANGGE_PUBLIC_URL (an origin) if set, else this request's host."""
+    """The absolute link: WANGGE_PUBLIC_URL (an origin) if set, else this request's host.
+
+    Mailed links never come here without WANGGE_PUBLIC_URL (`mail_for_resets`): a Host
+    header is the requester's choice, and a forged one would mail a victim a link to the
+    forger's server. The administrator's page may show a link on the host they are using.
+    """
     public = current_app.config.get("PUBLIC_URL")
     if public:
         return str(public).rstrip("/") + url_for("password_reset.reset", token=token)
     return url_for("password_reset.reset", token=token, _external=True)
+
+
+def mail_for_resets() -> mail.MailSettings | None:
+    """SMTP settings when reset links may be mailed: mail configured AND a public URL."""
+    if not current_app.config.get("PUBLIC_URL"):
+        return None
+    return mail.settings_from_config(current_app.config)
 
 
 def private(response: Response) -> Response:
@@ -59,7 +71,7 @@ def _context() -> AccessContext:
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot() -> str:
     """Always the same answer, whether or not the username exists (no enumeration)."""
-    settings = mail.settings_from_config(current_app.config)
+    settings = mail_for_resets()
     hours = int(current_app.config["PASSWORD_RESET_HOURS"])
     if request.method == "POST" and settings is not None:
         found = resets.request_reset_by_mail(

@@ -18,7 +18,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import LoginAttempt, PasswordReset, User
-from server.accounts.operations import revoke_all_tokens, token_digest, validate_password
+from server.accounts.operations import (
+    revoke_all_tokens,
+    token_digest,
+    validate_password,
+    void_reset_links,
+)
 from server.accounts.passwords import hash_password
 from server.audit.operations import AccessContext, record
 from server.exceptions import Conflict, InvalidInput, NotFound
@@ -36,7 +41,10 @@ _REASONS = {
     ),
     "used": _l("This password reset link has already been used. Ask for a new one if needed."),
     "expired": _l("This password reset link has expired. Ask for a new one."),
-    "voided": _l("A newer password reset link was issued for this account: use that one."),
+    "voided": _l(
+        "This password reset link was cancelled: a newer one was issued, or the password "
+        "was changed or the account disabled since."
+    ),
     "disabled": _l("This account is disabled. Please contact your administrator."),
 }
 
@@ -72,7 +80,7 @@ def issue_reset_link(
             _l("This account is disabled; enable it before resetting its password."),
             code="account_disabled",
         )
-    _void_unused(session, user.id, at=at)
+    void_reset_links(session, user.id, at=at)
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(
         user_id=user.id,
@@ -225,16 +233,3 @@ def complete_reset(
         },
     )
     return user
-
-
-def _void_unused(session: Session, user_id: int, *, at: dt.datetime) -> None:
-    session.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user_id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.voided_at.is_(None),
-        )
-        .values(voided_at=at)
-        .execution_options(synchronize_session=False)
-    )

@@ -633,7 +633,7 @@ ZH.update(
         "This password reset link is not valid. Check that it was copied completely, or ask for a new one.": "此密码重置链接无效。请检查链接是否复制完整,或重新申请。",
         "This password reset link has already been used. Ask for a new one if needed.": "此密码重置链接已被使用。如有需要,请重新申请。",
         "This password reset link has expired. Ask for a new one.": "此密码重置链接已过期,请重新申请。",
-        "A newer password reset link was issued for this account: use that one.": "此账号已签发了更新的密码重置链接,请使用最新的链接。",
+        "This password reset link was cancelled: a newer one was issued, or the password was changed or the account disabled since.": "此密码重置链接已作废:之后已签发了更新的链接,或密码已被修改、账号已停用。",
         "This account is disabled. Please contact your administrator.": "此账号已停用,请联系系统管理员。",
         "This account is disabled; enable it before resetting its password.": "此账号已停用,请先启用再重置密码。",
         "The two passwords are not the same.": "两次输入的密码不一致。",

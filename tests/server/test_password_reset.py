@@ -119,7 +119,11 @@ def inbox(app: Any) -> Iterator[Inbox]:
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     app.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SECURITY="none", MAIL_SENDER=SENDER
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_SECURITY="none",
+        MAIL_SENDER=SENDER,
+        PUBLIC_URL="http://localhost",
     )
     yield handler
     controller.stop()
@@ -216,7 +220,7 @@ def test_issuing_a_new_link_voids_the_older_unused_one(client, make_user):
     user = make_user()
     first, second = issue(user), issue(user)
     refused = client.get(f"/password-reset/{first}")
-    assert refused.status_code == 410 and "更新的密码重置链接" in refused.text
+    assert refused.status_code == 410 and "此密码重置链接已作废" in refused.text
     assert reset_with(client, first).status_code == 410
     assert client.get(f"/password-reset/{second}").status_code == 200
     rows = db.session.scalars(select(PasswordReset).order_by(PasswordReset.id)).all()
@@ -390,6 +394,46 @@ def test_without_mail_settings_the_page_says_to_ask_an_administrator(client, mak
     answered = forgot(client, user.username)
     assert answered.status_code == 200 and "请联系系统管理员" in answered.text
     assert db.session.scalar(select(func.count()).select_from(PasswordReset)) == 0
+
+
+def test_mail_without_a_public_url_mails_nothing_and_sends_users_to_an_administrator(
+    app, client, make_user, inbox
+):
+    app.config["PUBLIC_URL"] = None  # links would be built from a Host header anyone can forge
+    user = make_user(email="w@example.cn")
+    answered = forgot(client, user.username)
+    assert answered.status_code == 200 and "请联系系统管理员" in answered.text
+    assert db.session.scalar(select(func.count()).select_from(PasswordReset)) == 0
+    assert inbox.messages == []
+
+
+def test_a_bad_mail_security_setting_stops_the_app_at_start(make_app):
+    with pytest.raises(ValueError, match="WANGGE_MAIL_SECURITY"):
+        make_app(MAIL_SERVER="127.0.0.1", MAIL_SENDER=SENDER, MAIL_SECURITY="tls1.0")
+
+
+def test_setting_a_password_or_disabling_the_account_voids_outstanding_links(
+    app, client, make_user
+):
+    user = make_user()
+    runner = app.test_cli_runner()
+    for command in (["users", "set-password", "--password-stdin", user.username],
+                    ["users", "disable", user.username]):  # fmt: skip
+        link = runner.invoke(args=["users", "reset-link", user.username])
+        assert link.exit_code == 0, link.output
+        token = link.stdout.strip().rsplit("/", 1)[1]
+        if command[1] == "disable":
+            result = runner.invoke(args=command)
+        else:
+            result = runner.invoke(args=command, input=NEW_PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+        page = client.get(f"/password-reset/{token}")
+        assert page.status_code == 410, command
+        row = db.session.scalar(
+            select(PasswordReset).where(PasswordReset.token_sha256 == token_digest(token))
+        )
+        db.session.refresh(row)
+        assert row.voided_at is not None and row.used_at is None
 
 
 def test_a_mailed_link_arrives_over_smtp_and_works(app, client, make_user, inbox):

@@ -52,6 +52,7 @@ def server(app: Any, database_url: str, tmp_path: Path, smtp: Any) -> Iterator[L
         MAIL_SECURITY="none",
         MAIL_SENDER=SENDER,
     )
+    live.env["WANGGE_PUBLIC_URL"] = live.url
     live.start()
     yield live
     live.stop()
