@@ -310,7 +310,10 @@ def target_is_empty(target: Target) -> bool:
         if any(n for name, n in counts.items() if name != "sync_clock"):
             return False
     store = target.photo_store
-    return store is None or next(iter(store.list_blobs()), None) is None
+    try:
+        return store is None or not blobs.list_blobs(store)
+    except blobs.PhotoCopyError as error:
+        raise BackupError(str(error)) from error
 
 
 def restore(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from sync.blobs import BlobNotFound, BlobStore, BlobStoreError
+from sync.blobs import BlobNotFound, BlobStore
 
 PREFIX = "photos/blobs/"
 CHUNK = 1024 * 1024
@@ -108,16 +108,17 @@ def copy_out(
     A named key the store lacks is reported in `missing`, never skipped silently; a blob whose
     bytes do not hash to its key is reported in `damaged` and not kept. With `previous` (an
     earlier backup folder and its manifest's files by path) a blob already there with the
-    same size is hard-linked and re-hashed locally instead of fetched (blobs never change).
+    same size is hard-linked and re-hashed locally instead of fetched (blobs never change);
+    only if the store still lists it, so a blob the store lost is reported, not papered over.
     """
     named = set(named)
-    listed = {stat.key: stat.size_bytes for stat in store.list_blobs()}
+    listed = list_blobs(store)
     earlier = previous_files or {}
 
     def one(key: str) -> tuple[str, dict[str, Any] | None, bool]:
         path = PREFIX + key
         before = earlier.get(path)
-        if previous is not None and before and before["size"] == listed.get(key, before["size"]):
+        if previous is not None and before and before["size"] == listed.get(key):
             entry = _link_previous(previous / path, dest / path, key)
             if entry is not None:
                 return key, {"path": path, **entry}, True
@@ -126,8 +127,10 @@ def copy_out(
                 size, sha = copy_stream(stream, dest / path)
         except BlobNotFound:
             return key, None, False  # named and missing, or deleted since the listing
-        except BlobStoreError as error:
-            raise PhotoCopyError(f"cannot read {key} from the photo store: {error}") from error
+        # Whatever stops one blob (network, credentials, a full disk) must name the blob; the
+        # store's own exception types (botocore's, OSError) stay chained as the cause.
+        except Exception as error:
+            raise PhotoCopyError(f"cannot copy {key} out of the photo store: {error}") from error
         if content_address(key) not in (None, sha):
             (dest / path).unlink()
             return key, {"path": path, "damaged": True}, False
@@ -144,6 +147,14 @@ def copy_out(
             result.files.append(entry)
             result.linked += linked
     return result
+
+
+def list_blobs(store: BlobStore) -> dict[str, int]:
+    """Every stored blob's key and size; PhotoCopyError if the store cannot be listed."""
+    try:
+        return {stat.key: stat.size_bytes for stat in store.list_blobs()}
+    except Exception as error:  # named and chained, as in copy_out
+        raise PhotoCopyError(f"cannot list the photo store: {error}") from error
 
 
 def _link_previous(earlier: Path, path: Path, key: str) -> dict[str, Any] | None:
@@ -203,7 +214,7 @@ def copy_in(
             with (source / entry["path"]).open("rb") as handle:
                 store.put(key, handle)
             stored = store.stat(key).size_bytes
-        except BlobStoreError as error:
+        except Exception as error:  # named and chained, as in copy_out
             raise PhotoCopyError(f"cannot store {key}: {error}") from error
         if stored != entry["size"]:
             raise PhotoCopyError(f"stored {key} has {stored} bytes, not {entry['size']}")

@@ -242,6 +242,32 @@ def test_the_cli_exits_non_zero_on_a_missing_photo_unless_allowed(
     assert "warning: 1 photo blobs missing" in allowed.output
 
 
+def test_an_incremental_backup_still_reports_a_photo_the_store_lost_since_the_earlier_one(
+    s3_app: Flask, tmp_path: Path
+) -> None:
+    client = s3_app.test_client()
+    phone = Phone(client, build_world(db.session).users["wa"])
+    (photo,) = _uploaded(client, phone, range(1))
+    backups.backup(_s3_source(s3_app), tmp_path / "monday")
+    lost = photo_key(samples.sha256_hex(photo))
+    blob_store(s3_app).delete(lost)
+    with pytest.raises(PhotosMissing) as refused:
+        backups.backup(_s3_source(s3_app), tmp_path / "tuesday", since=tmp_path / "monday")
+    assert refused.value.missing == [lost]
+
+
+def test_a_store_that_cannot_be_read_fails_the_backup_with_a_clear_message(
+    s3_app: Flask, tmp_path: Path
+) -> None:
+    build_world(db.session)
+    store = blob_store(s3_app)
+    gone = Target(s3_app.config["SQLALCHEMY_DATABASE_URI"], None, store)
+    store.client.delete_bucket(Bucket=store.bucket)  # type: ignore[attr-defined]
+    with pytest.raises(BackupError, match=r"cannot list the photo store: .*NoSuchBucket"):
+        backups.backup(gone, tmp_path / "b")
+    assert not (tmp_path / "b" / "manifest.json").exists()
+
+
 def test_a_photo_whose_bytes_do_not_match_its_hash_in_the_store_is_reported_damaged(
     s3_app: Flask, tmp_path: Path
 ) -> None:
