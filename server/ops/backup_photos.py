@@ -203,32 +203,35 @@ def copy_in(
     """Upload backed-up blobs into `store`; return (uploaded, already there with the same bytes).
 
     The backup's files were verified against the manifest just before. A blob already in the
-    store is read back and kept only if its SHA-256 is the manifest's; otherwise overwritten.
+    store with the manifest's size is read back and kept only if its SHA-256 is the
+    manifest's; otherwise it is overwritten. One listing before and one after stand in for a
+    request per blob each (a HEAD costs about what a small PUT does): afterwards every blob
+    must be listed with its size, or PhotoCopyError.
     """
+    todo = [(entry, _key(entry)) for entry in entries]
+    present = list_blobs(store)
 
-    def one(entry: Mapping[str, Any]) -> bool:
-        key = _key(entry)
-        if _same_content(store, key, entry):
+    def one(item: tuple[Mapping[str, Any], str]) -> bool:
+        entry, key = item
+        if present.get(key) == entry["size"] and _same_content(store, key, entry):
             return False
         try:
             with (source / entry["path"]).open("rb") as handle:
                 store.put(key, handle)
-            stored = store.stat(key).size_bytes
         except Exception as error:  # named and chained, as in copy_out
             raise PhotoCopyError(f"cannot store {key}: {error}") from error
-        if stored != entry["size"]:
-            raise PhotoCopyError(f"stored {key} has {stored} bytes, not {entry['size']}")
         return True
 
-    todo = list(entries)
     uploaded = sum(_pooled(workers, one, todo))
+    stored = list_blobs(store)
+    wrong = [key for entry, key in todo if stored.get(key) != entry["size"]]
+    if wrong:
+        raise PhotoCopyError(f"{len(wrong)} blobs are not whole in the store: {wrong[:5]}")
     return uploaded, len(todo) - uploaded
 
 
 def _same_content(store: BlobStore, key: str, entry: Mapping[str, Any]) -> bool:
     try:
-        if store.stat(key).size_bytes != entry["size"]:
-            return False
         with store.open(key) as stream:
             return stream_sha256(stream) == (entry["size"], entry["sha256"])
     except BlobNotFound:
