@@ -140,6 +140,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _truncate_all(url)
 
 
+# --- an S3-compatible server --------------------------------------------------------------
+
+
+def _require(module: str) -> Any:
+    """Import `module`, or skip the test (fail it under CI: a missing dependency is a bug)."""
+    if IN_CI:
+        import importlib
+
+        try:
+            return importlib.import_module(module)
+        except ImportError as error:
+            pytest.fail(f"CI=true but {module} cannot be imported: {error}")
+    return pytest.importorskip(module)
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible HTTP server (moto) on 127.0.0.1, for the whole session."""
+    _require("boto3")
+    server_module = _require("moto.server")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 # --- the app -----------------------------------------------------------------------------
 
 

@@ -5,65 +5,90 @@ Layout of a backup folder:
     manifest.json             files (path, size, sha256), db revision, rows per table, times
     db/wangge.db              SQLite: a consistent copy made with SQLite's online backup API
     db/wangge.dump            PostgreSQL: `pg_dump -Fc` of the same snapshot the counts saw
-    photos/blobs/photos/…     every stored photo and thumbnail, by hash (disk store)
+    photos/blobs/photos/…     every stored photo and thumbnail, by hash (disk or S3 store alike)
 
-Order matters: the database is copied first, photos second. Photo files are immutable and
-written before the row that names them commits, so every photo the database copy names is on
-disk by the time the photo store is walked (later photos may come along too; harmless).
+Order matters: the database is copied first, photos second. Photo blobs are immutable and
+stored before the row that names them commits, so every photo the database copy names is in
+the store by the time it is walked (later photos may come along too; harmless). One the copy
+names that the store lacks is reported (`photos.missing`), never skipped silently. Restore
+goes the other way round: photos first, then the database that names them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from server.ops import backup_photos as blobs
+from server.photos.operations import photo_key, thumb_key
+from sync.blobs import BlobStore, DiskBlobStore
+
 MANIFEST = "manifest.json"
 FORMAT = 1
-_CHUNK = 1024 * 1024
+#: Parallel transfers to and from an object store (botocore pools 10 connections).
+OBJECT_STORE_WORKERS = 8
 
 
 class BackupError(Exception):
     """A backup or restore that cannot go on; the message says why."""
 
 
+class PhotosMissing(BackupError):
+    """The backup was written, but photos the database names are missing or damaged in the store.
+
+    The manifest lists them under `photos.missing` and `photos.damaged`.
+    """
+
+    def __init__(self, dest: Path, manifest: dict[str, Any]) -> None:
+        self.dest, self.manifest = dest, manifest
+        self.missing: list[str] = manifest["photos"]["missing"]
+        self.damaged: list[str] = manifest["photos"]["damaged"]
+        shown = ", ".join((self.missing + self.damaged)[:5])
+        more = " …" if len(self.missing) + len(self.damaged) > 5 else ""
+        super().__init__(
+            f"{len(self.missing)} photo blobs the database names are missing from the store and "
+            f"{len(self.damaged)} do not match their hash ({shown}{more}); the backup in {dest} "
+            "lists them in manifest.json (photos.missing, photos.damaged)"
+        )
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where the data of one instance lives: its database URL and its disk photo root."""
+    """Where the data of one instance lives: its database URL and its photo store.
+
+    `photo_dir` is the disk store's root (BLOB_STORE=disk); `object_store` the store when
+    photos live in an S3-compatible bucket, and then `photo_dir` is None.
+    """
 
     database_url: str
-    photo_dir: Path | None  # None: photos are in an object store (not part of this backup)
+    photo_dir: Path | None
+    object_store: BlobStore | None = None
+
+    @property
+    def photo_store(self) -> BlobStore | None:
+        if self.object_store is not None:
+            return self.object_store
+        return DiskBlobStore(self.photo_dir) if self.photo_dir is not None else None
+
+    @property
+    def photo_store_kind(self) -> str:
+        if self.object_store is not None:
+            return "disk" if isinstance(self.object_store, DiskBlobStore) else "s3"
+        return "disk" if self.photo_dir is not None else "none"
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
-
-
-def _copy_hashing(source: Path, dest: Path) -> tuple[int, str]:
-    """Copy `source` to `dest` and return its size and SHA-256, reading it once.
-
-    Not fsynced here: callers sync once after the whole batch (`_sync_to_disk`).
-    """
-    digest = hashlib.sha256()
-    size = 0
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with source.open("rb") as src, dest.open("wb") as out:
-        while block := src.read(_CHUNK):
-            digest.update(block)
-            out.write(block)
-            size += len(block)
-    return size, digest.hexdigest()
 
 
 def _sync_to_disk() -> None:
@@ -72,16 +97,23 @@ def _sync_to_disk() -> None:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while block := handle.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+        return blobs.stream_sha256(handle)[1]
 
 
 def _table_counts(conn: sa.Connection) -> dict[str, int]:
     names = sorted(n for n in sa.inspect(conn).get_table_names() if n != "alembic_version")
     return {n: int(conn.scalar(sa.text(f'SELECT count(*) FROM "{n}"')) or 0) for n in names}
+
+
+def _named_blobs(conn: sa.Connection) -> list[str]:
+    """The blob keys the database names: each available photo and its thumbnail."""
+    if not sa.inspect(conn).has_table("photos"):
+        return []
+    rows = conn.execute(
+        sa.text("SELECT sha256, storage_key FROM photos WHERE status = 'available'")
+    )
+    return [key for sha, stored in rows for key in (stored or photo_key(sha), thumb_key(sha))]
 
 
 def _revision(conn: sa.Connection) -> str | None:
@@ -104,7 +136,7 @@ def _libpq_url(url: sa.URL) -> str:
 # --- backup ------------------------------------------------------------------------------
 
 
-def _backup_sqlite(url: sa.URL, dest: Path) -> dict[str, Any]:
+def _backup_sqlite(url: sa.URL, dest: Path) -> tuple[dict[str, Any], list[str]]:
     # One step (pages=-1): a single read transaction, i.e. one snapshot. In WAL mode writers
     # go on meanwhile; a stepwise backup would restart whenever they write.
     source = sqlite3.connect(_sqlite_path(url))
@@ -117,12 +149,13 @@ def _backup_sqlite(url: sa.URL, dest: Path) -> dict[str, Any]:
     engine = sa.create_engine(f"sqlite:///{dest}")
     try:
         with engine.connect() as conn:
-            return {"revision": _revision(conn), "counts": _table_counts(conn)}
+            info = {"revision": _revision(conn), "counts": _table_counts(conn)}
+            return info, _named_blobs(conn)
     finally:
         engine.dispose()
 
 
-def _backup_postgres(url: sa.URL, dest: Path) -> dict[str, Any]:
+def _backup_postgres(url: sa.URL, dest: Path) -> tuple[dict[str, Any], list[str]]:
     # Counts and dump see the same snapshot: a REPEATABLE READ transaction exports it and
     # stays open while pg_dump runs with --snapshot.
     engine = sa.create_engine(url, isolation_level="REPEATABLE READ")
@@ -131,6 +164,7 @@ def _backup_postgres(url: sa.URL, dest: Path) -> dict[str, Any]:
             conn.execute(sa.text("SET TRANSACTION READ ONLY"))
             snapshot = conn.scalar(sa.text("SELECT pg_export_snapshot()"))
             info = {"revision": _revision(conn), "counts": _table_counts(conn)}
+            named = _named_blobs(conn)
             _run(
                 [
                     "pg_dump",
@@ -145,7 +179,7 @@ def _backup_postgres(url: sa.URL, dest: Path) -> dict[str, Any]:
             conn.rollback()
     finally:
         engine.dispose()
-    return info
+    return info, named
 
 
 def _run(command: list[str]) -> None:
@@ -154,46 +188,45 @@ def _run(command: list[str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
 
 
-def _photo_files(root: Path) -> Iterator[Path]:
-    """Stored blobs (photos and thumbnails), sorted; never the staging area of open uploads."""
-    blobs = root / "blobs"
-    if blobs.is_dir():
-        for path in sorted(blobs.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                yield path
-
-
-def backup(source: Target, dest: Path) -> dict[str, Any]:
+def backup(
+    source: Target,
+    dest: Path,
+    *,
+    since: Path | None = None,
+    allow_missing: bool = False,
+    workers: int | None = None,
+) -> dict[str, Any]:
     """Back up `source` into the empty or new folder `dest`; return the manifest written there.
 
-    Raises BackupError if `dest` is not empty or the database cannot be copied.
+    With `since` (an earlier backup folder) photo blobs it already holds are hard-linked, not
+    fetched again. Raises BackupError if `dest` is not empty or the database cannot be copied,
+    and PhotosMissing (after writing the backup) if photos the database names are missing or
+    damaged in the store, unless `allow_missing`.
     """
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty")
+    previous = read_manifest(since) if since is not None else None
     dest.mkdir(parents=True, exist_ok=True)
     started = _now()
     url = sa.make_url(source.database_url)
     (dest / "db").mkdir()
     if url.get_backend_name() == "sqlite":
         db_file = Path("db/wangge.db")
-        info = _backup_sqlite(url, dest / db_file)
+        info, named = _backup_sqlite(url, dest / db_file)
     elif url.get_backend_name() == "postgresql":
         db_file = Path("db/wangge.dump")
-        info = _backup_postgres(url, dest / db_file)
+        info, named = _backup_postgres(url, dest / db_file)
     else:
         raise BackupError(f"no backup for {url.get_backend_name()}")
-    files = [
+    files: list[dict[str, Any]] = [
         {
             "path": str(db_file),
             "size": (dest / db_file).stat().st_size,
             "sha256": file_sha256(dest / db_file),
         }
     ]
-    if source.photo_dir is not None:
-        for path in _photo_files(source.photo_dir):
-            relative = Path("photos") / path.relative_to(source.photo_dir)
-            size, sha = _copy_hashing(path, dest / relative)
-            files.append({"path": str(relative), "size": size, "sha256": sha})
+    copied = _backup_photos(source, named, dest, since, previous, workers)
+    files.extend(copied.files)
     _sync_to_disk()
     manifest = {
         "format": FORMAT,
@@ -201,8 +234,12 @@ def backup(source: Target, dest: Path) -> dict[str, Any]:
         "finished_at": _now(),
         "database": {"dialect": url.get_backend_name(), "file": str(db_file), **info},
         "photos": {
-            "store": "disk" if source.photo_dir else "external",
-            "files": sum(1 for f in files if f["path"].startswith("photos/")),
+            "store": source.photo_store_kind,
+            "files": len(copied.files),
+            "missing": copied.missing,
+            "damaged": copied.damaged,
+            "since": str(since) if since is not None else None,
+            "linked": copied.linked,
         },
         "files": files,
         "bytes": sum(int(f["size"]) for f in files),
@@ -210,7 +247,31 @@ def backup(source: Target, dest: Path) -> dict[str, Any]:
     tmp = dest / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, dest / MANIFEST)  # the manifest appears last: its presence means complete
+    if (copied.missing or copied.damaged) and not allow_missing:
+        raise PhotosMissing(dest, manifest)
     return manifest
+
+
+def _backup_photos(
+    source: Target,
+    named: list[str],
+    dest: Path,
+    since: Path | None,
+    previous: dict[str, Any] | None,
+    workers: int | None,
+) -> blobs.CopiedOut:
+    store = source.photo_store
+    if store is None:
+        return blobs.CopiedOut(missing=sorted(set(named)))
+    if workers is None:  # a local disk gains nothing from threads; a network store does
+        workers = OBJECT_STORE_WORKERS if source.object_store is not None else 1
+    earlier = {f["path"]: f for f in previous["files"]} if previous else None
+    try:
+        return blobs.copy_out(
+            store, named, dest, previous=since, previous_files=earlier, workers=workers
+        )
+    except blobs.PhotoCopyError as error:
+        raise BackupError(str(error)) from error
 
 
 # --- restore -----------------------------------------------------------------------------
@@ -248,16 +309,24 @@ def target_is_empty(target: Target) -> bool:
             engine.dispose()
         if any(n for name, n in counts.items() if name != "sync_clock"):
             return False
-    return target.photo_dir is None or next(_photo_files(target.photo_dir), None) is None
+    store = target.photo_store
+    try:
+        return store is None or not blobs.list_blobs(store)
+    except blobs.PhotoCopyError as error:
+        raise BackupError(str(error)) from error
 
 
-def restore(source: Path, target: Target, *, force: bool = False) -> dict[str, Any]:
+def restore(
+    source: Path, target: Target, *, force: bool = False, workers: int = OBJECT_STORE_WORKERS
+) -> dict[str, Any]:
     """Restore the backup in `source` into `target`; return its manifest once all is checked.
 
     Verifies every hash in the backup first, refuses a target holding data unless `force`,
-    and after copying checks the restored database's revision and row counts and every
-    restored photo's hash. Open uploads come back as failed: their partial bytes were not
-    backed up, and a phone answered 410 starts the upload anew (docs/photos.md).
+    puts the photos in the target's store (disk or object store, whichever the backup came
+    from; blobs already there with the same bytes are kept), then restores the database and
+    checks its revision and row counts. Open uploads come back as failed: their partial bytes
+    were not backed up, and a phone answered 410 starts the upload anew (docs/photos.md).
+    The manifest returned carries `restored`: photo blobs copied and found already in place.
     """
     manifest = read_manifest(source)
     verify(source, manifest)
@@ -267,6 +336,7 @@ def restore(source: Path, target: Target, *, force: bool = False) -> dict[str, A
     url = sa.make_url(target.database_url)
     if url.get_backend_name() != db_info["dialect"]:
         raise BackupError(f"backup of {db_info['dialect']}, target is {url.get_backend_name()}")
+    copied, kept = _restore_photos(source, manifest, target, workers)
     if db_info["dialect"] == "sqlite":
         _restore_sqlite(source / db_info["file"], _sqlite_path(url))
     else:
@@ -283,18 +353,27 @@ def restore(source: Path, target: Target, *, force: bool = False) -> dict[str, A
                 str(source / db_info["file"]),
             ]
         )
-    photo_entries = [f for f in manifest["files"] if f["path"].startswith("photos/")]
-    if photo_entries:
-        if target.photo_dir is None:
-            raise BackupError("the backup has photos but the target has no disk photo store")
-        for entry in photo_entries:
-            dest = target.photo_dir / Path(entry["path"]).relative_to("photos")
-            size, sha = _copy_hashing(source / entry["path"], dest)
-            if (size, sha) != (entry["size"], entry["sha256"]):
-                raise BackupError(f"restored file differs: {dest}")
-        _sync_to_disk()
     _check_restored_database(url, db_info)
-    return manifest
+    return {**manifest, "restored": {"photos_copied": copied, "photos_kept": kept}}
+
+
+def _restore_photos(
+    source: Path, manifest: dict[str, Any], target: Target, workers: int
+) -> tuple[int, int]:
+    """Photos go in before the database that names them: (blobs copied, blobs already there)."""
+    entries = [f for f in manifest["files"] if f["path"].startswith("photos/")]
+    if not entries:
+        return 0, 0
+    try:
+        if target.object_store is not None:
+            return blobs.copy_in(target.object_store, entries, source, workers=workers)
+        if target.photo_dir is not None:
+            copied = blobs.copy_in_disk(target.photo_dir, entries, source)
+            _sync_to_disk()
+            return copied, 0
+    except blobs.PhotoCopyError as error:
+        raise BackupError(str(error)) from error
+    raise BackupError("the backup has photos but the target has no photo store")
 
 
 def _restore_sqlite(backup_file: Path, target: Path) -> None:

@@ -54,6 +54,17 @@ def check_key(key: str) -> str:
     return key
 
 
+def check_key_prefix(prefix: str) -> str:
+    """Return `prefix` if it can start a key ("" or segments ending in "/"), else raise.
+
+    >>> check_key_prefix("thumbs/")
+    'thumbs/'
+    """
+    if prefix and not (prefix.endswith("/") and _KEY.match(prefix[:-1])):
+        raise BlobStoreError(f"invalid blob key prefix {prefix!r}")
+    return prefix
+
+
 def check_upload_id(upload_id: str) -> str:
     """Return `upload_id` if it can name a staging area, else raise BlobStoreError."""
     if not _UPLOAD_ID.match(upload_id):
@@ -85,6 +96,12 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob; deleting a missing key is not an error."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Return a stream of the blob to read in blocks and close; raise BlobNotFound."""
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobStat]:
+        """Yield every stored blob whose key starts with `prefix`, in key order (no staging)."""
 
     def stage_write(self, upload_id: str, offset: int, data: bytes) -> None:
         """Write `data` at `offset` of the upload's staged bytes (discarding any tail beyond)."""

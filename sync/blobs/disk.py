@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from sync.blobs.base import BlobNotFound, BlobStat, check_key, check_upload_id
+from sync.blobs.base import BlobNotFound, BlobStat, check_key, check_key_prefix, check_upload_id
 
 _COPY_BYTES = 1024 * 1024
 
@@ -82,6 +82,26 @@ class DiskBlobStore:
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobStat]:
+        # Sorted as strings, as S3 lists them; dot files are a `put` still being written.
+        found = []
+        for folder, _dirs, files in os.walk(self._blobs / check_key_prefix(prefix)):
+            for name in files:
+                if not name.startswith("."):
+                    path = Path(folder, name)
+                    found.append((path.relative_to(self._blobs).as_posix(), path))
+        for key, path in sorted(found):
+            try:
+                yield BlobStat(key=key, size_bytes=path.stat().st_size)
+            except FileNotFoundError:  # deleted since the walk
+                continue
 
     def stage_write(self, upload_id: str, offset: int, data: bytes) -> None:
         path = self._stage_path(upload_id)

@@ -6,7 +6,14 @@ import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from sync.blobs.base import BlobNotFound, BlobStat, BlobStoreError, check_key, check_upload_id
+from sync.blobs.base import (
+    BlobNotFound,
+    BlobStat,
+    BlobStoreError,
+    check_key,
+    check_key_prefix,
+    check_upload_id,
+)
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 
@@ -87,6 +94,23 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+        except Exception as error:
+            raise self._translate(error, key) from error
+        # botocore's StreamingBody: read(n) pulls from the socket, nothing is buffered whole.
+        body: BinaryIO = response["Body"]
+        return body
+
+    def list_blobs(self, prefix: str = "") -> Iterator[BlobStat]:
+        blobs = f"{self.prefix}blobs/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=blobs + check_key_prefix(prefix))
+        for page in pages:  # S3 lists keys in UTF-8 byte order, i.e. sorted
+            for item in page.get("Contents", []):
+                yield BlobStat(key=item["Key"][len(blobs) :], size_bytes=int(item["Size"]))
 
     def stage_write(self, upload_id: str, offset: int, data: bytes) -> None:
         name = f"{self._stage_prefix(upload_id)}{offset:015d}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from server.accounts import operations as accounts
@@ -17,6 +19,23 @@ from tests.server.backoffice_world import world  # noqa: F401  (fixture for back
 from tests.server.lifeservices_world import point  # noqa: F401  (a service point with a slot)
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def fresh_database_url(app: Any, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the test's: a new SQLite path or a new database."""
+    url = sa.make_url(str(db.engine.url.render_as_string(hide_password=False)))
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restored' / 'wangge.db'}"
+        return
+    name = f"wangge_restore_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
 
 
 @pytest.fixture

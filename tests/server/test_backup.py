@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,20 +19,9 @@ from tests.sync.conftest import Phone, build_world, visit_args
 
 
 @pytest.fixture
-def fresh_target(app, tmp_path: Path) -> Iterator[Target]:
-    """An empty instance of the same kind as the test's: a new SQLite path or a new database."""
-    url = sa.make_url(str(db.engine.url.render_as_string(hide_password=False)))
-    if url.get_backend_name() == "sqlite":
-        yield Target(f"sqlite:///{tmp_path / 'restored' / 'wangge.db'}", tmp_path / "photos2")
-        return
-    name = f"wangge_restore_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield Target(url.set(database=name).render_as_string(hide_password=False), tmp_path / "p2")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+def fresh_target(fresh_database_url: str, tmp_path: Path) -> Target:
+    """An empty instance of the same kind as the test's, with an empty disk photo store."""
+    return Target(fresh_database_url, tmp_path / "photos2")
 
 
 def _source(app) -> Target:

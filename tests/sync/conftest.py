@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,18 +304,6 @@ def count(model: Any, *where: Any) -> int:
 # --- blob stores: every backend the contract suite runs against -------------------------
 
 
-@pytest.fixture(scope="session")
-def moto_s3_endpoint() -> Iterator[str]:
-    """A real S3-compatible HTTP server (moto) on 127.0.0.1, for the whole session."""
-    pytest.importorskip("boto3")
-    server_module = pytest.importorskip("moto.server")
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def s3_store(endpoint: str) -> BlobStore:
     from sync.blobs.s3 import S3BlobStore
 
@@ -330,6 +318,28 @@ def s3_store(endpoint: str) -> BlobStore:
     )
     store.client.create_bucket(Bucket=bucket)
     return store
+
+
+def s3_app_settings(endpoint: str) -> dict[str, str]:
+    """App configuration for BLOB_STORE=s3 on a new, empty bucket of the moto server."""
+    import boto3
+
+    bucket = f"wangge-{uuid.uuid4().hex[:12]}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    ).create_bucket(Bucket=bucket)
+    return {
+        "BLOB_STORE": "s3",
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "test",
+        "S3_SECRET_ACCESS_KEY": "test",
+    }
 
 
 @pytest.fixture(params=["disk", "s3"])

@@ -114,3 +114,29 @@ def test_a_blob_key_that_looks_like_staging_does_not_touch_staged_bytes(
     blob_store.put("staging/up6/000000000000000", b"other")
     blob_store.delete("staging/up6/000000000000000")
     assert b"".join(blob_store.stage_read("up6", 3)) == b"abc"
+
+
+def test_a_blob_opened_as_a_stream_reads_back_in_blocks(blob_store: BlobStore) -> None:
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    blob_store.put("photos/ab/stream", data)
+    blocks = []
+    with blob_store.open("photos/ab/stream") as stream:
+        while block := stream.read(256 * 1024):
+            blocks.append(block)
+    assert b"".join(blocks) == data
+    with pytest.raises(BlobNotFound):
+        blob_store.open("photos/none")
+
+
+def test_list_blobs_gives_stored_blobs_in_key_order_with_sizes_and_no_staging(
+    blob_store: BlobStore,
+) -> None:
+    for key, size in (("thumbs/ab/t.jpg", 2), ("photos/cd/y", 3), ("photos/ab/x", 1)):
+        blob_store.put(key, b"x" * size)
+    blob_store.stage_write("upload1", 0, b"staged")
+    listed = [(s.key, s.size_bytes) for s in blob_store.list_blobs()]
+    assert listed == [("photos/ab/x", 1), ("photos/cd/y", 3), ("thumbs/ab/t.jpg", 2)]
+    assert [s.key for s in blob_store.list_blobs("thumbs/")] == ["thumbs/ab/t.jpg"]
+    assert list(blob_store.list_blobs("nothing/")) == []
+    with pytest.raises(BlobStoreError):
+        list(blob_store.list_blobs("../"))

@@ -15,26 +15,7 @@ from tests.live import LiveServer
 from tests.server import photo_samples as samples
 from tests.server.test_uploads_api import upload_all
 from tests.server.test_uploads_tus import uploader
-from tests.sync.conftest import Phone, build_world
-
-
-def _s3_settings(endpoint: str) -> dict[str, str]:
-    bucket = f"wangge-{uuid.uuid4().hex[:12]}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    ).create_bucket(Bucket=bucket)
-    return {
-        "BLOB_STORE": "s3",
-        "S3_BUCKET": bucket,
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_REGION": "us-east-1",
-        "S3_ACCESS_KEY_ID": "test",
-        "S3_SECRET_ACCESS_KEY": "test",
-    }
+from tests.sync.conftest import Phone, build_world, s3_app_settings
 
 
 def _objects(settings: dict[str, str]) -> set[str]:
@@ -52,7 +33,7 @@ def _objects(settings: dict[str, str]) -> set[str]:
 def test_a_photo_uploaded_by_tus_is_stored_in_s3_and_downloaded(
     make_app: Any, moto_s3_endpoint: str, tmp_path: Path
 ) -> None:
-    settings = _s3_settings(moto_s3_endpoint)
+    settings = s3_app_settings(moto_s3_endpoint)
     app = make_app(**settings, PHOTO_DIR=str(tmp_path / "no-disk-photos"))
     client = app.test_client()
     with app.app_context():
@@ -94,7 +75,7 @@ def test_two_gunicorn_workers_share_uploads_through_s3(
     database_url: str, moto_s3_endpoint: str, tmp_path: Path, make_app: Any
 ) -> None:
     """Chunks land on whichever worker answers; only the database and S3 hold the state."""
-    settings = _s3_settings(moto_s3_endpoint)
+    settings = s3_app_settings(moto_s3_endpoint)
     app = make_app(**settings)
     with app.app_context():
         world = build_world(db.session)
