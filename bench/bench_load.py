@@ -369,8 +369,8 @@ _ENDPOINTS = {
     ("server/photos/", None): "upload (tus)",
 }
 _LAYERS = (
-    ("psycopg", "database driver (psycopg, waits on PostgreSQL)"),
-    ("sqlite3", "database driver (sqlite3)"),
+    ("psycopg", "database driver (executes; waits on PostgreSQL or SQLite's lock)"),
+    ("sqlite3", "database driver (executes; waits on PostgreSQL or SQLite's lock)"),
     ("sqlalchemy", "SQLAlchemy"),
     ("marshmallow", "marshmallow / webargs"),
     ("webargs", "marshmallow / webargs"),
@@ -419,8 +419,17 @@ def _endpoint(frames: list[tuple[str, str]]) -> str:
     return "other (gunicorn, framework, idle)"
 
 
+#: SQLAlchemy's calls into the DB-API driver: a C driver (sqlite3, psycopg's C parts) shows
+#: no Python frame of its own, so its time (executing, waiting for PostgreSQL or for SQLite's
+#: write lock) is sampled here.
+_DRIVER_CALLS = {"do_execute", "do_executemany", "do_execute_no_params", "do_commit",
+                 "do_rollback", "do_begin", "do_release_savepoint", "do_savepoint"}  # fmt: skip
+
+
 def _layer(frames: list[tuple[str, str]]) -> str:
-    file = frames[-1][1]
+    func, file = frames[-1]
+    if func.rsplit(".", 1)[-1] in _DRIVER_CALLS and "sqlalchemy" in file:
+        return "database driver (executes; waits on PostgreSQL or SQLite's lock)"
     if _ours(file):
         return "our code (server/, sync/)"
     for marker, label in _LAYERS:
