@@ -7,6 +7,7 @@ docs/sync-protocol.md; the app shows its own text for each code.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -464,21 +465,36 @@ def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | No
     return validate
 
 
+@functools.cache
+def _validators() -> dict[str, Any]:
+    """One loader per mutation, built once per process (schemas are stateless on load; building
+    six of them per push cost more than the op-id check)."""
+    return {
+        "visit.create": _validator(schemas.VisitCreateArgs(), schemas.fast_visit_create),
+        "case.report": _validator(schemas.CaseReportArgs()),
+        "case.note": _validator(schemas.CaseNoteArgs()),
+        "case.set_fields": _validator(schemas.CaseSetFieldsArgs()),
+        "case.transition": _validator(schemas.CaseTransitionArgs()),
+        "photo.attach": _validator(schemas.PhotoAttachArgs()),
+    }
+
+
 def build_handlers(settings: Settings) -> dict[str, Handler]:
     """Every mutation the server accepts, by name."""
+    load = _validators()
     return {
         "visit.create": Handler(
-            _validator(schemas.VisitCreateArgs(), schemas.fast_visit_create),
+            load["visit.create"],
             visit_create,
             checks_before_writing=True,
             prefetch=visit_prefetch,
         ),
         "case.report": Handler(
-            _validator(schemas.CaseReportArgs()),
+            load["case.report"],
             lambda ctx, args: case_report(ctx, args, settings),
         ),
-        "case.note": Handler(_validator(schemas.CaseNoteArgs()), case_note),
-        "case.set_fields": Handler(_validator(schemas.CaseSetFieldsArgs()), case_set_fields),
-        "case.transition": Handler(_validator(schemas.CaseTransitionArgs()), case_transition),
-        "photo.attach": Handler(_validator(schemas.PhotoAttachArgs()), photo_attach),
+        "case.note": Handler(load["case.note"], case_note),
+        "case.set_fields": Handler(load["case.set_fields"], case_set_fields),
+        "case.transition": Handler(load["case.transition"], case_transition),
+        "photo.attach": Handler(load["photo.attach"], photo_attach),
     }
