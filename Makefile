@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup migrate demo lint translations clean chromium
+.PHONY: run test bench setup migrate demo lint translations clean chromium screenshots
 
 run: demo
 	@echo "Wangge on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
@@ -15,6 +15,11 @@ run: demo
 
 test: demo lint chromium
 	$(BIN)/python -m pytest
+
+# Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
+# temporary folder, so it never dirties the checkout).
+screenshots: setup chromium
+	$(BIN)/python -m pytest -q -m browser --update-screenshots tests/server
 
 # The browser tests drive Debian's Chromium (Playwright never downloads one). Installed here
 # when missing and we are root; otherwise a clear message and, under CI, a failure.

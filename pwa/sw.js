@@ -2,7 +2,9 @@
 // update. A new version installs, then waits until the page asks (no skipWaiting on its own:
 // reloading under a half-typed form or a running push loses work — research note §3.6).
 // The outbox lives in IndexedDB, which no cache change touches.
-const VERSION = 'v1';
+// The server (server/pwa_shell.py) replaces 'dev' with a hash of this file and of every SHELL
+// file, so any change to the shell is a new version: never edit it by hand.
+const VERSION = 'dev';
 const CACHE = `wangge-shell-${VERSION}`;
 const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',

@@ -124,6 +124,10 @@ def register_hooks(app: Flask) -> None:
         if request.is_json and (request.content_length or 0) > app.config["MAX_JSON_BYTES"]:
             raise RequestEntityTooLarge()
 
+    from server import input_guard
+
+    input_guard.init_app(app)  # a NUL in any text is a 422, never PostgreSQL's 500
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")

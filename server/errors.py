@@ -47,9 +47,11 @@ CODE_BY_STATUS = {
 
 
 def wants_json() -> bool:
-    """API paths answer in JSON; pages answer in HTML."""
+    """API paths and the pages' JSON lookups answer in JSON; pages answer in HTML."""
     path = request.path
-    return path.startswith(("/api/", "/healthz")) or request.accept_mimetypes.best == (
+    if path.startswith(("/api/", "/healthz")) or "/lookup/" in path:
+        return True
+    return path.endswith((".json", ".geojson")) or request.accept_mimetypes.best == (
         "application/json"
     )
 

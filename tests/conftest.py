@@ -17,11 +17,21 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from server import create_app
-from tests.browser import browser, playwright  # noqa: F401  (shared browser fixtures)
+from tests.browser import (  # noqa: F401  (shared browser fixtures)
+    add_screenshot_option,
+    browser,
+    playwright,
+    screenshot,
+    screenshot_dir,
+)
 from tests.live import CuttingProxy, LiveServer
 
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_screenshot_option(parser)
 
 
 # --- network guard -----------------------------------------------------------------------

@@ -47,6 +47,10 @@ def _lookup(what: str) -> dict[str, Any]:
             "description": "refused",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
+        "422": {
+            "description": "a NUL character in the query (server/input_guard.py)",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
+        },
     }
 
 

@@ -204,9 +204,12 @@ def _body_cap() -> Response | None:
 
 
 def init_app(app: Any) -> None:
+    from server import input_guard
     from server.extensions import csrf
     from server.open311.cli import open311_cli
 
     app.register_blueprint(bp)
     csrf.exempt(bp)  # partners authenticate with api_key, not sessions
+    # NUL is refused in `open311` above, as the spec's error array rather than problem+json.
+    input_guard.exempt(app, bp.name)
     app.cli.add_command(open311_cli)

@@ -17,8 +17,9 @@ from server.translations.zh_messages import ZH
 HERE = Path(__file__).parent
 
 
-def build(template: Path) -> list[str]:
-    """Write zh/LC_MESSAGES/messages.{po,mo}; return the ids that have no translation."""
+def build(template: Path, out: Path | None = None) -> list[str]:
+    """Write messages.{po,mo} into `out` (default: zh/LC_MESSAGES beside this module);
+    return the ids that have no translation."""
     with template.open("rb") as handle:
         pot = read_po(handle)
     catalog = Catalog(locale="zh", domain="messages", project="Wangge")
@@ -30,7 +31,7 @@ def build(template: Path) -> list[str]:
         if text is None:
             missing.append(message.id)
         catalog.add(message.id, text or "", locations=message.locations)
-    out = HERE / "zh" / "LC_MESSAGES"
+    out = out or HERE / "zh" / "LC_MESSAGES"
     out.mkdir(parents=True, exist_ok=True)
     with (out / "messages.po").open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False)

@@ -13,6 +13,7 @@ ZH: dict[str, str] = {
     "The upload is too large.": "上传的内容过大。",
     "This content type is not accepted here.": "此处不接受该内容类型。",
     "Some fields are not valid; see the errors.": "部分字段无效,请查看错误说明。",
+    "Text may not contain a NUL character (U+0000).": "文本中不能包含空字符(U+0000)。",
     "Too many attempts. Please wait and try again.": "尝试次数过多,请稍后再试。",
     "Something went wrong on the server. Nothing you sent was lost.": "服务器出错了。您已提交的内容不会丢失。",
     "The request body is not valid JSON.": "请求正文不是有效的 JSON。",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+import requests
 
 from tests.pwa.conftest import LiveServer, save_report
 
 pytestmark = pytest.mark.browser
+
+
+def served_version(server: LiveServer) -> str:
+    """The cache version the server writes into sw.js (a hash of the shell files)."""
+    text = requests.get(f"{server.url}/app/sw.js", timeout=5).text
+    found = re.search(r"^const VERSION = '([0-9a-f]+)';$", text, re.M)
+    assert found, "sw.js carries no hashed VERSION"
+    return found.group(1)
 
 
 def block_sync(phone: Any) -> None:
@@ -24,10 +34,15 @@ def test_a_new_version_waits_for_the_worker_and_keeps_the_outbox(
     block_sync(phone)
     save_report(page, "版本更新前的记录")
     assert len(phone.idb("outbox")) == 1
-    sw = server.pwa / "sw.js"
-    original = sw.read_text()
+    old_version = served_version(server)
+    assert page.evaluate("caches.keys()") == [f"wangge-shell-{old_version}"]
+    # A release touches a shell file and nothing else: the server's hash is the new version.
+    css = server.pwa / "app.css"
+    original = css.read_text()
     try:
-        sw.write_text(original.replace("const VERSION = 'v1';", "const VERSION = 'v2';"))
+        css.write_text(original + "\n/* next release */\n")
+        new_version = served_version(server)
+        assert new_version != old_version
         page.evaluate("window.__before_update = true")
         page.evaluate("location.hash = '#/report'")
         page.wait_for_selector("#report-form")
@@ -45,10 +60,10 @@ def test_a_new_version_waits_for_the_worker_and_keeps_the_outbox(
         page.wait_for_selector("body[data-ready=true]")
         assert page.evaluate("window.__before_update === undefined")
         caches = page.evaluate("caches.keys()")
-        assert caches == ["wangge-shell-v2"]
+        assert caches == [f"wangge-shell-{new_version}"]
         assert [e["args"]["description"] for e in phone.idb("outbox")] == ["版本更新前的记录"]
     finally:
-        sw.write_text(original)
+        css.write_text(original)
 
 
 def test_location_is_stored_with_its_accuracy_when_granted(phone: Any) -> None:

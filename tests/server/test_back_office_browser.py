@@ -1,7 +1,8 @@
 """One real browser run: intake, dispatch and the dashboard against a real server process.
 
 Debian's Chromium through Playwright (never `playwright install`); any console error or failed
-request fails the test. Screenshots go to docs/screenshots/backoffice-*.png.
+request fails the test. Screenshots (backoffice-*.png) go to a temporary folder, or to
+docs/screenshots/ with `--update-screenshots` (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -98,12 +98,7 @@ def page(server: str, browser: Any) -> Iterator[object]:
     assert problems == []
 
 
-def shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"backoffice-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page) -> None:
+def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page, screenshot) -> None:
     page.goto(f"{server}/login")
     page.fill("#username", "zhao.min")
     page.fill("#password", "wangge-demo")
@@ -125,7 +120,7 @@ def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page) -> N
     page.wait_for_selector("#place-list li")
     page.click("#place-list li >> nth=0")
     page.wait_for_function("() => document.getElementById('placement').textContent.includes('→')")
-    shot(page, "intake")
+    screenshot(page, "backoffice-intake")
     page.click("main button[type=submit].primary")
     page.wait_for_selector(".flash")
     assert "已分派给" in page.inner_text(".flash")
@@ -137,26 +132,26 @@ def test_intake_dispatch_and_dashboard_in_a_real_browser(server: str, page) -> N
     page.click(".step-dispatch button[type=submit]")
     page.wait_for_selector(".status-dispatched")
     assert "剩余时间" in page.inner_text("body") or page.query_selector(".left")
-    shot(page, "case")
+    screenshot(page, "backoffice-case")
 
     page.goto(f"{server}/cases/")
     page.wait_for_selector("table.queue")
-    shot(page, "queue")
+    screenshot(page, "backoffice-queue")
 
     page.goto(f"{server}/cases/?view=review")
     page.wait_for_selector(".review-list")
-    shot(page, "review")
+    screenshot(page, "backoffice-review")
 
     page.goto(f"{server}/visits/")
     page.wait_for_selector("#coverage-total")
-    shot(page, "visits")
+    screenshot(page, "backoffice-visits")
 
     page.goto(f"{server}/map/")
     page.wait_for_selector("#big-map path.leaflet-interactive")
     page.wait_for_timeout(500)
-    shot(page, "map")
+    screenshot(page, "backoffice-map")
 
     page.goto(f"{server}/dashboard/?group=area")
     page.wait_for_selector("svg.chart")
     assert page.inner_text("#kpi-received").strip().isdigit()
-    shot(page, "dashboard")
+    screenshot(page, "backoffice-dashboard")

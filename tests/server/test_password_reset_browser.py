@@ -2,7 +2,8 @@
 
 gunicorn serves the app, a real SMTP server (aiosmtpd) takes the mail, Debian's Chromium
 drives the pages; any console error (a CSP violation is one) or unexpected HTTP error fails
-the test. Screenshots go to docs/screenshots/password-reset*.png and admin-users*.png.
+the test. Screenshots (password-reset*.png, admin-users*.png) go to a temporary folder, or
+to docs/screenshots/ with `--update-screenshots` (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from server.extensions import db
 from tests.live import LiveServer, free_port
 from tests.server.test_password_reset import SENDER, Inbox, link_in
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
 NEW_PASSWORD = "lantern river 2026"
 
 pytestmark = [
@@ -89,12 +88,9 @@ def page(browser: Any) -> Iterator[Any]:
     assert problems == []
 
 
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(make_user, server, smtp, page):
+def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(
+    make_user, server, smtp, page, screenshot
+):
     inbox, _ = smtp
     worker = make_user("worker", username="zhou.jie", display_name="周杰", email="zj@example.cn")
     admin = make_user("admin", username="admin", display_name="系统管理员")
@@ -104,11 +100,11 @@ def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(make_user, se
     page.click("text=忘记密码")
     page.wait_for_url(f"{url}/forgot-password")
     page.fill("#username", worker.username)
-    shot(page, "password-reset-forgot")
+    screenshot(page, "password-reset-forgot")
     page.click("main button[type=submit]")
     page.wait_for_selector("main .flash")
     assert "链接已发往该邮箱" in page.inner_text("main")
-    shot(page, "password-reset-sent")
+    screenshot(page, "password-reset-sent")
 
     (message,) = inbox.wait_for(1)
     link = link_in(message)
@@ -117,11 +113,11 @@ def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(make_user, se
     assert "周杰" in page.inner_text("main")
     page.fill("#password", NEW_PASSWORD)
     page.fill("#confirm", NEW_PASSWORD)
-    shot(page, "password-reset")
+    screenshot(page, "password-reset")
     page.click("main button[type=submit]")
     page.wait_for_url(f"{url}/login")
     assert "密码已修改" in page.inner_text("main .flash")
-    shot(page, "password-reset-done")
+    screenshot(page, "password-reset-done")
 
     page.fill("#username", worker.username)
     page.fill("#password", NEW_PASSWORD)
@@ -131,7 +127,7 @@ def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(make_user, se
     page.expected_statuses.add(410)
     page.goto(link)
     assert "已被使用" in page.inner_text("main")
-    shot(page, "password-reset-used")
+    screenshot(page, "password-reset-used")
 
     # The administrator's side: the user list and a link issued from it.
     page.click("header button:has-text('退出登录')")
@@ -142,8 +138,8 @@ def test_forgot_password_mail_and_the_reset_page_in_a_real_browser(make_user, se
     page.wait_for_url(f"{url}/")
     page.click("nav >> text=用户")
     page.wait_for_selector("main table")
-    shot(page, "admin-users")
+    screenshot(page, "admin-users")
     page.click(f"button[aria-label='为 {worker.username} 签发重置链接']")
     page.wait_for_selector("#link")
     assert page.input_value("#link").startswith(f"{url}/password-reset/")
-    shot(page, "admin-users-link-issued")
+    screenshot(page, "admin-users-link-issued")

@@ -1,8 +1,8 @@
 """The residents' pages in a real browser at 360×640: report (also offline), follow, book.
 
 Debian's Chromium through Playwright. The report is sent while the browser is offline: it is
-queued in IndexedDB and sent when the connection is back. Screenshots go to
-docs/screenshots/residents-*.png.
+queued in IndexedDB and sent when the connection is back. Screenshots (residents-*.png) go
+to a temporary folder, or to docs/screenshots/ with `--update-screenshots` (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.server.photo_samples import jpeg
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
+Shot = Callable[..., Path]  # the `screenshot` fixture (tests/browser.py)
 
 pytestmark = [
     pytest.mark.browser,
@@ -141,19 +141,16 @@ def in_browser(scenario: Callable[[Any, Any, list[str]], None]) -> None:
         pool.submit(run).result()
 
 
-def shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"residents-{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def test_report_offline_then_follow(server: str, tmp_path: Path) -> None:
+def test_report_offline_then_follow(server: str, tmp_path: Path, screenshot: Shot) -> None:
     in_browser(
-        lambda context, page, problems: _report_offline(server, tmp_path, context, page, problems)
+        lambda context, page, problems: _report_offline(
+            server, tmp_path, screenshot, context, page, problems
+        )
     )
 
 
 def _report_offline(
-    server: str, tmp_path: Path, context: Any, page: Any, problems: list[str]
+    server: str, tmp_path: Path, screenshot: Shot, context: Any, page: Any, problems: list[str]
 ) -> None:
     page.goto(f"{server}/report/")
     page.wait_for_selector("#report-map path.leaflet-interactive")
@@ -168,7 +165,7 @@ def _report_offline(
     photo.write_bytes(jpeg())
     page.set_input_files("#photos", str(photo))
     page.wait_for_selector("#photo-previews img")
-    shot(page, "report")
+    screenshot(page, "residents-report")
     time.sleep(1.2)  # the form's minimum fill time
 
     context.set_offline(True)  # type: ignore[attr-defined]
@@ -190,20 +187,22 @@ def _report_offline(
     page.wait_for_url("**/report/f/**")
     assert "XH-" in page.inner_text("h1")
     assert "13900000329" not in page.content()
-    shot(page, "follow")
+    screenshot(page, "residents-follow")
     assert [
         p for p in problems if "Failed to fetch" not in p and "ERR_INTERNET_DISCONNECTED" not in p
     ] == []
 
 
-def test_directory_and_booking(server: str) -> None:
-    in_browser(lambda _context, page, problems: _directory_and_booking(server, page, problems))
+def test_directory_and_booking(server: str, screenshot: Shot) -> None:
+    in_browser(
+        lambda _context, page, problems: _directory_and_booking(server, screenshot, page, problems)
+    )
 
 
-def _directory_and_booking(server: str, page: Any, problems: list[str]) -> None:
+def _directory_and_booking(server: str, screenshot: Shot, page: Any, problems: list[str]) -> None:
     page.goto(f"{server}/services/")
     page.wait_for_selector("#points-map path.leaflet-interactive")
-    shot(page, "directory")
+    screenshot(page, "residents-directory")
     page.goto(f"{server}/services/p/CO-01")
     page.click(".slots details summary >> nth=0")
     page.fill(".slots details[open] input[name=name]", "王阿姨")
@@ -212,5 +211,5 @@ def _directory_and_booking(server: str, page: Any, problems: list[str]) -> None:
     page.click(".slots details[open] button[type=submit]")
     page.wait_for_url("**/services/b/**")
     assert "待确认" in page.content()
-    shot(page, "booking")
+    screenshot(page, "residents-booking")
     assert problems == []
