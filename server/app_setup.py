@@ -127,6 +127,9 @@ def register_hooks(app: Flask) -> None:
     from server import input_guard
 
     input_guard.init_app(app)  # a NUL in any text is a 422, never PostgreSQL's 500
+    # A push rejects only the mutation holding a NUL (sync/engine.py): one bad record must not
+    # jam the phone's outbox behind it, as a 422 for the whole batch would.
+    input_guard.exempt(app, "sync.push")
 
     @app.after_request
     def _headers(response: Response) -> Response:

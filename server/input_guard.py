@@ -17,36 +17,10 @@ from flask_babel import lazy_gettext as _l
 
 from server.api.base import strict_json_loads
 from server.exceptions import InvalidInput
+from sync.text import NUL, first_nul
 
-NUL = "\x00"
 _EXEMPT = "wangge_nul_exempt"
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
-
-
-def first_nul(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first key or string in `value` holding a NUL, or None.
-
-    >>> first_nul({"a": [1, "ok", "b\\x00"]})
-    'a.2'
-    >>> first_nul({"k\\x00": 1}) is None, first_nul(["fine", {"x": None}])
-    (False, None)
-    """
-    if isinstance(value, str):
-        return path if NUL in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if NUL in str(key):
-                return where.replace(NUL, "\\x00")
-            found = first_nul(item, where)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = first_nul(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
-    return None
 
 
 def _pairs_with_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:
@@ -99,7 +73,8 @@ def _offending_fields() -> Iterator[tuple[str, str | None]]:
 
 def refuse_nul_characters() -> None:
     """before_request: raise InvalidInput (422) naming the first field that holds a NUL."""
-    if request.blueprint in current_app.extensions.get(_EXEMPT, ()):
+    exempted = current_app.extensions.get(_EXEMPT, ())
+    if request.blueprint in exempted or request.endpoint in exempted:
         return
     for where, field in _offending_fields():
         if field is not None:
@@ -111,9 +86,10 @@ def refuse_nul_characters() -> None:
             )
 
 
-def exempt(app: Flask, blueprint: str) -> None:
-    """Leave a blueprint to refuse NUL itself, in its own protocol's error shape (Open311)."""
-    app.extensions.setdefault(_EXEMPT, set()).add(blueprint)
+def exempt(app: Flask, name: str) -> None:
+    """Leave a blueprint or one endpoint to refuse NUL itself, in its own protocol's shape:
+    Open311's error list; the sync push, which rejects only the mutation that holds one."""
+    app.extensions.setdefault(_EXEMPT, set()).add(name)
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sync.db import utcnow
 from sync.errors import Rejected
 from sync.models import APPLIED, DUPLICATE, REJECTED, DeviceState, MutationRecord
+from sync.text import first_nul, without_nul
 from sync.versions import next_version
 
 #: The log as a plain table: its rows are inserted with one executemany per group.
@@ -288,7 +289,7 @@ class _Run:
             if mutation.seq <= last_seq or handler is None:
                 continue
             try:
-                args = handler.validate(mutation.args)
+                args = _validate(handler, mutation)
             except Rejected as rejected:
                 prepared.args[mutation.seq] = rejected
                 continue
@@ -352,7 +353,7 @@ class _Run:
                 raise Rejected("UNKNOWN_MUTATION", f"unknown mutation {mutation.name!r}")
             args = prepared.args.get(mutation.seq)
             if args is None:
-                args = handler.validate(mutation.args)
+                args = _validate(handler, mutation)
             elif isinstance(args, Rejected):
                 raise args
             context = MutationContext(
@@ -405,8 +406,8 @@ class _Run:
             "user_id": self.device.user_id,
             "seq": mutation.seq,
             "op_id": mutation.op_id,
-            "name": mutation.name[:40],
-            "args": mutation.args,
+            "name": without_nul(mutation.name[:40]),
+            "args": without_nul(mutation.args) if first_nul(mutation.args) else mutation.args,
             "base_version": mutation.base_version,
             "server_version": version,
             "recorded_at_device": mutation.recorded_at_device,
@@ -424,6 +425,15 @@ class _Prepared:
 
     args: dict[int, dict[str, Any] | Rejected] = field(default_factory=dict)
     batches: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate(handler: Handler, mutation: Mutation) -> dict[str, Any]:
+    """The handler's clean args; Rejected for text no database can hold (a NUL), whatever the
+    handler (its log row keeps the args with U+FFFD in place of each NUL)."""
+    where = first_nul(mutation.args)
+    if where is not None:
+        raise Rejected("INVALID_ARGS", "text may not contain a NUL character (U+0000)", field=where)
+    return handler.validate(mutation.args)
 
 
 def _record_dict(row: MutationRecord) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from server.cases.models import Case
 from server.extensions import db
+from sync.models import MutationRecord
 from tests.server.backoffice_world import IN_G1, post_form
 from tests.server.conftest import PASSWORD, login
 
@@ -101,35 +102,56 @@ def test_a_json_body_with_nul_is_a_problem_naming_the_field(client: Any, world: 
     assert_refused(response, "username", "json")
 
 
-def test_a_sync_push_with_nul_changes_nothing(client: Any, world: Any, token_for: Any) -> None:
+def test_a_sync_push_rejects_only_the_mutation_with_a_nul(
+    client: Any, world: Any, token_for: Any
+) -> None:
+    """One bad record must not jam the phone's outbox: the others are applied, the seq moves
+    on, and the log keeps the rejected args with U+FFFD where the NUL was."""
     device_id = uuid.uuid4()
     token = token_for(world.users["w1"], device_id=device_id)
-    report = {
-        "seq": 1,
-        "op_id": str(uuid.uuid4()),
-        "name": "case.report",
-        "args": {
-            "id": str(uuid.uuid4()),
-            "title": "电线外露",
-            "description": "破损\x00外露",
-            "lon": IN_G1[0],
-            "lat": IN_G1[1],
-            "photos": [],
-        },
-        "recorded_at_device": "2026-11-26T09:20:00+08:00",
-    }
+
+    def report(seq: int, description: str) -> dict[str, Any]:
+        return {
+            "seq": seq,
+            "op_id": str(uuid.uuid4()),
+            "name": "case.report",
+            "args": {
+                "id": str(uuid.uuid4()),
+                "title": "电线外露",
+                "description": description,
+                "lon": IN_G1[0],
+                "lat": IN_G1[1],
+                "photos": [],
+            },
+            "recorded_at_device": "2026-11-26T09:20:00+08:00",
+        }
+
     body = {
         "device_id": str(device_id),
         "schema_version": 1,
         "device_now": "2026-11-26T09:30:00+08:00",
-        "mutations": [report],
+        "mutations": [report(1, "破损"), report(2, "破损\x00外露"), report(3, "外露")],
     }
     before = cases()
     response = client.post(
         "/api/v1/sync/push", json=body, headers={"Authorization": f"Bearer {token}"}
     )
-    assert_refused(response, "mutations.0.args.description", "json")
-    assert cases() == before
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    assert answer["last_seq"] == 3
+    statuses = [(r["seq"], r["status"]) for r in answer["results"]]
+    assert statuses == [(1, "applied"), (2, "rejected"), (3, "applied")]
+    reason = answer["results"][1]["reason"]
+    assert reason["code"] == "INVALID_ARGS" and reason["details"]["field"] == "description"
+    assert cases() == before + 2
+    logged = db.session.scalar(
+        select(MutationRecord).where(MutationRecord.device_id == device_id, MutationRecord.seq == 2)
+    )
+    assert logged.status == "rejected" and logged.args["description"] == "破损\ufffd外露"
+    again = client.post(
+        "/api/v1/sync/push", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [r["status"] for r in again.get_json()["results"]] == ["duplicate"] * 3
 
 
 def test_an_escaped_backslash_before_u0000_is_plain_text_not_a_nul(client: Any, world: Any) -> None:
