@@ -97,7 +97,9 @@ def _values(obj: Any, name: str) -> list[Any]:
 
 
 def _changed(obj: Any, names: Iterable[str]) -> bool:
-    return any(attributes.get_history(obj, n).has_changes() for n in names)
+    # An attribute never loaded was not changed: asking must not load it (no query per case).
+    quiet = attributes.PASSIVE_NO_INITIALIZE
+    return any(attributes.get_history(obj, n, passive=quiet).has_changes() for n in names)
 
 
 def _days_of(values: Iterable[Any]) -> set[dt.date]:
