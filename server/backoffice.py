@@ -51,6 +51,25 @@ def escalate_command(now_text: str | None) -> None:
     click.echo(f"{len(done)} escalation(s)")
 
 
+dashboard_cli = AppGroup("dashboard", help="The performance dashboard's daily roll-up.")
+
+
+@dashboard_cli.command("rollup")
+@click.option("--rebuild", is_flag=True, help="Drop the roll-up and build every past day.")
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (UTC).")
+def rollup_command(rebuild: bool, now_text: str | None) -> None:
+    """Roll up every completed day not built yet or changed since (run nightly from cron)."""
+    from server import clock
+    from server.evaluation import rollup
+    from server.extensions import db
+
+    now = dt.datetime.fromisoformat(now_text).astimezone(dt.UTC) if now_text else clock.now()
+    db.session.commit()
+    done = rollup.catch_up(db.session, now=now, rebuild=rebuild)
+    db.session.commit()
+    click.echo(f"{done} day(s) rolled up")
+
+
 def init_app(app: Flask) -> None:
     from server.audit import views as audit_views
     from server.cases import conflicts, grid_access, photo_links
@@ -79,3 +98,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(humanize, "duration")
     app.add_template_filter(mask, "mask")
     app.cli.add_command(cases_cli)
+    app.cli.add_command(dashboard_cli)
+    from server.evaluation import rollup
+
+    rollup.watch_writes()  # roll-up days touched by a write are marked dirty (every session)

@@ -141,6 +141,9 @@ DEFAULTS: dict[str, Any] = {
     "RATING_LINK_DAYS": 14,
     # Weights of the score per region/unit/post (server.evaluation.metrics.DEFAULT_WEIGHTS).
     "SCORE_WEIGHTS": {},
+    # The dashboard's daily roll-up (server/evaluation/rollup.py): at most this many missing
+    # or changed past days are rolled up when the page loads (0: only `flask dashboard rollup`).
+    "DASHBOARD_ROLLUP_CATCHUP_DAYS": 7,
     # Open311 GeoReport v2 (docs/open311.md). Channels whose cases partners may read back:
     # never `visit` (matters found at vulnerable residents' doors) nor the hotline/counter
     # (callers speak freely about neighbours); a deployment may widen it knowingly.

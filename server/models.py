@@ -4,7 +4,14 @@ from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
-from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
+from server.evaluation.models import (
+    CaseRating,
+    DashboardBuiltDay,
+    DashboardDay,
+    DashboardDirtyDay,
+    RatingRequest,
+    StaffEvaluation,
+)
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
@@ -39,6 +46,9 @@ __all__ = [
     "CatalogueCategory",
     "CatalogueItem",
     "Cell",
+    "DashboardBuiltDay",
+    "DashboardDay",
+    "DashboardDirtyDay",
     "Device",
     "DeviceState",
     "Duty",

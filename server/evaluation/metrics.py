@@ -193,17 +193,24 @@ def _rows(
 
 
 def case_figures(
-    session: Session, window: Window, group: str, *, now: dt.datetime
+    session: Session,
+    window: Window,
+    group: str,
+    *,
+    now: dt.datetime,
+    as_of: dt.datetime | None = None,
 ) -> dict[Any, Figures]:
     """Figures per raw key (cell code, assignee id or unit id) for the window.
 
+    `as_of` (default: the window's end, or now if earlier) is when "closed" is counted: the
+    roll-up computes a part of a longer report's window with the longer report's `as_of`.
     The case measures come from one pass over the cases touching the window (reported,
     opened, dispatched, due or closed in it): an OR of five indexed ranges, each measure a
     conditional sum. Rework and ratings come from their own tables.
     """
     out: dict[Any, Figures] = defaultdict(Figures)
     start, end = window.start, window.end
-    as_of = min(end, now)
+    as_of = min(end, now) if as_of is None else as_of
     status = plain(session, Case.status)
 
     def within(column: Any) -> Any:
@@ -406,12 +413,17 @@ def dashboard(
     *,
     now: dt.datetime,
     memo: dict[Any, Any] | None = None,
+    fast: bool = True,
 ) -> tuple[dict[Any, Figures], Figures]:
     """Figures per group and the total (summed counts, so rates are exact).
 
     `memo` (a dict kept for one request) lets several groupings of the same window share
-    the queries: area, cell and street all roll up the same per-cell figures.
+    the queries: area, cell and street all roll up the same per-cell figures. `fast` reads
+    completed days from the daily roll-up (server/evaluation/rollup.py); False computes
+    everything from the cases (the reference the roll-up's tests compare with).
     """
+    from server.evaluation import rollup  # it builds on this module
+
     memo = {} if memo is None else memo
     as_of = min(window.end, now)
     keyed_by = group if group in ("worker", "unit") else "cell"
@@ -419,7 +431,8 @@ def dashboard(
         memo["households", as_of] = key_households(session, as_of=as_of)
     households = memo["households", as_of]
     if (keyed_by, window, now) not in memo:
-        memo[keyed_by, window, now] = case_figures(session, window, keyed_by, now=now)
+        figures = rollup.case_figures if fast else case_figures
+        memo[keyed_by, window, now] = figures(session, window, keyed_by, now=now)
     raw = memo[keyed_by, window, now]
     groups = roll_up(
         session,
@@ -436,7 +449,12 @@ def dashboard(
 
 
 def trend(session: Session, window: Window) -> list[tuple[str, int, int]]:
-    """(day, received, closed) for each Shanghai day of the window."""
+    """(day, received, closed) for each Shanghai day of the window (every report counts)."""
+    return trend_days(window, trend_counts(session, window))
+
+
+def trend_counts(session: Session, window: Window) -> dict[str, tuple[int, int]]:
+    """Day (YYYY-MM-DD) → (reported, closed) for the days of the window that have any."""
     received = dict(
         session.execute(
             select(local_day(session, Case.reported_at).label("d"), func.count())
@@ -455,10 +473,15 @@ def trend(session: Session, window: Window) -> list[tuple[str, int, int]]:
             .group_by("d")
         ).all()
     )
+    return {d: (int(received.get(d, 0)), int(closed.get(d, 0))) for d in {*received, *closed}}
+
+
+def trend_days(window: Window, counts: dict[str, tuple[int, int]]) -> list[tuple[str, int, int]]:
+    """Every day of the window with its counts (0 when absent)."""
     days, day = [], window.start.astimezone(SHANGHAI).date()
     last = (window.end - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date()
     while day <= last:
         key = day.isoformat()
-        days.append((key, int(received.get(key, 0)), int(closed.get(key, 0))))
+        days.append((key, *counts.get(key, (0, 0))))
         day += dt.timedelta(days=1)
     return days
