@@ -17,6 +17,7 @@ from server.grid.models import Cell, Duty, GridVersion
 from server.population import operations as population
 from server.population.models import Household, Resident
 from sync.models import SyncMark, SyncScope
+from sync.versions import next_version
 from tests.sync.conftest import G1, G2, INSIDE_G1, Phone, _cell, make_case, office_edit
 
 #: Tables every worker's phone holds the same way (rejections are per device).
@@ -342,3 +343,24 @@ def test_scope_changes_with_no_version_bump_between_them_are_each_sent(phone, wo
         _pull_once_each(a, limit)
         _assert_holds(a, world, cells, cases)
         assert_converged(a)
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_a_scope_change_while_a_versions_exits_are_half_sent_still_deletes_the_rest(
+    phone, world, limit
+):
+    give(world, "G2", "wa")
+    a = phone("wa")
+    a.pull()
+    # Two G2 households leave the register at one version: 2 household + 2 resident exits.
+    version = next_version(db.session)
+    for household_id in world.households["G2"][:2]:
+        population.remove_household(
+            db.session, db.session.get(Household, household_id), version=version
+        )
+    db.session.commit()
+    a.pull_page(limit=limit)  # the cursor stops inside that version's exits
+    take(world, "G2", "wa")
+    _pull_once_each(a, limit)
+    _assert_holds(a, world, {"G1"}, {})
+    assert_converged(a)
