@@ -147,6 +147,24 @@ def decode_cursor(cursor: str) -> tuple[Key, str, Transition | None]:
     return key, str(scope), transition
 
 
+def _start_of_transition(after: Key) -> Key:
+    """Where a new transition starts from `after`: never past its own keys.
+
+    A finished transition leaves its cursor at (v, END_OF_TRANSITION) when no version came
+    after it. For the normal stream that is the same place as (v, END_OF_VERSION); but a new
+    transition's keys sit at (v, rank above END_OF_VERSION), so from END_OF_TRANSITION they
+    would all count as passed and the second scope change would send nothing.
+
+    >>> _start_of_transition(Key(7, END_OF_TRANSITION, ""))
+    Key(version=7, rank=1000000, id='')
+    >>> _start_of_transition(Key(7, 3, "x"))
+    Key(version=7, rank=3, id='x')
+    """
+    if after.rank >= END_OF_VERSION:
+        return Key(after.version, END_OF_VERSION, "")
+    return after
+
+
 #: (scope the cursor came from, the cursor's key) → the transition's sources, or None when
 #: the old scope is unknown (the caller then answers `scope_changed`, a reset).
 TransitionSources = Callable[[str, Key], Sequence[Source] | None]
@@ -179,6 +197,7 @@ def pull_page(
         if cursor_scope != scope:
             if transition is not None or transition_sources is None:
                 return Page(reset="scope_changed")
+            after = _start_of_transition(after)
             transition = Transition(cursor_scope, after)
         # Versions below the horizon lost exits to pruning; a cursor that has not passed all
         # of them (to the end of the last pruned version) could miss a deletion.

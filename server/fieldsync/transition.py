@@ -8,7 +8,8 @@ cell), the pull compares the two cell sets:
 * lost cells (in the old set, not the new one): their cell rows, households, residents and
   the open cases only those cells brought come as deletions; so do households, residents and
   cases that left a lost cell *after* the cursor (their scope exits name that cell, which the
-  normal exit sources no longer look at);
+  normal exit sources no longer look at), including the exits of the cursor's own version
+  that it has not passed yet (a page may end inside them);
 * gained cells: their cell rows, households, residents and open cases whose version the
   cursor has already passed come as upserts (later versions arrive in the normal stream);
 * a republished grid: every old cell row goes, every new one comes (cell ids are per grid).
@@ -44,6 +45,8 @@ CELLS_GONE, HOUSEHOLDS_GONE, RESIDENTS_GONE, CASES_GONE = (END_OF_VERSION + n fo
 CELLS_NEW, HOUSEHOLDS_NEW, RESIDENTS_NEW, CASES_NEW = (END_OF_VERSION + n for n in (5, 6, 7, 8))
 #: Ranks of the normal stream's upsert sources (server/fieldsync/pulling.py).
 RANK_OF = {"cells": 1, "households": 3, "residents": 4, "cases": 6}
+#: Ranks of the normal stream's scope-exit sources; their ids are the rows' UUID hex.
+EXIT_RANK_OF = {"households": -2, "residents": -1, "cases": 5}
 
 
 def transition_sources(
@@ -84,17 +87,24 @@ def transition_sources(
         return keys
 
     def exits(table: str, native: Callable[[str], Any]) -> list[Any]:
+        """Rows whose exit from a lost cell comes after the cursor in the normal stream.
+
+        Compared by the whole key, not by version alone: a cursor may stop inside its
+        version's exits (a small page), and the rest of them still have to go.
+        """
         if not lost:
             return []
+        rank = EXIT_RANK_OF[table]
         return [
             native(row_id)
-            for row_id in session.scalars(
-                select(ScopeExit.row_id).where(
+            for version, row_id in session.execute(
+                select(ScopeExit.version, ScopeExit.row_id).where(
                     ScopeExit.table_name == table,
                     ScopeExit.cell_code.in_(lost),
-                    ScopeExit.version > v0,
+                    ScopeExit.version >= v0,
                 )
             )
+            if (version, rank, row_id) > (v0, anchor.rank, anchor.id)
         ]
 
     def gone(table: str) -> Callable[[Keys], list[Change]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select
 
 from server.cases.models import Case
@@ -16,6 +17,7 @@ from server.grid.models import Cell, Duty, GridVersion
 from server.population import operations as population
 from server.population.models import Household, Resident
 from sync.models import SyncMark, SyncScope
+from sync.versions import next_version
 from tests.sync.conftest import G1, G2, INSIDE_G1, Phone, _cell, make_case, office_edit
 
 #: Tables every worker's phone holds the same way (rejections are per device).
@@ -260,4 +262,105 @@ def test_a_bumped_scope_epoch_still_makes_every_device_rebuild(phone, world):
     db.session.commit()
     assert a.pull_page()["reset"] == "scope_changed"
     a.pull()
+    assert_converged(a)
+
+
+# --- scope changes with no version bump between them ---------------------------------------
+
+
+def give(world: Any, cell: str, to: str) -> None:
+    """A duty on `cell` for `to` from today (bumps no version)."""
+    grid.assign_duty(
+        db.session, None, cell_code=cell, username=to, role="grid_worker", starts_on=_today()
+    )
+    db.session.commit()
+
+
+def take(world: Any, cell: str, frm: str) -> None:
+    """End `frm`'s current duty on `cell` now (bumps no version)."""
+    duty_id = db.session.scalar(
+        select(Duty.id).where(
+            Duty.user_id == world.users[frm].id, Duty.cell_code == cell, Duty.ends_on.is_(None)
+        )
+    )
+    grid.end_duty(db.session, None, duty_id, last_day=None, today=_today())
+    db.session.commit()
+
+
+def _pull_once_each(phone: Phone, limit: int) -> None:
+    """Pull to the end: no reset, and no (row, op, version) twice in this one transition."""
+    seen: set[tuple[str, str, str, int]] = set()
+    for body in phone.pull(limit=limit):
+        assert not body.get("reset"), body
+        for change in body["changes"]:
+            key = (change["table"], change["op"], change["id"], change["version"])
+            assert key not in seen, key
+            seen.add(key)
+
+
+def _assert_holds(phone: Phone, world: Any, cells: set[str], cases: dict[str, str]) -> None:
+    """The phone holds exactly the households, residents, cell rows and cases of `cells`."""
+    households = {str(h) for code in sorted(cells) for h in world.households[code]}
+    residents = {
+        str(r)
+        for r in db.session.scalars(
+            select(Resident.id).join(Household).where(Household.cell_code.in_(cells))
+        )
+    }
+    assert set(phone.table("households")) == households
+    assert set(phone.table("residents")) == residents
+    assert {c["code"] for c in phone.table("cells").values()} == cells
+    assert set(phone.table("cases")) == {i for i, code in cases.items() if code in cells}
+
+
+SEQUENCES = {
+    "grow_then_shrink": [("give", "G2"), ("take", "G2")],
+    "shrink_then_grow": [("take", "G1"), ("give", "G1")],
+    "three_changes": [("give", "G2"), ("take", "G1"), ("give", "G1")],
+    "grow_shrink_grow": [("give", "G2"), ("take", "G2"), ("give", "G2")],
+}
+
+
+@pytest.mark.parametrize("limit", [1, 2, 500])
+@pytest.mark.parametrize("steps", list(SEQUENCES.values()), ids=list(SEQUENCES))
+def test_scope_changes_with_no_version_bump_between_them_are_each_sent(phone, world, steps, limit):
+    # Cases that reach wa by their cell alone (assigned to others).
+    cases = {
+        str(make_case(db.session, world, cell=code, assignee=who)): code
+        for code, who in (("G1", "wc"), ("G2", "wb"))
+    }
+    a = phone("wa")
+    _pull_once_each(a, limit)
+    cells = {"G1"}
+    _assert_holds(a, world, cells, cases)
+    for verb, cell in steps:
+        if verb == "give":
+            give(world, cell, "wa")
+            cells.add(cell)
+        else:
+            take(world, cell, "wa")
+            cells.discard(cell)
+        _pull_once_each(a, limit)
+        _assert_holds(a, world, cells, cases)
+        assert_converged(a)
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_a_scope_change_while_a_versions_exits_are_half_sent_still_deletes_the_rest(
+    phone, world, limit
+):
+    give(world, "G2", "wa")
+    a = phone("wa")
+    a.pull()
+    # Two G2 households leave the register at one version: 2 household + 2 resident exits.
+    version = next_version(db.session)
+    for household_id in world.households["G2"][:2]:
+        population.remove_household(
+            db.session, db.session.get(Household, household_id), version=version
+        )
+    db.session.commit()
+    a.pull_page(limit=limit)  # the cursor stops inside that version's exits
+    take(world, "G2", "wa")
+    _pull_once_each(a, limit)
+    _assert_holds(a, world, {"G1"}, {})
     assert_converged(a)

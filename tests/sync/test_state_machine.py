@@ -3,11 +3,15 @@
 After the faults stop and every phone syncs, the oracle of the design notes (§4 items 1–3,
 5, 6) must hold: outboxes empty, every op applied exactly once, phones equal to the server
 within their scope, and a conflict record exactly where two people changed the same field.
+Scopes change too (extra duties given and taken, which bump no version; households moved
+between cells), and pulls come in random page sizes: after every pull run to its end, the
+phone's cells, households, residents and cases are exactly its current scope's.
 SQLite in CI; more examples with WANGGE_HYPOTHESIS_EXAMPLES=500.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -29,11 +33,16 @@ from sqlalchemy import select
 
 from server import create_app
 from server.accounts import operations as accounts
+from server.accounts.models import User
 from server.cases import operations as case_ops
 from server.cases.models import Case, CaseEvent
 from server.enums import OPEN_STATUSES, CaseStatus
 from server.extensions import db
-from server.population.models import Visit
+from server.fieldsync.scope import SHANGHAI, scope_for
+from server.grid import operations as grid_ops
+from server.grid.models import Cell, Duty
+from server.population import operations as population
+from server.population.models import Household, Resident, Visit
 from sync.db import utcnow
 from sync.models import CaseConflict, MutationRecord
 from sync.versions import next_version
@@ -43,6 +52,12 @@ from tests.sync.conftest import build_world, make_case
 EXAMPLES = int(os.environ.get("WANGGE_HYPOTHESIS_EXAMPLES", "25"))
 DEVICES = ("wa", "wc", "wb")
 FIELDS = ("title", "address", "description")
+#: Each device keeps the duty of its home cell (its visits stay in scope); extra duties come
+#: and go on the other cells (B1 brings G1 and G2 with it).
+HOME = {"wa": "G1", "wc": "G1", "wb": "G2"}
+EXTRA_CELLS = ("G1", "G2", "B1")
+#: Households that only move between cells (visits use the first two of each cell).
+MOVABLE = 2
 
 
 def _make_template(sqlite_template: Path, where: Path) -> dict[str, Any]:
@@ -57,7 +72,7 @@ def _make_template(sqlite_template: Path, where: Path) -> dict[str, Any]:
         }
     )
     with app.app_context():
-        world = build_world(db.session, households_per_cell=2)
+        world = build_world(db.session, households_per_cell=MOVABLE + 1)
         case_ids = [make_case(db.session, world, title=f"case {i}") for i in range(2)]
         tokens = {}
         for name in (*DEVICES, "office"):
@@ -215,6 +230,63 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             db.session.rollback()
 
+    # --- scope changes -------------------------------------------------------------------
+
+    def _extra_duty(self, who: str, cell: str) -> int | None:
+        duty_id: int | None = db.session.scalar(
+            select(Duty.id).where(
+                Duty.user_id == self.info["users"][who],
+                Duty.cell_code == cell,
+                Duty.ends_on.is_(None),
+            )
+        )
+        return duty_id
+
+    @rule(who=st.sampled_from(DEVICES), cell=st.sampled_from(EXTRA_CELLS))
+    def give_duty(self, who: str, cell: str) -> None:
+        """An extra duty from today: the scope grows, no version moves."""
+        if cell == HOME[who] or self._extra_duty(who, cell) is not None:
+            db.session.rollback()
+            return
+        grid_ops.assign_duty(
+            db.session, None, cell_code=cell, username=who, role="grid_worker", starts_on=_today()
+        )
+        db.session.commit()
+
+    @rule(who=st.sampled_from(DEVICES), cell=st.sampled_from(EXTRA_CELLS))
+    def take_duty(self, who: str, cell: str) -> None:
+        """An extra duty ended (removed: it began today): the scope shrinks, no version moves."""
+        duty_id = self._extra_duty(who, cell)
+        if cell == HOME[who] or duty_id is None:
+            db.session.rollback()
+            return
+        grid_ops.end_duty(db.session, None, duty_id, last_day=None, today=_today())
+        db.session.commit()
+
+    @rule(
+        who=st.sampled_from(DEVICES),
+        changes=st.lists(
+            st.tuples(st.booleans(), st.sampled_from(EXTRA_CELLS)), min_size=2, max_size=4
+        ),
+        limit=st.integers(1, 8),
+    )
+    def rescope_and_pull_in_a_row(
+        self, who: str, changes: list[tuple[bool, str]], limit: int
+    ) -> None:
+        """Scope changes each followed by a full pull, with no version moving in between."""
+        for give, cell in changes:
+            (self.give_duty if give else self.take_duty)(who, cell)
+            self.pull(who, limit)
+
+    @rule(cell=st.sampled_from(("G1", "G2")))
+    def move_household(self, cell: str) -> None:
+        """The movable household of `cell`'s list goes to the other cell, or comes back."""
+        household = db.session.get(Household, self.info["households"][cell][MOVABLE])
+        population.move_household(
+            db.session, household, "G2" if household.cell_code == "G1" else "G1"
+        )
+        db.session.commit()
+
     # --- the network --------------------------------------------------------------------------
 
     def _send(self, device: Device, mutations: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -280,32 +352,42 @@ class SyncMachine(RuleBasedStateMachine):
         finally:
             self.app.config["SYNC_FAULT_HOOK"] = None
 
-    @rule(who=st.sampled_from(DEVICES))
-    def pull(self, who: str) -> None:
+    @rule(who=st.sampled_from(DEVICES), limit=st.integers(1, 8))
+    def pull(self, who: str, limit: int = 7) -> None:
         device = self.devices[who]
-        for _ in range(100):
-            query = {"limit": 7, **({"cursor": device.cursor} if device.cursor else {})}
-            response = self.client.get(
-                "/api/v1/sync/pull",
-                query_string=query,
-                headers={"Authorization": f"Bearer {device.token}"},
-            )
-            body = response.get_json()
-            assert response.status_code == 200, body
-            if body.get("reset"):
-                device.cursor, device.replica = None, {}
-                continue
-            for change in body["changes"]:
-                key = (change["table"], change["id"])
-                if change["op"] == "delete":
-                    device.replica.pop(key, None)
-                else:
-                    device.replica[key] = {**change["data"], "version": change["version"]}
-            device.cursor = body["cursor"]
-            device.outbox = [m for m in device.outbox if m["seq"] > body["last_seq"]]
-            if not body["has_more"]:
+        for _ in range(200):
+            if not self._pull_page(device, limit):
+                self._check_replica(device)
                 return
         raise AssertionError("pull never finished")
+
+    @rule(who=st.sampled_from(DEVICES), limit=st.integers(1, 3))
+    def pull_cut_short(self, who: str, limit: int) -> None:
+        """One page, then the connection drops: the cursor may stop inside a version."""
+        self._pull_page(self.devices[who], limit)
+
+    def _pull_page(self, device: Device, limit: int) -> bool:
+        """Pull one page and apply it like the app; True while there is more (or a reset)."""
+        query = {"limit": limit, **({"cursor": device.cursor} if device.cursor else {})}
+        response = self.client.get(
+            "/api/v1/sync/pull",
+            query_string=query,
+            headers={"Authorization": f"Bearer {device.token}"},
+        )
+        body = response.get_json()
+        assert response.status_code == 200, body
+        if body.get("reset"):
+            device.cursor, device.replica = None, {}
+            return True
+        for change in body["changes"]:
+            key = (change["table"], change["id"])
+            if change["op"] == "delete":
+                device.replica.pop(key, None)
+            else:
+                device.replica[key] = {**change["data"], "version": change["version"]}
+        device.cursor = body["cursor"]
+        device.outbox = [m for m in device.outbox if m["seq"] > body["last_seq"]]
+        return bool(body["has_more"])
 
     # --- the oracle ----------------------------------------------------------------------
 
@@ -348,18 +430,46 @@ class SyncMachine(RuleBasedStateMachine):
             str(e.id) for e in db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "note"))
         } == {m["args"]["id"] for m in notes}
 
+    def _check_replica(self, device: Device) -> None:
+        """Right after a pull ran to its end: the replica is the scope's rows, as they are."""
+        db.session.expire_all()
+        scope = scope_for(db.session, db.session.get(User, device.user_id))
+        codes = sorted(scope.cell_codes)
+        cells = select(Cell.id, Cell.version).where(
+            Cell.grid_version_id == scope.grid_version_id, Cell.code.in_(codes)
+        )
+        households = select(Household.id, Household.version).where(Household.cell_code.in_(codes))
+        residents = (
+            select(Resident.id, Resident.version)
+            .join(Household, Household.id == Resident.household_id)
+            .where(Household.cell_code.in_(codes))
+        )
+        cases = select(Case.id, Case.version).where(
+            Case.status.in_(OPEN_STATUSES),
+            (Case.assignee_id == device.user_id)
+            | (Case.reporter_id == device.user_id)
+            | Case.cell_code.in_(codes),
+        )
+        for table, query in (
+            ("cells", cells),
+            ("households", households),
+            ("residents", residents),
+            ("cases", cases),
+        ):
+            held = {k[1]: v["version"] for k, v in device.replica.items() if k[0] == table}
+            assert held == {str(i): v for i, v in db.session.execute(query)}, (device.name, table)
+        db.session.rollback()
+
     def _check_convergence(self) -> None:
         cases = {str(c.id): c for c in db.session.scalars(select(Case))}
         for device in self.devices.values():
             held = {k[1]: v for k, v in device.replica.items() if k[0] == "cases"}
+            codes = scope_for(db.session, db.session.get(User, device.user_id)).cell_codes
             in_scope = {
                 cid
                 for cid, c in cases.items()
                 if c.status in OPEN_STATUSES
-                and (
-                    c.assignee_id == device.user_id
-                    or c.cell_code == ("G2" if device.name == "wb" else "G1")
-                )
+                and (c.assignee_id == device.user_id or c.cell_code in codes)
             }
             assert set(held) == in_scope
             for cid in in_scope:
@@ -417,6 +527,10 @@ class SyncMachine(RuleBasedStateMachine):
         ]
         assert sorted(found) == sorted(expected)
         db.session.rollback()
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
 
 
 @pytest.mark.slow
