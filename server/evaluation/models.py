@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync.db import Base, utcnow
@@ -90,9 +90,9 @@ class DashboardDay(Base):
     urgent_on_time: Mapped[int] = mapped_column(default=0)
     urgent_postponed: Mapped[int] = mapped_column(default=0)
     dispatch_n: Mapped[int] = mapped_column(default=0)
-    dispatch_seconds: Mapped[float] = mapped_column(default=0.0)
+    dispatch_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     close_n: Mapped[int] = mapped_column(default=0)
-    close_seconds: Mapped[float] = mapped_column(default=0.0)
+    close_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     rework: Mapped[int] = mapped_column(default=0)
     rework_flagged: Mapped[int] = mapped_column(default=0)
     ratings: Mapped[int] = mapped_column(default=0)
