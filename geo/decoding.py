@@ -78,7 +78,7 @@ def parse_json(text: str) -> tuple[Any, list[Problem]]:
     'Not valid JSON: Expecting value (line 1, column 7)'
     """
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float), []
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except _NonFiniteError as exc:
         return None, [problem("non_finite_number", token=exc.token)]
     except json.JSONDecodeError as exc:
@@ -86,6 +86,36 @@ def parse_json(text: str) -> tuple[Any, list[Problem]]:
         return None, [problem("not_json", detail=detail, line=exc.lineno, column=exc.colno)]
     except RecursionError:
         return None, [problem("not_json", detail="nested too deeply")]
+    # JSON carries U+0000 only as the escape \u0000 (a raw one is refused above); PostgreSQL
+    # cannot store it in text, so a file holding one is refused here, with where it is.
+    where = _nul_path(document) if "\\u0000" in text else None
+    if where is not None:
+        return None, [problem("nul_character", where=where)]
+    return document, []
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string or key holding U+0000, or None.
+
+    >>> _nul_path({"features": [{"properties": {"name": "a\\x00"}}]})
+    'features.0.properties.name'
+    """
+    if isinstance(value, str):
+        return path or "(document)" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return where.replace("\x00", "\\x00")
+            found = _nul_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
 
 
 def load_document(data: bytes) -> tuple[Any, list[Problem]]:

@@ -16,6 +16,12 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "(for a Shapefile, keep its .cpg file).",
     ),
     "not_json": ("error", "不是合法的 JSON：{detail}", "Not valid JSON: {detail}"),
+    "nul_character": (
+        "error",
+        "文件在 {where} 处含有 NUL 字符（U+0000），数据库无法保存。请删除该字符后重新导出。",
+        "The file holds a NUL character (U+0000) at {where}, which the database cannot store. "
+        "Remove it and export again.",
+    ),
     "non_finite_number": (
         "error",
         "JSON 中出现 {token}，这不是合法的数字。",

@@ -127,6 +127,23 @@ def test_a_gbk_file_is_reported_as_gbk_not_a_server_error(client, gis_token):
     assert "GBK" in not_utf8["message_en"] and report["has_errors"]
 
 
+def test_a_nul_character_in_a_property_is_reported_not_a_server_error(
+    client, gis_token, db_session
+):
+    """PostgreSQL cannot store U+0000: the file is refused as unreadable (like broken JSON),
+    by a rule naming where the character is, and nothing is stored."""
+    features = grid_features()
+    features[1]["properties"]["name"] = "居委\x00会"
+    response = upload(client, gis_token, grid_bytes(features))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert (body["code"], body["field"]) == ("grid_unreadable", "file")
+    (nul,) = body["details"]["report"]["problems"]
+    assert nul["rule"] == "nul_character"
+    assert nul["data"]["where"] == "features.1.properties.name"
+    assert counts(db_session) == (0, 0)
+
+
 def test_property_names_are_configurable_at_upload(client, gis_token):
     features = grid_features()
     for f in features:
