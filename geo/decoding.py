@@ -88,31 +88,34 @@ def parse_json(text: str) -> tuple[Any, list[Problem]]:
         return None, [problem("not_json", detail="nested too deeply")]
     # JSON carries U+0000 only as the escape \u0000 (a raw one is refused above); PostgreSQL
     # cannot store it in text, so a file holding one is refused here, with where it is.
-    where = _nul_path(document) if "\\u0000" in text else None
+    where = nul_path(document) if "\\u0000" in text else None
     if where is not None:
-        return None, [problem("nul_character", where=where)]
+        return None, [problem("nul_character", where=where or "(document)")]
     return document, []
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first string or key holding U+0000, or None.
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string or key in ``value`` holding U+0000, or None ("" for
+    ``value`` itself). Also the sync push's and the request guard's check (sync/text.py).
 
-    >>> _nul_path({"features": [{"properties": {"name": "a\\x00"}}]})
+    >>> nul_path({"features": [{"properties": {"name": "a\\x00"}}]})
     'features.0.properties.name'
+    >>> nul_path({"k\\x00": 1}), nul_path(["fine", {"x": None}]) is None
+    ('k\\\\x00', True)
     """
     if isinstance(value, str):
-        return path or "(document)" if "\x00" in value else None
+        return path if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
+            if "\x00" in str(key):
                 return where.replace("\x00", "\\x00")
-            found = _nul_path(item, where)
+            found = nul_path(item, where)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}.{index}" if path else str(index))
+            found = nul_path(item, f"{path}.{index}" if path else str(index))
             if found is not None:
                 return found
     return None

@@ -388,6 +388,9 @@ class _Run:
                 reason_code=rejected.code,
                 reason_message=rejected.message,
                 result={"details": rejected.details} if rejected.details else {},
+                # Only a rejected mutation can hold a NUL (`_validate`); the log keeps U+FFFD.
+                name=without_nul(record["name"]),
+                args=without_nul(record["args"]),
             )
         except IntegrityError as error:
             if not integrity_is_permanent:
@@ -406,8 +409,8 @@ class _Run:
             "user_id": self.device.user_id,
             "seq": mutation.seq,
             "op_id": mutation.op_id,
-            "name": without_nul(mutation.name[:40]),
-            "args": without_nul(mutation.args) if first_nul(mutation.args) else mutation.args,
+            "name": mutation.name[:40],
+            "args": mutation.args,
             "base_version": mutation.base_version,
             "server_version": version,
             "recorded_at_device": mutation.recorded_at_device,

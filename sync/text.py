@@ -8,35 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.decoding import nul_path
+
 NUL = "\x00"
 #: What a NUL becomes where a rejected mutation is kept for the record (the mutation log).
 REPLACEMENT = "\ufffd"
 
 
-def first_nul(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first key or string in `value` holding a NUL, or None.
-
-    >>> first_nul({"a": [1, "ok", "b\\x00"]})
-    'a.2'
-    >>> first_nul({"k\\x00": 1}), first_nul(["fine", {"x": None}]) is None
-    ('k\\\\x00', True)
-    """
-    if isinstance(value, str):
-        return path if NUL in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if NUL in str(key):
-                return where.replace(NUL, "\\x00")
-            found = first_nul(item, where)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = first_nul(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
-    return None
+#: The dotted path of the first string or key holding a NUL, or None (geo's check of grid
+#: files; sync may use geo, STYLE.md).
+first_nul = nul_path
 
 
 def without_nul(value: Any) -> Any:
