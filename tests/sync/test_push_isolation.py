@@ -42,7 +42,7 @@ from sync.db import utcnow
 from tests.pwa.test_catalogue import catalogue
 from tests.sync.conftest import INSIDE_G1, PASSWORD, Phone, World, make_case, visit_args
 
-EXAMPLES = int(os.environ.get("WANGGE_HYPOTHESIS_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("WANGGE_HYPOTHESIS_EXAMPLES", "50"))
 #: Stands for JSON's `1e400` (a float Python reads as infinity), which json.dumps cannot write.
 _INFINITY = f"__infinity_{uuid.uuid4().hex}__"
 
