@@ -62,6 +62,7 @@ def _storable_int(value: int | None) -> int | None:
 
 
 def record_of(row: MutationRecord) -> dict[str, Any]:
+    """A stored log row as the record `result_of` answers from (a replay's `duplicate`)."""
     return {
         "seq": row.seq,
         "op_id": row.op_id,
