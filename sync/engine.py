@@ -7,11 +7,17 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
   the retry finds `seq <= last_seq` and answers `duplicate` with the stored result.
 * `seq > last_seq + 1` is a gap: nothing from there on is applied; the answer says `expected`.
 * A permanent failure (`Rejected`) is logged `rejected` and still advances `last_seq`.
-* A temporary failure (the database is unavailable) rolls back the open transaction and
-  stops; nothing unacknowledged advanced, so the device simply sends the batch again.
+* A temporary failure (the database is unavailable or locked, a serialization race, a full
+  disk: `sync.failures.is_temporary`) rolls back the open transaction and stops; nothing
+  unacknowledged advanced, so the device simply sends the batch again.
+* Any other failure is one mutation's: it is rejected alone (`INTEGRITY` for a broken
+  constraint, `INTERNAL_ERROR`, logged at error level with its traceback, for anything a
+  handler did not expect), its savepoint rolled back, and the batch goes on.
 * Group commit: up to `commit_every` mutations share one transaction (one server version);
-  each is still all-or-nothing. An integrity error in a group is replayed one mutation per
-  transaction, so a single bad record is rejected instead of jamming the batch.
+  each is still all-or-nothing. A failure a group cannot pin on one mutation (a handler
+  without a savepoint, a batched insert, a prefetch) rolls the group back and replays it one
+  mutation per transaction, each in a savepoint, up to the mutation that was running; the
+  rest goes on in groups. So a single bad record is rejected instead of jamming the batch.
 * Batching: a handler may `prefetch` what the whole group needs in a few queries, and queue
   plain rows with `ctx.writes.insert(table, row)`; queued rows go to the database in one
   executemany per table before any other handler runs and before the log rows, so they are
@@ -27,13 +33,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sync.batching import GroupWriter
 from sync.db import utcnow
 from sync.errors import Rejected
-from sync.models import APPLIED, DUPLICATE, REJECTED, DeviceState, MutationRecord
-from sync.text import first_nul, without_nul
+from sync.failures import Where, is_temporary, log, unplanned
+from sync.models import APPLIED, DUPLICATE, DeviceState, MutationRecord
+from sync.records import record_of, reject, result_of, screen
 from sync.versions import next_version
 
 #: The log as a plain table: its rows are inserted with one executemany per group.
@@ -67,27 +75,6 @@ class Mutation:
     base_version: int | None = None
 
 
-class GroupWriter:
-    """Rows queued by handlers for one executemany per table (see the module docstring)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._rows: dict[Table, list[dict[str, Any]]] = {}
-
-    def insert(self, table: Table, row: dict[str, Any]) -> None:
-        """Queue `row` for `table`; it is written before the group commits."""
-        self._rows.setdefault(table, []).append(row)
-
-    def flush(self) -> None:
-        """Write every queued row now (raises IntegrityError like any insert)."""
-        rows, self._rows = self._rows, {}
-        for table, values in rows.items():
-            self.session.execute(insert(table), values)
-
-    def __bool__(self) -> bool:
-        return bool(self._rows)
-
-
 @dataclass(frozen=True)
 class MutationContext:
     """What a handler gets besides its arguments.
@@ -115,7 +102,8 @@ class Handler:
     validate: Callable[[dict[str, Any]], dict[str, Any]]
     apply: Callable[[MutationContext, dict[str, Any]], dict[str, Any]]
     #: True when `apply` raises Rejected only before its first write: no savepoint is needed
-    #: (a savepoint per mutation costs a flush and two round trips).
+    #: (a savepoint per mutation costs a flush and two round trips). Anything else it raises
+    #: in a group rolls the group back and replays it one mutation at a time, in savepoints.
     checks_before_writing: bool = False
     #: Optional: (session, DeviceContext, validated args of the group's mutations of this name)
     #: → state handed to each `apply` as `ctx.batch` (one query for the group instead of one
@@ -158,8 +146,10 @@ def push(
 ) -> PushOutcome:
     """Apply `mutations` (sorted by seq) and return the PushOutcome; commits as it goes.
 
-    Raises nothing for bad mutations (they are rejected in the outcome); a database that is
-    unavailable ends the batch with `retry=True` after rolling back the open transaction.
+    Raises nothing for bad mutations: each is rejected alone in the outcome, whatever its
+    handler raised. A temporary failure (`sync.failures.is_temporary`) ends the batch with
+    `retry=True` after rolling back the open transaction. Only a failure of the engine's own
+    bookkeeping that no single mutation explains propagates.
     """
     received_at = utcnow()
     offset = clock_offset_ms(device_now, received_at)
@@ -169,16 +159,18 @@ def push(
     outcome = PushOutcome(last_seq=0)
     start = 0
     while True:
+        commits = run.commits
         try:
-            done, stop = run.group(batch[start : start + commit_every], outcome)
-        except IntegrityError:
-            session.rollback()
-            done, stop = run.group_one_by_one(batch[start : start + commit_every], outcome)
-        except DBAPIError:
+            done, stop = run.group_or_replay(batch[start : start + commit_every], outcome)
+        except Exception as error:
+            if not is_temporary(error):
+                raise
             session.rollback()
             outcome.retry = True
             outcome.last_seq = run.committed_last_seq()
             return outcome
+        if faults and run.commits > commits:
+            faults("after_commit", run.committed_last_seq())
         start += done
         if stop or start >= len(batch):
             outcome.last_seq = run.committed_last_seq()
@@ -206,6 +198,11 @@ class _Run:
         self.suspect = suspect
         self.faults = faults
         self.last_committed: int | None = None
+        self.commits = 0
+        #: The highest seq that can have caused a failure of the open group.
+        self.culprit_bound = 0
+        #: Seqs whose unplanned failure is already in the log (a replay meets it again).
+        self.logged: set[int] = set()
 
     def committed_last_seq(self) -> int:
         if self.last_committed is None:
@@ -214,28 +211,49 @@ class _Run:
             self.session.rollback()
         return self.last_committed
 
-    def group_one_by_one(self, group: Sequence[Mutation], outcome: PushOutcome) -> tuple[int, bool]:
+    def group_or_replay(self, group: Sequence[Mutation], outcome: PushOutcome) -> tuple[int, bool]:
+        """Apply `group` in one transaction; if it fails and the failure is not temporary,
+        replay it one mutation per transaction up to the one that was running."""
+        try:
+            return self.group(group, outcome)
+        except Exception as error:
+            self.session.rollback()
+            if is_temporary(error):
+                raise
+            log.info("push: a group of %d failed (%r); replaying it one by one", len(group), error)
+            return self.replay(group, outcome, through=self.culprit_bound)
+
+    def replay(
+        self, group: Sequence[Mutation], outcome: PushOutcome, *, through: int
+    ) -> tuple[int, bool]:
+        """Each mutation up to seq `through` in its own transaction and savepoint, so a
+        failure is pinned on the one that raised it; the rest goes back to groups."""
         done = 0
         for mutation in group:
+            if mutation.seq > through and done:
+                break
             try:
-                n, stop = self.group([mutation], outcome, integrity_is_permanent=True)
-            except DBAPIError:
+                n, stop = self.group([mutation], outcome, isolated=True)
+            except Exception as error:
                 self.session.rollback()
-                raise
+                if is_temporary(error):
+                    raise
+                n, stop = self._reject_alone(mutation, error, outcome), False
             done += n
             if stop:
                 return done, True
         return done, False
 
     def group(
-        self,
-        group: Sequence[Mutation],
-        outcome: PushOutcome,
-        *,
-        integrity_is_permanent: bool = False,
+        self, group: Sequence[Mutation], outcome: PushOutcome, *, isolated: bool = False
     ) -> tuple[int, bool]:
-        """Apply `group` in one transaction; return (mutations consumed, stop the batch)."""
+        """Apply `group` in one transaction; return (mutations consumed, stop the batch).
+
+        `isolated`: every mutation runs in a savepoint, and a failure it raises (other than a
+        temporary one) rejects it alone instead of failing the group.
+        """
         session = self.session
+        self.culprit_bound = group[-1].seq if group else 0
         version = next_version(session)  # the write lock: taken first, held until commit
         state = self._state()
         known = self._known_op_ids(group)
@@ -255,15 +273,15 @@ class _Run:
                 if writes and mutation.name != previous_name:
                     writes.flush()  # another handler may read what the previous ones queued
                 previous_name = mutation.name
-                record = self._apply(
-                    mutation, version, known, integrity_is_permanent, prepared, writes
-                )
+                self.culprit_bound = mutation.seq
+                record = self._apply(mutation, version, known, isolated, prepared, writes)
                 pending.append(record)
-                results.append(_result_of(record))
+                results.append(result_of(record))
                 state.last_seq = mutation.seq
                 if self.faults:
                     self.faults("before_commit", mutation.seq)
             consumed += 1
+        self.culprit_bound = group[-1].seq if group else 0
         last_seq = state.last_seq
         if pending:
             writes.flush()
@@ -272,11 +290,10 @@ class _Run:
             state.last_clock_offset_ms = self.offset
             state.clock_suspect = self.suspect
             session.commit()
+            self.commits += 1
         else:
             session.rollback()  # only duplicates or a gap: nothing to write, release the lock
         self.last_committed = last_seq
-        if pending and self.faults:
-            self.faults("after_commit", last_seq)
         outcome.results.extend(results)
         return consumed, stop
 
@@ -292,6 +309,11 @@ class _Run:
                 args = _validate(handler, mutation)
             except Rejected as rejected:
                 prepared.args[mutation.seq] = rejected
+                continue
+            except Exception as error:  # a validator's bug: it only reads its input
+                if is_temporary(error):
+                    raise
+                prepared.args[mutation.seq] = self._internal_error(mutation, error)
                 continue
             prepared.args[mutation.seq] = args
             if handler.prefetch is not None:
@@ -326,7 +348,7 @@ class _Run:
         )
         if stored is None:  # below last_seq but never logged: only after a manual repair
             return {"seq": mutation.seq, "op_id": str(mutation.op_id), "status": DUPLICATE}
-        answer = _result_of(_record_dict(stored))
+        answer = result_of(record_of(stored))
         answer["original_status"] = answer["status"]
         answer["status"] = DUPLICATE
         if stored.op_id != mutation.op_id:
@@ -338,7 +360,7 @@ class _Run:
         mutation: Mutation,
         version: int,
         known: set[uuid.UUID],
-        integrity_is_permanent: bool,
+        isolated: bool,
         prepared: _Prepared,
         writes: GroupWriter,
     ) -> dict[str, Any]:
@@ -367,41 +389,73 @@ class _Run:
                 prepared.batches.get(mutation.name),
                 writes,
             )
-            if handler.checks_before_writing and not integrity_is_permanent:
+            if handler.checks_before_writing and not isolated:
                 result = handler.apply(context, args)
             else:
-                # A savepoint: a handler that rejects half-way leaves nothing behind, and a
+                # A savepoint: a handler that fails half-way leaves nothing behind, and a
                 # queued row that breaks a constraint rejects this mutation alone.
                 with self.session.begin_nested():
                     result = handler.apply(context, args)
                     writes.flush()
             record.update(status=APPLIED, result=result)
-        except Rejected as rejected:
-            if rejected.code == "OP_ID_REUSED":
-                # op_id is UNIQUE in the log: this row gets a derived id, the sent one is kept.
-                record["op_id"] = uuid.uuid5(
-                    mutation.op_id, f"{self.device.device_id}:{mutation.seq}"
-                )
-                rejected.details["sent_op_id"] = str(mutation.op_id)
-            record.update(
-                status=REJECTED,
-                reason_code=rejected.code,
-                reason_message=rejected.message,
-                result={"details": rejected.details} if rejected.details else {},
-                # Only a rejected mutation can hold a NUL (`_validate`); the log keeps U+FFFD.
-                name=without_nul(record["name"]),
-                args=without_nul(record["args"]),
-            )
-        except IntegrityError as error:
-            if not integrity_is_permanent:
-                raise
-            record.update(
-                status=REJECTED,
-                reason_code="INTEGRITY",
-                reason_message=str(error.orig)[:500],
-                result={},
-            )
+        except Exception as error:
+            rejected = self._rejection(mutation, error, isolated)
+            if rejected is None:
+                raise  # temporary, or not yet pinned on this mutation: the group decides
+            reject(record, rejected, mutation.op_id, self.device.device_id)
         return record
+
+    def _rejection(self, mutation: Mutation, error: Exception, isolated: bool) -> Rejected | None:
+        """The rejection `error` amounts to, or None when it is not this mutation's alone (a
+        temporary failure; or raised in a group, where a savepoint-less handler or a batched
+        row may have left the transaction half-written: the group is replayed)."""
+        if isinstance(error, Rejected):
+            return error
+        if not isolated or is_temporary(error):
+            return None
+        if isinstance(error, IntegrityError):
+            return Rejected("INTEGRITY", str(error.orig)[:500])
+        return self._internal_error(mutation, error)
+
+    def _internal_error(self, mutation: Mutation, error: BaseException) -> Rejected:
+        """INTERNAL_ERROR for a failure nobody planned for, logged once per mutation."""
+        first = mutation.seq not in self.logged
+        self.logged.add(mutation.seq)
+        where = Where(self.device.device_id, mutation.seq, mutation.op_id, mutation.name)
+        return unplanned(error, where, log_it=first)
+
+    def _reject_alone(self, mutation: Mutation, error: Exception, outcome: PushOutcome) -> int:
+        """The last resort, for a mutation that failed outside its savepoint on its own (its
+        prefetch, its log row): record it rejected in a transaction of its own, with its
+        arguments if they can be kept (else without), and move the seq on. Returns 1."""
+        state = self._state()
+        if mutation.seq != state.last_seq + 1:  # a replayed duplicate cannot be re-decided
+            self.session.rollback()
+            raise error
+        rejected = self._internal_error(mutation, error)
+        self.session.rollback()
+        for keep_args in (True, False):
+            version = next_version(self.session)
+            state = self._state()
+            record = self._record(mutation, version)
+            reject(record, rejected, mutation.op_id, self.device.device_id)
+            if not keep_args:
+                record.update(args={}, recorded_at_device=None, base_version=None)
+            try:
+                self.session.execute(insert(LOG), [record])
+                state.last_seq = mutation.seq
+                state.last_push_at = self.received_at
+                self.session.commit()
+            except Exception as failure:
+                self.session.rollback()
+                if keep_args and not is_temporary(failure):
+                    continue
+                raise
+            self.commits += 1
+            self.last_committed = mutation.seq
+            outcome.results.append(result_of(record))
+            return 1
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _record(self, mutation: Mutation, version: int) -> dict[str, Any]:
         return {
@@ -431,44 +485,7 @@ class _Prepared:
 
 
 def _validate(handler: Handler, mutation: Mutation) -> dict[str, Any]:
-    """The handler's clean args; Rejected for text no database can hold (a NUL), whatever the
-    handler (its log row keeps the args with U+FFFD in place of each NUL)."""
-    where = first_nul(mutation.args)
-    if where is not None:
-        raise Rejected("INVALID_ARGS", "text may not contain a NUL character (U+0000)", field=where)
+    """The handler's clean args; Rejected first, whatever the handler, for what no log row can
+    hold (`sync.records.screen`)."""
+    screen(mutation.args, mutation.base_version)
     return handler.validate(mutation.args)
-
-
-def _record_dict(row: MutationRecord) -> dict[str, Any]:
-    return {
-        "seq": row.seq,
-        "op_id": row.op_id,
-        "status": row.status,
-        "server_version": row.server_version,
-        "reason_code": row.reason_code,
-        "reason_message": row.reason_message,
-        "result": row.result,
-    }
-
-
-def _result_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The wire form of one mutation's outcome."""
-    result = dict(record.get("result") or {})
-    sent_op_id = (result.get("details") or {}).get("sent_op_id")
-    answer: dict[str, Any] = {
-        "seq": record["seq"],
-        "op_id": sent_op_id or str(record["op_id"]),
-        "status": record["status"],
-        "version": record["server_version"],
-    }
-    if record["status"] == REJECTED:
-        answer["reason"] = {"code": record["reason_code"], "message": record["reason_message"]}
-        if result.get("details"):
-            answer["reason"]["details"] = result["details"]
-    else:
-        conflicts = result.pop("conflicts", None)
-        if conflicts:
-            answer["conflict"] = conflicts
-        if result:
-            answer["result"] = result
-    return answer

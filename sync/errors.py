@@ -42,3 +42,10 @@ class BadCursor(SyncError):
     """A pull cursor that is not one this server issued."""
 
     code = "bad_cursor"
+
+
+class Unavailable(SyncError):
+    """Something the push needs is temporarily out of reach (a photo store that is full or
+    unreachable): the push stops, commits nothing unacknowledged and answers 503."""
+
+    code = "unavailable"

@@ -49,6 +49,8 @@ export const MESSAGES = {
     'reason.INVALID_ARGS': '数据格式不对。', 'reason.sha256_mismatch': '照片传输损坏,将重新上传', 'reason.not_an_image': '不是照片文件',
     'reason.image_unreadable': '照片已损坏', 'reason.too_many_pixels': '照片像素过多', 'reason.upload_too_large': '照片太大',
     'reason.device_required': '请重新登录',
+    'reason.UNKNOWN_MUTATION': '服务器不认识这种操作,请更新应用。', 'reason.OP_ID_REUSED': '这条操作的编号已用过,未重复执行。',
+    'reason.INTEGRITY': '数据与服务器上的记录冲突。', 'reason.INTERNAL_ERROR': '服务器处理这条记录时出错,记录未生效;错误已记入服务器日志,请告知中心。',
     'sync.title': '同步', 'sync.now': '立即同步', 'sync.now_pending': '立即同步,待上传 {n} 条', 'sync.running': '正在同步…',
     'sync.pending': '待上传 {n} 条', 'sync.last': '上次成功同步:{at}', 'sync.never': '从未', 'sync.nothing': '没有记录',
     'sync.waiting_list': '待上传', 'sync.done_list': '最近已处理',
@@ -113,6 +115,8 @@ export const MESSAGES = {
     'reason.INVALID_ARGS': 'The data is not valid.', 'reason.sha256_mismatch': 'The photo arrived damaged; it will be sent again', 'reason.not_an_image': 'Not a photo',
     'reason.image_unreadable': 'The photo is damaged', 'reason.too_many_pixels': 'The photo has too many pixels', 'reason.upload_too_large': 'The photo is too large',
     'reason.device_required': 'Sign in again',
+    'reason.UNKNOWN_MUTATION': 'The server does not know this operation; update the app.', 'reason.OP_ID_REUSED': 'This operation id was already used; not applied twice.',
+    'reason.INTEGRITY': 'The data clashes with a record on the server.', 'reason.INTERNAL_ERROR': 'The server failed on this record, so it was not applied; the error is in the server log: please tell the centre.',
     'sync.title': 'Sync', 'sync.now': 'Sync now', 'sync.now_pending': 'Sync now, {n} waiting', 'sync.running': 'Syncing…',
     'sync.pending': '{n} waiting', 'sync.last': 'Last successful sync: {at}', 'sync.never': 'never', 'sync.nothing': 'Nothing here',
     'sync.waiting_list': 'Waiting', 'sync.done_list': 'Recently done',
@@ -139,6 +143,16 @@ export const lang = () => current;
 export function t(key, params = {}, fallback) {
   const text = MESSAGES[current][key] ?? MESSAGES.zh[key] ?? fallback ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? ''));
+}
+
+/**
+ * Why the server refused a record, in words: the app's text for its code, else the server's
+ * own text, else its message. A push reply nests the reason (`result.reason`); a rejection
+ * learnt from a pull carries it flat.
+ */
+export function reasonText(result) {
+  const reason = result?.reason || result || {};
+  return t(`reason.${reason.code}`, {}, reason.text || reason.message || reason.code || '');
 }
 
 export function setLang(code) {

@@ -458,7 +458,10 @@ def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | No
             result: dict[str, Any] = schema.load(raw)
         except ValidationError as error:
             raise Rejected(
-                "INVALID_ARGS", "the mutation's arguments are not valid", errors=error.messages
+                "INVALID_ARGS",
+                "the mutation's arguments are not valid",
+                errors=error.messages,
+                field=schemas.first_error_field(error.messages),
             ) from None
         return result
 
@@ -469,13 +472,9 @@ def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | No
 def _validators() -> dict[str, Any]:
     """One loader per mutation, built once per process (schemas are stateless on load; building
     six of them per push cost more than the op-id check)."""
+    fast = {"visit.create": schemas.fast_visit_create}
     return {
-        "visit.create": _validator(schemas.VisitCreateArgs(), schemas.fast_visit_create),
-        "case.report": _validator(schemas.CaseReportArgs()),
-        "case.note": _validator(schemas.CaseNoteArgs()),
-        "case.set_fields": _validator(schemas.CaseSetFieldsArgs()),
-        "case.transition": _validator(schemas.CaseTransitionArgs()),
-        "photo.attach": _validator(schemas.PhotoAttachArgs()),
+        name: _validator(schema(), fast.get(name)) for name, schema in schemas.MUTATION_ARGS.items()
     }
 
 

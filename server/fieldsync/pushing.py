@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Device, User
 from server.exceptions import Conflict, PermissionDenied
 from server.fieldsync.operations import PhoneActor, Settings, build_handlers
+from server.fieldsync.schemas import plausible_device_time
 from sync.engine import DeviceContext, FaultHook, Mutation, PushOutcome, push
 
 #: Protocol versions this server speaks (docs/sync-protocol.md §Versions).
@@ -28,10 +29,13 @@ class PushAnswer:
 
 
 def parse_device_time(text: str | None) -> dt.datetime | None:
-    """ISO 8601 from the phone; naive means UTC; garbage means unknown (never an error).
+    """ISO 8601 from the phone; naive means UTC; garbage, or a time no clock can mean (year 1,
+    year 9999 at -14:00: no column holds it), means unknown (never an error).
 
     >>> parse_device_time("1970-01-01T00:00:05Z").year, parse_device_time("soon")
     (1970, None)
+    >>> parse_device_time("0001-01-01T00:00:00+08:00") is None
+    True
     """
     if not text:
         return None
@@ -39,7 +43,8 @@ def parse_device_time(text: str | None) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if plausible_device_time(value) else None
 
 
 def push_from_device(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 #: code → (中文, English). Every code a handler or the engine raises must be here
-#: (tests/sync/test_reasons.py checks the sources and the protocol document).
+#: (tests/sync/test_reasons.py checks the sources and the protocol document; the app's own
+#: catalogue pwa/js/i18n.js has a `reason.CODE` text for each: tests/pwa/test_catalogue.py).
 REASONS: dict[str, tuple[str, str]] = {
     "INVALID_ARGS": ("数据格式不对。", "The data is not valid."),
     "UNKNOWN_MUTATION": (
@@ -42,6 +43,11 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "NOT_PERMITTED": ("您无权进行这个状态变更。", "You may not make this status change."),
     "INTEGRITY": ("数据与服务器上的记录冲突。", "The data clashes with a record on the server."),
+    "INTERNAL_ERROR": (
+        "服务器处理这条记录时出错,记录未生效;错误已记入服务器日志,请告知中心。",
+        "The server failed on this record, so it was not applied; "
+        "the error is in the server log: please tell the centre.",
+    ),
 }
 
 

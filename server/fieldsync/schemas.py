@@ -23,6 +23,49 @@ from server.enums import CaseStatus, Priority
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a lower-case hex SHA-256")
 MAX_BATCH = 2000
 
+# Every argument is checked against what its column holds and what the pages can show, so a
+# value out of range is rejected here (INVALID_ARGS naming the field) rather than failing in
+# the database; the engine still isolates anything that slips through (sync/engine.py).
+
+#: Device times outside [EARLIEST, LATEST) are no clock's: a dead clock battery gives 1970 or
+#: 1980, a 32-bit overflow 1901. The margins keep every local-time sum (+14 h, a year ahead)
+#: inside Python's calendar, which year 1 at +08:00 or 9999-12-31 at -14:00 would leave.
+EARLIEST_DEVICE_TIME = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_DEVICE_TIME = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+#: Half the Earth's circumference: no position is vaguer than that.
+MAX_ACCURACY_M = 20_000_000.0
+#: A visit's residents seen and a report's photos (generous: a dormitory, a long patrol).
+MAX_RESIDENTS_SEEN = 500
+MAX_PHOTOS = 100
+
+
+def plausible_device_time(value: dt.datetime) -> bool:
+    """Whether an aware device time is one a phone clock can mean (see EARLIEST_DEVICE_TIME).
+
+    >>> plausible_device_time(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    True
+    >>> plausible_device_time(dt.datetime.fromisoformat("0001-01-01T00:00:00+08:00"))
+    False
+    """
+    return EARLIEST_DEVICE_TIME <= value < LATEST_DEVICE_TIME
+
+
+def first_error_field(messages: Any) -> str | None:
+    """The dotted path of the first field marshmallow complains about ("_schema" for the
+    arguments as a whole), for a rejection's `details.field`.
+
+    >>> first_error_field({"changes": {"title": ["Longer than maximum length 200."]}})
+    'changes.title'
+    >>> first_error_field({"residents_seen": {3: ["Not a valid UUID."]}})
+    'residents_seen.3'
+    """
+    path: list[str] = []
+    while isinstance(messages, dict) and messages:
+        key = next(iter(messages))
+        path.append(str(key))
+        messages = messages[key]
+    return ".".join(path) or None
+
 
 def _lon() -> fields.Float:
     return fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
@@ -32,13 +75,29 @@ def _lat() -> fields.Float:
     return fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
 
 
+def _accuracy() -> fields.Float:
+    return fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(0, MAX_ACCURACY_M)
+    )
+
+
 def _text(max_len: int, **kwargs: Any) -> fields.String:
     kwargs.setdefault("load_default", "")
     return fields.String(validate=validate.Length(max=max_len), **kwargs)
 
 
 def _device_time() -> fields.AwareDateTime:
-    return fields.AwareDateTime(default_timezone=dt.UTC, load_default=None, allow_none=True)
+    return fields.AwareDateTime(
+        default_timezone=dt.UTC,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(
+            EARLIEST_DEVICE_TIME,
+            LATEST_DEVICE_TIME,
+            max_inclusive=False,
+            error="a time from 1900 to 2199 (UTC)",
+        ),
+    )
 
 
 # --- the envelope -------------------------------------------------------------------------
@@ -112,13 +171,15 @@ class VisitCreateArgs(_Args):
     outcome = fields.String(
         load_default="met", validate=validate.OneOf(["met", "not_home", "refused"])
     )
-    residents_seen = fields.List(fields.UUID(), load_default=list)
+    residents_seen = fields.List(
+        fields.UUID(), load_default=list, validate=validate.Length(max=MAX_RESIDENTS_SEEN)
+    )
     situation = _text(4000)
     needs = _text(4000)
     follow_up = _text(4000)
     lon = _lon()
     lat = _lat()
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    accuracy_m = _accuracy()
     corrects_visit_id = fields.UUID(load_default=None, allow_none=True)
     case_id = fields.UUID(load_default=None, allow_none=True)
 
@@ -128,14 +189,18 @@ class CaseReportArgs(_Args):
     title = _text(200)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     address = _text(200)
-    catalogue_code = fields.String(load_default=None, allow_none=True)
+    catalogue_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=64)
+    )
     priority = fields.String(
         load_default=Priority.NORMAL.value, validate=validate.OneOf([p.value for p in Priority])
     )
     lon = _lon()
     lat = _lat()
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    photos = fields.List(fields.String(validate=SHA256), load_default=list)
+    accuracy_m = _accuracy()
+    photos = fields.List(
+        fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=MAX_PHOTOS)
+    )
 
 
 class CaseNoteArgs(_Args):
@@ -153,7 +218,7 @@ class PhotoAttachArgs(_Args):
     )
     lon = _lon()
     lat = _lat()
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    accuracy_m = _accuracy()
     captured_at_device = _device_time()
 
     @validates_schema
@@ -190,6 +255,18 @@ class CaseTransitionArgs(_Args):
     from_status = fields.String(required=True, data_key="from", validate=validate.OneOf(_STATUSES))
     to_status = fields.String(required=True, data_key="to", validate=validate.OneOf(_STATUSES))
     note = _text(4000)
+
+
+#: Each mutation name's argument schema: the registry (server/fieldsync/operations.py) loads
+#: with these, and tests generate arguments from them, so a new name is covered by both.
+MUTATION_ARGS: dict[str, type[Schema]] = {
+    "visit.create": VisitCreateArgs,
+    "case.report": CaseReportArgs,
+    "case.note": CaseNoteArgs,
+    "case.set_fields": CaseSetFieldsArgs,
+    "case.transition": CaseTransitionArgs,
+    "photo.attach": PhotoAttachArgs,
+}
 
 
 # --- hand-written loaders for the two shapes a phone sends by the thousand ---------------------
@@ -288,8 +365,10 @@ def fast_visit_create(raw: Any) -> dict[str, Any] | None:
             return None
         if visited_at.tzinfo is None or visited_at.utcoffset() is None:
             visited_at = visited_at.replace(tzinfo=dt.UTC)
+        if not plausible_device_time(visited_at):
+            return None
     seen = raw.get("residents_seen", [])
-    if type(seen) is not list:
+    if type(seen) is not list or len(seen) > MAX_RESIDENTS_SEEN:
         return None
     loaded = {
         "id": _uuid(raw.get("id")),
@@ -302,7 +381,7 @@ def fast_visit_create(raw: Any) -> dict[str, Any] | None:
         "follow_up": _text_or(raw, "follow_up", 4000),
         "lon": _opt_float(raw, "lon", -180, 180),
         "lat": _opt_float(raw, "lat", -90, 90),
-        "accuracy_m": _opt_float(raw, "accuracy_m", 0, None),
+        "accuracy_m": _opt_float(raw, "accuracy_m", 0, MAX_ACCURACY_M),
         "corrects_visit_id": _opt_uuid(raw, "corrects_visit_id"),
         "case_id": _opt_uuid(raw, "case_id"),
     }

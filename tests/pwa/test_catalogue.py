@@ -39,3 +39,15 @@ def test_every_key_the_screens_use_is_in_the_catalogue() -> None:
         used |= set(re.findall(r"\bt\('([a-z_]+\.[\w.]+)'", path.read_text()))
     used |= set(re.findall(r'data-i18n="([^"]+)"', (REPO_ROOT / "pwa/index.html").read_text()))
     assert used - set(messages) == set()
+
+
+def test_the_app_has_words_in_both_languages_for_every_reason_the_server_can_send() -> None:
+    """A rejected record shows why on the outbox screen: the app's own `reason.CODE` text
+    for every code in server/fieldsync/reasons.py (which tests/sync/test_reasons.py holds
+    to every code the handlers and the engine raise)."""
+    from server.fieldsync.reasons import REASONS
+
+    messages = catalogue()
+    for language in ("zh", "en"):
+        missing = {code for code in REASONS if f"reason.{code}" not in messages[language]}
+        assert missing == set(), language

@@ -214,3 +214,40 @@ def test_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
     page.evaluate("location.hash = '#/sync'")
     rejected = page.wait_for_selector("#journal-list [data-state=rejected]")
     assert "中心" in rejected.inner_text()
+
+
+def test_a_record_the_server_refuses_is_shown_in_chinese_and_the_records_around_it_go_through(
+    phone: Any, server: LiveServer, screenshot: Any
+) -> None:
+    """Issue 12: a visit from a phone whose clock said year 1, between two good visits. The
+    outbox empties, the two are on the server, the bad one says why in Chinese."""
+    page = phone.login("wang.jing")
+    assert phone.sync()
+    go_offline(phone)
+    household = save_visit(page, "老人在家,一切正常")
+    page.evaluate(
+        """async (household) => {
+          const { enqueue } = await import('/app/js/outbox.js');
+          await enqueue('visit.create', { id: crypto.randomUUID(), household_id: household,
+            visited_at: '0001-01-01T00:00:00+08:00', situation: '手机时钟错乱' },
+            { summary: '走访(手机时钟错乱)' });
+        }""",
+        household,
+    )
+    save_visit(page, "已提醒注意用电安全")
+    go_online(phone)
+    assert phone.sync()
+    wait_outbox_empty(phone)
+    journal = sorted(phone.idb("journal"), key=lambda j: j["seq"])[-3:]
+    assert [j["state"] for j in journal] == ["synced", "rejected", "synced"]
+    for entry in (journal[0], journal[2]):
+        visit_id = entry["args"]["id"]
+        assert server.query(
+            "SELECT count(*) FROM visits WHERE id IN (?, ?)", (visit_id, visit_id.replace("-", ""))
+        ) == [(1,)]
+    page.evaluate("location.hash = '#/sync'")
+    refused = page.wait_for_selector(f"#journal-list [data-seq='{journal[1]['seq']}']")
+    assert "被拒绝" in refused.inner_text() and "数据格式不对。" in refused.inner_text()
+    page.wait_for_selector("#toast", state="hidden")
+    refused.evaluate("node => node.scrollIntoView({ block: 'center' })")
+    screenshot(page, "pwa-sync-refused", full_page=False)

@@ -1,7 +1,7 @@
 // One case: details, timeline, add a note or a photo, change status as the workflow allows,
 // edit fields; all offline. Rejections and conflicts from the server are shown plainly.
 import { h, toast, trackDirty, clean } from '../ui.js';
-import { t, fmt } from '../i18n.js';
+import { t, fmt, reasonText } from '../i18n.js';
 import { get, all, kvGet } from '../db.js';
 import { enqueue } from '../outbox.js';
 import { uuid } from '../uuid.js';
@@ -45,14 +45,14 @@ export async function render(main, [caseId], { rerender }) {
 
   const problems = [
     ...rejected.map((e) => h('div', { class: 'card state-rejected', role: 'alert', 'data-rejected': e.seq },
-      h('strong', {}, t('case.rejected', { what: t(`mutation.${e.name}`) })), h('div', {}, t(`reason.${e.result?.code}`, {}, e.result?.message || e.result?.code || '')))),
+      h('strong', {}, t('case.rejected', { what: t(`mutation.${e.name}`) })), h('div', {}, reasonText(e.result)))),
     ...mine.map((x) => h('div', { class: 'card state-rejected', role: 'alert', 'data-conflict': x.field },
       h('strong', {}, t('case.conflict', { field: t(`field.${x.field}`) })),
       h('div', {}, t('case.conflict_values', { a: x.earlier_value ?? '', b: x.later_value ?? '' })))),
   ];
 
   const noteForm = h('form', { id: 'note-form' },
-    h('label', { for: 'note-text' }, t('case.note')), h('textarea', { id: 'note-text', name: 'text', rows: 2, required: true }),
+    h('label', { for: 'note-text' }, t('case.note')), h('textarea', { id: 'note-text', name: 'text', rows: 2, required: true, maxlength: 4000 }),
     h('button', { type: 'submit', class: 'primary' }, t('case.add_note')));
   const untrackNote = trackDirty(noteForm);
   noteForm.addEventListener('submit', async (event) => {
@@ -87,9 +87,9 @@ export async function render(main, [caseId], { rerender }) {
     .map((sha) => get('photos', sha)))).filter(Boolean);
 
   const editForm = h('form', { id: 'edit-form' },
-    h('label', { for: 'e-title' }, t('field.title')), h('input', { id: 'e-title', name: 'title', type: 'text', value: c.title || '' }),
-    h('label', { for: 'e-desc' }, t('field.description')), h('textarea', { id: 'e-desc', name: 'description', rows: 3 }, c.description || ''),
-    h('label', { for: 'e-addr' }, t('field.address')), h('input', { id: 'e-addr', name: 'address', type: 'text', value: c.address || '' }),
+    h('label', { for: 'e-title' }, t('field.title')), h('input', { id: 'e-title', name: 'title', type: 'text', maxlength: 200, value: c.title || '' }),
+    h('label', { for: 'e-desc' }, t('field.description')), h('textarea', { id: 'e-desc', name: 'description', rows: 3, maxlength: 4000 }, c.description || ''),
+    h('label', { for: 'e-addr' }, t('field.address')), h('input', { id: 'e-addr', name: 'address', type: 'text', maxlength: 200, value: c.address || '' }),
     h('button', { type: 'submit' }, t('case.save_fields')));
   const untrackEdit = trackDirty(editForm);
   editForm.addEventListener('submit', async (event) => {

@@ -59,9 +59,9 @@ export async function render(main) {
     photoButtons((row) => { photos.push(row); thumbs.append(thumb(row)); }), thumbs,
     h('label', { for: 'cat-search' }, t('report.catalogue')), search, results, picked,
     h('label', { for: 'r-desc' }, t('report.description')),
-    h('textarea', { id: 'r-desc', name: 'description', rows: 3, required: true }),
+    h('textarea', { id: 'r-desc', name: 'description', rows: 3, required: true, maxlength: 4000 }),
     h('label', { for: 'r-addr' }, t('report.address')),
-    h('input', { id: 'r-addr', name: 'address', type: 'text' }),
+    h('input', { id: 'r-addr', name: 'address', type: 'text', maxlength: 200 }),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'urgent' }), t('report.urgent')),
     h('p', { class: 'error', role: 'alert', id: 'report-error' }),
     h('button', { class: 'primary', type: 'submit', style: 'width:100%;margin-top:12px' }, t('report.save')));

@@ -1,6 +1,6 @@
 // Outbox and sync: what is waiting, what went, what the server refused and why.
 import { h } from '../ui.js';
-import { t, fmt } from '../i18n.js';
+import { t, fmt, reasonText } from '../i18n.js';
 import { all } from '../db.js';
 import { status, syncNow, onStatus } from '../sync-client.js';
 import { onChange } from '../outbox.js';
@@ -25,7 +25,7 @@ export async function render(main) {
     const row = (e) => h('li', { 'data-seq': e.seq, 'data-state': e.state }, h('div', { class: 'item' },
       h('strong', {}, e.summary || t(`mutation.${e.name}`)),
       h('div', { class: `state-${e.state}` }, t(`state.${e.state}`),
-        e.state === 'rejected' ? `: ${t(`reason.${e.result?.code}`, {}, e.result?.message || e.result?.code || '')}` : ''),
+        e.state === 'rejected' ? `: ${reasonText(e.result)}` : ''),
       ...photosOf(e).map(photoState),
       h('div', { class: 'meta' }, fmt.time(e.recorded_at_device), ' · #', e.seq)));
     const recent = journal.slice(-30).reverse();

@@ -19,7 +19,7 @@ export async function render(main, [householdId]) {
     h('input', { type: 'checkbox', name: 'seen', value: r.id }), `${r.name}${r.relation ? ` (${r.relation})` : ''}`));
   const outcome = h('div', { class: 'chips', role: 'radiogroup', 'aria-labelledby': 'outcome-legend' },
     ...OUTCOMES.map((o, i) => h('label', {}, h('input', { type: 'radio', name: 'outcome', value: o, checked: i === 0 }), h('span', {}, t(`visit.outcome.${o}`)))));
-  const area = (name) => [h('label', { for: `v-${name}` }, t(`visit.${name}`)), h('textarea', { id: `v-${name}`, name, rows: 2 })];
+  const area = (name) => [h('label', { for: `v-${name}` }, t(`visit.${name}`)), h('textarea', { id: `v-${name}`, name, rows: 2, maxlength: 4000 })];
   const toCase = h('input', { type: 'checkbox', name: 'to_case', id: 'v-to-case' });
   const form = h('form', { id: 'visit-form' },
     h('fieldset', {}, h('legend', {}, t('visit.seen')), people.length ? people : h('p', { class: 'meta' }, t('visit.no_residents'))),
