@@ -192,10 +192,13 @@ def request_by_number(
     return _rows(session, [case], zone)[0] if case else None
 
 
-def request_by_token(session: Session, token: str) -> dict[str, Any] | None:
+def request_by_token(
+    session: Session, token: str, *, channels: Collection[str]
+) -> dict[str, Any] | None:
+    """The request a token stands for, unless the case has left public view meanwhile."""
     row = session.execute(
         select(Case.number, Open311Request.token)
         .join(Open311Request, Open311Request.case_id == Case.id)
-        .where(Open311Request.token == token)
+        .where(Open311Request.token == token, listed_publicly(channels))
     ).first()
     return {"service_request_id": row[0], "token": row[1]} if row else None

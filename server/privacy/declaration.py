@@ -287,7 +287,7 @@ TABLES: dict[str, Table] = {
             "case_id": INTERNAL,
             "partner_id": INTERNAL,
             "token": PUBLIC,  # tokens/{token} answers the case number, by the spec
-            "attributes": STAFF_TEXT,
+            "attributes": TEXT,  # answers to the public service definition, in the description
             "media_url": TEXT,
             "account_id": CONTACT,  # the partner's account of the person who reported
             "device_id": CONTACT,
