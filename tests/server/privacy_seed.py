@@ -128,7 +128,7 @@ def _register(s: Seeded) -> tuple[Household, Resident]:
     return household, resident
 
 
-def _push(client: FlaskClient, user: str, mutations: list[dict[str, Any]]) -> list[Any]:
+def push(client: FlaskClient, user: str, mutations: list[dict[str, Any]]) -> list[Any]:
     device = str(uuid.uuid4())
     signed_in = client.post(
         "/api/v1/auth/token",
@@ -177,7 +177,7 @@ def _phone_visits(
             **where,
         }
         note = {"id": str(uuid.uuid4()), "case_id": case_id, "text": s.mark(S, "case_events.note")}
-        _push(
+        push(
             client,
             "w1",
             [
