@@ -685,7 +685,7 @@ ZH.update(
         "What a household visit found is never shown in public with its text.": "走访住户发现的情况,其描述不能对外公开。",
         "Who can see it": "公开范围",
         "Change": "更改",
-        "As the channel says (a visit: not public)": "按渠道默认(走访发现的不公开)",
+        "Default for the channel (visits: not public; hotline and counter: kind, progress and rough place)": "按渠道默认(走访:不公开;热线和窗口:仅公开概况)",
         "Your rating and comment are published on the point's page, without your name or phone.": "您的评分和评价会显示在该服务点页面上,不含您的姓名和电话。",
         "Only the centre decides what the public sees of a case.": "只有中心可以决定案件的公开范围。",
         "Choose who may see the report.": "请选择谁能看到这条反映。",
