@@ -27,7 +27,6 @@ from server.enums import CaseStatus, Channel, Disclosure
 from server.evaluation.operations import issue_rating_link
 from server.extensions import db
 from server.lifeservices import operations as services
-from server.lifeservices.models import ServicePoint, ServiceSlot
 from server.open311.models import Open311Request
 from server.open311.operations import create_partner
 from server.population.models import Household, Resident
@@ -37,6 +36,7 @@ from sync.db import utcnow
 from sync.versions import next_version
 from tests.server.backoffice_world import IN_G1, IN_G2, World, form_token
 from tests.server.conftest import PASSWORD, login
+from tests.server.lifeservices_world import meal_point
 
 P, S, C = DataClass.PERSONAL, DataClass.SENSITIVE, DataClass.CONTACT
 IN, PUB = DataClass.INTERNAL, DataClass.PUBLIC
@@ -342,26 +342,8 @@ def _ratings_and_more(s: Seeded, world: World) -> None:
 def _booking(s: Seeded, world: World) -> None:
     """A booking (name and phone are contacts) that was used and reviewed; the clock moves."""
     at = world.clock.now
-    point = ServicePoint(
-        code="ME-01",
-        kind="meal",
-        name_zh="番禺居民区老年助餐点",
-        name_en="Panyu meal point",
-        address="番禺路100号",
-        lon=IN_G1[0],
-        lat=IN_G1[1],
-        cell_code="G1",
-        hours="每日 11:00–13:00",
-        services=["老年助餐"],
-        phone="021-62001234",
-    )
-    slot = ServiceSlot(
-        service="老年助餐",
-        starts_at=at + dt.timedelta(hours=1),
-        ends_at=at + dt.timedelta(hours=2),
-        capacity=3,
-    )
-    point.slots.append(slot)
+    point = meal_point(at + dt.timedelta(hours=1))
+    slot = point.slots[0]
     db.session.add(point)
     db.session.flush()
     booking, token = services.book(

@@ -20,23 +20,25 @@ from sync.versions import next_version
 from tests.server.backoffice_world import IN_G1, form_token
 from tests.server.conftest import PASSWORD, login
 from tests.server.privacy_seed import STAMP, push
+from tests.server.test_migration_chain import old_case, old_user
 
 OPEN311 = "/open311/v2/requests"
 
 
+#: Room 302 of building 5, lane 329 Xinhua Road, in cell G1.
+ROOM_302 = {
+    "address": "新华路329弄5号302室",
+    "road": "新华路",
+    "lane": "329",
+    "building": "5",
+    "room": "302",
+    "cell_code": "G1",
+}
+
+
 @pytest.fixture
 def household(world: Any) -> Household:
-    row = Household(
-        address="新华路329弄5号302室",
-        road="新华路",
-        lane="329",
-        building="5",
-        room="302",
-        cell_code="G1",
-        lon=IN_G1[0],
-        lat=IN_G1[1],
-        version=next_version(db.session),
-    )
+    row = Household(**ROOM_302, lon=IN_G1[0], lat=IN_G1[1], version=next_version(db.session))
     db.session.add(row)
     db.session.commit()
     return row
@@ -276,56 +278,17 @@ def test_the_migration_takes_existing_visit_cases_out_of_public_view(app: Any) -
     channel = {"visit": "visit", "named": "patrol", "open311": "open311"}
     household, visit = uuid.uuid4(), uuid.uuid4()
     with engine.begin() as conn:
+        users = meta.tables["users"]
         worker = conn.execute(
-            meta.tables["users"]
-            .insert()
-            .values(
-                username="w",
-                display_name="w",
-                role="worker",
-                password_hash="x",
-                is_active=True,
-                created_at=at,
-                session_epoch=0,
-            )
-            .returning(meta.tables["users"].c.id)
+            users.insert().values(old_user("w", at)).returning(users.c.id)
         ).scalar_one()
         for n, (name, case_id) in enumerate(ids.items()):
-            conn.execute(
-                meta.tables["cases"]
-                .insert()
-                .values(
-                    id=key(case_id),
-                    number=f"XH-OLD-{n}",
-                    channel=channel.get(name, name),
-                    priority="normal",
-                    status="reported",
-                    title="t",
-                    description="d",
-                    address="a",
-                    placement="unlocated",
-                    reported_at=at,
-                    rework_count=0,
-                    postponed=False,
-                    version=1,
-                    field_versions={},
-                )
-            )
+            row = old_case(key(case_id), f"XH-OLD-{n}", channel.get(name, name), at)
+            conn.execute(meta.tables["cases"].insert().values(row))
         conn.execute(
             meta.tables["households"]
             .insert()
-            .values(
-                id=key(household),
-                address="新华路329弄5号302室",
-                road="新华路",
-                lane="329",
-                building="5",
-                room="302",
-                cell_code="G1",
-                notes="",
-                created_at=at,
-                version=1,
-            )
+            .values(id=key(household), **ROOM_302, notes="", created_at=at, version=1)
         )
         conn.execute(
             meta.tables["visits"]
