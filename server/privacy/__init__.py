@@ -7,7 +7,7 @@ changes a case's disclosure. docs/security.md ("Personal data") has the rules in
 
 from server.privacy.classes import Audience, DataClass, audience_for_role, export_audience
 from server.privacy.declaration import default_disclosure
-from server.privacy.render import is_listed_publicly, listed_publicly, render_case
+from server.privacy.render import listed_publicly, render_case
 
 __all__ = [
     "Audience",
@@ -15,7 +15,6 @@ __all__ = [
     "audience_for_role",
     "default_disclosure",
     "export_audience",
-    "is_listed_publicly",
     "listed_publicly",
     "render_case",
 ]

@@ -130,7 +130,3 @@ def listed_publicly(channels: Collection[str]) -> ColumnElement[bool]:
     """SQL: cases a public surface may list (and find by number): not private, and of a
     channel the deployment publishes (`OPEN311_PUBLIC_CHANNELS`)."""
     return and_(Case.disclosure != Disclosure.PRIVATE, Case.channel.in_(list(channels)))
-
-
-def is_listed_publicly(case: Case, channels: Collection[str]) -> bool:
-    return case.disclosure != Disclosure.PRIVATE and str(case.channel) in set(channels)
