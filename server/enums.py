@@ -102,6 +102,14 @@ class Channel(StrEnum):
     OPEN311 = "open311"
 
 
+class Disclosure(StrEnum):
+    """How much of a case the public may see (the declaration: server/privacy/)."""
+
+    PUBLIC = "public"  # 公开: listed with its kind, state, rough place and its description
+    LISTED = "listed"  # 仅公开概况: listed with kind, state and rough place; the text stays inside
+    PRIVATE = "private"  # 不公开: never on a public surface (about a household or a person)
+
+
 class CaseStatus(StrEnum):
     """The seven-step model of GB/T 30428 as states (see docs/workflow.md)."""
 

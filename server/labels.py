@@ -119,6 +119,12 @@ LABELS: dict[str, Any] = {
     "visit_coverage": _l("Visit coverage"),
     "score": _l("Score"),
     "total": _l("Total"),
+    # what the public sees of a case (server/privacy/declaration.py)
+    "disclosure": _l("Public view changed"),
+    "disclosure_public": _l("Public, with the description"),
+    "disclosure_listed": _l("Public: kind, progress and rough place only"),
+    "disclosure_private": _l("Not public"),
+    "private_case": _l("Matter about a household (not shown)"),
     # conflict resolutions
     "earlier": _l("Kept the earlier"),
     "later": _l("Kept the later"),

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import User
@@ -67,11 +67,15 @@ def catalogue(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
 def places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
     """Known buildings matching an address fragment ("新华路329弄"), one row per building.
 
-    Only the building's address and point: no resident is named (not personal data).
+    Only the building's address and point (public, server/privacy/declaration.py). The
+    fragment is matched against the building's address, never a household's: asking for
+    "5号302室" must not tell a stranger that room 302 is on the register.
     """
-    q = q.strip()
+    q = q.strip().replace(" ", "")
     if len(q) < 2:
         return []
+    lane = case((Household.lane == "", ""), else_=func.replace(Household.lane + "弄", "弄弄", "弄"))
+    building = Household.road + lane + func.replace(Household.building + "号", "号号", "号")
     rows = session.execute(
         select(
             Household.road,
@@ -81,7 +85,7 @@ def places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
             func.avg(Household.lon),
             func.avg(Household.lat),
         )
-        .where(func.replace(Household.address, " ", "").like(f"%{q.replace(' ', '')}%"))
+        .where(func.replace(building, " ", "").like(f"%{q}%"))
         .group_by(Household.road, Household.lane, Household.building, Household.cell_code)
         .order_by(Household.road, Household.lane, Household.building)
         .limit(limit)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.enums import (
     CaseStatus,
     Channel,
+    Disclosure,
     PhotoStatus,
     Placement,
     Priority,
@@ -41,6 +42,11 @@ class Case(Base):
     #: Human case number, e.g. XH-20261126-0007.
     number: Mapped[str] = mapped_column(String(32), unique=True)
     channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "channel"))
+    #: What public surfaces may show of it (server/privacy/declaration.py): set at intake from
+    #: the channel and the source, private once a household visit names it.
+    disclosure: Mapped[Disclosure] = mapped_column(
+        enum_column_type(Disclosure, "disclosure"), default=Disclosure.LISTED
+    )
     catalogue_item_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
     priority: Mapped[Priority] = mapped_column(
         enum_column_type(Priority, "priority"), default=Priority.NORMAL

@@ -29,14 +29,17 @@ from server.cases.numbers import next_case_number
 from server.cases.timeline import next_event_seq
 from server.cases.workflow import FINISHED_STATUSES, Actor, Step, check_transition, is_open
 from server.catalogue.models import CatalogueItem
-from server.enums import CaseStatus, Channel, Placement, Priority, Role
+from server.enums import CaseStatus, Channel, Disclosure, Placement, Priority, Role
 from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.grid.assignment import resolve_unit
+from server.privacy.declaration import default_disclosure, disclosure_allowed
 from server.units.models import Unit
 from sync.db import utcnow
 from sync.merge import MergeOutcome, Stamp, merge_fields
 from sync.models import CaseConflict, FieldStamp, ScopeExit
 from sync.versions import next_version
+
+VISIT_TEXT_STAYS_INSIDE = _l("What a household visit found is never shown in public with its text.")
 
 #: Default limit (hours) for a case with no catalogue item.
 DEFAULT_LIMIT_HOURS = 72.0
@@ -193,6 +196,8 @@ class Intake:
     caller_phone: str | None = None
     channel_ref: str | None = None
     source_flag: str | None = None
+    #: None: the channel's default (server/privacy/declaration.py).
+    disclosure: Disclosure | None = None
 
 
 def create_case(
@@ -219,11 +224,15 @@ def create_case(
     )
     if intake.catalogue_item_id and item is None:
         raise NotFound(_l("No such catalogue item."), field="catalogue_item_id")
+    disclosure = intake.disclosure or default_disclosure(intake.channel)
+    if not disclosure_allowed(disclosure, from_visit=intake.channel == Channel.VISIT):
+        raise InvalidInput(VISIT_TEXT_STAYS_INSIDE, field="disclosure")
     version = next_version(session)
     case = Case(
         id=uuid.uuid4(),
         number=next_case_number(session, prefix, at),
         channel=intake.channel,
+        disclosure=disclosure,
         catalogue_item_id=item.id if item else None,
         priority=intake.priority,
         status=CaseStatus.REPORTED,

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from server.enums import CaseStatus, Channel, Priority
+from server.enums import CaseStatus, Channel, Disclosure, Priority
 
 _blank_to_none = (
     "catalogue_item_id",
@@ -16,6 +16,7 @@ _blank_to_none = (
     "assignee_id",
     "cell_code",
     "source_flag",
+    "disclosure",
     "score",
     "status",
 )
@@ -52,6 +53,12 @@ class IntakeForm(_Form):
     source_flag = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["leader", "media"])
     )
+    #: None: the channel's default (server/privacy/declaration.py).
+    disclosure = fields.Enum(Disclosure, by_value=True, load_default=None, allow_none=True)
+
+
+class DisclosureForm(_Form):
+    disclosure = fields.Enum(Disclosure, by_value=True, required=True)
 
 
 class StepForm(_Form):

@@ -37,6 +37,7 @@ from server.enums import CaseStatus, Channel, Priority, Role
 from server.evaluation import operations as evaluation
 from server.exceptions import InvalidInput, NotFound, WanggeError
 from server.extensions import db
+from server.privacy.operations import set_disclosure
 from server.units.models import Unit
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
@@ -286,6 +287,20 @@ def merge(case_id: uuid.UUID) -> Response | tuple[str, int]:
         if into is None:
             raise NotFound(_("Nothing was found at this address."))
         operations.merge_duplicate(db.session, case, into, actor, at=clock.now())
+
+    return _do(case_id, run)
+
+
+@bp.route("/<uuid:case_id>/disclosure", methods=["POST"])
+@page_login_required(*DESK)
+def disclosure(case_id: uuid.UUID) -> Response | tuple[str, int]:
+    """What the public sees of the case (server/privacy/): the centre's decision, audited."""
+
+    def run(case: Case, _actor: Actor) -> None:
+        form = s.DisclosureForm().load(request.form)
+        set_disclosure(
+            db.session, case, current_user, form["disclosure"], at=clock.now(), context=_context()
+        )
 
     return _do(case_id, run)
 

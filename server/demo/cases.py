@@ -17,6 +17,7 @@ from server.demo.district import District
 from server.demo.staff import worker_for_area
 from server.enums import CaseStatus, CatalogueKind, CellLevel, Channel, Placement, Priority
 from server.evaluation.models import CaseRating
+from server.privacy.declaration import default_disclosure
 
 H = dt.timedelta(hours=1)
 M = dt.timedelta(minutes=1)
@@ -270,6 +271,7 @@ def _new_case(
     case = Case(
         number=next_case_number(ctx.session, ctx.prefix, reported),
         channel=channel,
+        disclosure=default_disclosure(channel),
         catalogue_item_id=item.id,
         priority=priority,
         status=CaseStatus.REPORTED,

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -38,6 +39,8 @@ from server.units.models import Unit
 
 bp = Blueprint("evaluation", __name__, url_prefix="/dashboard", template_folder="templates")
 rating_bp = Blueprint("rating", __name__, url_prefix="/rate", template_folder="templates")
+#: What the rating page names of the case.
+RATE_FIELDS = ("number", "service_name", "address")
 VIEWERS = (Role.MANAGER, Role.DISPATCHER)
 
 
@@ -251,8 +254,11 @@ def rate(code: str) -> str | tuple[str, int]:
     except WanggeError as error:
         return render_template("evaluation/rate.html", invalid=str(error.message)), 404
     from server.cases.models import Case
+    from server.privacy import Audience, render_case
 
     case = db.session.get(Case, request_row.case_id)
+    # A rating link can be forwarded: the case's public side only (server/privacy/).
+    view = render_case(case, Audience.LINK_HOLDER, fields=RATE_FIELDS, locale=str(get_locale()))
     if request.method == "POST":
         try:
             form = RatingForm().load(request.form)
@@ -261,7 +267,7 @@ def rate(code: str) -> str | tuple[str, int]:
             )
         except (ValidationError, WanggeError):
             db.session.rollback()
-            return render_template("evaluation/rate.html", case=case, code=code, error=True), 422
+            return render_template("evaluation/rate.html", view=view, code=code, error=True), 422
         db.session.commit()
         return render_template("evaluation/rate.html", done=True)
-    return render_template("evaluation/rate.html", case=case, code=code)
+    return render_template("evaluation/rate.html", view=view, code=code)

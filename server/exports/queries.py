@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,34 +13,45 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from server.cases.models import Case
+from server.privacy import Audience, render_case
 
-#: Columns every export has; the caller's name and phone are added only on request by a
-#: role that may see them (dispatcher, admin), and that export is audited.
-COLUMNS = (
-    "number",
-    "channel",
-    "status",
-    "priority",
-    "catalogue_code",
-    "catalogue_name",
-    "title",
-    "address",
-    "cell_code",
-    "placement",
-    "unit",
-    "reported_at",
-    "dispatched_at",
-    "due_at",
-    "closed_at",
-    "satisfaction",
-    "lon",
-    "lat",
-)
+#: Columns of every export, as case fields (server/privacy/declaration.py) under the export's
+#: own names. What a column holds depends on who reads the export: without personal-data
+#: rights, a private case's title is left empty and its place given as its building and a
+#: point to ~100 m; callers' names and phones come only with the box, for the office roles.
+COLUMNS: dict[str, str] = {
+    "number": "number",
+    "channel": "channel",
+    "disclosure": "disclosure",
+    "status": "status",
+    "priority": "priority",
+    "catalogue_code": "service_code",
+    "catalogue_name": "service_name",
+    "title": "title",
+    "address": "address",
+    "cell_code": "cell_code",
+    "placement": "placement",
+    "unit": "agency",
+    "reported_at": "reported_at",
+    "dispatched_at": "dispatched_at",
+    "due_at": "due_at",
+    "closed_at": "closed_at",
+    "satisfaction": "satisfaction",
+    "lon": "lon",
+    "lat": "lat",
+}
 CALLER_COLUMNS = ("caller_name", "caller_phone")
+_TIMES = frozenset({"reported_at", "dispatched_at", "due_at", "closed_at"})
 
 
 def _when(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
     return value.astimezone(zone).isoformat(timespec="seconds") if value else None
+
+
+def _plain(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, dt.datetime):
+        return _when(value, zone)
+    return value.value if isinstance(value, Enum) else value
 
 
 def cases(
@@ -47,11 +59,11 @@ def cases(
     *,
     since: dt.datetime,
     until: dt.datetime,
-    with_caller: bool,
+    audience: Audience,
     zone: ZoneInfo,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Cases reported in [since, until), oldest first, as flat rows."""
+    """Cases reported in [since, until), oldest first, as flat rows for `audience`."""
     found = session.scalars(
         select(Case)
         .options(joinedload(Case.catalogue_item), joinedload(Case.unit))
@@ -59,30 +71,13 @@ def cases(
         .order_by(Case.reported_at, Case.number)
         .limit(limit)
     )
+    wanted = (*COLUMNS.values(), *CALLER_COLUMNS)
     rows = []
     for c in found:
-        row: dict[str, Any] = {
-            "number": c.number,
-            "channel": c.channel.value,
-            "status": c.status.value,
-            "priority": c.priority.value,
-            "catalogue_code": c.catalogue_item.code if c.catalogue_item else None,
-            "catalogue_name": c.catalogue_item.name_zh if c.catalogue_item else None,
-            "title": c.title,
-            "address": c.address,
-            "cell_code": c.cell_code,
-            "placement": c.placement.value,
-            "unit": c.unit.name_zh if c.unit else None,
-            "reported_at": _when(c.reported_at, zone),
-            "dispatched_at": _when(c.dispatched_at, zone),
-            "due_at": _when(c.due_at, zone),
-            "closed_at": _when(c.closed_at, zone),
-            "satisfaction": c.satisfaction,
-            "lon": c.lon,
-            "lat": c.lat,
-        }
-        if with_caller:
-            row["caller_name"], row["caller_phone"] = c.caller_name, c.caller_phone
+        view = render_case(c, audience, fields=wanted)
+        row = {column: _plain(view.get(name), zone) for column, name in COLUMNS.items()}
+        row["title"] = row["title"] or ""
+        row.update({name: view[name] for name in CALLER_COLUMNS if name in view})
         rows.append(row)
     return rows
 
@@ -110,7 +105,7 @@ def as_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def as_csv(rows: list[dict[str, Any]], with_caller: bool) -> bytes:
     """UTF-8 with BOM (Excel opens it as UTF-8); formula-looking cells are quoted with '."""
     out = io.StringIO()
-    columns = COLUMNS + (CALLER_COLUMNS if with_caller else ())
+    columns = (*COLUMNS, *(CALLER_COLUMNS if with_caller else ()))
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:

@@ -1,4 +1,5 @@
-"""Export pages at /exports/: dispatcher, manager and admin; callers only for office roles."""
+"""Export pages at /exports/: dispatcher, manager and admin; personal data only for the
+office roles that tick the box (server/privacy/classes.py), and audited."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from server.exceptions import InvalidInput
 from server.exports import queries
 from server.extensions import db
 from server.grid.people import published_version_id
+from server.privacy import Audience, export_audience
+from server.privacy.classes import PERSONAL_EXPORT_ROLES
 
 bp = Blueprint("exports", __name__, url_prefix="/exports", template_folder="templates")
 READERS = (Role.DISPATCHER, Role.MANAGER, Role.ADMIN)
-#: Roles that may take callers' names and phones out of the system (audited when they do).
-CALLER_READERS = frozenset({Role.DISPATCHER, Role.ADMIN})
 MAX_ROWS = 50_000
 
 
@@ -49,22 +50,24 @@ def _window() -> tuple[dt.datetime, dt.datetime]:
 
 def _rows() -> tuple[list[dict[str, Any]], bool]:
     since, until = _window()
-    with_caller = request.args.get("include_caller") == "1" and current_user.role in CALLER_READERS
+    personal = request.args.get("include_caller") == "1"
+    audience = export_audience(current_user.role, personal=personal)
     rows = queries.cases(
-        db.session, since=since, until=until, with_caller=with_caller, zone=_zone(), limit=MAX_ROWS
+        db.session, since=since, until=until, audience=audience, zone=_zone(), limit=MAX_ROWS
     )
-    if with_caller:
+    with_personal = audience is Audience.OFFICE
+    if with_personal:
         record(
             db.session,
             AccessContext(current_user.id, request.remote_addr, g.get("request_id")),
             action="export",
             subject_type="case_caller",
             subject_id="export",
-            fields=list(queries.CALLER_COLUMNS),
+            fields=[*queries.CALLER_COLUMNS, "title", "address", "lon", "lat"],
             detail={"since": since.isoformat(), "until": until.isoformat(), "rows": len(rows)},
         )
         db.session.commit()
-    return rows, with_caller
+    return rows, with_personal
 
 
 @bp.route("/")
@@ -73,7 +76,7 @@ def index() -> str:
     return render_template(
         "exports/index.html",
         grid_version=published_version_id(db.session),
-        may_export_callers=current_user.role in CALLER_READERS,
+        may_export_callers=current_user.role in PERSONAL_EXPORT_ROLES,
     )
 
 

@@ -39,6 +39,8 @@ from server.fieldsync.scope import WorkerScope, scope_for
 from server.grid.assignment import place_new_case
 from server.grid.index import GridIndexCache
 from server.population.models import Household, Visit
+from server.privacy.declaration import default_disclosure
+from server.privacy.operations import found_on_visit
 from server.timezones import shanghai_date
 from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
@@ -192,6 +194,8 @@ def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
         "case_id": case_id,
         "version": ctx.version,
     }
+    if case_id is not None:  # after every check: this handler writes nothing before them
+        found_on_visit(ctx.session, case_id, args["id"], actor.user_id, version=ctx.version)
     assert ctx.writes is not None
     ctx.writes.insert(VISITS, row)
     batch.visits[args["id"]] = (actor.user_id, args["household_id"])
@@ -214,10 +218,12 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         item = session.scalar(
             select(CatalogueItem).where(CatalogueItem.code == args["catalogue_code"])
         )
+    channel = Channel.VISIT if args["visit_id"] else Channel.PATROL  # found at a household
     case = Case(
         id=args["id"],
         number=next_case_number(session, settings.case_number_prefix, ctx.received_at),
-        channel=Channel.PATROL,
+        channel=channel,
+        disclosure=default_disclosure(channel),
         status=CaseStatus.REPORTED,
         catalogue_item_id=item.id if item else None,
         priority=Priority(args["priority"]),

@@ -201,6 +201,8 @@ class CaseReportArgs(_Args):
     photos = fields.List(
         fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=MAX_PHOTOS)
     )
+    #: The household visit that found it ("转为案件"): channel `visit`, never public.
+    visit_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class CaseNoteArgs(_Args):

@@ -16,6 +16,7 @@ from server.cases.models import Case
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, CaseStatus, DutyRole
 from server.labels import label
+from server.privacy import Audience, render_case
 
 #: Enough for a street; the map asks for a smaller window (filters) when there are more.
 MAX_MARKERS = 5000
@@ -51,14 +52,25 @@ class CaseFilter:
     cell_code: str | None = None
 
 
+def _seen(row: Any, audience: Audience) -> dict[str, Any]:
+    """Title and point as `audience` may read them: without personal-data rights (GIS
+    staff) a case about a household shows a stand-in title at a point to ~100 m."""
+    view = render_case(row, audience, fields=("title", "lon", "lat"))
+    return {**view, "title": view.get("title") or str(label("private_case"))}
+
+
 def cases_geojson(
-    session: Session, f: CaseFilter, cells_allowed: frozenset[str] | None
+    session: Session,
+    f: CaseFilter,
+    cells_allowed: frozenset[str] | None,
+    audience: Audience = Audience.OFFICE,
 ) -> dict[str, Any]:
     """Located cases as points with number, title, status (colour) and link id."""
     query = select(
         Case.id,
         Case.number,
         Case.title,
+        Case.disclosure,
         Case.status,
         Case.priority,
         Case.lon,
@@ -89,21 +101,24 @@ def cases_geojson(
             {
                 "type": "Feature",
                 "id": str(r.id),
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "geometry": {"type": "Point", "coordinates": [seen["lon"], seen["lat"]]},
                 "properties": {
                     "number": r.number,
-                    "title": r.title,
+                    "title": seen["title"],
                     "status": str(r.status),
                     "priority": str(r.priority),
                     "cell_code": r.cell_code,
                 },
             }
             for r in rows
+            for seen in (_seen(r, audience),)
         ],
     }
 
 
-def cell_card(session: Session, code: str, *, on: dt.date) -> dict[str, Any] | None:
+def cell_card(
+    session: Session, code: str, *, on: dt.date, audience: Audience = Audience.OFFICE
+) -> dict[str, Any] | None:
     """A clicked cell: its path, its people (with fallback) and its open cases."""
     cells = grid_access.cell_tree(session)
     if code not in cells:
@@ -111,7 +126,7 @@ def cell_card(session: Session, code: str, *, on: dt.date) -> dict[str, Any] | N
     found_at, people = grid_access.responsible_people(session, code, on=on)
     codes = grid_access.descendants(cells, {code})
     open_cases = session.execute(
-        select(Case.id, Case.number, Case.title, Case.status)
+        select(Case.id, Case.number, Case.title, Case.disclosure, Case.status)
         .where(Case.cell_code.in_(sorted(codes)), Case.status.in_(OPEN_STATUSES))
         .order_by(Case.reported_at.desc())
         .limit(50)
@@ -131,7 +146,8 @@ def cell_card(session: Session, code: str, *, on: dt.date) -> dict[str, Any] | N
             {
                 "id": str(r.id),
                 "number": r.number,
-                "title": r.title,
+                "title": render_case(r, audience, fields=("title",)).get("title")
+                or str(label("private_case")),
                 "status": str(r.status),
                 "status_label": label(r.status),
             }

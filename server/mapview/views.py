@@ -16,6 +16,7 @@ from server.catalogue.models import CatalogueCategory
 from server.enums import CaseStatus, CellLevel, Role
 from server.extensions import db
 from server.mapview import queries
+from server.privacy import audience_for_role
 
 bp = Blueprint("mapview", __name__, url_prefix="/map", template_folder="templates")
 STAFF = (Role.DISPATCHER, Role.MANAGER, Role.WORKER, Role.GIS)
@@ -64,13 +65,16 @@ def cases_geojson() -> Response:
     if f.status not in {"open", "all", *(s.value for s in CaseStatus)}:
         abort(400)
     cells = covered_cells(db.session, current_user, on=clock.today())
-    return jsonify(queries.cases_geojson(db.session, f, cells))
+    audience = audience_for_role(current_user.role)
+    return jsonify(queries.cases_geojson(db.session, f, cells, audience))
 
 
 @bp.route("/cells/<code>")
 @page_login_required(*STAFF)
 def cell(code: str) -> Response:
-    card = queries.cell_card(db.session, code, on=clock.today())
+    card = queries.cell_card(
+        db.session, code, on=clock.today(), audience=audience_for_role(current_user.role)
+    )
     if card is None:
         abort(404)
     return jsonify(card)

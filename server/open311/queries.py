@@ -16,6 +16,7 @@ from server.enums import OPEN_STATUSES, CaseStatus
 from server.labels import label
 from server.open311.inputs import MAX_DESCRIPTION, RequestFilter
 from server.open311.models import Open311Request
+from server.privacy import Audience, listed_publicly, render_case
 
 
 def services(session: Session, locale: str) -> list[dict[str, Any]]:
@@ -73,39 +74,62 @@ def is_closed(status: CaseStatus) -> bool:
     return status not in OPEN_STATUSES
 
 
-def _status_notes(case: Case) -> str:
-    note = str(label(case.status.value))
-    if case.merged_into_id is not None:
+def _status_notes(view: dict[str, Any]) -> str:
+    note = str(label(view["status"].value))
+    if view.get("merged"):
         note += " (duplicate, merged)"
     return note
+
+
+#: What a service request is made of; the declaration decides which of them anyone may read.
+_FIELDS = (
+    "number",
+    "status",
+    "merged",
+    "service_code",
+    "service_name",
+    "description",
+    "agency",
+    "reported_at",
+    "closed_at",
+    "due_at",
+    "address",
+    "lon",
+    "lat",
+    "media_url",
+)
 
 
 def _request(
     case: Case, submission: Open311Request | None, updated: dt.datetime | None, zone: ZoneInfo
 ) -> dict[str, Any]:
-    item = case.catalogue_item
+    """One case as a service request: its public side only (server/privacy/declaration.py)."""
+    view = render_case(
+        case,
+        Audience.PUBLIC,
+        fields=_FIELDS,
+        extra={"media_url": submission.media_url if submission else None},
+    )
     closed = is_closed(case.status)
+    closed_at = view.get("closed_at") if closed else None
     return {
-        "service_request_id": case.number,
+        "service_request_id": view["number"],
         "status": "closed" if closed else "open",
-        "status_notes": _status_notes(case),
-        "service_name": item.name_zh if item else None,
-        "service_code": item.code if item else "",
-        "description": case.description[:MAX_DESCRIPTION],
-        "agency_responsible": case.unit.name_zh if case.unit else None,
+        "status_notes": _status_notes(view),
+        "service_name": view.get("service_name"),
+        "service_code": view.get("service_code") or "",
+        "description": (view.get("description") or "")[:MAX_DESCRIPTION] or None,
+        "agency_responsible": view.get("agency"),
         "service_notice": None,
-        "requested_datetime": _when(case.reported_at, zone),
-        "updated_datetime": _when(
-            (case.closed_at if closed and case.closed_at else None) or updated or case.reported_at,
-            zone,
-        ),
-        "expected_datetime": _when(case.due_at, zone),
-        "address": case.address or None,
+        "requested_datetime": _when(view["reported_at"], zone),
+        "updated_datetime": _when(closed_at or updated or view["reported_at"], zone),
+        "expected_datetime": _when(view.get("due_at"), zone),
+        "address": view.get("address") or None,
         "address_id": None,
         "zipcode": None,
-        "lat": round(case.lat, 6) if case.lat is not None else None,
-        "long": round(case.lon, 6) if case.lon is not None else None,
-        "media_url": submission.media_url if submission else None,
+        "lat": view.get("lat"),
+        "long": view.get("lon"),
+        "media_url": view.get("media_url"),
     }
 
 
@@ -116,11 +140,11 @@ def find_requests(
     channels: Collection[str],
     zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
-    """Cases of the public channels as service requests, newest first, one page."""
+    """Cases public surfaces may list, as service requests, newest first, one page."""
     query = (
         select(Case)
         .options(joinedload(Case.catalogue_item), joinedload(Case.unit))
-        .where(Case.channel.in_(list(channels)))
+        .where(listed_publicly(channels))
     )
     if f.ids:
         query = query.where(Case.number.in_(f.ids))
@@ -163,15 +187,18 @@ def request_by_number(
     case = session.scalar(
         select(Case)
         .options(joinedload(Case.catalogue_item), joinedload(Case.unit))
-        .where(Case.number == number, Case.channel.in_(list(channels)))
+        .where(Case.number == number, listed_publicly(channels))
     )
     return _rows(session, [case], zone)[0] if case else None
 
 
-def request_by_token(session: Session, token: str) -> dict[str, Any] | None:
+def request_by_token(
+    session: Session, token: str, *, channels: Collection[str]
+) -> dict[str, Any] | None:
+    """The request a token stands for, unless the case has left public view meanwhile."""
     row = session.execute(
         select(Case.number, Open311Request.token)
         .join(Open311Request, Open311Request.case_id == Case.id)
-        .where(Open311Request.token == token)
+        .where(Open311Request.token == token, listed_publicly(channels))
     ).first()
     return {"service_request_id": row[0], "token": row[1]} if row else None

@@ -162,7 +162,7 @@ def one_request(rid: str, fmt: str) -> Response:
 @bp.route(f"/tokens/<token>.{FMT}")
 @open311
 def token(token: str, fmt: str) -> Response:
-    row = queries.request_by_token(db.session, token)
+    row = queries.request_by_token(db.session, token, channels=_channels())
     if row is None:
         raise NotFound("unknown token", field="token")
     return respond(fmt, "service_requests", [row])

@@ -21,9 +21,10 @@ from server.cases.models import Case, CaseEvent
 from server.cases.operations import Intake, create_case
 from server.cases.workflow import Actor
 from server.catalogue.models import CatalogueItem
-from server.enums import CaseStatus, Channel
+from server.enums import CaseStatus, Channel, Disclosure
 from server.evaluation.operations import issue_rating_link
 from server.exceptions import InvalidInput, NotFound
+from server.privacy import Audience, render_case
 from server.residents.models import PhoneCode, ResidentReport
 from server.residents.sms import SmsSender
 
@@ -76,6 +77,8 @@ class ResidentIntake:
     lat: float | None = None
     name: str = ""
     phone_code: str = ""
+    #: The resident's choice of who may see it (the form's "who may see this report?").
+    disclosure: Disclosure = Disclosure.LISTED
 
 
 def send_phone_code(session: Session, phone: str, sender: SmsSender, *, at: dt.datetime) -> None:
@@ -162,6 +165,7 @@ def submit_report(
             lat=intake.lat,
             caller_name=intake.name.strip()[:60] or None,
             caller_phone=phone,
+            disclosure=intake.disclosure,
         ),
         at=at,
         context=context,
@@ -188,6 +192,28 @@ def report_for_token(session: Session, token: str) -> tuple[Case, ResidentReport
     if report is None or case is None:
         raise NotFound(_l("This link is not valid."), field="token")
     return case, report
+
+
+def parse_disclosure(value: str | None) -> Disclosure:
+    """The form's choice; nothing chosen is `listed` (kind, state, rough place)."""
+    try:
+        return Disclosure(value or Disclosure.LISTED)
+    except ValueError:
+        raise InvalidInput(_l("Choose who may see the report."), field="disclosure") from None
+
+
+def follow_view(session: Session, case: Case, locale: str) -> dict[str, Any]:
+    """The case as the holder of its follow link reads it: its public side, and the words
+    and place they gave (the `reported` event's note: later edits by staff are not theirs)."""
+    told = session.scalar(
+        select(CaseEvent.note)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == "reported")
+        .order_by(CaseEvent.seq)
+        .limit(1)
+    )
+    return render_case(
+        case, Audience.REPORTER, own=True, extra={"reported_text": told or ""}, locale=locale
+    )
 
 
 def public_timeline(session: Session, case: Case) -> list[dict[str, Any]]:

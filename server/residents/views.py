@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from server import clock
 from server.audit.operations import AccessContext
 from server.cases import lookups
 from server.cases.photo_links import store_upload
-from server.catalogue.models import CatalogueCategory, CatalogueItem
+from server.catalogue.models import CatalogueCategory
 from server.exceptions import InvalidInput, NotFound, Throttled, WanggeError
 from server.extensions import db
 from server.mapview.queries import cells_geojson
@@ -111,6 +112,7 @@ def _intake(form: dict[str, str]) -> operations.ResidentIntake:
         lat=_float(form.get("lat"), "lat"),
         name=form.get("name", ""),
         phone_code=form.get("phone_code", ""),
+        disclosure=operations.parse_disclosure(form.get("disclosure")),
     )
 
 
@@ -226,18 +228,15 @@ def cells() -> Response:
 @bp.route("/f/<token>")
 def follow(token: str) -> Any:
     try:
-        case, report = operations.report_for_token(db.session, token[:64])
+        case, _report = operations.report_for_token(db.session, token[:64])
     except NotFound:
         return render_template("residents/follow.html", invalid=True), 404
     return render_template(
         "residents/follow.html",
-        case=case,
-        report=report,
+        view=operations.follow_view(db.session, case, str(get_locale())),
+        disclosure=case.disclosure,
         token=token,
         timeline=operations.public_timeline(db.session, case),
-        item=db.session.get(CatalogueItem, case.catalogue_item_id)
-        if case.catalogue_item_id
-        else None,
     )
 
 

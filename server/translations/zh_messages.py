@@ -616,8 +616,8 @@ ZH.update(
         "No grid is published yet.": "尚未发布网格。",
         "Reported from": "上报日期从",
         "to": "至",
-        "Include callers' names and phones (recorded in the audit log)": "包含来电人姓名和电话(将记入审计日志)",
-        "Without the box ticked, exports hold no personal data: number, kind, state, place, unit and times only.": "不勾选时,导出内容不含个人信息:仅编号、类别、状态、地点、单位和时间。",
+        "Include personal data: callers' names and phones, and the exact place and title of cases about a household (recorded in the audit log)": "包含个人信息:来电人姓名和电话,以及涉及住户的案件的准确位置和标题(将记入审计日志)",
+        "Without the box ticked, exports hold no personal data: callers are left out, and a case about a household shows no title, only its building and a point to about 100 m.": "不勾选时,导出内容不含个人信息:没有来电人;涉及住户的案件不含标题,只有所在楼栋和精确到约 100 米的位置。",
     }
 )
 
@@ -671,5 +671,28 @@ ZH.update(
         "A link is valid until %(t)s.": "已有链接,有效期至 %(t)s。",
         "Issue a reset link for %(name)s": "为 %(name)s 签发重置链接",
         "Issue reset link": "签发重置链接",
+    }
+)
+
+# What the public sees of a case (server/privacy/, issue 12).
+ZH.update(
+    {
+        "Public view changed": "公开范围已更改",
+        "Public, with the description": "公开(含描述)",
+        "Public: kind, progress and rough place only": "公开概况:仅事项类别、办理进度和大致位置",
+        "Not public": "不公开",
+        "Matter about a household (not shown)": "涉及住户的事项(不显示)",
+        "What a household visit found is never shown in public with its text.": "走访住户发现的情况,其描述不能对外公开。",
+        "Who can see it": "公开范围",
+        "Change": "更改",
+        "Default for the channel (visits: not public; hotline and counter: kind, progress and rough place)": "按渠道默认(走访:不公开;热线和窗口:仅公开概况)",
+        "Your rating and comment are published on the point's page, without your name or phone.": "您的评分和评价会显示在该服务点页面上,不含您的姓名和电话。",
+        "Only the centre decides what the public sees of a case.": "只有中心可以决定案件的公开范围。",
+        "Choose who may see the report.": "请选择谁能看到这条反映。",
+        "Who may see this report?": "谁能看到这条反映?",
+        "Everyone sees the kind of matter, its progress and roughly where; only the centre reads your description (recommended)": "所有人可以看到事项类别、办理进度和大致位置;您的描述只有中心工作人员能看到(推荐)",
+        "Everyone may also read your description (phone numbers in it are hidden)": "所有人还可以看到您的描述(其中的电话号码会被隐去)",
+        "Nobody outside the centre: it is about my home or a person": "不公开:事情涉及我家或某个人",
+        "Your name and phone are never shown to anyone outside the centre.": "您的姓名和电话不会向中心以外的任何人公开。",
     }
 )

@@ -12,8 +12,8 @@ from server.lifeservices.models import ServicePoint, ServiceSlot
 from tests.server.backoffice_world import IN_G1, T0
 
 
-@pytest.fixture
-def point(world: Any) -> ServicePoint:
+def meal_point(start: dt.datetime) -> ServicePoint:
+    """A meal point in G1 with one two-hour slot of three places from `start` (not added)."""
     p = ServicePoint(
         code="ME-01",
         kind="meal",
@@ -27,12 +27,17 @@ def point(world: Any) -> ServicePoint:
         services=["老年助餐", "送餐上门"],
         phone="021-62001234",
     )
-    start = T0 + dt.timedelta(days=1)
     p.slots.append(
         ServiceSlot(
             service="老年助餐", starts_at=start, ends_at=start + dt.timedelta(hours=2), capacity=3
         )
     )
+    return p
+
+
+@pytest.fixture
+def point(world: Any) -> ServicePoint:
+    p = meal_point(T0 + dt.timedelta(days=1))
     db.session.add(p)
     db.session.commit()
     return p

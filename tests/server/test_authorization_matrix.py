@@ -109,6 +109,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("cases.postpone", "POST"): CASE_STAFF,
     ("cases.merge", "POST"): DISPATCH,
     ("cases.relocate", "POST"): DISPATCH,
+    ("cases.disclosure", "POST"): DISPATCH,  # what the public sees of a case (server/privacy/)
     ("cases.rating", "POST"): CASE_STAFF,
     ("cases.catalogue_lookup", "GET"): CASE_STAFF,
     ("cases.place_lookup", "GET"): CASE_STAFF,

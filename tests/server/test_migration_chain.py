@@ -102,6 +102,39 @@ def _populate(app: Flask) -> None:
     assert upload_all(client, token, photo).status_code == 204
 
 
+def old_user(username: str, at: Any) -> dict[str, Any]:
+    """A `users` row in the first revision's columns (raw, for rows written before a step)."""
+    return {
+        "username": username,
+        "display_name": username,
+        "role": "worker",
+        "password_hash": "x",
+        "is_active": True,
+        "created_at": at,
+        "session_epoch": 0,
+    }
+
+
+def old_case(key: Any, number: str, channel: str, at: Any) -> dict[str, Any]:
+    """A `cases` row in the first revision's columns."""
+    return {
+        "id": key,
+        "number": number,
+        "channel": channel,
+        "priority": "normal",
+        "status": "reported",
+        "title": "t",
+        "description": "d",
+        "address": "a",
+        "placement": "unlocated",
+        "reported_at": at,
+        "rework_count": 0,
+        "postponed": False,
+        "version": 1,
+        "field_versions": {},
+    }
+
+
 def _seed_first_revision() -> None:
     """Rows in the first revision's own schema (today's models are ahead of it), including a
     case with a timeline: later revisions rebuild `cases` while events point at it."""
@@ -115,38 +148,9 @@ def _seed_first_revision() -> None:
     key = case_id if native_uuid else case_id.hex
     at = utcnow().replace(tzinfo=None) if not native_uuid else utcnow()
     with engine.begin() as conn:
+        conn.execute(meta.tables["users"].insert().values(old_user("chain", at)))
         conn.execute(
-            meta.tables["users"]
-            .insert()
-            .values(
-                username="chain",
-                display_name="chain",
-                role="worker",
-                password_hash="x",
-                is_active=True,
-                created_at=at,
-                session_epoch=0,
-            )
-        )
-        conn.execute(
-            meta.tables["cases"]
-            .insert()
-            .values(
-                id=key,
-                number="XH-CHAIN-1",
-                channel="hotline",
-                priority="normal",
-                status="reported",
-                title="t",
-                description="d",
-                address="a",
-                placement="unlocated",
-                reported_at=at,
-                rework_count=0,
-                postponed=False,
-                version=1,
-                field_versions={},
-            )
+            meta.tables["cases"].insert().values(old_case(key, "XH-CHAIN-1", "hotline", at))
         )
         event_id = uuid.uuid4()
         conn.execute(

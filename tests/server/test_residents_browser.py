@@ -161,6 +161,8 @@ def _report_offline(
     page.wait_for_function("() => document.getElementById('lat').value !== ''")
     page.fill("#description", "弄口垃圾堆了三天,有异味。")
     page.fill("#phone", "13900000329")
+    # Who may see it: kind, progress and rough place (the default) unless the resident says.
+    assert page.is_checked("input[name=disclosure][value=listed]")
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(jpeg())
     page.set_input_files("#photos", str(photo))
@@ -187,6 +189,7 @@ def _report_offline(
     page.wait_for_url("**/report/f/**")
     assert "XH-" in page.inner_text("h1")
     assert "13900000329" not in page.content()
+    assert "公开概况" in page.inner_text(".facts")
     screenshot(page, "residents-follow")
     assert [
         p for p in problems if "Failed to fetch" not in p and "ERR_INTERNET_DISCONNECTED" not in p

@@ -45,8 +45,9 @@ export async function render(main, [householdId]) {
     if (toCase.checked) {
       const caseId = uuid();
       const description = [args.situation, args.needs].filter(Boolean).join('\n') || t('visit.case_default', { where: label });
+      // visit_id: the server files it under the visit channel, never shown in public.
       await enqueue('case.report', { id: caseId, title: t('visit.case_title', { where: label }), description,
-        address: household.address || '', priority: 'normal', photos: [], ...where }, {
+        address: household.address || '', priority: 'normal', photos: [], visit_id: visitId, ...where }, {
         summary: t('summary.case', { where: label }),
         local: [['cases', { id: caseId, pending: true, status: 'reported', title: t('visit.case_title', { where: label }), description, address: household.address || '', events: [], photos: [], reported_at: visitedAt }]],
       });
