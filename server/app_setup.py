@@ -167,3 +167,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from server.imports.cli import COMMANDS as import_commands
+
+    for command in import_commands:  # register, addresses, staff, units, imports
+        app.cli.add_command(command)

@@ -1,6 +1,7 @@
 """Import every model so the MetaData is complete (for Alembic and the app)."""
 
 from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
+from server.addresses.models import StandardAddress
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
@@ -13,6 +14,7 @@ from server.evaluation.models import (
     StaffEvaluation,
 )
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
+from server.imports.models import CategoryMapping, ImportFile, ImportReview, ImportRun
 from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
 from server.open311.models import ApiPartner, Open311Request
@@ -43,6 +45,7 @@ __all__ = [
     "CaseConflict",
     "CaseEvent",
     "CaseRating",
+    "CategoryMapping",
     "CatalogueCategory",
     "CatalogueItem",
     "Cell",
@@ -56,6 +59,9 @@ __all__ = [
     "GridImportJob",
     "GridVersion",
     "Household",
+    "ImportFile",
+    "ImportReview",
+    "ImportRun",
     "LoginAttempt",
     "MutationRecord",
     "Notice",
@@ -73,6 +79,7 @@ __all__ = [
     "ServicePoint",
     "ServiceReview",
     "ServiceSlot",
+    "StandardAddress",
     "StaffEvaluation",
     "SyncMark",
     "SyncScope",

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from server.evaluation.metrics import Figures
+from server.exports.cells import safe_row
 
 #: (header, getter) of every exported column, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -57,7 +58,7 @@ def table(
 
 def to_csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
+    csv.writer(buffer).writerows([safe_row(["" if v is None else v for v in row]) for row in rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -66,7 +67,7 @@ def to_xlsx(rows: list[list[Any]], *, sheet: str) -> bytes:
     ws = book.active
     ws.title = sheet[:31]
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "B2"

@@ -1,0 +1,255 @@
+"""The verbs of the import pipeline: check a file (dry run), apply a checked run.
+
+One code path for the page, the API and the CLI. A check reads the file (streaming), maps
+its columns, checks every row against the rules and the database, and records a run with
+its report and counts; the file is kept with it. Applying re-checks the kept file against
+the database as it is now and writes everything in the caller's transaction, or raises
+before writing anything when any blocking problem remains: all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from server.audit.operations import record
+from server.exceptions import Conflict, InvalidInput, NotFound
+from server.imports.columns import build_mapping, missing_required, scorer
+from server.imports.kinds import Checked, Context, ImportKind
+from server.imports.models import ImportFile, ImportRun
+from server.imports.report import ImportReport, problem
+from server.imports.tabular import Row, UnreadableTable, read_table
+from sync.db import utcnow
+
+MAX_ROWS = 300_000
+KIND_NAMES = ("register", "addresses", "staff", "units")
+
+
+def get_kind(name: str) -> ImportKind:
+    """The import of that name; InvalidInput for any other."""
+    from server.imports.addresses import AddressImport
+    from server.imports.register import RegisterImport
+    from server.imports.staff import StaffImport
+    from server.imports.units import UnitImport
+
+    kinds: dict[str, ImportKind] = {
+        "register": RegisterImport(),
+        "addresses": AddressImport(),
+        "staff": StaffImport(),
+        "units": UnitImport(),
+    }
+    if name not in kinds:
+        raise InvalidInput(
+            _l("Unknown kind of import %(kind)s.", kind=name[:40]),
+            code="unknown_kind",
+            field="kind",
+        )
+    return kinds[name]
+
+
+class _Counted:
+    """Rows passed through, counted, and cut at MAX_ROWS with an error."""
+
+    def __init__(self, rows: Iterator[Row], report: ImportReport) -> None:
+        self.rows, self.report, self.count = rows, report, 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self.rows:
+            self.count += 1
+            if self.count > MAX_ROWS:
+                rest = sum(1 for _ in self.rows)
+                self.report.add(problem("too_large", rows=self.count + rest, limit=MAX_ROWS))
+                return
+            yield row
+
+
+def _check(
+    ctx: Context,
+    kind: ImportKind,
+    data: bytes,
+    run: ImportRun,
+    report: ImportReport,
+    mapping: dict[str, str] | None,
+) -> Checked | None:
+    sheet = ctx.options.get("sheet") or None
+    try:
+        table = read_table(
+            data, score=scorer(kind.specs, list((mapping or {}).values())), sheet=sheet
+        )
+    except UnreadableTable as error:
+        report.extend(error.problems)
+        return None
+    report.extend(table.problems)
+    columns, found = build_mapping(kind.specs, table.headers, mapping)
+    report.extend(found)
+    report.extend(missing_required(kind.specs, columns))
+    run.source = {**table.source, "headers": table.headers}
+    run.mapping = columns.to_dict()
+    if report.has_errors:
+        return None  # columns missing: every row would only repeat it
+    rows = _Counted(table.rows, report)
+    try:
+        checked = kind.check(ctx, iter(rows), columns, report)
+    except UnreadableTable as error:  # a CSV broken halfway down
+        report.extend(error.problems)
+        return None
+    run.source["rows"] = rows.count
+    if rows.count == 0:
+        report.add(problem("no_rows"))
+    return checked
+
+
+def check_file(
+    ctx: Context,
+    kind_name: str,
+    data: bytes,
+    *,
+    filename: str = "",
+    mapping: dict[str, str] | None = None,
+) -> tuple[ImportRun, Checked | None]:
+    """Dry run: read and check ``data``, record the run (state checked or refused) and keep
+    the file for applying. Nothing in the register changes."""
+    kind = get_kind(kind_name)
+    if not data:
+        raise InvalidInput(_l("Choose a non-empty file to import."), field="file")
+    run = ImportRun(
+        id=uuid.uuid4(),
+        kind=kind.name,
+        filename=(filename or "")[:255],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        options={k: v for k, v in ctx.options.items() if v not in (None, "")},
+        created_by_id=ctx.access.actor_id,
+    )
+    report = ImportReport()
+    checked = _check(ctx, kind, data, run, report, mapping)
+    _finish(run, report, checked)
+    ctx.session.add(run)
+    ctx.session.flush()
+    ctx.session.add(ImportFile(run_id=run.id, data=data))
+    record(
+        ctx.session,
+        ctx.access,
+        action="import_check",
+        subject_type="import_run",
+        subject_id=run.id,
+        detail={
+            "kind": run.kind,
+            "sha256": run.file_sha256,
+            "state": run.state,
+            "counts": run.counts,
+        },
+    )
+    return run, checked
+
+
+def _finish(run: ImportRun, report: ImportReport, checked: Checked | None) -> None:
+    run.report = report.to_dict()
+    run.counts = {
+        "rows": int((run.source or {}).get("rows", 0)),
+        **report.counts(),
+        **(checked.counts if checked else {}),
+    }
+    run.state = "refused" if report.has_errors or checked is None else "checked"
+
+
+def get_run(session: Session, run_id: uuid.UUID) -> ImportRun:
+    run = session.get(ImportRun, run_id)
+    if run is None:
+        raise NotFound(_l("No import %(id)s.", id=str(run_id)), field="run_id")
+    return run
+
+
+def apply_run(ctx: Context, run_id: uuid.UUID, checked: Checked | None = None) -> ImportRun:
+    """Apply a checked run: re-check its file against the database as it is now (unless the
+    caller has just checked it in this transaction), then write all of it.
+
+    Raises Conflict for a run already applied or refused, InvalidInput (with the new
+    report) when the re-check finds blocking problems; nothing is written then.
+    """
+    run = get_run(ctx.session, run_id)
+    if run.state != "checked":
+        raise Conflict(
+            _l("This import is %(state)s and cannot be applied.", state=run.state),
+            code="import_not_checked",
+            field="run_id",
+        )
+    kind = get_kind(run.kind)
+    if checked is None:
+        kept = ctx.session.get(ImportFile, run.id)
+        if kept is None:
+            raise Conflict(_l("The file of this import is no longer kept."), field="run_id")
+        ctx.options = {**run.options, **ctx.options}
+        report = ImportReport()
+        checked = _check(ctx, kind, kept.data, run, report, run.mapping)
+        if checked is None or report.has_errors:
+            raise InvalidInput(
+                _l(
+                    "The file has %(n)d blocking problems now; nothing was applied.",
+                    n=report.counts()["errors"],
+                ),
+                code="import_has_errors",
+                details={"report": report.to_dict()},
+            )
+    done = kind.apply(ctx, checked, run.id)
+    run.state, run.applied_at, run.applied_by_id = "applied", utcnow(), ctx.access.actor_id
+    run.counts = {**run.counts, **done}
+    ctx.session.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
+    record(
+        ctx.session,
+        ctx.access,
+        action="import_apply",
+        subject_type="import_run",
+        subject_id=run.id,
+        detail={"kind": run.kind, "sha256": run.file_sha256, "counts": done},
+    )
+    ctx.session.flush()
+    return run
+
+
+def withdraw_run(ctx: Context, run_id: uuid.UUID) -> ImportRun:
+    """Drop a checked or refused run's file; the run stays on record as superseded."""
+    run = get_run(ctx.session, run_id)
+    if run.state == "applied":
+        raise Conflict(_l("An applied import cannot be withdrawn."), field="run_id")
+    run.state = "superseded"
+    ctx.session.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
+    ctx.session.flush()
+    return run
+
+
+def list_runs(session: Session, kind: str | None = None, limit: int = 50) -> list[ImportRun]:
+    query = select(ImportRun).order_by(ImportRun.created_at.desc()).limit(limit)
+    if kind:
+        query = query.where(ImportRun.kind == kind)
+    return list(session.scalars(query))
+
+
+def run_file(session: Session, run: ImportRun) -> bytes | None:
+    kept = session.get(ImportFile, run.id)
+    return kept.data if kept else None
+
+
+def summary(run: ImportRun) -> dict[str, Any]:
+    """A run as the API returns it."""
+    return {
+        "id": str(run.id),
+        "kind": run.kind,
+        "state": run.state,
+        "filename": run.filename,
+        "file_sha256": run.file_sha256,
+        "size_bytes": run.size_bytes,
+        "source": run.source,
+        "mapping": run.mapping,
+        "options": run.options,
+        "counts": run.counts,
+        "report": run.report,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "applied_at": run.applied_at.isoformat() if run.applied_at else None,
+    }
