@@ -167,7 +167,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    from server.imports.cli import COMMANDS as import_commands
+    from server.imports.cli import COMMANDS
 
-    for command in import_commands:  # register, addresses, staff, units, imports
+    for command in COMMANDS:  # register, addresses, staff, units, imports
         app.cli.add_command(command)

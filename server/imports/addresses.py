@@ -245,7 +245,7 @@ class _DoorReader:
         return DoorRow(number, code, key.text(), key, alias, lon, lat, wkb, cell)
 
     def _point(self, cells: RowReader) -> tuple[float, float] | None:
-        lon, lat = cells.number("lon"), cells.number("lat")
+        lon, lat = cells.decimal("lon"), cells.decimal("lat")
         if lon is None and lat is None:
             return None
         if lon is None or lat is None:

@@ -148,13 +148,14 @@ def _mapped(attr: str, mapped: set[str]) -> bool:
 
 
 def _reviews(ctx: Context, diff: Diff, run_id: uuid.UUID) -> int:
-    open_reviews = set(
-        ctx.session.execute(
+    open_reviews = {
+        (row[0], row[1], row[2])
+        for row in ctx.session.execute(
             select(ImportReview.subject_type, ImportReview.subject_id, ImportReview.reason).where(
                 ImportReview.resolved_at.is_(None)
             )
-        ).tuples()
-    )
+        )
+    }
     items = []
 
     def add(reason: str, subject_type: str, subject_id: uuid.UUID, **detail: Any) -> None:

@@ -42,6 +42,17 @@ HOUSEHOLD_COMPARED = (
 )
 
 
+#: New rows get ids derived from their stable key: the same file gives the same ids anywhere
+#: (the demo's cases and visits point at them), and a re-created row gets its old id back.
+ID_NAMESPACE = uuid.UUID("4e3f0f4e-6a49-5b8e-9d53-0f1c3a5e2b11")
+
+
+def new_id(key: str, taken: dict[uuid.UUID, Any]) -> uuid.UUID:
+    """The id of a new row with this stable key (a random one if it is somehow taken)."""
+    found = uuid.uuid5(ID_NAMESPACE, key)
+    return found if found not in taken else uuid.uuid4()
+
+
 @dataclass(slots=True)
 class StoredPerson:
     id: uuid.UUID
@@ -154,7 +165,7 @@ def compare(
             f"addr:{normalise(household.address)}"
         )
         if hid is None or hid in seen_households:
-            hid = uuid.uuid4()
+            hid = new_id(f"household/{key}", state.households)
             diff.new_households.append((hid, household))
         else:
             _compare_household(diff, state.households[hid], hid, household)
@@ -199,7 +210,7 @@ def _compare_person(
             None,
         )
     if rid is None or rid in seen:
-        diff.new_people.append((uuid.uuid4(), person, hid))
+        diff.new_people.append((new_id(f"resident/{person.key}", state.people), person, hid))
         _possible_duplicate(state, person, hid, report)
         return
     seen.add(rid)

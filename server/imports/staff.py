@@ -8,7 +8,6 @@ differs; people a full re-import lacks are flagged for review, never disabled by
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +52,14 @@ SPECS: tuple[FieldSpec, ...] = (
         max_length=2000,
     ),
     FieldSpec("duty", "职责", "Duty", ("职责", "岗位", "网格职责"), max_length=20),
-    FieldSpec("rank", "AB角", "Principal or deputy", ("AB角", "A/B角", "主副"), max_length=8),
+    FieldSpec(
+        "deputy_cells",
+        "B角网格",
+        "Cells as deputy",
+        ("B角网格", "协管网格", "B角负责网格"),
+        max_length=2000,
+    ),
+    FieldSpec("starts_on", "任职日期", "Duties from", ("任职日期", "起始日期", "上岗日期")),
     FieldSpec("active", "在岗", "Active", ("在岗", "状态", "启用"), max_length=8),
 )
 ROLES = {
@@ -83,7 +89,6 @@ DUTIES = {
     "志愿者": DutyRole.VOLUNTEER,
     **{d.value: d for d in DutyRole},
 }
-DEPUTY = {"b", "b角", "副", "deputy"}
 
 
 @dataclass
@@ -92,9 +97,9 @@ class StaffRow:
     username: str
     values: dict[str, Any]
     active: bool
-    cells: list[str]
+    cells: list[tuple[str, DutyRank]]
     duty: DutyRole
-    rank: DutyRank
+    starts_on: dt.date | None
 
 
 @dataclass
@@ -110,7 +115,7 @@ class StaffImport:
     def check(
         self, ctx: Context, rows: Iterator[Row], mapping: Mapping, report: ImportReport
     ) -> Checked:
-        units = dict(ctx.session.execute(select(Unit.code, Unit.id)).tuples())
+        units = dict(ctx.session.execute(select(Unit.code, Unit.id)).all())
         codes = published_codes(ctx.session)
         seen: dict[str, int] = {}
         people = []
@@ -140,7 +145,7 @@ class StaffImport:
                 user = accounts.create_user(
                     ctx.session,
                     username=person.username,
-                    password=secrets.token_urlsafe(24),
+                    password=None,
                     role=person.values["role"].value,
                     display_name=person.values["display_name"],
                     phone=person.values["phone"],
@@ -200,15 +205,17 @@ def _read(
     unit_code = cells.text("unit")
     if unit_code and unit_code not in units:
         cells.flag("unit_unknown", "unit", unit_code)
-    cell_codes = [c for c in _split(cells.text("cells"))]
-    for code in cell_codes:
-        if code not in codes:
-            cells.flag("cell_unknown", "cells", code)
+    cell_codes = []
+    for field_name, rank in (("cells", DutyRank.PRINCIPAL), ("deputy_cells", DutyRank.DEPUTY)):
+        for code in _split(cells.text(field_name)):
+            if code not in codes:
+                cells.flag("cell_unknown", field_name, code)
+            cell_codes.append((code, rank))
+    starts = cells.date("starts_on")
     duty_text = cells.text("duty")
     duty = DUTIES.get(duty_text.lower()) if duty_text else DutyRole.GRID_WORKER
     if duty is None:
         cells.flag("duty_unknown", "duty", duty_text)
-    rank = DutyRank.DEPUTY if cells.text("rank").lower() in DEPUTY else DutyRank.PRINCIPAL
     active = cells.flag_bool("active", True)
     name = cells.text("display_name")
     report.extend(cells.problems)
@@ -221,7 +228,8 @@ def _read(
         "email": email,
         "unit_id": units.get(unit_code) if unit_code else None,
     }
-    return StaffRow(cells.number, username, values, active, cell_codes, duty, rank)
+    starts_on = starts.to_date() if starts else None
+    return StaffRow(cells.number, username, values, active, cell_codes, duty, starts_on)
 
 
 def _split(text: str) -> list[str]:
@@ -268,13 +276,12 @@ def _update(ctx: Context, user: User, person: StaffRow) -> None:
 def _duties(ctx: Context, user: User, person: StaffRow) -> int:
     today: dt.date = ctx.today
     added = 0
-    for code in person.cells:
+    for code, rank in person.cells:
         current = ctx.session.scalar(
             select(Duty.id).where(
                 Duty.user_id == user.id,
                 Duty.cell_code == code,
                 Duty.role == person.duty,
-                Duty.starts_on <= today,
                 (Duty.ends_on.is_(None)) | (Duty.ends_on >= today),
             )
         )
@@ -284,8 +291,8 @@ def _duties(ctx: Context, user: User, person: StaffRow) -> int:
                     user_id=user.id,
                     cell_code=code,
                     role=person.duty,
-                    rank=person.rank,
-                    starts_on=today,
+                    rank=rank,
+                    starts_on=person.starts_on or today,
                     created_by_id=ctx.access.actor_id,
                 )
             )

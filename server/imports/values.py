@@ -184,7 +184,7 @@ class RowReader:
         self.flag("bool_unreadable", field, text)
         return default
 
-    def number(self, field: str) -> float | None:
+    def decimal(self, field: str) -> float | None:
         value = self.raw(field)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None

@@ -100,7 +100,7 @@ def _instance_key(path: Path) -> str:
         return path.read_text(encoding="ascii").strip()
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
-    log.warning("identity-number key generated in %s: set ID_NUMBER_KEYS in production", path)
+    log.warning("key generated in %s: configure identity-number keys in production", path)
     return key
 
 
