@@ -77,10 +77,12 @@ def register_blueprints(app: Flask) -> None:
     from server.fieldsync import api as sync_api
     from server.grid import api as grid_api
     from server.grid import views as grid_views
+    from server.imports import api as imports_api
+    from server.imports import views as imports_views
     from server.photos import api as photos_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp):
+    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)
@@ -92,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
+    app.register_blueprint(imports_views.bp)  # issue 13: imports of master data, address check
     register_error_handlers(app)
     from server.ops import ratelimit
 
