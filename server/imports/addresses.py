@@ -21,7 +21,6 @@ from geo.address_text import AddressKey, parse
 from geo.datums import geometry_to_wgs84, parse_datum, to_wgs84
 from geo.errors import GeoError
 from server.addresses.models import StandardAddress
-from server.audit.operations import record
 from server.imports.columns import FieldSpec, Mapping
 from server.imports.grid_cells import published_codes, published_index
 from server.imports.kinds import Checked, Context
@@ -188,14 +187,6 @@ class AddressImport:
         ]
         if reviews:
             ctx.session.execute(insert(ImportReview), reviews)
-        record(
-            ctx.session,
-            ctx.access,
-            action="update",
-            subject_type="standard_addresses",
-            subject_id=run_id,
-            detail={"created": len(rows), "updated": len(plan.changed)},
-        )
         return {
             "addresses_created": len(rows),
             "addresses_updated": len(plan.changed),

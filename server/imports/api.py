@@ -36,7 +36,7 @@ def _context(options: dict[str, Any] | None = None) -> Any:
 @blp.route("/imports/<string:kind>", methods=["POST"])
 @blp.arguments(s.UploadFormSchema, location="form")
 @blp.arguments(s.FileSchema, location="files")
-@blp.response(201, s.RunSchema)
+@blp.response(201, s.ImportRunSchema)
 @api_login_required(*access.ANY_IMPORTER)
 def check(form: dict[str, Any], files: dict[str, Any], kind: str) -> Any:
     """Check a file (dry run): the run with its report; apply it with POST …/apply."""
@@ -56,7 +56,7 @@ def check(form: dict[str, Any], files: dict[str, Any], kind: str) -> Any:
 
 
 @blp.route("/imports/runs/<uuid:run_id>", methods=["GET"])
-@blp.response(200, s.RunSchema)
+@blp.response(200, s.ImportRunSchema)
 @api_login_required(*access.ANY_IMPORTER)
 def get_run(run_id: uuid.UUID) -> Any:
     """One run: state, counts and report."""
@@ -66,7 +66,7 @@ def get_run(run_id: uuid.UUID) -> Any:
 
 
 @blp.route("/imports/runs/<uuid:run_id>/apply", methods=["POST"])
-@blp.response(200, s.RunSchema)
+@blp.response(200, s.ImportRunSchema)
 @api_login_required(*access.ANY_IMPORTER)
 def apply(run_id: uuid.UUID) -> Any:
     """Apply a checked run, all or nothing (422 with the new report if it no longer checks)."""
@@ -77,8 +77,8 @@ def apply(run_id: uuid.UUID) -> Any:
 
 
 @blp.route("/imports/runs", methods=["GET"])
-@blp.arguments(s.KindArgs, location="query")
-@blp.response(200, s.RunSchema(many=True))
+@blp.arguments(s.ImportKindArgs, location="query")
+@blp.response(200, s.ImportRunSchema(many=True))
 @api_login_required(*access.ANY_IMPORTER)
 def list_runs(args: dict[str, Any]) -> Any:
     """The latest runs of the kinds the caller may import."""

@@ -212,7 +212,6 @@ class RegisterImport:
         reader = _Reader(ctx, mapping)
         for number, values in rows:
             reader.read(number, values, report)
-        reader.finish(report)
         state = register_state.load(ctx.session)
         diff = register_state.compare(state, reader.households, ctx, report, set(mapping.columns))
         return Checked(diff, diff.counts(len(reader.households), reader.people))
@@ -431,20 +430,3 @@ class _Reader:
             household.cell_code = code  # no address layer yet: the code, or unplaced
         if code and household.cell_code != code:
             household.cell_code = code  # the register's own building group is the office's word
-
-    def finish(self, report: ImportReport) -> None:
-        """File-wide checks: each household's head."""
-        for household in self.households.values():
-            if not household.people:
-                continue
-            heads = sum(p.relation == "户主" for p in household.people)
-            has_relations = any(p.relation for p in household.people)
-            shown = household.key.split(":", 1)[1]
-            if heads == 0 and has_relations:
-                report.add(problem("household_no_head", row=household.first_row, value=shown))
-            elif heads > 1:
-                report.add(
-                    problem(
-                        "household_two_heads", row=household.first_row, value=shown, count=heads
-                    )
-                )

@@ -71,6 +71,8 @@ class State:
     person_by_key: dict[str, uuid.UUID]
     person_by_digest: dict[str, uuid.UUID]
     by_name_year: dict[tuple[str, int | None], list[uuid.UUID]]
+    #: Households with a head (户主) on the register.
+    headed: set[uuid.UUID] = field(default_factory=set)
 
 
 def load(session: Session) -> State:
@@ -118,7 +120,8 @@ def load(session: Session) -> State:
         if digest:
             by_digest[digest] = rid
         by_name_year[(name, year)].append(rid)
-    return State(households, by_key, people, person_by_key, by_digest, by_name_year)
+    headed = {p.household_id for p in people.values() if p.values["relation"] == "户主"}
+    return State(households, by_key, people, person_by_key, by_digest, by_name_year, headed)
 
 
 @dataclass
@@ -172,10 +175,23 @@ def compare(
         seen_households.add(hid)
         for person in household.people:
             _compare_person(diff, state, person, hid, household, seen_people, report)
+        _check_head(state, hid, household, report)
     if ctx.full:
         diff.missing_households = [h for h in state.households if h not in seen_households]
         diff.missing_people = [p for p in state.people if p not in seen_people]
     return diff
+
+
+def _check_head(state: State, hid: uuid.UUID, household: Any, report: ImportReport) -> None:
+    """A household needs one head (户主): in the file, or already on the register."""
+    heads = sum(p.relation == "户主" for p in household.people)
+    shown = household.key.split(":", 1)[1]
+    if heads > 1:
+        report.add(
+            problem("household_two_heads", row=household.first_row, value=shown, count=heads)
+        )
+    elif heads == 0 and hid not in state.headed and any(p.relation for p in household.people):
+        report.add(problem("household_no_head", row=household.first_row, value=shown))
 
 
 def _compare_household(diff: Diff, stored: dict[str, Any], hid: uuid.UUID, household: Any) -> None:

@@ -7,7 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from server.grid.schemas import FileSchema
 from server.imports.operations import KIND_NAMES
+
+__all__ = ["FileSchema", "ImportKindArgs", "ImportRunSchema", "UploadFormSchema", "parse_mapping"]
 
 
 class UploadFormSchema(Schema):
@@ -50,15 +53,11 @@ def parse_mapping(value: str | None) -> dict[str, str] | None:
     return found
 
 
-class FileSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
-
-
-class KindArgs(Schema):
+class ImportKindArgs(Schema):
     kind = fields.String(load_default=None, validate=validate.OneOf(KIND_NAMES))
 
 
-class RunSchema(Schema):
+class ImportRunSchema(Schema):
     id = fields.String()
     kind = fields.String()
     state = fields.String(metadata={"description": "checked | refused | applied | superseded"})
