@@ -209,6 +209,7 @@ class RegisterImport:
                     variants="地址、住址、门牌、户号",
                 )
             )
+            return Checked(None, {})
         reader = _Reader(ctx, mapping)
         for number, values in rows:
             reader.read(number, values, report)
