@@ -167,6 +167,21 @@ def categories_command(text: str | None, tag: str | None, defaults: bool) -> Non
         click.echo(f"  {row.text}\t{row.tag_code or '-'}")
 
 
+@register_cli.command("rekey")
+@with_appcontext
+def rekey_command() -> None:
+    """Re-seal identity numbers with the first of ID_NUMBER_KEYS and recompute their digests
+    with ID_NUMBER_HMAC_KEY (run after rotating either; keep the old key listed until done)."""
+    from flask import current_app
+
+    from server.population.editing import rekey_identities
+    from server.population.identity import app_vault
+
+    changed = rekey_identities(db.session, app_vault(current_app))
+    db.session.commit()
+    click.echo(f"{changed} identity numbers re-sealed")
+
+
 @imports_cli.command("list")
 @click.option("--kind", default=None)
 @with_appcontext

@@ -207,3 +207,29 @@ def find_by_id_tail(session: Session, vault: IdVault, tail: str) -> list[Residen
     """
     digest = vault.tail_digest(tail.strip().upper())
     return list(session.scalars(select(Resident).where(Resident.id_tail_digest == digest)))
+
+
+def rekey_identities(session: Session, vault: IdVault, *, batch: int = 1000) -> int:
+    """Re-seal every identity number with the current key and recompute its digests with
+    the current HMAC key (after rotating either); return how many rows changed.
+
+    Every old key must still be in the keyring while this runs.
+    """
+    changed = 0
+    query = select(Resident).where(Resident.id_number_sealed.is_not(None)).order_by(Resident.id)
+    for resident in session.scalars(query.execution_options(yield_per=batch)):
+        number = vault.open(resident.id_number_sealed or "")
+        digest = vault.digest(number)
+        if (
+            vault.is_current(resident.id_number_sealed or "")
+            and digest == resident.id_number_digest
+        ):
+            continue
+        resident.id_number_sealed = vault.seal(number)
+        if resident.register_key == f"id:{resident.id_number_digest}":
+            resident.register_key = f"id:{digest}"
+        resident.id_number_digest = digest
+        resident.id_tail_digest = vault.tail_digest(number[-4:])
+        changed += 1
+    session.flush()
+    return changed

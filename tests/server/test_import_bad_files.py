@@ -22,7 +22,6 @@ from tests.server.import_world import (
     REGISTER_HEADER,
     csv_bytes,
     household_rows,
-    office,  # noqa: F401  (fixture)
     xlsx_bytes,
 )
 
@@ -129,7 +128,7 @@ def test_fifty_thousand_formatted_blank_rows_at_the_end_are_ignored(office):
         (b"PK\x03\x04 not really a zip", "unreadable_file"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "bad_encoding"),
         ("代码,数量\r\nA,3\r\n".encode(), "no_header"),
-        (" \r\n \r\n".encode(), "empty_file"),
+        (b" \r\n \r\n", "empty_file"),
         (csv_bytes([REGISTER_HEADER]), "no_rows"),
     ],
     ids=["legacy-xls", "broken-zip", "an-image", "unknown-headers", "blank", "header-only"],

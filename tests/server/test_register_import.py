@@ -16,7 +16,6 @@ from tests.server.import_world import (
     csv_bytes,
     household_rows,
     id_number,
-    office,  # noqa: F401  (fixture)
     person,
     xlsx_bytes,
 )
