@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _PREFIX = re.compile(
     r"^(?:中国)?(?:上海市?|[^\d路街巷弄号]{1,6}?市)?(?:[^\d路街巷弄号]{1,6}?区)?"
     # 新华路街道 holds a road's name; 法华镇路 is a road, not a town (镇) in front of 路.
-    r"(?:[^\d]{1,8}?街道|[^\d路街巷弄号]{1,6}?镇(?![路街巷道]))?"
+    r"(?:[^\d]{1,8}?街道|[^\d路街巷弄号]{1,6}?镇(?![路街巷道\d]))?"
     r"(?:[^\d路街巷弄号]{1,8}?居委会?)?"
 )
 _NOISE = re.compile(r"[\s,，、。·.;；:：'\"“”‘’()（）\[\]【】<>《》]+")
@@ -26,7 +26,8 @@ _CN_NUMBER = re.compile(r"[〇零一二两三四五六七八九十百]+(?=支弄
 # Unit words: what each spelling means.
 _BUILDING_WORDS = re.compile(r"(\d+[A-Za-z]?)(?:号楼|号|幢|栋|座)")
 _PARSE = re.compile(
-    r"^(?P<road>.*?(?:大道|公路|路|街|巷|村|浜|坊|里))?"
+    # A road ends in 路/街/巷 …; files that drop the 路 (新华329弄) give the text before the digits.
+    r"^(?P<road>.*?(?:大道|公路|路|街|巷|村|浜|坊|里)|[^\d]+?)?"
     r"(?:(?P<lane>\d+)弄)?"
     r"(?:(?P<sublane>\d+)支弄)?"
     r"(?:(?P<number>\d+[A-Za-z]?)号)?"
@@ -72,7 +73,8 @@ def normalise(text: str) -> str:
     # 12-302 / 12号-302: building then flat.
     text = re.sub(r"(\d+[A-Za-z]?)号?-(\d+[A-Za-z]?)(?:室|房)?$", r"\1号\2", text)
     text = re.sub(r"号(\d+[A-Za-z]?)(?:室|房)$", r"号\1室", text)
-    return text.upper() if re.search(r"\d[a-z]", text) else text
+    text = text.upper() if re.search(r"\d[a-z]", text) else text
+    return unicodedata.normalize("NFKC", text)  # removals may leave combinable neighbours
 
 
 @dataclass(frozen=True)

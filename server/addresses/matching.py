@@ -56,6 +56,7 @@ class AddressIndex:
             self.by_number[(road, lane, number)].append(door)
             roads.add(road)
         self.roads = sorted(roads, key=len, reverse=True)
+        self.known = roads
 
     @classmethod
     def load(cls, session: Session) -> AddressIndex:
@@ -81,10 +82,21 @@ class AddressIndex:
         return sum(len(doors) for doors in self.by_key.values())
 
     def _road(self, road: str) -> str:
-        """A known road the parsed road ends with (长宁新华路 → 新华路), else itself."""
-        if road in self.by_key or any(road == r for r in self.roads):
+        """The known road a parsed road means: itself; one it ends with (长宁新华路 → 新华路);
+        the only one it begins with (新华 → 新华路); the only one a character away
+        (番禹路 → 番禺路). Else itself (and nothing matches)."""
+        if road in self.known:
             return road
-        return next((r for r in self.roads if road.endswith(r)), road)
+        suffix = next((r for r in self.roads if road.endswith(r)), None)
+        if suffix:
+            return suffix
+        for candidates in (
+            [r for r in self.roads if r.startswith(road) and len(r) - len(road) <= 2],
+            [r for r in self.roads if len(r) == len(road) and _one_apart(r, road)],
+        ):
+            if len(candidates) == 1:
+                return candidates[0]
+        return road
 
     def match(self, key: AddressKey) -> Match:
         """The door an address names: exact building key, then without the sub-lane, then
@@ -94,8 +106,17 @@ class AddressIndex:
             exact = self.by_key.get("|".join((road, key.lane, key.sublane, key.number)), [])
             if not exact and not key.sublane:
                 exact = self.by_number.get((road, key.lane, key.number), [])
+            if not exact and not key.lane and key.room:
+                # 泰安路67号3室 for 泰安路67弄3号: a person must confirm, so never "matched".
+                guess = self.by_key.get("|".join((road, key.number, "", key.room)), [])
+                return Match("ambiguous", tuple(guess)) if guess else Match("unmatched")
             return _result(exact)
         return _result(self.by_lane.get((road, key.lane, key.sublane), []))
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """Same length, one character different (a typo or a homophone: 番禹路 for 番禺路)."""
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def _result(doors: list[Door]) -> Match:

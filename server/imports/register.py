@@ -259,7 +259,7 @@ class _Reader:
             rule = "duplicate_person" if digest else "duplicate_key"
             field_name = "id_number" if digest else "name"
             cells.problems.clear()
-            cells.flag(rule, field_name, name, first_row=first)
+            cells.flag(rule, field_name, id_number.number if id_number else name, first_row=first)
             report.extend(cells.problems)
             return
         self.people += 1

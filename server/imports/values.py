@@ -15,10 +15,12 @@ from typing import Any
 
 from server.imports.columns import FieldSpec, Mapping
 from server.imports.report import RowProblem, problem
+from server.population.idnumbers import masked
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's leap-year bug included)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MASKED_FIELDS = {"id_number"}  # personal data of the highest class: never in a report in clear
 YES = {"是", "y", "yes", "true", "1", "在岗", "启用", "有效", "√", "✓"}
 NO = {"否", "n", "no", "false", "0", "离岗", "停用", "无效", "×", "✗"}
 
@@ -140,7 +142,10 @@ class RowReader:
         return None if index is None else self.values[index]
 
     def flag(self, rule: str, field: str | None, value: object = None, **data: object) -> None:
+        """Record a problem; identity numbers are masked (the report is stored and shown)."""
         column = self.mapping.header(field) if field else None
+        if field in MASKED_FIELDS and value:
+            value = masked(str(value))
         self.problems.append(
             problem(rule, row=self.number, column=column, field=field, value=value, **data)
         )

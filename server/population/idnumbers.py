@@ -100,9 +100,11 @@ def tail(text: str) -> str:
 
 
 def masked(number: str) -> str:
-    """What a page shows: the first and last characters only.
+    """What a page (or an import report) shows: the first and last characters only.
 
-    >>> masked("11010519491231002X")
-    '1*************002X'
+    >>> masked("11010519491231002X"), masked("12345")
+    ('1*************002X', '*****')
     """
+    if len(number) <= TAIL_LENGTH + 2:
+        return "*" * len(number)
     return number[:1] + "*" * (len(number) - 1 - TAIL_LENGTH) + number[-TAIL_LENGTH:]
