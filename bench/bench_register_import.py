@@ -522,7 +522,8 @@ def measure(name: str, server_url: str | None, folder: Path) -> None:
     base = results["baseline"]
     print(
         f"[{name}] baseline (openpyxl read-only + Core bulk insert): {base['seconds']:.1f} s "
-        f"(read {base['read_s']:.1f} s), peak RSS {base['peak_rss_mb']:.0f} MB"
+        f"(read {base['read_s']:.1f} s; CPU {base['cpu_s']:.1f} s), peak RSS "
+        f"{base['peak_rss_mb']:.0f} MB ({base['rss_after_imports_mb']:.0f} MB after imports)"
     )
     for phase, label in (
         ("one-pass", "dry run + apply, one pass (CLI --apply)"),
@@ -531,8 +532,9 @@ def measure(name: str, server_url: str | None, folder: Path) -> None:
         r = results[phase]
         print(
             f"[{name}] ours, {label}: {r['seconds']:.1f} s = {r['seconds'] / base['seconds']:.2f}× "
-            f"baseline (dry run {r['dry_run_s']:.1f} s, apply {r['apply_s']:.1f} s), "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB; {r['residents_created']:,} created, "
+            f"baseline (dry run {r['dry_run_s']:.1f} s, apply {r['apply_s']:.1f} s; CPU "
+            f"{r['cpu_s']:.1f} s = {r['cpu_s'] / base['cpu_s']:.2f}×), peak RSS "
+            f"{r['peak_rss_mb']:.0f} MB; {r['residents_created']:,} created, "
             f"{r['warnings']} warnings"
         )
     if server_url is not None:

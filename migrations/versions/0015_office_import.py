@@ -85,6 +85,7 @@ def upgrade():
     op.create_table('import_files',
     sa.Column('run_id', sa.Uuid(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('rows', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['import_runs.id'], name=op.f('fk_import_files_run_id_import_runs')),
     sa.PrimaryKeyConstraint('run_id', name=op.f('pk_import_files'))
     )

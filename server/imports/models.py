@@ -52,6 +52,9 @@ class ImportFile(Base):
 
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_runs.id"), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The rows as read (compressed JSON lines, server/imports/tabular.py RowCache): applying
+    #: re-checks these instead of parsing the file again. None when nothing could be read.
+    rows: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ImportReview(Base):

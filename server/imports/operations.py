@@ -24,7 +24,14 @@ from server.imports.columns import build_mapping, missing_required, scorer
 from server.imports.kinds import Checked, Context, ImportKind
 from server.imports.models import ImportFile, ImportRun
 from server.imports.report import ImportReport, problem
-from server.imports.tabular import Row, UnreadableTable, read_table
+from server.imports.tabular import (
+    Row,
+    RowCache,
+    Table,
+    UnreadableTable,
+    cached_table,
+    read_table,
+)
 from sync.db import utcnow
 
 MAX_ROWS = 300_000
@@ -54,10 +61,10 @@ def get_kind(name: str) -> ImportKind:
 
 
 class _Counted:
-    """Rows passed through, counted, and cut at MAX_ROWS with an error."""
+    """Rows passed through, counted, kept in a RowCache, and cut at MAX_ROWS with an error."""
 
-    def __init__(self, rows: Iterator[Row], report: ImportReport) -> None:
-        self.rows, self.report, self.count = rows, report, 0
+    def __init__(self, rows: Iterator[Row], report: ImportReport, cache: RowCache | None) -> None:
+        self.rows, self.report, self.cache, self.count = rows, report, cache, 0
 
     def __iter__(self) -> Iterator[Row]:
         for row in self.rows:
@@ -66,7 +73,23 @@ class _Counted:
                 rest = sum(1 for _ in self.rows)
                 self.report.add(problem("too_large", rows=self.count + rest, limit=MAX_ROWS))
                 return
+            if self.cache is not None:
+                self.cache.add(*row)
             yield row
+
+
+def _table(
+    kind: ImportKind,
+    data: bytes,
+    kept: ImportFile | None,
+    run: ImportRun,
+    sheet: str | None,
+    mapping: dict[str, str] | None,
+) -> Table:
+    """The rows to check: the kept rows of a checked file, else the file read afresh."""
+    if kept is not None and kept.rows is not None and run.source.get("headers") is not None:
+        return cached_table(kept.rows, list(run.source["headers"]), run.source)
+    return read_table(data, score=scorer(kind.specs, list((mapping or {}).values())), sheet=sheet)
 
 
 def _check(
@@ -76,15 +99,15 @@ def _check(
     run: ImportRun,
     report: ImportReport,
     mapping: dict[str, str] | None,
-) -> Checked | None:
-    sheet = ctx.options.get("sheet") or None
+    kept: ImportFile | None = None,
+) -> tuple[Checked | None, bytes | None]:
+    """Read, map and check; return the kind's plan (None when refused early) and the rows
+    as a RowCache blob (None when they came from one)."""
     try:
-        table = read_table(
-            data, score=scorer(kind.specs, list((mapping or {}).values())), sheet=sheet
-        )
+        table = _table(kind, data, kept, run, ctx.options.get("sheet") or None, mapping)
     except UnreadableTable as error:
         report.extend(error.problems)
-        return None
+        return None, None
     report.extend(table.problems)
     columns, found = build_mapping(kind.specs, table.headers, mapping)
     report.extend(found)
@@ -92,17 +115,18 @@ def _check(
     run.source = {**table.source, "headers": table.headers}
     run.mapping = columns.to_dict()
     if report.has_errors:
-        return None  # columns missing: every row would only repeat it
-    rows = _Counted(table.rows, report)
+        return None, None  # columns missing: every row would only repeat it
+    cache = RowCache() if kept is None else None
+    rows = _Counted(table.rows, report, cache)
     try:
         checked = kind.check(ctx, iter(rows), columns, report)
     except UnreadableTable as error:  # a CSV broken halfway down
         report.extend(error.problems)
-        return None
+        return None, None
     run.source["rows"] = rows.count
     if rows.count == 0:
         report.add(problem("no_rows"))
-    return checked
+    return checked, cache.finish() if cache is not None else None
 
 
 def check_file(
@@ -128,11 +152,11 @@ def check_file(
         created_by_id=ctx.access.actor_id,
     )
     report = ImportReport()
-    checked = _check(ctx, kind, data, run, report, mapping)
+    checked, rows = _check(ctx, kind, data, run, report, mapping)
     _finish(run, report, checked)
     ctx.session.add(run)
     ctx.session.flush()
-    ctx.session.add(ImportFile(run_id=run.id, data=data))
+    ctx.session.add(ImportFile(run_id=run.id, data=data, rows=rows))
     record(
         ctx.session,
         ctx.access,
@@ -187,7 +211,7 @@ def apply_run(ctx: Context, run_id: uuid.UUID, checked: Checked | None = None) -
             raise Conflict(_l("The file of this import is no longer kept."), field="run_id")
         ctx.options = {**run.options, **ctx.options}
         report = ImportReport()
-        checked = _check(ctx, kind, kept.data, run, report, run.mapping)
+        checked, _rows = _check(ctx, kind, kept.data, run, report, run.mapping, kept)
         if checked is None or report.has_errors:
             raise InvalidInput(
                 _l(

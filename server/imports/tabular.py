@@ -11,9 +11,12 @@ GBK/GB18030, detected and named; legacy .xls refused with a clear message.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,3 +268,59 @@ def _lines(reader: Any) -> Iterator[list[str]]:
         raise UnreadableTable(
             [problem("unreadable_file", row=reader.line_num, detail=str(error))]
         ) from None
+
+
+# --- the checked rows, kept for applying ------------------------------------------------
+
+
+class RowCache:
+    """The rows of a checked file as compressed JSON lines, so applying (a later request,
+    maybe another process) re-checks them without parsing the XLSX again."""
+
+    def __init__(self) -> None:
+        self._zip = zlib.compressobj(6)
+        self._parts: list[bytes] = []
+
+    def add(self, number: int, values: list[Any]) -> None:
+        line = json.dumps([number, [_plain(v) for v in values]], ensure_ascii=False)
+        self._parts.append(self._zip.compress(line.encode("utf-8") + b"\n"))
+
+    def finish(self) -> bytes:
+        self._parts.append(self._zip.flush())
+        return b"".join(self._parts)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict) and "$date" in value:
+        text = value["$date"]
+        return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+    return value
+
+
+def cached_table(blob: bytes, headers: list[str], source: dict[str, Any]) -> Table:
+    """The Table a RowCache holds (headers and source as the first reading found them)."""
+
+    def rows() -> Iterator[Row]:
+        unzip = zlib.decompressobj()
+        rest = b""
+        for start in range(0, len(blob), 1 << 16):
+            rest += unzip.decompress(blob[start : start + (1 << 16)])
+            *lines, rest = rest.split(b"\n")
+            for line in lines:
+                number, values = json.loads(line)
+                yield number, [_typed(v) for v in values]
+        rest += unzip.flush()
+        for line in rest.split(b"\n"):
+            if line:
+                number, values = json.loads(line)
+                yield number, [_typed(v) for v in values]
+
+    return Table(headers, int(source.get("header_row", 1)), rows(), dict(source), [])
