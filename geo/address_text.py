@@ -31,7 +31,7 @@ _PARSE = re.compile(
     r"(?:(?P<lane>\d+)弄)?"
     r"(?:(?P<sublane>\d+)支弄)?"
     r"(?:(?P<number>\d+[A-Za-z]?)号)?"
-    r"(?:(?:\d+)(?:楼|层)(?=\d))?"  # a floor before the flat: 3楼302室
+    r"(?:(?:\d+)(?:楼|层)(?=\d|$))?"  # a floor before the flat (3楼302室), or alone
     r"(?:-?(?P<room>\d+[A-Za-z]?)(?:室|房)?)?$"
 )
 
@@ -114,8 +114,8 @@ def parse(text: str) -> AddressKey | None:
 
     >>> parse("长宁区新华路329号")
     AddressKey(road='新华路', lane='', sublane='', number='329', room='')
-    >>> parse("新华路329弄12号3楼302室").room
-    '302'
+    >>> parse("新华路329弄12号3楼302室").room, parse("新华路329弄12号3楼").number
+    ('302', '12')
     >>> parse("随便写的") is None
     True
     """
