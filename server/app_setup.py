@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from server.accounts import admin_views, reset_views
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
+    from server.addresses import views as address_views
     from server.fieldsync import api as sync_api
     from server.grid import api as grid_api
     from server.grid import views as grid_views
@@ -94,7 +95,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
-    app.register_blueprint(imports_views.bp)  # issue 13: imports of master data, address check
+    app.register_blueprint(imports_views.bp)  # issue 13: imports of master data
+    app.register_blueprint(address_views.bp)  # issue 13: the address check
     register_error_handlers(app)
     from server.ops import ratelimit
 

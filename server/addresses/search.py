@@ -26,12 +26,19 @@ def place_of(session: Session, text: str) -> Door | None:
     if key is None or not key.number:
         return None
     exact = session.execute(
-        select(StandardAddress.id, StandardAddress.code, StandardAddress.text,
-               StandardAddress.cell_code, StandardAddress.lon, StandardAddress.lat)
-        .where(StandardAddress.building_key == key.building_key(),
-               StandardAddress.is_active.is_(True))
+        select(
+            StandardAddress.id,
+            StandardAddress.code,
+            StandardAddress.text,
+            StandardAddress.cell_code,
+            StandardAddress.lon,
+            StandardAddress.lat,
+        )
+        .where(
+            StandardAddress.building_key == key.building_key(), StandardAddress.is_active.is_(True)
+        )
         .limit(2)
-    ).all()  # fmt: skip
+    ).all()
     if len(exact) == 1:
         return Door(*exact[0])
     if exact or not session.scalar(select(StandardAddress.id).limit(1)):
@@ -52,14 +59,21 @@ def places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
     a = StandardAddress
     rows = session.execute(
         select(a.text, a.cell_code, a.lon, a.lat)
-        .where(a.is_active.is_(True), a.lon.is_not(None),
-               or_(func.replace(a.text, " ", "").like(pattern), a.alias.like(pattern)))
+        .where(
+            a.is_active.is_(True),
+            a.lon.is_not(None),
+            or_(func.replace(a.text, " ", "").like(pattern), a.alias.like(pattern)),
+        )
         .order_by(func.length(a.text), a.text)
         .limit(SEARCH_SCAN)
-    ).all()  # fmt: skip
+    ).all()
     found = [{"address": r[0], "cell_code": r[1], "lon": r[2], "lat": r[3]} for r in rows]
     if exact is not None:
-        first = {"address": exact.text, "cell_code": exact.cell_code, "lon": exact.lon,
-                 "lat": exact.lat}  # fmt: skip
+        first = {
+            "address": exact.text,
+            "cell_code": exact.cell_code,
+            "lon": exact.lon,
+            "lat": exact.lat,
+        }
         found = [first, *(f for f in found if f["address"] != exact.text)]
     return found[:limit]

@@ -7,12 +7,12 @@ import io
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.exports.cells import safe_row
-from server.imports.models import ImportRun
+from server.imports.models import ImportReview, ImportRun
 
 KIND_LABELS: dict[str, Any] = {
     "register": _l("Population register"),
@@ -75,6 +75,19 @@ def shown_counts(run: ImportRun) -> list[tuple[Any, int]]:
         for key, label in COUNT_LABELS.items()
         if key in counts and (counts[key] or not key.endswith(("_missing", "_unplaced")))
     ]
+
+
+def unplaced(session: Session) -> int:
+    """Open address reviews: households the address check has still to place."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                ImportReview.reason.in_(("address_unmatched", "address_ambiguous")),
+                ImportReview.resolved_at.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def who(session: Session, user_id: int | None) -> str:

@@ -34,7 +34,13 @@ def _index(error: str | None = None, status: int = 200) -> tuple[str, int]:
     kinds = access.kinds_for(current_user)
     runs = [r for r in operations.list_runs(db.session) if r.kind in kinds]
     page = render_template(
-        "imports/index.html", kinds=kinds, runs=runs, pages=pages, datums=DATUMS, error=error
+        "imports/index.html",
+        unplaced=pages.unplaced(db.session),
+        kinds=kinds,
+        runs=runs,
+        pages=pages,
+        datums=DATUMS,
+        error=error,
     )
     return page, status
 
