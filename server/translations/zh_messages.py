@@ -783,6 +783,7 @@ ZH.update(
         "Choose a door, or click the map.": "请选择门牌，或在地图上点选。",
         "That place is in no building group.": "该位置不在任何楼组内。",
         "Placed.": "已落格。",
+        "Place it here": "落格",
         "Address check": "地址核对",
         "Households whose register address matched no standard address, or several. Choose the door, or pick it on the map (a click on a door, or anywhere inside a building group), then place the household.": "这些户的登记地址没有对应到标准地址，或对应到多个。请选择门牌，或在地图上点选（点门牌，或点楼组内任意位置），然后落格。",
         "Map of the standard addresses": "标准地址地图",
