@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable
 from typing import Any
 
 from geo.datums import from_wgs84
@@ -175,6 +174,27 @@ def _duties(
     return principal, deputy, special
 
 
+def unit_rows() -> list[list[Any]]:
+    """The shipped units (server/catalogue/data/catalogue.toml) as a units file."""
+    from server.catalogue.loading import DATA_FILE, read_toml
+    from server.imports.units import KINDS
+
+    words = {kind: text for text, kind in reversed(list(KINDS.items())) if not text.isascii()}
+    rows: list[list[Any]] = [["单位编码", "单位名称", "英文名称", "单位类别", "联系电话", "启用"]]
+    for unit in read_toml(DATA_FILE).get("units", []):
+        rows.append(
+            [
+                unit["code"],
+                unit["name_zh"],
+                unit["name_en"],
+                words[unit["kind"]],
+                unit.get("phone", ""),
+                "是",
+            ]
+        )
+    return rows
+
+
 def files(district: District, today: dt.date) -> dict[str, bytes]:
     """File name → bytes: the register as XLSX, the others as CSV (UTF-8 with BOM)."""
     return {
@@ -184,5 +204,6 @@ def files(district: District, today: dt.date) -> dict[str, bytes]:
     }
 
 
-def rows_of(table: Iterable[list[Any]]) -> int:
-    return sum(1 for _ in table) - 1
+def all_samples(district: District, today: dt.date) -> dict[str, bytes]:
+    """What docs/samples/ holds: the demo's files and the shipped units."""
+    return {**files(district, today), "units-sample.csv": to_csv(unit_rows())}
