@@ -165,6 +165,13 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_CODES_PER_HOUR": 3,
     "REPORT_MAX_PHOTOS": 3,
     "REPORT_MAX_BYTES": 12 * 1024 * 1024,
+    # Identity numbers (公民身份号码) of the register, sealed at rest (docs/register.md §Keys):
+    # ID_NUMBER_KEYS "kid:base64(32 bytes)", comma-separated or a JSON list, the first seals and
+    # all open (rotate: put a new one first, `flask register rekey`, then drop the old one);
+    # ID_NUMBER_HMAC_KEY base64(32 bytes) for matching and last-digits search. Unset: keys
+    # are generated into the instance folder (demo only; production sets both from a vault).
+    "ID_NUMBER_KEYS": None,
+    "ID_NUMBER_HMAC_KEY": None,
     # A callable returning "now" (tests); None is the real clock (server/clock.py).
     "CLOCK": None,
 }
