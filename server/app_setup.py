@@ -26,6 +26,10 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     app.config["WANGGE_VERSION"] = version()
     app.json = StrictJSONProvider(app)
     _check_mail(app)
+    if app.config.get("ID_NUMBER_KEYS") or app.config.get("ID_NUMBER_HMAC_KEY"):
+        from server.population.identity import app_vault
+
+        app_vault(app)  # a malformed identity-number key refuses to start (docs/register.md)
 
 
 def _check_mail(app: Flask) -> None:
