@@ -63,6 +63,7 @@ RELATIONS = {
 }
 RELATION_OF = {text: value for value, texts in RELATIONS.items() for text in texts}
 RELATION_OF.update({text: "户主" for text in HEADS})
+NO_TAGS: frozenset[str] = frozenset()
 SEX = {"男": "M", "m": "M", "male": "M", "1": "M", "女": "F", "f": "F", "female": "F", "2": "F"}
 
 SPECS: tuple[FieldSpec, ...] = (
@@ -149,10 +150,14 @@ class PersonRow:
     birth_year: int | None
     phone: str | None
     relation: str
-    id_number: IdNumber | None
-    digest: str | None
+    id_number: str | None  # the checked 18-character number (sealed only when applied)
     tags: frozenset[str]
     notes: str
+
+    @property
+    def digest(self) -> str | None:
+        """The keyed hash of the identity number: a person's key is built on it."""
+        return self.key[3:] if self.key.startswith("id:") else None
 
 
 @dataclass
@@ -272,9 +277,8 @@ class _Reader:
                 birth_year,
                 phone,
                 relation,
-                id_number,
-                digest,
-                frozenset(tags),
+                id_number.number if id_number else None,
+                frozenset(tags) if tags else NO_TAGS,
                 notes,
             )
         )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.imports.kinds import Context
 from server.imports.models import ImportReview
-from server.imports.register_state import Diff
+from server.imports.register_state import Diff, new_id
 from server.population import editing
 from server.population.models import Household, Resident, ResidentTag
 from sync.versions import next_version
@@ -53,29 +53,30 @@ def apply_register(ctx: Context, diff: Diff, run_id: uuid.UUID) -> dict[str, int
 
 
 def _insert_households(ctx: Context, diff: Diff, stamp: int) -> None:
-    rows = [
-        editing.household_values(
-            {**h.values(), "id": hid, "cell_code": h.cell_code, "register_key": h.key},
-            version=stamp,
-        )
-        for hid, h in diff.new_households
-    ]
-    for chunk in _chunks(rows):
-        ctx.session.execute(insert(Household), list(chunk))
+    for chunk in _chunks(diff.new_households):  # rows built per chunk: memory stays flat
+        rows = [
+            editing.household_values(
+                {**h.values(), "id": hid, "cell_code": h.cell_code, "register_key": h.key},
+                version=stamp,
+            )
+            for hid, h in chunk
+        ]
+        ctx.session.execute(insert(Household), rows)
 
 
 def _insert_people(ctx: Context, diff: Diff, stamp: int) -> None:
-    rows, tags = [], []
-    for rid, person, hid in diff.new_people:
-        values = _person_values(person)
-        values.update(editing.identity_values(ctx.vault, person.id_number))
-        values.update(id=rid, household_id=hid, register_key=person.key)
-        rows.append(editing.resident_values(values, version=stamp))
-        tags.extend({"resident_id": rid, "tag_code": code} for code in sorted(person.tags))
-    for chunk in _chunks(rows):
-        ctx.session.execute(insert(Resident), list(chunk))
-    for chunk in _chunks(tags):
-        ctx.session.execute(insert(ResidentTag), list(chunk))
+    for chunk in _chunks(diff.new_people):  # rows built per chunk: memory stays flat
+        rows, tags = [], []
+        for person, hid in chunk:
+            rid = new_id(f"resident/{person.key}", diff.taken)
+            values = _person_values(person)
+            values.update(editing.identity_values(ctx.vault, person.id_number))
+            values.update(id=rid, household_id=hid, register_key=person.key)
+            rows.append(editing.resident_values(values, version=stamp))
+            tags.extend({"resident_id": rid, "tag_code": code} for code in sorted(person.tags))
+        ctx.session.execute(insert(Resident), rows)
+        if tags:
+            ctx.session.execute(insert(ResidentTag), tags)
 
 
 def _person_values(person: Any) -> dict[str, Any]:

@@ -131,7 +131,10 @@ class Diff:
     mapped: set[str]
     new_households: list[tuple[uuid.UUID, Any]] = field(default_factory=list)
     changed_households: list[tuple[uuid.UUID, Any, list[str], bool]] = field(default_factory=list)
-    new_people: list[tuple[uuid.UUID, Any, uuid.UUID]] = field(default_factory=list)
+    #: (person, household id): the person's own id is chosen when inserted (new_id).
+    new_people: list[tuple[Any, uuid.UUID]] = field(default_factory=list)
+    #: Resident ids already taken (a new id must not be one of them).
+    taken: dict[uuid.UUID, Any] = field(default_factory=dict)
     changed_people: list[tuple[uuid.UUID, Any, uuid.UUID, list[str]]] = field(default_factory=list)
     unchanged_households: int = 0
     unchanged_people: int = 0
@@ -158,7 +161,7 @@ def compare(
 ) -> Diff:
     """Match every household and person of the file to the register; report moves and
     possible duplicates; with ``ctx.full``, list what the file lacks."""
-    diff = Diff(mapped)
+    diff = Diff(mapped, taken=state.people)
     seen_households: set[uuid.UUID] = set()
     seen_people: set[uuid.UUID] = set()
     for key, household in households.items():
@@ -226,7 +229,7 @@ def _compare_person(
             None,
         )
     if rid is None or rid in seen:
-        diff.new_people.append((new_id(f"resident/{person.key}", state.people), person, hid))
+        diff.new_people.append((person, hid))
         _possible_duplicate(state, person, hid, report)
         return
     seen.add(rid)

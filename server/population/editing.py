@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from server.audit.operations import AccessContext, record
 from server.population import operations
 from server.population.identity import IdVault
-from server.population.idnumbers import IdNumber, masked
+from server.population.idnumbers import TAIL_LENGTH, IdNumber, masked
 from server.population.models import Household, Resident, ResidentTag
 from sync.versions import next_version
 
@@ -38,14 +38,15 @@ HOUSEHOLD_FIELDS = (
 RESIDENT_FIELDS = ("name", "gender", "birth_year", "phone", "relation", "notes")
 
 
-def identity_values(vault: IdVault, number: IdNumber | None) -> dict[str, Any]:
-    """The three stored columns of an identity number (all None without one)."""
+def identity_values(vault: IdVault, number: IdNumber | str | None) -> dict[str, Any]:
+    """The three stored columns of a checked identity number (all None without one)."""
     if number is None:
         return {"id_number_sealed": None, "id_number_digest": None, "id_tail_digest": None}
+    text = number.number if isinstance(number, IdNumber) else number
     return {
-        "id_number_sealed": vault.seal(number.number),
-        "id_number_digest": vault.digest(number.number),
-        "id_tail_digest": vault.tail_digest(number.tail),
+        "id_number_sealed": vault.seal(text),
+        "id_number_digest": vault.digest(text),
+        "id_tail_digest": vault.tail_digest(text[-TAIL_LENGTH:]),
     }
 
 

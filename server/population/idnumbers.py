@@ -25,7 +25,7 @@ class IdNumberError(ValueError):
         self.detail = detail
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdNumber:
     """A checked 18-character number, with what it says about its holder."""
 
