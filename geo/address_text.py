@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Administrative prefixes dropped before parsing: city, district, subdistrict, committee.
 _PREFIX = re.compile(
@@ -53,6 +54,7 @@ def _cn_to_int(text: str) -> int:
     return total + current
 
 
+@lru_cache(maxsize=1 << 16)  # a register repeats each address once per household member
 def normalise(text: str) -> str:
     """The address as one canonical string: half-width, no spaces or punctuation, no city or
     district in front, Chinese numerals as digits, 幢/栋/号楼 as 号, a dash as 号…室.
@@ -109,6 +111,7 @@ class AddressKey:
         return "".join(parts)
 
 
+@lru_cache(maxsize=1 << 16)
 def parse(text: str) -> AddressKey | None:
     """Parse an address into its parts, or None when no road and number can be told apart.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from server.population.models import CareTag
 from sync.db import utcnow
 
 SEPARATORS = re.compile(r"[、,，;；/／|\s]+")
+NOTES = re.compile(r"[(\[【][^)\]】]*[)\]】]")
+SPACES = re.compile(r"\s+")
 
 #: The shipped defaults (an office edits them: `flask register categories set TEXT TAG`).
 DEFAULTS: dict[str, str | None] = {
@@ -67,6 +70,7 @@ DEFAULTS: dict[str, str | None] = {
 }
 
 
+@lru_cache(maxsize=4096)  # a few dozen distinct texts in a whole register
 def normalise(text: str) -> str:
     """A category as compared: half-width, no spaces or brackets' notes.
 
@@ -74,17 +78,17 @@ def normalise(text: str) -> str:
     '独居老人'
     """
     text = unicodedata.normalize("NFKC", text or "")
-    text = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text)
-    return re.sub(r"\s+", "", text)
+    return SPACES.sub("", NOTES.sub("", text))
 
 
-def split(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def split(text: str) -> tuple[str, ...]:
     """Several categories in one cell.
 
     >>> split("独居老人、残疾人 / 低保")
-    ['独居老人', '残疾人', '低保']
+    ('独居老人', '残疾人', '低保')
     """
-    return [normalise(part) for part in SEPARATORS.split(text or "") if normalise(part)]
+    return tuple(normalise(part) for part in SEPARATORS.split(text or "") if normalise(part))
 
 
 def lookup_table(session: Session) -> dict[str, str | None]:

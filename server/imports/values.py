@@ -118,6 +118,8 @@ def clean_text(value: Any) -> tuple[str, bool]:
     if isinstance(value, dt.datetime):
         value = value.date()
     text = str(value).replace("\u3000", " ").strip()
+    if text.isprintable():  # the usual case: no control character to look for
+        return text, False
     cleaned = CONTROL.sub("", text)
     return cleaned, cleaned != text
 
