@@ -48,6 +48,7 @@
   Promise.all([cells, doors]).then(([a, b]) => {
     const all = L.featureGroup([a, b]);
     if (all.getBounds().isValid()) { map.fitBounds(all.getBounds(), {padding: [10, 10]}); } else { map.setView([31.2, 121.42], 14); }
+    document.getElementById("map").dataset.ready = "1";  // cells and doors are drawn
   });
   if (active) mark(active);
 })();
