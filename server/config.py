@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,14 +196,20 @@ def apply_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 def _instance_secret_key(path: Path) -> str:
     """Return the key kept in the instance folder, generating it on first use (mode 0600)."""
+    return instance_secret(path, lambda: secrets.token_hex(32))[0]
+
+
+def instance_secret(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The secret kept in ``path`` (mode 0600), made with ``make`` on first use; and whether
+    it was made now. Also the identity-number keys' fallback (server/population/identity.py)."""
     if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    key = secrets.token_hex(32)
+        return path.read_text(encoding="ascii").strip(), False
+    key = make()
     # O_EXCL: if two processes start together, one creates the file and the other reads it.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
+        return path.read_text(encoding="ascii").strip(), False
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
-    return key
+    return key, True

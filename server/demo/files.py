@@ -18,7 +18,7 @@ from geo.datums import from_wgs84
 from server.demo.models import District
 from server.demo.staff import STAFF, worker_for_area
 from server.enums import CellLevel, Role
-from server.imports.templates import to_csv, to_xlsx
+from server.exports.cells import csv_bytes, xlsx_bytes
 from server.population.idnumbers import check_char
 
 DEMO_REGION = "990105"  # "99": no such province, so never a real person's number
@@ -198,12 +198,12 @@ def unit_rows() -> list[list[Any]]:
 def files(district: District, today: dt.date) -> dict[str, bytes]:
     """File name → bytes: the register as XLSX, the others as CSV (UTF-8 with BOM)."""
     return {
-        "register-sample.xlsx": to_xlsx(register_rows(district), sheet="人口登记"),
-        "addresses-sample.csv": to_csv(address_rows(district)),
-        "staff-sample.csv": to_csv(staff_rows(district, today)),
+        "register-sample.xlsx": xlsx_bytes(register_rows(district), sheet="人口登记"),
+        "addresses-sample.csv": csv_bytes(address_rows(district)),
+        "staff-sample.csv": csv_bytes(staff_rows(district, today)),
     }
 
 
 def all_samples(district: District, today: dt.date) -> dict[str, bytes]:
     """What docs/samples/ holds: the demo's files and the shipped units."""
-    return {**files(district, today), "units-sample.csv": to_csv(unit_rows())}
+    return {**files(district, today), "units-sample.csv": csv_bytes(unit_rows())}

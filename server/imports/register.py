@@ -154,6 +154,17 @@ class PersonRow:
     tags: frozenset[str]
     notes: str
 
+    def values(self) -> dict[str, Any]:
+        """The resident's columns this row sets (the register's editing verbs take these)."""
+        return {
+            "name": self.name,
+            "gender": self.gender,
+            "birth_year": self.birth_year,
+            "phone": self.phone,
+            "relation": self.relation,
+            "notes": self.notes,
+        }
+
     @property
     def digest(self) -> str | None:
         """The keyed hash of the identity number: a person's key is built on it."""

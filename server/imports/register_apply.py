@@ -69,7 +69,7 @@ def _insert_people(ctx: Context, diff: Diff, stamp: int) -> None:
         rows, tags = [], []
         for person, hid in chunk:
             rid = new_id(f"resident/{person.key}", diff.taken)
-            values = _person_values(person)
+            values = person.values()
             values.update(editing.identity_values(ctx.vault, person.id_number))
             values.update(id=rid, household_id=hid, register_key=person.key)
             rows.append(editing.resident_values(values, version=stamp))
@@ -77,17 +77,6 @@ def _insert_people(ctx: Context, diff: Diff, stamp: int) -> None:
         ctx.session.execute(insert(Resident), rows)
         if tags:
             ctx.session.execute(insert(ResidentTag), tags)
-
-
-def _person_values(person: Any) -> dict[str, Any]:
-    return {
-        "name": person.name,
-        "gender": person.gender,
-        "birth_year": person.birth_year,
-        "phone": person.phone,
-        "relation": person.relation,
-        "notes": person.notes,
-    }
 
 
 def _load(
@@ -125,7 +114,7 @@ def _update_people(ctx: Context, diff: Diff, stamp: int, reason: str) -> None:
     for rid, person, hid, _changed in diff.changed_people:
         row = stored[rid]
         row.register_key = person.key
-        values = _person_values(person)
+        values = person.values()
         if "id_number" not in mapped:
             values = {k: v for k, v in values.items() if k not in ("gender", "birth_year")}
         editing.update_resident(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from geo.address_text import normalise
 from server.imports.kinds import Context
 from server.imports.report import ImportReport, problem
+from server.population import editing
 from server.population.models import Household, Resident, ResidentTag
 
 # File field → resident attribute compared when that column is in the file.
@@ -29,17 +30,8 @@ PERSON_FIELDS = {
     "relation": ("relation",),
     "notes": ("notes",),
 }
-HOUSEHOLD_COMPARED = (
-    "address",
-    "road",
-    "lane",
-    "building",
-    "room",
-    "lon",
-    "lat",
-    "address_id",
-    "address_match",
-)
+#: Household columns a file sets (its notes are the office's own, never from a file).
+HOUSEHOLD_COMPARED = tuple(f for f in editing.HOUSEHOLD_FIELDS if f != "notes")
 
 
 #: New rows get ids derived from their stable key: the same file gives the same ids anywhere
@@ -247,14 +239,7 @@ def _compare_person(
 
 def person_changes(mapped: set[str], stored: StoredPerson, person: Any) -> list[str]:
     """Fields of ``person`` that differ from the stored resident (only the file's columns)."""
-    wanted = {
-        "name": person.name,
-        "gender": person.gender,
-        "birth_year": person.birth_year,
-        "phone": person.phone,
-        "relation": person.relation,
-        "notes": person.notes,
-    }
+    wanted = person.values()
     changed = [
         attr
         for field_name, attrs in PERSON_FIELDS.items()

@@ -27,7 +27,6 @@ from server.imports.models import ImportReview
 from server.imports.report import ImportReport
 from server.imports.tabular import Row
 from server.imports.values import RowReader
-from server.population.phones import PhoneError, normalise_phone
 from server.units.models import Unit
 
 SPECS: tuple[FieldSpec, ...] = (
@@ -194,7 +193,7 @@ def _read(
     role = ROLES.get(role_text.lower()) if role_text else None
     if role_text and role is None:
         cells.flag("role_unknown", "role", role_text)
-    phone = _phone(cells)
+    phone = cells.phone("phone")
     email = cells.text("email") or None
     if email:
         try:
@@ -236,17 +235,6 @@ def _split(text: str) -> list[str]:
     import re
 
     return [p for p in re.split(r"[、,，;；\s]+", text) if p]
-
-
-def _phone(cells: RowReader) -> str | None:
-    text = cells.text("phone")
-    if not text:
-        return None
-    try:
-        return normalise_phone(text)
-    except PhoneError:
-        cells.flag("phone_invalid", "phone", text)
-        return None
 
 
 def _differs(user: User, person: StaffRow) -> bool:

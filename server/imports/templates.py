@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
-from server.exports.cells import safe_row
+from server.exports.cells import csv_bytes, xlsx_bytes
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "register": {
@@ -64,31 +59,9 @@ def rows(kind: str) -> list[list[Any]]:
     ]
 
 
-def to_csv(table: list[list[Any]]) -> bytes:
-    """UTF-8 with BOM (Excel and WPS open it as UTF-8), cells neutralised."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(safe_row(r) for r in table)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(table: list[list[Any]], *, sheet: str) -> bytes:
-    """One sheet, bold header, cells neutralised (openpyxl would write '=…' as a formula)."""
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    for row in table:
-        ws.append(safe_row(row))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 SHEETS = {"register": "人口登记", "addresses": "标准地址", "staff": "工作人员", "units": "单位"}
 
 
 def template(kind: str, fmt: str = "xlsx") -> bytes:
     table = rows(kind)
-    return to_csv(table) if fmt == "csv" else to_xlsx(table, sheet=SHEETS.get(kind, kind))
+    return csv_bytes(table) if fmt == "csv" else xlsx_bytes(table, sheet=SHEETS.get(kind, kind))

@@ -17,7 +17,6 @@ from server.imports.models import ImportReview
 from server.imports.report import ImportReport
 from server.imports.tabular import Row
 from server.imports.values import RowReader
-from server.population.phones import PhoneError, normalise_phone
 from server.units.models import Unit
 
 SPECS: tuple[FieldSpec, ...] = (
@@ -80,13 +79,7 @@ class UnitImport:
             cell = cells.text("cell_code") or None
             if cell and cell not in codes:
                 cells.flag("cell_unknown", "cell_code", cell)
-            phone = cells.text("phone") or None
-            if phone:
-                try:
-                    phone = normalise_phone(phone)
-                except PhoneError:
-                    cells.flag("phone_invalid", "phone", phone)
-                    phone = None
+            phone = cells.phone("phone")
             values_ = {
                 "name_zh": cells.text("name_zh"),
                 "name_en": cells.text("name_en") or cells.text("name_zh"),

@@ -16,6 +16,7 @@ from typing import Any
 from server.imports.columns import FieldSpec, Mapping
 from server.imports.report import RowProblem, problem
 from server.population.idnumbers import masked
+from server.population.phones import PhoneError, normalise_phone
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's leap-year bug included)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -179,6 +180,17 @@ class RowReader:
         if found is None:
             self.flag("date_unreadable", field, clean_text(value)[0])
         return found
+
+    def phone(self, field: str) -> str | None:
+        """One phone number in its stored form; not a number: a warning, and None."""
+        text = self.text(field)
+        if not text:
+            return None
+        try:
+            return normalise_phone(text)
+        except PhoneError:
+            self.flag("phone_invalid", field, text)
+            return None
 
     def flag_bool(self, field: str, default: bool) -> bool:
         text = self.text(field).lower()

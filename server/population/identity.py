@@ -90,17 +90,12 @@ class IdVault:
 
 
 def _instance_key(path: Path) -> str:
-    """A random key kept in the instance folder, created once (O_EXCL: two processes agree)."""
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    log.warning("key generated in %s: configure identity-number keys in production", path)
+    """A random key kept in the instance folder, created once (demo and development only)."""
+    from server.config import instance_secret
+
+    key, made = instance_secret(path, lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+    if made:
+        log.warning("key generated in %s: configure identity-number keys in production", path)
     return key
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from server.evaluation.export import to_csv as dashboard_csv
 from server.evaluation.export import to_xlsx as dashboard_xlsx
 from server.exceptions import InvalidInput
+from server.exports import cells
 from server.extensions import db
-from server.imports import pages, templates
+from server.imports import pages
 from server.population.models import Resident
 from tests.server.import_world import (
     REGISTER_HEADER,
@@ -72,7 +73,7 @@ def test_a_formula_in_a_name_is_kept_as_text_and_neutralised_on_every_export(off
     assert "'=HYPERLINK" in dashboard_csv(table).decode("utf-8-sig")
     sheet = load_workbook(io.BytesIO(dashboard_xlsx(table, sheet="x"))).active
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("'=")
-    template = load_workbook(io.BytesIO(templates.to_xlsx(table, sheet="x"))).active
+    template = load_workbook(io.BytesIO(cells.xlsx_bytes(table, sheet="x"))).active
     assert template["A2"].data_type == "s"
 
 
