@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit.operations import AccessContext, record
 from server.exceptions import InvalidInput
 from server.imports.models import CategoryMapping
 from server.population.models import CareTag
@@ -115,6 +116,15 @@ def set_mapping(session: Session, text: str, tag_code: str | None, *, actor_id: 
         session.add(row)
     row.tag_code, row.updated_by_id, row.updated_at = tag_code or None, actor_id, utcnow()
     session.flush()
+    record(
+        session,
+        AccessContext(actor_id),
+        action="update",
+        subject_type="category_mapping",
+        subject_id=row.id,
+        fields=["tag_code"],
+        detail={"text": key, "tag_code": tag_code},
+    )
 
 
 def load_defaults(session: Session) -> int:

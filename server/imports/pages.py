@@ -122,3 +122,24 @@ def report_csv(run: ImportRun, lang: str) -> bytes:
             )
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def unknown_categories(session: Session, *, runs: int = 20) -> list[tuple[str, int]]:
+    """Category texts the latest register checks did not know, most frequent first."""
+    from collections import Counter
+
+    from server.imports.categories import lookup_table
+
+    known = lookup_table(session)
+    seen: Counter[str] = Counter()
+    query = (
+        select(ImportRun.report)
+        .where(ImportRun.kind == "register")
+        .order_by(ImportRun.created_at.desc())
+        .limit(runs)
+    )
+    for report in session.scalars(query):
+        for p in (report or {}).get("problems", []):
+            if p.get("rule") == "category_unknown" and p.get("value"):
+                seen[p["value"]] += 1
+    return [(text, n) for text, n in seen.most_common(50) if text.lower() not in known]

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from server.auth import page_login_required
 from server.exceptions import WanggeError
@@ -172,3 +173,28 @@ def report_csv(run_id: uuid.UUID) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="import-{run_id}.csv"'},
     )
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@page_login_required(*access.IMPORTERS["register"])
+def categories() -> Response | tuple[str, int]:
+    """The category table: free-text 人员类别 → care tag, edited by the office."""
+    from server.imports import categories as table
+    from server.imports.models import CategoryMapping
+    from server.population.models import CareTag
+
+    if request.method == "POST":
+        text, tag = request.form.get("text", ""), request.form.get("tag_code") or None
+        try:
+            table.set_mapping(db.session, text, tag, actor_id=current_user.id)
+        except WanggeError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("imports.categories"))
+        db.session.commit()
+        flash(_("Saved."), "info")
+        return redirect(url_for("imports.categories"))
+    rows = db.session.scalars(select(CategoryMapping).order_by(CategoryMapping.text)).all()
+    tags = db.session.scalars(select(CareTag).order_by(CareTag.priority, CareTag.code)).all()
+    unknown = pages.unknown_categories(db.session)
+    return render_template("imports/categories.html", rows=rows, tags=tags, unknown=unknown), 200

@@ -178,6 +178,8 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("imports.apply", "POST"): EDITORS,
     ("imports.withdraw", "POST"): EDITORS,
     ("imports.report_csv", "GET"): EDITORS,
+    ("imports.categories", "GET"): MANAGERS,
+    ("imports.categories", "POST"): MANAGERS,
     ("addresses.check", "GET"): EDITORS,
     ("addresses.doors", "GET"): EDITORS,
     ("addresses.resolve", "POST"): EDITORS,

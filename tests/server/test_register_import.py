@@ -212,3 +212,31 @@ def test_an_old_fifteen_digit_number_is_upgraded_with_a_warning(office):
     rows[1][4] = eighteen[:6] + eighteen[8:17]
     run = office.check("register", csv_bytes(rows))
     assert [p["rule"] for p in run.report["problems"]] == ["id_upgraded"]
+
+
+def test_the_office_maps_an_unknown_category_on_its_page(office, client, make_user):
+    from tests.server.conftest import login
+
+    rows = household_rows()
+    rows[1][8] = "重点关注老人"
+    office.check("register", csv_bytes(rows))
+    make_user("manager", username="guan.li")
+    login(client, "guan.li")
+    page = client.get("/imports/categories").get_data(as_text=True)
+    assert "重点关注老人 × 1" in page and "孤老" in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    saved = client.post(
+        "/imports/categories",
+        data={"csrf_token": token, "text": "重点关注老人", "tag_code": "living_alone"},
+    )
+    assert saved.status_code == 302
+    refused = client.post(
+        "/imports/categories", data={"csrf_token": token, "text": "x", "tag_code": "no_such_tag"}
+    )
+    assert refused.status_code == 302
+    run = office.check("register", csv_bytes(rows))
+    assert "category_unknown" not in run.report["counts_by_rule"]
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.subject_type == "category_mapping")
+    )
+    assert entry.detail["tag_code"] == "living_alone"
