@@ -80,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     # Uploads up to this size are validated within the request (201); larger ones run in a
     # background thread with progress to poll (202). The back-office page always polls.
     "GRID_IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
+    # Imports (docs/register.md): page uploads larger than this are checked and applied in a
+    # background thread while the run page polls (a 100,000-resident XLSX is about 6 MB).
+    "IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
     # Processes check the published grid version this often (seconds; 0 = every request).
     "GRID_INDEX_RECHECK_SECONDS": 0.0,
     # Map tiles under the preview maps, e.g. "https://tile.example/{z}/{x}/{y}.png".

@@ -15,9 +15,9 @@ from sync.db import Base, utcnow
 class ImportRun(Base):
     """One file brought in: checked (dry run), then applied or not. Never deleted.
 
-    ``state``: checked (dry run done, may be applied) → applied; or refused (blocking
-    problems: nothing can be applied), or superseded (a newer run of the same kind was
-    applied first, or this one was withdrawn).
+    ``state``: checking (being read, large files in the background) → checked (dry run
+    done, may be applied) → applying → applied; or refused (blocking problems: nothing can be
+    applied), or superseded (withdrawn).
     """
 
     __tablename__ = "import_runs"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.operations import record
@@ -129,34 +129,56 @@ def _check(
     return checked, cache.finish() if cache is not None else None
 
 
-def check_file(
+def create_run(
     ctx: Context,
     kind_name: str,
     data: bytes,
     *,
     filename: str = "",
     mapping: dict[str, str] | None = None,
-) -> tuple[ImportRun, Checked | None]:
-    """Dry run: read and check ``data``, record the run (state checked or refused) and keep
-    the file for applying. Nothing in the register changes."""
+) -> ImportRun:
+    """Record a file to check (state ``checking``) and keep its bytes; ``check_run`` reads it.
+
+    The page does this within the request and the reading in the background for large
+    files; the CLI and small uploads do both at once (``check_file``).
+    """
     kind = get_kind(kind_name)
     if not data:
         raise InvalidInput(_l("Choose a non-empty file to import."), field="file")
     run = ImportRun(
         id=uuid.uuid4(),
         kind=kind.name,
+        state="checking",
         filename=(filename or "")[:255],
         file_sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         options={k: v for k, v in ctx.options.items() if v not in (None, "")},
+        mapping=dict(mapping or {}),
         created_by_id=ctx.access.actor_id,
     )
-    report = ImportReport()
-    checked, rows = _check(ctx, kind, data, run, report, mapping)
-    _finish(run, report, checked)
     ctx.session.add(run)
     ctx.session.flush()
-    ctx.session.add(ImportFile(run_id=run.id, data=data, rows=rows))
+    ctx.session.add(ImportFile(run_id=run.id, data=data))
+    ctx.session.flush()
+    return run
+
+
+def check_run(ctx: Context, run_id: uuid.UUID) -> tuple[ImportRun, Checked | None]:
+    """Dry run of a recorded file: read and check it, keep its rows for applying, and set the
+    run's report, counts and state (checked or refused). Nothing in the register changes."""
+    run = get_run(ctx.session, run_id)
+    kept = ctx.session.get(ImportFile, run.id)
+    if run.state != "checking" or kept is None:
+        raise Conflict(
+            _l("This import is %(state)s and cannot be applied.", state=run.state),
+            code="import_not_checking",
+            field="run_id",
+        )
+    ctx.options = {**run.options, **ctx.options}
+    report = ImportReport()
+    checked, rows = _check(ctx, get_kind(run.kind), kept.data, run, report, run.mapping or None)
+    _finish(run, report, checked)
+    kept.rows = rows
     record(
         ctx.session,
         ctx.access,
@@ -170,7 +192,21 @@ def check_file(
             "counts": run.counts,
         },
     )
+    ctx.session.flush()
     return run, checked
+
+
+def check_file(
+    ctx: Context,
+    kind_name: str,
+    data: bytes,
+    *,
+    filename: str = "",
+    mapping: dict[str, str] | None = None,
+) -> tuple[ImportRun, Checked | None]:
+    """Record and check a file in one go (the CLI, the API, small uploads)."""
+    run = create_run(ctx, kind_name, data, filename=filename, mapping=mapping)
+    return check_run(ctx, run.id)
 
 
 def _finish(run: ImportRun, report: ImportReport, checked: Checked | None) -> None:
@@ -190,20 +226,38 @@ def get_run(session: Session, run_id: uuid.UUID) -> ImportRun:
     return run
 
 
-def apply_run(ctx: Context, run_id: uuid.UUID, checked: Checked | None = None) -> ImportRun:
-    """Apply a checked run: re-check its file against the database as it is now (unless the
-    caller has just checked it in this transaction), then write all of it.
-
-    Raises Conflict for a run already applied or refused, InvalidInput (with the new
-    report) when the re-check finds blocking problems; nothing is written then.
-    """
-    run = get_run(ctx.session, run_id)
-    if run.state != "checked":
+def claim(session: Session, run_id: uuid.UUID) -> ImportRun:
+    """Mark a checked run as being applied, or raise Conflict: of two requests applying the
+    same run (two clicks, two servers) exactly one goes on (a conditional UPDATE)."""
+    run = get_run(session, run_id)
+    claimed = session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run_id, ImportRun.state == "checked")
+        .values(state="applying")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(run)
         raise Conflict(
             _l("This import is %(state)s and cannot be applied.", state=run.state),
             code="import_not_checked",
             field="run_id",
         )
+    session.refresh(run)
+    return run
+
+
+def apply_run(
+    ctx: Context, run_id: uuid.UUID, checked: Checked | None = None, *, claimed: bool = False
+) -> ImportRun:
+    """Apply a checked run: re-check its file against the database as it is now (unless the
+    caller has just checked it in this transaction), then write all of it. ``claimed``: a
+    background job already moved it to ``applying`` (and committed that).
+
+    Raises Conflict for a run already applied or refused, InvalidInput (with the new
+    report) when the re-check finds blocking problems; nothing is written then.
+    """
+    run = claim(ctx.session, run_id) if not claimed else get_run(ctx.session, run_id)
     kind = get_kind(run.kind)
     if checked is None:
         kept = ctx.session.get(ImportFile, run.id)

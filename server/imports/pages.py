@@ -59,6 +59,8 @@ COUNT_LABELS: dict[str, Any] = {
     "duties_created": _l("Duties added"),
 }
 STATE_LABELS: dict[str, Any] = {
+    "checking": _l("Being checked…"),
+    "applying": _l("Being applied…"),
     "checked": _l("Checked, not applied yet"),
     "refused": _l("Has errors: cannot be applied"),
     "applied": _l("Applied"),

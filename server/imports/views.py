@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +25,7 @@ from sqlalchemy import select
 from server.auth import page_login_required
 from server.exceptions import WanggeError
 from server.extensions import db
-from server.imports import access, operations, pages, templates
+from server.imports import access, jobs, operations, pages, templates
 from server.imports.wiring import make_context
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
@@ -81,19 +92,26 @@ def upload(kind: str) -> Response | tuple[str, int]:
         "datum": request.form.get("datum"),
         "sheet": (request.form.get("sheet") or "").strip()[:100] or None,
     }
+    data = upload.read() if upload else b""
     try:
         access.require_import(current_user, kind)
-        run, _ = operations.check_file(
-            _context(options),
-            kind,
-            upload.read() if upload else b"",
-            filename=(upload.filename or "") if upload else "",
+        ctx = _context(options)
+        run = operations.create_run(
+            ctx, kind, data, filename=(upload.filename or "") if upload else ""
         )
+        if not _in_background(len(data)):
+            operations.check_run(ctx, run.id)
     except WanggeError as error:
         db.session.rollback()
         return _index(str(error.message), 422 if error.code != "permission_denied" else 403)
     db.session.commit()
+    if run.state == "checking":  # a large file: read in the background, the page polls
+        jobs.start_check(current_app._get_current_object(), run.id, current_user.id)  # type: ignore[attr-defined]
     return redirect(url_for("imports.run", run_id=run.id))
+
+
+def _in_background(size: int) -> bool:
+    return size > int(current_app.config["IMPORT_INLINE_MAX_BYTES"])
 
 
 @bp.route("/runs/<uuid:run_id>")
@@ -137,15 +155,22 @@ def remap(run_id: uuid.UUID) -> Response:
 @bp.route("/runs/<uuid:run_id>/apply", methods=["POST"])
 @page_login_required(*access.ANY_IMPORTER)
 def apply(run_id: uuid.UUID) -> Response:
-    access.require_import(current_user, operations.get_run(db.session, run_id).kind)
+    found = operations.get_run(db.session, run_id)
+    access.require_import(current_user, found.kind)
     try:
-        found = operations.apply_run(_context(), run_id)
+        if _in_background(found.size_bytes):
+            operations.claim(db.session, run_id)
+        else:
+            found = operations.apply_run(_context(), run_id)
     except WanggeError as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("imports.run", run_id=run_id))
     db.session.commit()
-    flash(_("Applied: %(n)d rows.", n=found.counts.get("rows", 0)), "info")
+    if found.state == "applying":
+        jobs.start_apply(current_app._get_current_object(), run_id, current_user.id)  # type: ignore[attr-defined]
+    else:
+        flash(_("Applied: %(n)d rows.", n=found.counts.get("rows", 0)), "info")
     return redirect(url_for("imports.run", run_id=run_id))
 
 

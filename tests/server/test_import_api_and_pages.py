@@ -134,3 +134,43 @@ def test_a_worker_cannot_open_the_import_pages(office, client, make_user):
     make_user("worker", username="wang.gong")
     login(client, "wang.gong")
     assert client.get("/imports/").status_code == 403
+
+
+def test_a_large_file_is_checked_and_applied_in_the_background(office, app, client, make_user):
+    from server.imports import jobs
+
+    app.config["IMPORT_INLINE_MAX_BYTES"] = 0  # every file counts as large
+    make_user("manager", username="guan.li")
+    login(client, "guan.li")
+    page = client.get("/imports/").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(
+        "/imports/register/upload",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(csv_bytes(household_rows())), "big.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    run_url = response.headers["Location"]
+    jobs.wait_for_imports(app)
+    assert "已检查，尚未应用" in client.get(run_url).get_data(as_text=True)
+    client.post(run_url + "/apply", data={"csrf_token": token})
+    jobs.wait_for_imports(app)
+    assert "已应用" in client.get(run_url).get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == 4
+    again = client.post(run_url + "/apply", data={"csrf_token": token})
+    assert (
+        again.status_code == 302
+        and db.session.scalar(select(func.count()).select_from(Resident)) == 4
+    )
+
+
+def test_of_two_applies_of_one_run_only_one_goes_on(office):
+    from server.exceptions import Conflict
+    from server.imports import operations as ops
+
+    run = office.check("register", csv_bytes(household_rows()))
+    ops.claim(db.session, run.id)
+    with pytest.raises(Conflict):
+        ops.claim(db.session, run.id)
