@@ -85,9 +85,10 @@ def register_blueprints(app: Flask) -> None:
     from server.imports import api as imports_api
     from server.imports import views as imports_views
     from server.photos import api as photos_api
+    from server.population import identity_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp):
+    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp, identity_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)

@@ -176,6 +176,9 @@ DEFAULTS: dict[str, Any] = {
     # are generated into the instance folder (demo only; production sets both from a vault).
     "ID_NUMBER_KEYS": None,
     "ID_NUMBER_HMAC_KEY": None,
+    # Roles that may see an identity number in full (with a reason, audited; admin always);
+    # everyone else covering the household sees it masked.
+    "ID_NUMBER_REVEAL_ROLES": ["manager"],
     # A callable returning "now" (tests); None is the real clock (server/clock.py).
     "CLOCK": None,
 }

@@ -785,6 +785,8 @@ ZH.update(
         "Placed.": "已落格。",
         "Place it here": "落格",
         "Saved.": "已保存。",
+        "No such resident.": "没有这位居民。",
+        "Your role may not see identity numbers in full.": "您的角色不能查看完整的身份证号码。",
         "Being checked…": "正在检查…",
         "Being applied…": "正在应用…",
         "Working on it: this page refreshes by itself. Large files take a minute or two.": "正在处理：本页会自动刷新。大文件需要一两分钟。",

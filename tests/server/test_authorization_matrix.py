@@ -180,6 +180,8 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("imports.report_csv", "GET"): EDITORS,
     ("imports.categories", "GET"): MANAGERS,
     ("imports.categories", "POST"): MANAGERS,
+    ("identity_api.masked", "GET"): CASE_STAFF,
+    ("identity_api.reveal", "POST"): CASE_STAFF,  # the role table inside: managers (config)
     ("addresses.check", "GET"): EDITORS,
     ("addresses.doors", "GET"): EDITORS,
     ("addresses.resolve", "POST"): EDITORS,
@@ -367,6 +369,7 @@ def test_every_form_post_needs_the_csrf_token(app, make_user):
         "auth",
         "sync",
         "grid_api",
+        "identity_api",  # bearer tokens; session callers are CSRF-checked in auth
         "imports_api",  # like grid_api: bearer tokens; session callers are CSRF-checked in auth
         "photos",
         "residents",

@@ -97,3 +97,45 @@ def _keys(vault: IdVault) -> list[tuple[str, bytes]]:
 
     folder = pathlib.Path(__import__("flask").current_app.instance_path)
     return [("local", base64.b64decode((folder / "id_number_key").read_text()))]
+
+
+def _resident_and_cell():
+    resident = db.session.scalar(select(Resident).where(Resident.name == "张桂英"))
+    return resident, "R1-B1-G1"
+
+
+def test_staff_covering_the_household_see_it_masked_and_only_managers_reveal_it(
+    office, client, make_user, token_for
+):
+    from server.audit.models import AuditEntry
+    from server.grid import operations as grid
+    from tests.server.grid_files import auth
+    from tests.server.import_world import TODAY
+
+    office.apply("register", xlsx_bytes(household_rows()))
+    resident, cell = _resident_and_cell()
+    worker, other, manager = make_user("worker"), make_user("worker"), make_user("manager")
+    grid.assign_duty(
+        db.session,
+        None,
+        cell_code=cell,
+        username=worker.username,
+        role="grid_worker",
+        starts_on=TODAY.replace(year=2020),
+    )
+    db.session.commit()
+    url = f"/api/v1/residents/{resident.id}/id-number"
+    shown = client.get(url, headers=auth(token_for(worker))).get_json()
+    assert shown["masked"] == "9*************" + NUMBER[-4:] and "number" not in shown
+    assert client.get(url, headers=auth(token_for(other))).status_code == 404  # not their cell
+    refused = client.post(url + "/reveal", json={"reason": "核对"}, headers=auth(token_for(worker)))
+    assert refused.status_code == 403
+    revealed = client.post(
+        url + "/reveal", json={"reason": "办理低保核对"}, headers=auth(token_for(manager))
+    )
+    assert revealed.status_code == 200 and revealed.get_json()["number"] == NUMBER
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reveal"))
+    assert entry.actor_id == manager.id and entry.detail["reason"] == "办理低保核对"
+    assert (
+        client.post(url + "/reveal", json={}, headers=auth(token_for(manager))).status_code == 422
+    )
