@@ -69,9 +69,8 @@ class _Counted:
     def __iter__(self) -> Iterator[Row]:
         for row in self.rows:
             self.count += 1
-            if self.count > MAX_ROWS:
-                rest = sum(1 for _ in self.rows)
-                self.report.add(problem("too_large", rows=self.count + rest, limit=MAX_ROWS))
+            if self.count > MAX_ROWS:  # stop reading: a hostile file may hold millions more
+                self.report.add(problem("too_large", rows=f"{MAX_ROWS:,}+", limit=f"{MAX_ROWS:,}"))
                 return
             if self.cache is not None:
                 self.cache.add(*row)

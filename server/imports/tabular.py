@@ -27,6 +27,9 @@ from openpyxl.utils.cell import range_boundaries
 from server.imports.report import RowProblem, problem
 
 HEADER_SCAN_ROWS = 20
+#: Merge ranges sit after the rows in the sheet's XML; a sheet bigger than this (a
+#: decompression bomb, or far beyond MAX_ROWS) is not scanned to its end for them.
+MERGE_SCAN_MAX_BYTES = 512 * 1024 * 1024
 MERGE_REF = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 Row = tuple[int, list[Any]]  # (the sheet's row number, values aligned with the headers)
@@ -81,7 +84,9 @@ def _merged_ranges(data: bytes, worksheet_path: str) -> list[tuple[int, int, int
     found: set[bytes] = set()
     tail = b""
     with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(worksheet_path) as xml:
-        while chunk := xml.read(1 << 20):
+        scanned = 0
+        while (chunk := xml.read(1 << 20)) and scanned < MERGE_SCAN_MAX_BYTES:
+            scanned += len(chunk)
             block = tail + chunk
             found.update(MERGE_REF.findall(block))
             tail = block[-64:]  # a reference cut by the chunk boundary is found whole next time

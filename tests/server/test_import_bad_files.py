@@ -152,3 +152,12 @@ def test_a_missing_column_can_be_mapped_by_hand(office):
     assert refused.state == "refused" and "missing_column" in refused.report["counts_by_rule"]
     run = office.check("register", csv_bytes(rows), mapping={"name": "居民名"})
     assert run.state == "checked" and run.mapping["name"] == "居民名"
+
+
+def test_a_file_beyond_the_row_limit_is_refused_without_reading_it_all(office, monkeypatch):
+    from server.imports import operations
+
+    monkeypatch.setattr(operations, "MAX_ROWS", 3)
+    run = office.check("register", csv_bytes(household_rows()))
+    assert run.state == "refused" and "too_large" in run.report["counts_by_rule"]
+    assert residents() == 0
