@@ -211,6 +211,20 @@ def apply_command(run_id: uuid.UUID, as_user: str | None) -> None:
     print_run(run, 30)
 
 
+@imports_cli.command("prune")
+@click.option("--days", default=14, show_default=True, help="Keep files of runs younger than this.")
+@with_appcontext
+def prune_command(days: int) -> None:
+    """Withdraw runs never applied and older than DAYS, dropping their kept files (cron)."""
+    import datetime as dt
+
+    from server import clock
+
+    done = operations.prune(db.session, older_than=clock.now() - dt.timedelta(days=days))
+    db.session.commit()
+    click.echo(f"{done} import runs withdrawn")
+
+
 @imports_cli.command("template")
 @click.argument("kind", type=click.Choice(operations.KIND_NAMES))
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))

@@ -9,6 +9,7 @@ before writing anything when any blocking problem remains: all or nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterator
@@ -299,6 +300,29 @@ def withdraw_run(ctx: Context, run_id: uuid.UUID) -> ImportRun:
     ctx.session.execute(delete(ImportFile).where(ImportFile.run_id == run.id))
     ctx.session.flush()
     return run
+
+
+def prune(session: Session, *, older_than: dt.datetime) -> int:
+    """Withdraw runs never applied that were checked before ``older_than`` and drop their
+    kept files (uploads of 20 MB add up); return how many. Applied runs keep their record."""
+    stale = list(
+        session.scalars(
+            select(ImportRun.id).where(
+                ImportRun.state.in_(("checked", "refused", "checking")),
+                ImportRun.created_at < older_than,
+            )
+        )
+    )
+    for start in range(0, len(stale), 500):
+        chunk = stale[start : start + 500]
+        session.execute(delete(ImportFile).where(ImportFile.run_id.in_(chunk)))
+        session.execute(
+            update(ImportRun)
+            .where(ImportRun.id.in_(chunk))
+            .values(state="superseded")
+            .execution_options(synchronize_session=False)
+        )
+    return len(stale)
 
 
 def list_runs(session: Session, kind: str | None = None, limit: int = 50) -> list[ImportRun]:
