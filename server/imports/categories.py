@@ -59,7 +59,6 @@ DEFAULTS: dict[str, str | None] = {
     "计划生育特殊家庭": "family_planning_special",
     "优抚对象": "entitled_groups",
     "重点优抚对象": "entitled_groups",
-    "退役军人": "entitled_groups",
     # Known words that are not care groups: no tag, and no warning either.
     "一般": None,
     "普通": None,
