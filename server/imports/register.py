@@ -198,8 +198,7 @@ class HouseholdRow:
             "lat": self.lat,
             "address_id": self.address_id,
             "address_match": self.address_match,
-            "notes": "",
-        }
+        }  # no "notes": a household's notes are the office's own, never from a file
 
 
 def _lane(parts: AddressKey) -> str:

@@ -76,7 +76,11 @@ def load(session: Session) -> State:
     for row in session.execute(select(*columns)):
         values = dict(zip(("cell_code", *HOUSEHOLD_COMPARED), row[2:], strict=True))
         households[row[0]] = values
-        by_key[row[1] or f"addr:{normalise(values['address'])}"] = row[0]
+        if row[1]:
+            by_key[row[1]] = row[0]
+        # Also by address: a household first imported without 户号 (or made by hand) is
+        # found again when a later file gives its 户号.
+        by_key.setdefault(f"addr:{normalise(values['address'])}", row[0])
     tags: dict[uuid.UUID, set[str]] = defaultdict(set)
     for resident_id, code in session.execute(select(ResidentTag.resident_id, ResidentTag.tag_code)):
         tags[resident_id].add(code)

@@ -240,3 +240,17 @@ def test_the_office_maps_an_unknown_category_on_its_page(office, client, make_us
         select(AuditEntry).where(AuditEntry.subject_type == "category_mapping")
     )
     assert entry.detail["tag_code"] == "living_alone"
+
+
+def test_a_household_first_imported_without_its_number_is_found_again_with_it(office):
+    rows = household_rows()
+    for row in rows[1:]:
+        row[0] = ""
+    office.apply("register", csv_bytes(rows))
+    home = db.session.scalar(select(Household).where(Household.address == "番禺路100号101室"))
+    home.notes = "有一只狗"
+    db.session.commit()
+    run = office.apply("register", csv_bytes(household_rows()))
+    assert run.counts["households_created"] == 0 and count(Household) == 2
+    db.session.expire_all()
+    assert db.session.get(Household, home.id).notes == "有一只狗"  # the office's own note stays
