@@ -23,7 +23,7 @@ from server.population.idnumbers import check_char
 from tests.server.grid_files import grid_bytes
 
 TODAY = dt.date(2026, 12, 1)
-REGISTER_HEADER = [
+REGISTER_HEADER = (
     "户号",
     "姓名",
     "性别",
@@ -33,7 +33,7 @@ REGISTER_HEADER = [
     "与户主关系",
     "地址",
     "人员类别",
-]
+)
 #: Standard doors, each in one building group of tests/server/grid_files.py's grid.
 DOORS = [
     ["标准地址编码", "标准地址", "经度", "纬度"],
@@ -87,7 +87,7 @@ def person(
 def household_rows() -> list[list[Any]]:
     """Two households, four people, one with two care tags."""
     return [
-        REGISTER_HEADER,
+        list(REGISTER_HEADER),  # a copy: tests change header cells
         person(
             "H1",
             "张桂英",

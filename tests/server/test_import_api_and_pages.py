@@ -114,7 +114,8 @@ def test_the_page_uploads_shows_the_report_in_chinese_and_applies(office, client
     )
     assert response.status_code == 302
     report = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "第 2 行“联系电话”" in report and "不是电话号码" in report
+    shown = report[report.find("概况") :]
+    assert "第 2 行“联系电话”" in report and "不是电话号码" in report, shown[:4000]
     applied = client.post(response.headers["Location"] + "/apply", data={"csrf_token": token})
     assert applied.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 4
