@@ -2,7 +2,7 @@
 sealed identity numbers and register keys on residents and households
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 08:14:57.927609
 
 """
@@ -14,7 +14,7 @@ import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0009'
+down_revision = '0011'  # main's head when this branch was rebased (0010_case_disclosure.py)
 branch_labels = None
 depends_on = None
 
