@@ -26,6 +26,10 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     app.config["WANGGE_VERSION"] = version()
     app.json = StrictJSONProvider(app)
     _check_mail(app)
+    if app.config.get("ID_NUMBER_KEYS") or app.config.get("ID_NUMBER_HMAC_KEY"):
+        from server.population.identity import app_vault
+
+        app_vault(app)  # a malformed identity-number key refuses to start (docs/register.md)
 
 
 def _check_mail(app: Flask) -> None:
@@ -74,13 +78,17 @@ def register_blueprints(app: Flask) -> None:
     from server.accounts import admin_views, reset_views
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
+    from server.addresses import views as address_views
     from server.fieldsync import api as sync_api
     from server.grid import api as grid_api
     from server.grid import views as grid_views
+    from server.imports import api as imports_api
+    from server.imports import views as imports_views
     from server.photos import api as photos_api
+    from server.population import identity_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp):
+    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp, identity_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)
@@ -92,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
+    app.register_blueprint(imports_views.bp)  # issue 13: imports of master data
+    app.register_blueprint(address_views.bp)  # issue 13: the address check
     register_error_handlers(app)
     from server.ops import ratelimit
 
@@ -167,3 +177,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sync_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from server.imports.cli import COMMANDS
+
+    for command in COMMANDS:  # register, addresses, staff, units, imports
+        app.cli.add_command(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     # Uploads up to this size are validated within the request (201); larger ones run in a
     # background thread with progress to poll (202). The back-office page always polls.
     "GRID_IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
+    # Imports (docs/register.md): page uploads larger than this are checked and applied in a
+    # background thread while the run page polls (a 100,000-resident XLSX is about 6 MB).
+    "IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
     # Processes check the published grid version this often (seconds; 0 = every request).
     "GRID_INDEX_RECHECK_SECONDS": 0.0,
     # Map tiles under the preview maps, e.g. "https://tile.example/{z}/{x}/{y}.png".
@@ -165,6 +169,16 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_CODES_PER_HOUR": 3,
     "REPORT_MAX_PHOTOS": 3,
     "REPORT_MAX_BYTES": 12 * 1024 * 1024,
+    # Identity numbers (公民身份号码) of the register, sealed at rest (docs/register.md §Keys):
+    # ID_NUMBER_KEYS "kid:base64(32 bytes)", comma-separated or a JSON list, the first seals and
+    # all open (rotate: put a new one first, `flask register rekey`, then drop the old one);
+    # ID_NUMBER_HMAC_KEY base64(32 bytes) for matching and last-digits search. Unset: keys
+    # are generated into the instance folder (demo only; production sets both from a vault).
+    "ID_NUMBER_KEYS": None,
+    "ID_NUMBER_HMAC_KEY": None,
+    # Roles that may see an identity number in full (with a reason, audited; admin always);
+    # everyone else covering the household sees it masked.
+    "ID_NUMBER_REVEAL_ROLES": ["manager"],
     # A callable returning "now" (tests); None is the real clock (server/clock.py).
     "CLOCK": None,
 }
@@ -188,14 +202,20 @@ def apply_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 def _instance_secret_key(path: Path) -> str:
     """Return the key kept in the instance folder, generating it on first use (mode 0600)."""
+    return instance_secret(path, lambda: secrets.token_hex(32))[0]
+
+
+def instance_secret(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The secret kept in ``path`` (mode 0600), made with ``make`` on first use; and whether
+    it was made now. Also the identity-number keys' fallback (server/population/identity.py)."""
     if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    key = secrets.token_hex(32)
+        return path.read_text(encoding="ascii").strip(), False
+    key = make()
     # O_EXCL: if two processes start together, one creates the file and the other reads it.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
+        return path.read_text(encoding="ascii").strip(), False
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
-    return key
+    return key, True

@@ -1,6 +1,7 @@
 """Import every model so the MetaData is complete (for Alembic and the app)."""
 
 from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
+from server.addresses.models import StandardAddress
 from server.audit.models import AuditEntry
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
@@ -13,6 +14,7 @@ from server.evaluation.models import (
     StaffEvaluation,
 )
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
+from server.imports.models import CategoryMapping, ImportFile, ImportReview, ImportRun
 from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
 from server.open311.models import ApiPartner, Open311Request
@@ -45,6 +47,7 @@ __all__ = [
     "CaseRating",
     "CatalogueCategory",
     "CatalogueItem",
+    "CategoryMapping",
     "Cell",
     "DashboardBuiltDay",
     "DashboardDay",
@@ -56,6 +59,9 @@ __all__ = [
     "GridImportJob",
     "GridVersion",
     "Household",
+    "ImportFile",
+    "ImportReview",
+    "ImportRun",
     "LoginAttempt",
     "MutationRecord",
     "Notice",
@@ -74,6 +80,7 @@ __all__ = [
     "ServiceReview",
     "ServiceSlot",
     "StaffEvaluation",
+    "StandardAddress",
     "SyncMark",
     "SyncScope",
     "Unit",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
 from server.accounts.passwords import (
     MIN_PASSWORD_LENGTH,
+    NO_PASSWORD,
     hash_password,
     needs_rehash,
     verify_password,
@@ -88,15 +89,19 @@ def create_user(
     session: Session,
     *,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     display_name: str | None = None,
     phone: str | None = None,
     email: str | None = None,
 ) -> User:
-    """Create an account. Raises InvalidInput or Conflict and then changes nothing."""
+    """Create an account. Raises InvalidInput or Conflict and then changes nothing.
+
+    ``password`` None: the account has no password until its owner follows a reset link.
+    """
     name = validate_username(username)
-    validate_password(password)
+    if password is not None:
+        validate_password(password)
     address = validate_email(email)
     user_role = parse_role(role)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
@@ -105,7 +110,7 @@ def create_user(
         username=name,
         display_name=(display_name or name).strip()[:100],
         role=user_role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else NO_PASSWORD,
         phone=phone,
         email=address,
     )

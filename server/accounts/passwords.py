@@ -20,6 +20,9 @@ def _dummy_hash() -> str:
 
 
 MIN_PASSWORD_LENGTH = 8
+#: The hash of an account that has no password yet (made by a staff import): nothing
+#: verifies against it; its owner sets a password through a one-time reset link.
+NO_PASSWORD = "!no-password"
 
 
 def hash_password(password: str) -> str:
@@ -29,8 +32,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; always spends one Argon2 verification."""
+    usable = bool(password_hash) and password_hash != NO_PASSWORD
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        return _hasher.verify(password_hash if usable else _dummy_hash(), password) and usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

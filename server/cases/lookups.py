@@ -65,15 +65,34 @@ def catalogue(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
 
 
 def places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
-    """Known buildings matching an address fragment ("新华路329弄"), one row per building.
+    """Known places matching an address fragment ("新华路329弄"): standard addresses first
+    (server/addresses/search.py: any spelling, the exact door first), then buildings known
+    only from the register, one row per building.
 
     Only the building's address and point (public, server/privacy/declaration.py). The
     fragment is matched against the building's address, never a household's: asking for
     "5号302室" must not tell a stranger that room 302 is on the register.
     """
-    q = q.strip().replace(" ", "")
+    from server.addresses.search import places as standard_places
+
+    q = q.strip()
     if len(q) < 2:
         return []
+    doors = standard_places(session, q, limit=limit)
+    if len(doors) >= limit:
+        return doors
+    seen = {d["address"] for d in doors}
+    return (
+        doors
+        + [p for p in _register_places(session, q, limit=limit) if p["address"] not in seen][
+            : limit - len(doors)
+        ]
+    )
+
+
+def _register_places(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
+    """Buildings of the register matching ``q`` (an office without an address layer yet)."""
+    q = q.strip().replace(" ", "")
     lane = case((Household.lane == "", ""), else_=func.replace(Household.lane + "弄", "弄弄", "弄"))
     building = Household.road + lane + func.replace(Household.building + "号", "号号", "号")
     rows = session.execute(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -200,6 +200,19 @@ class Intake:
     disclosure: Disclosure | None = None
 
 
+def _placed_by_address(session: Session, intake: Intake) -> Intake:
+    """A matter with no point but a typed address that names one standard door is placed at
+    that door (issue 13: a known address needs no picking from a list)."""
+    if intake.lon is not None or intake.cell_code or not intake.address.strip():
+        return intake
+    from server.addresses.search import place_of
+
+    door = place_of(session, intake.address)
+    if door is None or door.lon is None or door.lat is None:
+        return intake
+    return replace(intake, lon=door.lon, lat=door.lat)
+
+
 def create_case(
     session: Session,
     user: User | None,
@@ -227,6 +240,7 @@ def create_case(
     disclosure = intake.disclosure or default_disclosure(intake.channel)
     if not disclosure_allowed(disclosure, from_visit=intake.channel == Channel.VISIT):
         raise InvalidInput(VISIT_TEXT_STAYS_INSIDE, field="disclosure")
+    intake = _placed_by_address(session, intake)
     version = next_version(session)
     case = Case(
         id=uuid.uuid4(),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pyproj import Geod
 from shapely.geometry import mapping
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from server.accounts import operations as accounts
 from server.accounts.models import User
 from server.catalogue import loading as catalogue_loading
+from server.demo import files as demo_files
 from server.demo.cases import create_demo_cases
 from server.demo.district import District, build_district
-from server.demo.staff import DEMO_PASSWORD, STAFF, assign_duties
+from server.demo.staff import DEMO_PASSWORD, STAFF
 from server.demo.visits import create_demo_visits
 from server.grid import operations as grid_operations
 from server.grid.models import GridVersion
-from server.population.models import Household, Resident, ResidentTag
+from server.population.models import Household, Resident
 from sync.db import utcnow
 from sync.versions import next_version
 
@@ -64,9 +65,8 @@ def load_demo(
         session, catalogue_loading.read_toml(catalogue_loading.CARE_TAGS_FILE)
     )
     grid = _write_grid(session, district, now, version)
-    users = _write_staff(session)
-    assign_duties(session, district, users, today=now.date())
-    _write_population(session, district, version)
+    # Staff, addresses and the register come in as files, through the office's import path.
+    district, users = import_demo_files(session, district, now)
     cases = create_demo_cases(session, district, users, now=now, version=version)
     visits = create_demo_visits(session, district, users, now=now, version=version)
     points = _write_service_points(session, district, now)
@@ -131,48 +131,52 @@ def _write_service_points(session: Session, district: District, now: dt.datetime
     return load_service_points(session, district.households, names, now=now)
 
 
-def _write_staff(session: Session) -> dict[str, User]:
-    users: dict[str, User] = {}
+def import_demo_files(
+    session: Session, district: District, now: dt.datetime
+) -> tuple[District, dict[str, User]]:
+    """Write the demo's staff, address and register files and import them like an office
+    would (check, then apply); return the district with the ids the register got."""
+    from server.imports import categories, operations
+    from server.imports.wiring import make_context
+
+    categories.load_defaults(session)
+    written = demo_files.files(district, now.date())
+    for kind, name, options in (
+        ("staff", "staff-sample.csv", {}),
+        ("addresses", "addresses-sample.csv", {"datum": "gcj02"}),
+        ("register", "register-sample.xlsx", {}),
+    ):
+        ctx = make_context(session, None, options=options)
+        ctx.today = now.date()
+        run, checked = operations.check_file(ctx, kind, written[name], filename=name)
+        if run.state != "checked":
+            raise RuntimeError(f"the demo {kind} file does not check: {run.report['problems'][:5]}")
+        operations.apply_run(ctx, run.id, checked)
+    users = {u.username: u for u in session.scalars(select(User))}
     for member in STAFF:
-        users[member.username] = accounts.create_user(
-            session,
-            username=member.username,
-            password=DEMO_PASSWORD,
-            role=member.role.value,
-            display_name=member.display_name,
-            phone=member.phone,
-        )
-    return users
+        accounts.set_password(session, member.username, DEMO_PASSWORD)
+    return _with_stored_ids(session, district, ctx.vault), users
 
 
-def _write_population(session: Session, district: District, version: int) -> None:
-    for h in district.households:
-        session.add(
-            Household(
-                id=uuid.UUID(h.id),
-                address=h.address,
-                road=h.road,
-                lane=h.lane,
-                building=h.building_no,
-                room=h.room,
-                cell_code=h.building_group_code,
-                lon=h.lon,
-                lat=h.lat,
-                version=version,
-            )
+def _with_stored_ids(session: Session, district: District, vault: Any) -> District:
+    """The district with household and resident ids (and cells) as the import stored them."""
+    stored = {
+        key: (hid, cell)
+        for key, hid, cell in session.execute(
+            select(Household.register_key, Household.id, Household.cell_code)
         )
-    session.flush()
-    for r in district.residents:
-        resident = Resident(
-            id=uuid.UUID(r.id),
-            household_id=uuid.UUID(r.household_id),
-            name=r.name,
-            gender=r.gender,
-            birth_year=r.birth_year,
-            phone=r.phone,
-            relation=r.relation,
-            version=version,
+    }
+    people = dict(session.execute(select(Resident.id_number_digest, Resident.id)).all())
+    households, ids = [], {}
+    for index, h in enumerate(district.households):
+        hid, cell = stored[f"no:{demo_files.household_no(index)}"]
+        ids[h.id] = str(hid)
+        households.append(
+            replace(h, id=str(hid), building_group_code=cell or h.building_group_code)
         )
-        resident.tags = [ResidentTag(tag_code=code) for code in r.care_tags]
-        session.add(resident)
-    session.flush()
+    numbers = [row[4] for row in demo_files.register_rows(district)[1:]]
+    residents = [
+        replace(r, id=str(people[vault.digest(number)]), household_id=ids[r.household_id])
+        for r, number in zip(district.residents, numbers, strict=True)
+    ]
+    return replace(district, households=households, residents=residents)

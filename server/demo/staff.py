@@ -1,16 +1,10 @@
-"""The demo's staff accounts and their duties over the demo grid."""
+"""The demo's staff accounts; their duties are in the staff file (server/demo/files.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from server.accounts.models import User
-from server.demo.district import District
-from server.enums import CellLevel, DutyRank, DutyRole, Role
-from server.grid.models import Duty
+from server.enums import Role
 
 #: Every demo account has this password. Demo only: `users disable` them in production.
 DEMO_PASSWORD = "wangge-demo"
@@ -49,41 +43,3 @@ def worker_for_area(area_index: int) -> tuple[str, str]:
     """Principal and deputy (AB角) grid workers of the n-th residential area."""
     n = len(GRID_WORKERS)
     return GRID_WORKERS[area_index % n], GRID_WORKERS[(area_index + 1) % n]
-
-
-def assign_duties(
-    session: Session, district: District, users: dict[str, User], *, today: dt.date
-) -> int:
-    """Give every cell a principal and a deputy; police and property staff on residential areas."""
-    start = today - dt.timedelta(days=365)
-    areas = sorted(c.code for c in district.cells if c.level == CellLevel.RESIDENTIAL_AREA)
-    area_index = {code: i for i, code in enumerate(areas)}
-    parent = {c.code: c.parent_code for c in district.cells}
-
-    def area_of(code: str) -> str | None:
-        while code and code not in area_index:
-            code = parent.get(code) or ""
-        return code or None
-
-    duties: list[Duty] = []
-
-    def add(username: str, code: str, role: DutyRole, rank: DutyRank) -> None:
-        duties.append(
-            Duty(user_id=users[username].id, cell_code=code, role=role, rank=rank, starts_on=start)
-        )
-
-    for cell in district.cells:
-        if cell.level == CellLevel.STREET:
-            add("li.qiang", cell.code, DutyRole.GRID_WORKER, DutyRank.PRINCIPAL)
-            continue
-        area = area_of(cell.code)
-        principal, deputy = worker_for_area(area_index[area] if area else 0)
-        add(principal, cell.code, DutyRole.GRID_WORKER, DutyRank.PRINCIPAL)
-        add(deputy, cell.code, DutyRole.GRID_WORKER, DutyRank.DEPUTY)
-        if cell.level == CellLevel.RESIDENTIAL_AREA:
-            add("jiang.tao", cell.code, DutyRole.COMMUNITY_POLICE, DutyRank.PRINCIPAL)
-            if area_index[cell.code] % 2 == 0:
-                add("shen.hua", cell.code, DutyRole.PROPERTY_MANAGER, DutyRank.PRINCIPAL)
-    session.add_all(duties)
-    session.flush()
-    return len(duties)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from server.evaluation.metrics import Figures
+from server.exports.cells import csv_bytes, xlsx_bytes
 
 #: (header, getter) of every exported column, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -56,20 +52,8 @@ def table(
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(rows)
 
 
 def to_xlsx(rows: list[list[Any]], *, sheet: str) -> bytes:
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    for row in rows:
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "B2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(rows, sheet=sheet, freeze="B2")

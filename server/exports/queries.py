@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from server.cases.models import Case
+from server.exports.cells import safe_cell
 from server.privacy import Audience, render_case
 
 #: Columns of every export, as case fields (server/privacy/declaration.py) under the export's
@@ -109,12 +110,5 @@ def as_csv(rows: list[dict[str, Any]], with_caller: bool) -> bytes:
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _safe(v) for k, v in row.items()})
+        writer.writerow({k: safe_cell(v) for k, v in row.items()})
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _safe(value: Any) -> Any:
-    """CSV injection: a cell starting with = + - @ would run as a formula in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

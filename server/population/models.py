@@ -51,12 +51,20 @@ class Household(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The register's stable key for this household (its 户号, or its normalised address):
+    #: a re-import matches on it (server/imports/register.py). None for households made by hand.
+    register_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    #: The standard address (标准地址) the household was matched to, and how:
+    #: matched | manual | unmatched | ambiguous ("" before any matching).
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("standard_addresses.id"), index=True)
+    address_match: Mapped[str] = mapped_column(String(16), default="")
 
     residents: Mapped[list[Resident]] = relationship(back_populates="household")
 
 
 class Resident(Base):
-    """A person on the register. Minimal by design: no ID-card numbers are kept."""
+    """A person on the register. The identity number is kept sealed (server/population/identity.py):
+    ciphertext and keyed digests only, never the number in clear, never sent to phones."""
 
     __tablename__ = "residents"
     # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
@@ -71,6 +79,13 @@ class Resident(Base):
     relation: Mapped[str] = mapped_column(String(20), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: AES-GCM ciphertext of the 18-character identity number (``kid$base64``).
+    id_number_sealed: Mapped[str | None] = mapped_column(Text)
+    #: HMAC of the number (matching) and of its last four characters (the office's search).
+    id_number_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_tail_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The register's stable key for this person: ``id:<digest>`` or ``hh:<household>/<name>``.
+    register_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     household: Mapped[Household] = relationship(back_populates="residents")
     tags: Mapped[list[ResidentTag]] = relationship(

@@ -190,6 +190,9 @@ TABLES: dict[str, Table] = {
             "notes": SENSITIVE,
             "created_at": INTERNAL,
             "version": INTERNAL,
+            "register_key": PERSONAL,  # 户号 or the normalised address (with the room)
+            "address_id": INTERNAL,  # the standard door: a building
+            "address_match": INTERNAL,
         }
     ),
     "residents": Table(
@@ -203,6 +206,52 @@ TABLES: dict[str, Table] = {
             "relation": PERSONAL,
             "notes": SENSITIVE,
             "version": INTERNAL,
+            # The identity number (issue 13): sealed with AES-GCM, matched by keyed hashes;
+            # shown masked to staff covering the household, in clear only to the roles of
+            # ID_NUMBER_REVEAL_ROLES, each reveal audited (server/population/identity_api.py).
+            "id_number_sealed": SECRET,
+            "id_number_digest": SECRET,
+            "id_tail_digest": SECRET,
+            "register_key": SECRET,  # id:<digest> or household/name/birth year
+        }
+    ),
+    # --- imports of master data (issue 13) ------------------------------------------------
+    "standard_addresses": Table(default=PUBLIC),  # doors (标准地址) and their points, no person
+    "category_mappings": Table(default=INTERNAL),  # 孤老 → living_alone: a vocabulary
+    # An import run's report quotes rows of the file (names, addresses, phones; identity
+    # numbers masked); its file is the office's register itself.
+    "import_runs": Table(
+        {
+            "id": INTERNAL,
+            "kind": INTERNAL,
+            "state": INTERNAL,
+            "filename": INTERNAL,
+            "file_sha256": INTERNAL,
+            "size_bytes": INTERNAL,
+            "source": INTERNAL,
+            "mapping": INTERNAL,
+            "options": INTERNAL,
+            "counts": INTERNAL,
+            "report": PERSONAL,
+            "created_by_id": INTERNAL,
+            "created_at": INTERNAL,
+            "applied_by_id": INTERNAL,
+            "applied_at": INTERNAL,
+        }
+    ),
+    "import_files": Table({"run_id": INTERNAL, "data": SENSITIVE, "rows": SENSITIVE}),
+    "import_reviews": Table(
+        {
+            "id": INTERNAL,
+            "run_id": INTERNAL,
+            "reason": INTERNAL,
+            "subject_type": INTERNAL,
+            "subject_id": INTERNAL,
+            "detail": PERSONAL,  # the household's address as the file wrote it
+            "created_at": INTERNAL,
+            "resolved_at": INTERNAL,
+            "resolved_by_id": INTERNAL,
+            "resolution": INTERNAL,
         }
     ),
     "resident_tags": Table({"resident_id": PERSONAL, "tag_code": SENSITIVE, "since": SENSITIVE}),

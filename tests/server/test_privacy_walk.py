@@ -56,6 +56,10 @@ PATH_VALUES: dict[tuple[str, str], Values] = {
     ("web.set_language", "code"): lambda s: ["zh", "en"],
     ("grid_api.cell_people", "code"): lambda s: ["G1", "S"],
     ("mapview.cell", "code"): lambda s: ["G1", "G2", "S"],
+    ("imports.template", "kind"): lambda s: ["register", "addresses"],
+    ("imports.template", "fmt"): lambda s: ["csv", "xlsx"],
+    ("imports.upload", "kind"): lambda s: ["register", "staff"],
+    ("imports_api.check", "kind"): lambda s: ["register", "units"],
 }
 #: Query arguments worth sending, per endpoint (every endpoint is also asked with none).
 QUERIES: dict[str, Callable[[Seeded], list[dict[str, str]]]] = {

@@ -1,0 +1,1 @@
+"""One import pipeline for tabular master data: register, addresses, staff, units."""
