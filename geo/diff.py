@@ -1,12 +1,21 @@
-"""Differences between two versions of a grid, matched by cell code."""
+"""Differences between two versions of a grid, matched by cell code.
+
+Geometry changes are measured two ways, because area change alone hides a moved cell (a cell
+shifted 490 m keeps its area within a few m²): the **non-overlap** (the area of the symmetric
+difference: what the cell gains plus what it loses) and the **centroid shift** in metres. The
+median shift over every matched cell says whether the grid as a whole moved
+(``geo.displacement``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 
+from geo.displacement import match_centroids
 from geo.export import CellLike
 from geo.measure import LocalMetric, geodesic_area_m2
 
@@ -16,13 +25,14 @@ RESHAPE_MIN_M2 = 0.01  # symmetric differences below this are coordinate roundin
 
 @dataclass(frozen=True)
 class Reshape:
-    """A cell whose polygon changed: areas before and after and the area that moved."""
+    """A cell whose polygon changed: areas before and after, non-overlap and centroid shift."""
 
     code: str
     area_before_m2: float
     area_after_m2: float
     area_change_m2: float
-    symmetric_difference_m2: float
+    symmetric_difference_m2: float  # the non-overlap: area gained plus area lost
+    centroid_shift_m: float = 0.0
 
 
 @dataclass
@@ -35,6 +45,18 @@ class GridDiff:
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # code, old, new
     reparented: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     relevelled: list[tuple[str, str, str]] = field(default_factory=list)
+    matched: int = 0  # cells with the same code in both
+    median_shift_m: float = 0.0  # median centroid shift over the matched cells (0 if unchanged)
+    max_shift_m: float = 0.0
+
+    @property
+    def non_overlap_m2(self) -> float:
+        """The total non-overlap of the reshaped cells, m².
+
+        >>> GridDiff(reshaped=[Reshape("A", 1.0, 1.0, 0.0, 5.0)]).non_overlap_m2
+        5.0
+        """
+        return sum(r.symmetric_difference_m2 for r in self.reshaped)
 
     @property
     def is_empty(self) -> bool:
@@ -65,6 +87,11 @@ class GridDiff:
             "renamed": [list(r) for r in self.renamed],
             "reparented": [list(r) for r in self.reparented],
             "relevelled": [list(r) for r in self.relevelled],
+            "is_empty": self.is_empty,
+            "matched": self.matched,
+            "median_shift_m": self.median_shift_m,
+            "max_shift_m": self.max_shift_m,
+            "non_overlap_m2": self.non_overlap_m2,
         }
 
 
@@ -77,14 +104,20 @@ def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
     >>> a = CellDraft("A", "a", Level.STREET, None, box(121.0, 31.0, 121.01, 31.01))
     >>> b = CellDraft("A", "a2", Level.STREET, None, box(121.0, 31.0, 121.02, 31.01))
     >>> d = diff_grids([a], [b])
-    >>> d.renamed, round(d.reshaped[0].area_change_m2, -3)
-    ([('A', 'a', 'a2')], 1059000.0)
+    >>> d.renamed, round(d.reshaped[0].area_change_m2, -3), round(d.reshaped[0].centroid_shift_m)
+    ([('A', 'a', 'a2')], 1059000.0, 478)
     """
     before = {c.code: c for c in old}
     after = {c.code: c for c in new}
+    centroids = match_centroids(before.values(), after.values())
+    shifts = centroids.shifts_m()
+    shift_of = dict(zip(centroids.codes, shifts.tolist(), strict=True))
     result = GridDiff(
         added=sorted(after.keys() - before.keys()),
         removed=sorted(before.keys() - after.keys()),
+        matched=len(before.keys() & after.keys()),
+        median_shift_m=round(float(np.median(shifts)), 1) if len(shifts) else 0.0,
+        max_shift_m=round(float(shifts.max()), 1) if len(shifts) else 0.0,
     )
     common = sorted(before.keys() & after.keys())
     if common:
@@ -109,7 +142,14 @@ def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
         if moved >= RESHAPE_MIN_M2:
             area_before, area_after = geodesic_area_m2(was.geometry), geodesic_area_m2(now.geometry)
             result.reshaped.append(
-                Reshape(code, area_before, area_after, area_after - area_before, moved)
+                Reshape(
+                    code,
+                    area_before,
+                    area_after,
+                    area_after - area_before,
+                    moved,
+                    round(shift_of.get(code, 0.0), 1),
+                )
             )
     return result
 
