@@ -220,6 +220,57 @@ ZH: dict[str, str] = {
     "No grid has been uploaded yet.": "尚未上传任何网格。",
 }
 
+# Safe grid publishing (issue 14, item 5): displacement, fixes by re-import, confirmation.
+ZH.update(
+    {
+        "Needs acknowledgement": "需确认",
+        "Send a file or an upload id, not both.": "请上传文件或指定已存文件编号，二者只能选一。",
+        "Say why the grid really moved.": "请说明网格确实移动的原因。",
+        "Unknown level %(level)s.": "未知层级 %(level)s。",
+        "The cells moved a median of %(m)d m against the published grid. Re-import the file with the right datum, or acknowledge the move and say why.": "与已发布网格相比，网格整体偏移了约 %(m)d 米（中位数）。请按正确的坐标系重新导入，或确认确实移动并说明原因。",
+        "No stored upload %(id)s.": "没有编号为 %(id)s 的已存上传文件。",
+        "Default level": "默认层级",
+        "Levels the code rule gives (preview)": "按编码规则推导的层级（预览）",
+        "Example codes": "编码示例",
+        "No level": "无法推导",
+        "Nothing in this file could be read as a grid cell. The file is kept: read it again with a fix below.": "文件中没有可读取的网格单元。文件已保留，可用下方的修正方式重新读取。",
+        "Publish grid version %(id)s?": "发布网格版本 %(id)s？",
+        "What publishing moves": "发布后的变化",
+        "Compared with the published version %(id)s; counted just now, nothing has changed yet.": "与已发布版本 %(id)s 对比，刚刚统计，尚未做任何改动。",
+        "No version is published yet: this one becomes the first.": "目前没有已发布的版本，此版本将成为第一个。",
+        "Open cases moving to another cell": "改归其他网格的在办案件",
+        "… of which leave the grid": "其中落到网格之外的",
+        "Cases changing grid worker": "更换网格员的案件",
+        "Grid workers concerned": "涉及的网格员",
+        "Duties on removed cells": "被删除网格上的职责",
+        "People holding them": "涉及人员",
+        "Households outside their cell": "不再位于所属网格的住户",
+        "Residents in those households": "这些住户的居民",
+        "%(n)d open cases were checked. Households keep their registered cell; the count is of those whose address would lie in another cell under this version, so new matters at their door would go to other people.": "共核对 %(n)d 件在办案件。住户的登记网格不变；此处统计的是按此版本其地址落在其他网格的住户，这些住户门前的新事项将交给其他人员。",
+        "Cells removed by this version that still have registered households": "此版本删除但仍有登记住户的网格",
+        "Cells added %(a)d, removed %(r)d, reshaped %(s)d; median shift %(m).0f m.": "新增网格 %(a)d 个，删除 %(r)d 个，形状变化 %(s)d 个；中位偏移 %(m).0f 米。",
+        "This grid moved as a whole": "网格发生了整体偏移",
+        "Publish it only if the cells really are in a new place. Your confirmation and reason are recorded in the audit log.": "只有在网格确实移到新位置时才应发布。您的确认和原因将记入审计日志。",
+        "I have compared it with the published version on the map: the grid really moved": "我已在地图上与已发布版本对照：网格确实移动了",
+        "Why did it move?": "移动的原因",
+        "This grid moved as a whole: check before publishing": "网格发生了整体偏移：发布前请核查",
+        "The stored file is read again with the other datum; nothing needs to be uploaded again.": "将按另一坐标系重新读取已保存的文件，无需再次上传。",
+        "If the grid really moved, it can still be published: the publish page asks you to confirm it and say why, and records that in the audit log.": "如果网格确实移动了，仍可发布：发布页面会要求确认并说明原因，并记入审计日志。",
+        "Suggested fixes": "建议的修正",
+        "the file as uploaded": "原始上传文件",
+        "Republish this version (rollback)…": "重新发布此版本(回滚)…",
+        "Publish this version…": "发布此版本…",
+        "Published version %(id)s (for comparison)": "已发布版本 %(id)s（对照）",
+        "Levels derived from the codes": "按编码推导的层级",
+        "Median shift (m)": "中位偏移(米)",
+        "Non-overlap (m²)": "不重叠面积(m²)",
+        "Reshaped, largest non-overlap first": "形状变化(按不重叠面积从大到小)",
+        "Shift (m)": "偏移(米)",
+        "Non-overlap: the area a cell gains plus the area it loses. A cell moved without changing size shows a large non-overlap and shift but almost no change of area.": "不重叠面积：网格新增的面积加上失去的面积。网格平移而大小不变时，不重叠面积和偏移都很大，面积变化却几乎为零。",
+        "Published version %(id)s": "已发布版本 %(id)s",
+    }
+)
+
 # The back office (issue 6): cases, map, visits oversight, evaluation, notices, audit.
 ZH.update(
     {

@@ -80,16 +80,22 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def publish(client: FlaskClient, token: str, version_id: int) -> Any:
-    return client.post(f"/api/v1/grids/{version_id}/publish", headers=auth(token))
+def publish(client: FlaskClient, token: str, version_id: int, moved_because: str = "") -> Any:
+    """Publish; ``moved_because`` acknowledges a grid displaced as a whole (and says why)."""
+    body = {"acknowledge_displacement": True, "reason": moved_because} if moved_because else None
+    return client.post(f"/api/v1/grids/{version_id}/publish", headers=auth(token), json=body)
 
 
 def upload_and_publish(
-    client: FlaskClient, token: str, data: bytes | None = None, **form: Any
+    client: FlaskClient,
+    token: str,
+    data: bytes | None = None,
+    moved_because: str = "",
+    **form: Any,
 ) -> int:
     response = upload(client, token, data or grid_bytes(), **form)
     assert response.status_code == 201, response.get_json()
     version_id = int(response.get_json()["id"])
-    published = publish(client, token, version_id)
+    published = publish(client, token, version_id, moved_because)
     assert published.status_code == 200, published.get_json()
     return version_id
