@@ -50,15 +50,6 @@ class GridDiff:
     max_shift_m: float = 0.0
 
     @property
-    def non_overlap_m2(self) -> float:
-        """The total non-overlap of the reshaped cells, m².
-
-        >>> GridDiff(reshaped=[Reshape("A", 1.0, 1.0, 0.0, 5.0)]).non_overlap_m2
-        5.0
-        """
-        return sum(r.symmetric_difference_m2 for r in self.reshaped)
-
-    @property
     def is_empty(self) -> bool:
         """True when nothing changes.
 
@@ -91,7 +82,6 @@ class GridDiff:
             "matched": self.matched,
             "median_shift_m": self.median_shift_m,
             "max_shift_m": self.max_shift_m,
-            "non_overlap_m2": self.non_overlap_m2,
         }
 
 

@@ -15,7 +15,6 @@
   const deepestFirst = (fc) => fc.features.sort((a, b) => order.indexOf(a.properties.level) - order.indexOf(b.properties.level));
   Promise.all([load(config.export_url), config.published_url ? load(config.published_url) : null]).then(([fc, published]) => {
     const layers = [];
-    const overlays = {};
     if (published) {
       // under the draft: thin grey dashes, no fill, no tooltips to get in the way
       deepestFirst(published);
@@ -24,8 +23,11 @@
                         dashArray: "6 4", fill: false, opacity: 0.9}),
         interactive: false,
       }).addTo(map);
-      overlays[config.published_label] = before;
       layers.push(before);
+      const toggle = document.getElementById("show-published");
+      if (toggle) {
+        toggle.addEventListener("change", () => (toggle.checked ? before.addTo(map) : before.remove()));
+      }
     }
     // deepest first, so the coarser boundaries (thicker) are drawn on top of the shared edges
     deepestFirst(fc);
@@ -39,8 +41,8 @@
         radius: 7, color: p.severity === "error" ? "#a40e26" : "#9a6700", weight: 2, fillOpacity: 0.7})
       .bindPopup("<strong>" + escape(p.rule) + "</strong><br>" + escape(p.code) + " " + escape(p.name) + "<br>"
                  + escape(config.lang === "en" ? p.message_en : p.message_zh)));
-    if (published) { L.control.layers(null, overlays, {collapsed: false}).addTo(map); }
     const all = L.featureGroup([...layers, ...markers]).addTo(map);
     if (all.getBounds().isValid()) { map.fitBounds(all.getBounds(), {padding: [10, 10]}); } else { map.setView([31.2, 121.42], 13); }
+    document.getElementById("map").dataset.drawn = "true";  // for people reading the DOM, and tests
   });
 })();
