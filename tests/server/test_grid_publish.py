@@ -22,7 +22,6 @@ from tests.server.grid_files import (
     upload_and_publish,
 )
 
-
 REDIVIDED = "居民区边界西移，重新划分"
 
 
