@@ -4,7 +4,8 @@ Geometry changes are measured two ways, because area change alone hides a moved 
 shifted 490 m keeps its area within a few m²): the **non-overlap** (the area of the symmetric
 difference: what the cell gains plus what it loses) and the **centroid shift** in metres. The
 median shift over every matched cell says whether the grid as a whole moved
-(``geo.displacement``).
+(``geo.displacement``). Areas are measured in the grid's local transverse Mercator frame
+(``LocalMetric``, scale error under 0.01 % across a city), all cells in one pass.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shapely
 
 from geo.displacement import match_centroids
 from geo.export import CellLike
-from geo.measure import LocalMetric, geodesic_area_m2
+from geo.measure import LocalMetric
 
 SAME_TOLERANCE_DEG = 1e-7  # ≈ 1 cm: twice the rounding of an export (7 decimals)
 RESHAPE_MIN_M2 = 0.01  # symmetric differences below this are coordinate rounding, not reshaping
@@ -110,8 +111,6 @@ def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
         max_shift_m=round(float(shifts.max()), 1) if len(shifts) else 0.0,
     )
     common = sorted(before.keys() & after.keys())
-    if common:
-        frame = LocalMetric.around([after[code].geometry for code in common])
     for code in common:
         was, now = before[code], after[code]
         if was.name != now.name:
@@ -121,28 +120,53 @@ def diff_grids(old: Iterable[CellLike], new: Iterable[CellLike]) -> GridDiff:
         old_level, new_level = str(was.level), str(now.level)
         if old_level != new_level:
             result.relevelled.append((code, old_level, new_level))
-        # Within SAME_TOLERANCE_DEG vertex by vertex: an export (7 decimals) re-imported.
-        if shapely.equals_exact(was.geometry, now.geometry, tolerance=SAME_TOLERANCE_DEG):
-            continue
-        # A draft with errors keeps its invalid polygons for the preview; GEOS cannot
-        # overlay those, so the diff compares their make_valid forms.
-        moved = frame.to_metric(
-            shapely.symmetric_difference(_valid(was.geometry), _valid(now.geometry))
-        ).area
-        if moved >= RESHAPE_MIN_M2:
-            area_before, area_after = geodesic_area_m2(was.geometry), geodesic_area_m2(now.geometry)
-            result.reshaped.append(
-                Reshape(
-                    code,
-                    area_before,
-                    area_after,
-                    area_after - area_before,
-                    moved,
-                    round(shift_of.get(code, 0.0), 1),
-                )
-            )
+    if common:
+        result.reshaped = _reshaped(common, before, after, shift_of)
     return result
 
 
-def _valid(geometry: shapely.Geometry) -> shapely.Geometry:
-    return geometry if geometry.is_valid else shapely.make_valid(geometry)
+def _reshaped(
+    common: list[str],
+    before: dict[str, CellLike],
+    after: dict[str, CellLike],
+    shift_of: dict[str, float],
+) -> list[Reshape]:
+    """The matched cells whose polygon changed, measured all at once in the grid's frame."""
+    was = np.array([before[code].geometry for code in common], dtype=object)
+    now = np.array([after[code].geometry for code in common], dtype=object)
+    # Within SAME_TOLERANCE_DEG vertex by vertex: an export (7 decimals) re-imported.
+    changed = np.flatnonzero(~shapely.equals_exact(was, now, tolerance=SAME_TOLERANCE_DEG))
+    if not len(changed):
+        return []
+    frame = LocalMetric.around(list(now))
+    was_m = frame.many_to_metric(list(was[changed]))
+    now_m = frame.many_to_metric(list(now[changed]))
+    # A draft with errors keeps its invalid polygons for the preview; GEOS cannot overlay
+    # those, so the non-overlap compares their make_valid forms.
+    moved = shapely.area(shapely.symmetric_difference(_valid(was_m), _valid(now_m)))
+    areas_before, areas_after = shapely.area(was_m), shapely.area(now_m)
+    found = []
+    for i, row in enumerate(changed):
+        if moved[i] < RESHAPE_MIN_M2:
+            continue
+        code = common[row]
+        area_before, area_after = float(areas_before[i]), float(areas_after[i])
+        found.append(
+            Reshape(
+                code,
+                area_before,
+                area_after,
+                area_after - area_before,
+                float(moved[i]),
+                round(shift_of.get(code, 0.0), 1),
+            )
+        )
+    return found
+
+
+def _valid(geometries: np.ndarray) -> np.ndarray:
+    invalid = ~shapely.is_valid(geometries)
+    if invalid.any():
+        geometries = geometries.copy()
+        geometries[invalid] = shapely.make_valid(geometries[invalid])
+    return geometries
