@@ -74,6 +74,34 @@ def import_options(form: dict[str, Any], filename: str | None) -> operations.Imp
     )
 
 
+def publish_preview(version_id: int) -> dict[str, Any]:
+    """The dry run of publishing ``version_id`` with this deployment's settings (all doors)."""
+    return queries.publish_preview(
+        db.session,
+        version_id,
+        near_m=current_app.config["NEAR_DISTANCE_M"],
+        on=today(),
+        published=index_cache(current_app).current(db.session),
+        threshold_m=import_checks().displacement_threshold_m,
+    )
+
+
+def publish_now(
+    user: Any, version_id: int, acknowledgement: str | None, context: AccessContext | None
+) -> operations.PublishResult:
+    """Publish with this deployment's settings (all doors); the caller commits."""
+    return operations.publish_grid(
+        db.session,
+        user,
+        version_id,
+        near_m=current_app.config["NEAR_DISTANCE_M"],
+        today=today(),
+        threshold_m=import_checks().displacement_threshold_m,
+        acknowledgement=acknowledgement,
+        context=context,
+    )
+
+
 def upload_source(file: Any, upload_id: int | None) -> tuple[bytes, str | None, int | None]:
     """The bytes to read: the posted file, or a stored upload (a re-import); not both."""
     if file is not None and upload_id is not None:
@@ -184,14 +212,7 @@ def version_diff(version_id: int) -> Any:
 @api_login_required(Role.GIS)
 def impact(version_id: int) -> Any:
     """What publishing would move (a dry run): cases, duties, households; and displacement."""
-    return queries.publish_preview(
-        db.session,
-        version_id,
-        near_m=current_app.config["NEAR_DISTANCE_M"],
-        on=today(),
-        published=index_cache(current_app).current(db.session),
-        threshold_m=import_checks().displacement_threshold_m,
-    )
+    return publish_preview(version_id)
 
 
 @blp.route("/grids/<int:version_id>/publish", methods=["POST"])
@@ -203,16 +224,7 @@ def publish(args: dict[str, Any], version_id: int) -> Any:
 
     A grid displaced as a whole (``grid_displaced``, 422) is published only with
     ``acknowledge_displacement: true`` and a ``reason``; both go to the audit log."""
-    result = operations.publish_grid(
-        db.session,
-        actor(),
-        version_id,
-        near_m=current_app.config["NEAR_DISTANCE_M"],
-        today=today(),
-        threshold_m=import_checks().displacement_threshold_m,
-        acknowledgement=acknowledgement(args),
-        context=access_context(),
-    )
+    result = publish_now(actor(), version_id, acknowledgement(args), access_context())
     db.session.commit()
     return {
         "id": result.version.id,

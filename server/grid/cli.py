@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
@@ -18,7 +17,6 @@ from server.enums import DutyRole
 from server.exceptions import WanggeError
 from server.extensions import db
 from server.grid import displacement, operations, queries, uploads
-from server.grid.index import index_cache
 
 EXIT_REPORT_HAS_ERRORS = 1
 
@@ -239,16 +237,10 @@ def list_versions() -> None:
 @in_english
 def publish(version_id: int, yes: bool, dry_run: bool, reason: str | None) -> None:
     """Publish VERSION_ID (or republish a retired one: rollback), after showing what moves."""
-    checks = _checks()
+    from server.grid.api import publish_now, publish_preview
+
     try:
-        preview = queries.publish_preview(
-            db.session,
-            version_id,
-            near_m=current_app.config["NEAR_DISTANCE_M"],
-            on=_today(),
-            published=index_cache(current_app).current(db.session),
-            threshold_m=checks.displacement_threshold_m,
-        )
+        preview = publish_preview(version_id)
     except WanggeError as error:
         _fail(error)
         return
@@ -258,15 +250,7 @@ def publish(version_id: int, yes: bool, dry_run: bool, reason: str | None) -> No
     if not yes and not click.confirm(f"publish version {version_id}?", default=False):
         raise click.ClickException("not published")
     try:
-        result = operations.publish_grid(
-            db.session,
-            None,
-            version_id,
-            near_m=current_app.config["NEAR_DISTANCE_M"],
-            today=_today(),
-            threshold_m=checks.displacement_threshold_m,
-            acknowledgement=(reason or "").strip() or None,
-        )
+        result = publish_now(None, version_id, (reason or "").strip() or None, None)
     except WanggeError as error:
         for problem in error.details.get("problems", [])[:20]:
             click.echo(

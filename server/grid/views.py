@@ -32,8 +32,15 @@ from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
 from server.grid import displacement, jobs, operations, people, queries, uploads
 from server.grid import schemas as s
-from server.grid.api import EDITORS, import_checks, import_options, start_import, today
-from server.grid.index import index_cache
+from server.grid.api import (
+    EDITORS,
+    import_checks,
+    import_options,
+    publish_now,
+    publish_preview,
+    start_import,
+    today,
+)
 
 bp = Blueprint("grid", __name__, url_prefix="/grids", template_folder="templates")
 DATUMS = ("wgs84", "gcj02", "bd09", "EPSG:4490", "EPSG:4549")
@@ -146,14 +153,7 @@ def version(version_id: int) -> str:
 
 
 def _confirmation(version_id: int, error: str | None = None, reason: str = "") -> str:
-    preview = queries.publish_preview(
-        db.session,
-        version_id,
-        near_m=current_app.config["NEAR_DISTANCE_M"],
-        on=today(),
-        published=index_cache(current_app).current(db.session),
-        threshold_m=import_checks().displacement_threshold_m,
-    )
+    preview = publish_preview(version_id)
     found = operations.get_version(db.session, version_id)
     return render_template(
         "grid/publish.html",
@@ -179,15 +179,11 @@ def publish(version_id: int) -> Response | tuple[str, int]:
     reason = request.form.get("reason", "").strip()[:500]
     acknowledged = bool(request.form.get("acknowledge_displacement")) and bool(reason)
     try:
-        result = operations.publish_grid(
-            db.session,
+        result = publish_now(
             current_user,
             version_id,
-            near_m=current_app.config["NEAR_DISTANCE_M"],
-            today=today(),
-            threshold_m=import_checks().displacement_threshold_m,
-            acknowledgement=reason if acknowledged else None,
-            context=AccessContext(current_user.id, request.remote_addr, g.get("request_id")),
+            reason if acknowledged else None,
+            AccessContext(current_user.id, request.remote_addr, g.get("request_id")),
         )
     except WanggeError as error:
         db.session.rollback()

@@ -51,6 +51,16 @@ def grid_features(split: float = 0.5, names: dict[str, str] | None = None) -> li
     return out
 
 
+def surveyors_features() -> list[dict]:
+    """The grid as a surveyor's file: no level, no parent; codes carry them (S, S-R1, …)."""
+    features = grid_features()
+    for feature in features:
+        props = feature["properties"]
+        props["code"] = props["code"] if props["code"] == "S" else f"S-{props['code']}"
+        del props["level"], props["parent_code"]
+    return features
+
+
 def grid_bytes(features: list[dict] | None = None, **root: Any) -> bytes:
     doc = {
         "type": "FeatureCollection",

@@ -24,6 +24,7 @@ from tests.server.grid_files import (
     grid_bytes,
     grid_features,
     publish,
+    surveyors_features,
     upload,
     upload_and_publish,
 )
@@ -48,10 +49,10 @@ def shifted(features: list[dict], dlon: float) -> list[dict]:
     return features
 
 
-def test_the_reproduction_is_blocked_named_and_fixed_by_a_one_click_reimport(
-    client, make_user, token_for, db_session
-):
-    """WGS-84 file, GCJ-02 chosen: on main this showed 0 warnings and "+749 m²"."""
+@pytest.fixture
+def demo_as_gcj02(client, make_user, token_for, db_session):
+    """The demo district, and its published grid exported (WGS-84) and uploaded as GCJ-02:
+    returns (token, the published version, the upload's answer)."""
     from server.demo.loader import load_demo
 
     load_demo(db_session)
@@ -59,7 +60,14 @@ def test_the_reproduction_is_blocked_named_and_fixed_by_a_one_click_reimport(
     token = token_for(make_user("gis", "gis.tester"))
     live = published_id(db_session)
     exported = client.get(f"/api/v1/grids/{live}/export", headers=auth(token)).data
-    response = upload(client, token, exported, datum="gcj02")
+    return token, live, upload(client, token, exported, datum="gcj02")
+
+
+def test_the_reproduction_is_blocked_named_and_fixed_by_a_one_click_reimport(
+    client, db_session, demo_as_gcj02
+):
+    """WGS-84 file, GCJ-02 chosen: on main this showed 0 warnings and "+749 m²"."""
+    token, live, response = demo_as_gcj02
     assert response.status_code == 201
     report = response.get_json()["report"]
     found = report["problems"][0]
@@ -99,16 +107,10 @@ def test_the_reproduction_is_blocked_named_and_fixed_by_a_one_click_reimport(
 
 
 def test_the_dry_run_of_the_displaced_demo_draft_counts_what_it_would_move_and_changes_nothing(
-    client, make_user, token_for, db_session
+    client, db_session, demo_as_gcj02
 ):
-    from server.demo.loader import load_demo
-
-    load_demo(db_session)
-    db_session.commit()
-    token = token_for(make_user("gis", "gis.tester"))
-    live = published_id(db_session)
-    exported = client.get(f"/api/v1/grids/{live}/export", headers=auth(token)).data
-    draft = upload(client, token, exported, datum="gcj02").get_json()["id"]
+    token, live, response = demo_as_gcj02
+    draft = response.get_json()["id"]
     before = db_session.execute(select(Case.id, Case.cell_code, Case.assignee_id)).all()
     events = db_session.scalar(select(func.count()).select_from(CaseEvent))
     impact = client.get(f"/api/v1/grids/{draft}/impact", headers=auth(token)).get_json()
@@ -279,11 +281,7 @@ def test_a_swapped_axes_file_is_one_problem_and_is_read_again_from_the_stored_up
 
 
 def test_a_file_without_levels_is_read_again_with_levels_from_its_codes(client, gis_token):
-    features = grid_features()
-    for feature in features:
-        props = feature["properties"]
-        props["code"] = props["code"] if props["code"] == "S" else f"S-{props['code']}"
-        del props["level"], props["parent_code"]
+    features = surveyors_features()
     refused = upload(client, gis_token, grid_bytes(features))
     assert refused.status_code == 422
     report = refused.get_json()["details"]["report"]

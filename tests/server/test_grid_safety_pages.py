@@ -10,7 +10,7 @@ from server.audit.models import AuditEntry
 from server.enums import GridStatus
 from server.grid.models import GridUpload, GridVersion
 from tests.server.conftest import csrf_token
-from tests.server.grid_files import grid_bytes, grid_features
+from tests.server.grid_files import grid_bytes, grid_features, surveyors_features
 from tests.server.test_grid_cli import run
 from tests.server.test_grid_pages import follow_progress, post_upload, signed_in
 
@@ -53,7 +53,8 @@ def test_publishing_from_the_page_asks_first_with_the_numbers_and_the_acknowledg
     first_id = int(re.search(r"/grids/(\d+)/publish", first.get_data(as_text=True)).group(1))
     confirm = client.get(f"/grids/{first_id}/publish").get_data(as_text=True)
     assert "发布网格版本 1？" in confirm and "目前没有已发布的版本" in confirm
-    assert "改归其他网格的在办案件" in confirm and "acknowledge_displacement" not in confirm
+    assert "在办案件（共核对 0 件）" in confirm and "改归其他网格" in confirm
+    assert "acknowledge_displacement" not in confirm
     token = csrf_token(client, f"/grids/{first_id}/publish")
     client.post(f"/grids/{first_id}/publish", data={"csrf_token": token})
 
@@ -129,11 +130,7 @@ def test_the_command_line_names_the_cause_prints_the_fix_and_needs_the_acknowled
 
 
 def test_the_command_line_prints_the_level_fix_for_a_file_without_levels(app, tmp_path):
-    features = grid_features()
-    for feature in features:
-        props = feature["properties"]
-        props["code"] = props["code"] if props["code"] == "S" else f"S-{props['code']}"
-        del props["level"], props["parent_code"]
+    features = surveyors_features()
     source = tmp_path / "survey.geojson"
     source.write_bytes(grid_bytes(features))
     refused = run(app, "grid", "import", str(source))
