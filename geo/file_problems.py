@@ -89,6 +89,23 @@ def offer_readings(
     return [with_actions(p, actions) if p is first else p for p in problems]
 
 
+_NAMES_EN = {
+    Level.STREET: "subdistrict",
+    Level.RESIDENTIAL_AREA: "residential area",
+    Level.BLOCK: "block area",
+    Level.BUILDING_GROUP: "building group",
+}
+
+
+def _count_en(n: int, level: Level) -> str:
+    """``3 block areas``, ``1 subdistrict``.
+
+    >>> _count_en(3, Level.BLOCK), _count_en(1, Level.STREET)
+    ('3 block areas', '1 subdistrict')
+    """
+    return f"{n} {_NAMES_EN[level]}{'' if n == 1 else 's'}"
+
+
 def level_absent(
     problems: list[Problem], raws: Sequence[RawFeature], codes: list[str], field: str | None
 ) -> tuple[list[Problem], LevelPreview | None]:
@@ -105,7 +122,7 @@ def level_absent(
     actions: list[dict[str, Any]] = []
     if preview.counts and not preview.underivable_count:
         described_zh = "、".join(f"{Level(k).name_zh} {n}" for k, n in preview.counts.items())
-        described_en = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in preview.counts.items())
+        described_en = ", ".join(_count_en(n, Level(k)) for k, n in preview.counts.items())
         actions.append(
             {
                 "options": {"level_from_code": True},

@@ -57,6 +57,14 @@ def test_publishing_from_the_page_asks_first_with_the_numbers_and_the_acknowledg
     assert "acknowledge_displacement" not in confirm
     token = csrf_token(client, f"/grids/{first_id}/publish")
     client.post(f"/grids/{first_id}/publish", data={"csrf_token": token})
+    again = client.get(f"/grids/{first_id}/publish").get_data(as_text=True)
+    assert "网格版本 1 已经发布。" in again and "publish-form" not in again
+    broken = grid_features()
+    broken[3]["properties"]["parent_code"] = "R9"
+    page = follow_progress(client, post_upload(client, grid_bytes(broken)).headers["Location"])
+    broken_id = int(re.search(r"/grids/(\d+)\b", page.request.path).group(1))
+    refused = client.get(f"/grids/{broken_id}/publish").get_data(as_text=True)
+    assert "不能发布" in refused and "publish-form" not in refused
 
     features = grid_features()
     for feature in features:
@@ -139,3 +147,28 @@ def test_the_command_line_prints_the_level_fix_for_a_file_without_levels(app, tm
     assert "--default-level LEVEL" in refused.output
     derived = run(app, "grid", "import", "--upload", "1", "--level-from-code")
     assert derived.exit_code == 0 and "draft 1: 15 cells" in derived.output
+
+
+def test_the_upload_form_takes_levels_from_codes_a_default_level_and_swapped_axes(
+    client, make_user
+):
+    signed_in(client, make_user)
+    html = client.get("/grids/").get_data(as_text=True)
+    assert 'name="level_from_code"' in html and 'name="default_level"' in html
+    assert 'name="swap_axes"' in html and "交换坐标轴" in html
+    page = follow_progress(
+        client,
+        post_upload(client, grid_bytes(surveyors_features()), level_from_code="1").headers[
+            "Location"
+        ],
+    )
+    html = page.get_data(as_text=True)
+    assert "按编码推导的层级" in html and "S-R1-B1-G1" in html and "未发现问题。" in html
+    features = grid_features()
+    for feature in features:
+        ring = feature["geometry"]["coordinates"][0]
+        feature["geometry"]["coordinates"][0] = [[y, x] for x, y in ring]
+    page = follow_progress(
+        client, post_upload(client, grid_bytes(features), swap_axes="1").headers["Location"]
+    )
+    assert "未发现问题。" in page.get_data(as_text=True)
