@@ -94,7 +94,7 @@ def test_a_displaced_upload_is_caught_fixed_in_one_click_and_published_after_con
     numbers = page.locator("dl.impact dd").all_inner_texts()
     assert len(numbers) == 8 and all(n.strip().isdigit() for n in numbers)
     assert numbers[0] == "0"  # the same grid: no open case changes cell
-    screenshot(page, "grid-publish-confirm", full_page=False)
+    screenshot(page, "grid-publish-confirm")
     page.click("form.publish-form button[type=submit]")
     page.wait_for_url(f"{server}/grids/{fixed}")
     assert "已发布" in page.inner_text(".flash")
@@ -105,4 +105,4 @@ def test_a_displaced_upload_is_caught_fixed_in_one_click_and_published_after_con
     moving = int(page.locator("dl.impact dd").first.inner_text())
     households = int(page.locator("dl.impact dd").nth(6).inner_text())
     assert moving > 0 and households > 100
-    screenshot(page, "grid-publish-acknowledge", full_page=False)
+    screenshot(page, "grid-publish-acknowledge")
