@@ -44,6 +44,7 @@ class ImportFormSchema(Schema):
     )
     upload_id = fields.Integer(
         load_default=None,
+        validate=validate.Range(1, 2**31 - 1),
         metadata={"description": "Read a stored upload again (from a report) instead of a file."},
     )
 

@@ -40,9 +40,12 @@ def store_upload(
     return upload
 
 
+MAX_ID = 2**31 - 1  # the id column is 32-bit: a larger number names no upload (not a 5xx)
+
+
 def get_upload(session: Session, upload_id: int) -> GridUpload:
     """The stored upload; NotFound (field ``upload_id``) when there is none."""
-    upload = session.get(GridUpload, upload_id)
+    upload = session.get(GridUpload, upload_id) if 0 < upload_id <= MAX_ID else None
     if upload is None:
         raise NotFound(_l("No stored upload %(id)s.", id=upload_id), field="upload_id")
     return upload

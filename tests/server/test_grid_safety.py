@@ -17,6 +17,7 @@ from server.grid.index import index_cache
 from server.grid.models import GridImportJob, GridUpload, GridVersion
 from server.grid.operations import assign_duty
 from server.population.models import Household, Resident
+from tests.server.conftest import csrf_token
 from tests.server.grid_files import (
     LAT0,
     LON0,
@@ -28,6 +29,7 @@ from tests.server.grid_files import (
     upload,
     upload_and_publish,
 )
+from tests.server.test_grid_pages import signed_in
 
 
 @pytest.fixture
@@ -326,11 +328,12 @@ def test_a_file_of_building_groups_without_levels_attaches_with_a_default_level(
     ("form", "with_file", "status", "field"),
     [
         ({"upload_id": 999}, False, 404, "upload_id"),
+        ({"upload_id": 10**20}, False, 422, "upload_id"),
         ({"upload_id": 1}, True, 422, "upload_id"),
         ({"default_level": "district"}, True, 422, "default_level"),
         ({}, False, 422, "file"),
     ],
-    ids=["unknown-upload", "file-and-upload", "unknown-level", "nothing"],
+    ids=["unknown-upload", "huge-upload-id", "file-and-upload", "unknown-level", "nothing"],
 )
 def test_bad_reimport_requests_are_refused_naming_the_field_and_store_nothing(
     client, gis_token, db_session, form, with_file, status, field
@@ -393,3 +396,12 @@ def test_an_old_draft_is_measured_against_whatever_is_published_now(client, gis_
     measured = refused.get_json()["details"]["displacement"]
     assert measured["against_version_id"] != draft["id"] and measured["median_shift_m"] > 280
     assert json.loads(json.dumps(measured)) == measured
+
+
+def test_a_huge_upload_id_in_the_path_or_the_reimport_form_is_a_404(client, gis_token, make_user):
+    huge = 10**20
+    assert client.get(f"/api/v1/grids/uploads/{2**31}", headers=auth(gis_token)).status_code == 404
+    signed_in(client, make_user, username="gis.page")
+    token = csrf_token(client, "/grids/")
+    response = client.post("/grids/reimport", data={"csrf_token": token, "upload_id": str(huge)})
+    assert response.status_code == 404
