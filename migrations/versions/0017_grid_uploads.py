@@ -1,7 +1,7 @@
 """Grid uploads kept for re-import (another datum, swapped axes, levels from codes)
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -13,7 +13,7 @@ import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = "0017"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
