@@ -47,6 +47,15 @@ class Datum:
         return f"EPSG:{self.epsg}" if self.kind == "epsg" else self.kind
 
     @property
+    def label(self) -> str:
+        """The name people read: WGS-84, GCJ-02, BD-09 or EPSG:NNNN.
+
+        >>> parse_datum("gcj02").label, parse_datum("EPSG:4549").label
+        ('GCJ-02', 'EPSG:4549')
+        """
+        return _LABELS.get(self.name, self.name)
+
+    @property
     def is_geographic(self) -> bool:
         """True when coordinates are degrees (lon, lat), False for projected metres.
 
@@ -56,6 +65,7 @@ class Datum:
         return self.kind != "epsg" or _crs(self.epsg).is_geographic  # type: ignore[arg-type]
 
 
+_LABELS = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 WGS84 = Datum("wgs84")
 GCJ02 = Datum("gcj02")
 BD09 = Datum("bd09")

@@ -1,7 +1,12 @@
 """Problems found in an uploaded grid file, their rule catalogue and the validation report.
 
 Every rule has a stable machine name, a default severity and a message template in
-Chinese and English. ``error`` blocks publishing; ``warning`` does not.
+Chinese and English. ``error`` blocks publishing; ``blocking`` allows it only with an explicit
+acknowledgement; ``warning`` does not block.
+
+A problem may offer fixes in ``data["actions"]``: a list of ``{"options": {…}, "label_zh",
+"label_en"}``, each a re-import of the same stored file with other import options (another
+datum, axes swapped, levels derived from codes). The server renders them as one-click buttons.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from geo.rules import RULES, Severity
+from geo.rules import MANY, RULES, Severity
 
 
 class FeatureRef(TypedDict):
@@ -86,6 +91,36 @@ def problem(
     )
 
 
+def file_problem(found: list[Problem], total: int) -> Problem:
+    """One file-level problem standing for ``found`` (same rule, several features).
+
+    >>> many = [problem("axes_swapped", feature_index=i, code=f"G{i}", value="31.2, 121.4")
+    ...         for i in range(3)]
+    >>> merged = file_problem(many, total=5)
+    >>> merged.feature_index, merged.data["count"], merged.message_en[:44]
+    (None, 3, 'The coordinates of 3 of 5 features look like')
+    """
+    first = found[0]
+    zh, en = MANY[first.rule]
+    label = f"#{first.feature_index}" + (f" {first.code}" if first.code else "")
+    fields = {**first.data, "count": len(found), "total": total, "first": label}
+    data = {
+        **first.data,
+        "count": len(found),
+        "total": total,
+        "feature_indexes": [p.feature_index for p in found[:20]],
+        "codes": [p.code for p in found[:20] if p.code],
+    }
+    return Problem(
+        rule=first.rule,
+        severity=first.severity,
+        message_zh=zh.format(**fields),
+        message_en=en.format(**fields),
+        location=first.location,
+        data=data,
+    )
+
+
 @dataclass
 class ValidationReport:
     """All problems of one import; ``has_errors`` decides whether it may be published."""
@@ -106,6 +141,11 @@ class ValidationReport:
     def error_count(self) -> int:
         """Number of blocking problems."""
         return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def blocking_count(self) -> int:
+        """Number of problems that need an explicit acknowledgement before publishing."""
+        return sum(p.severity == "blocking" for p in self.problems)
 
     @property
     def warning_count(self) -> int:
@@ -129,6 +169,7 @@ class ValidationReport:
         return {
             "has_errors": self.has_errors,
             "error_count": self.error_count,
+            "blocking_count": self.blocking_count,
             "warning_count": self.warning_count,
             "feature_count": self.feature_count,
             "counts_by_rule": dict(self.rules()),

@@ -15,34 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo import file_problems
 from geo.cells import CellDraft, Repair
+from geo.code_levels import LevelPreview, preview_levels
 from geo.datums import WGS84, Datum, parse_datum
 from geo.decoding import load_document
 from geo.errors import GeoError
 from geo.export import CellLike
+from geo.feature_properties import LevelChoice, PropertyNames, read_properties, text
 from geo.geometry_checks import check_geometry
 from geo.hierarchy import DEFAULT_TOLERANCES, Tolerances, check_hierarchy
 from geo.levels import Level, parse_level
 from geo.measure import distance_to_geometry_m
-from geo.problems import FeatureRef, Problem, ValidationReport, problem
-from geo.structure import RawFeature, read_features
+from geo.problems import Problem, ValidationReport, problem
+from geo.structure import PolygonRings, RawFeature, read_features
+
+__all__ = ["GridImport", "PropertyNames", "read_grid_file"]
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class PropertyNames:
-    """Which feature properties hold code, name, level and parent code (None: not in file)."""
-
-    code: str = "code"
-    name: str = "name"
-    level: str | None = "level"
-    parent_code: str | None = "parent_code"
 
 
 @dataclass
@@ -54,6 +48,7 @@ class GridImport:
     repairs: list[Repair] = field(default_factory=list)
     datum_used: Datum | None = None
     source_crs_note: str | None = None
+    level_preview: LevelPreview | None = None  # what the code rule gives (docs/grids.md)
 
 
 def _resolve_datum(
@@ -94,36 +89,6 @@ def _resolve_datum(
     return used, f"crs member {file_crs} in the file; {used.name} used"
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _properties(
-    raw: RawFeature, names: PropertyNames, default_level: Level | None, problems: list[Problem]
-) -> tuple[str, str, Level | None, str | None]:
-    props = raw.properties
-    code, name = _text(props.get(names.code)), _text(props.get(names.name))
-    ref: FeatureRef = {"feature_index": raw.index, "code": code or None, "name": name or None}
-    if not code:
-        problems.append(problem("code_missing", **ref, field=names.code))
-    if not name:
-        problems.append(problem("name_missing", **ref, field=names.name))
-    level_value = props.get(names.level) if names.level else None
-    level: Level | None = default_level
-    if level_value not in (None, "") or default_level is None:
-        try:
-            level = parse_level(level_value)
-        except GeoError:
-            problems.append(problem("level_invalid", **ref, value=level_value))
-            level = None
-    parent = _text(props.get(names.parent_code)) if names.parent_code else ""
-    return code, name, level, parent or None
-
-
 def read_grid_file(
     data: bytes,
     *,
@@ -136,14 +101,19 @@ def read_grid_file(
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     district_margin_m: float = 5000.0,
     parents: Iterable[CellLike] = (),
+    swap_axes: bool = False,
+    level_from_code: bool = False,
 ) -> GridImport:
     """Read, convert to WGS-84 and validate an uploaded grid file; never raises on bad input.
 
     ``district_bbox`` is (min_lon, min_lat, max_lon, max_lat) in WGS-84; geometry farther
     than ``district_margin_m`` from it is an error. ``default_level`` is used for features
-    without a level (or when ``property_names.level`` is None). ``parents`` are cells
-    already published (WGS-84) that a file holding only lower levels may attach to: a
-    ``parent_code`` found there is not ``parent_not_found``, and containment is checked.
+    without a level (or when ``property_names.level`` is None); ``level_from_code`` derives
+    their level, and their parent when they name none, from the code
+    (``geo.code_levels``). ``swap_axes`` reads every position as [lat, lon] (or
+    [northing, easting]). ``parents`` are cells already published (WGS-84) that a file
+    holding only lower levels may attach to: a ``parent_code`` found there is not
+    ``parent_not_found``, and containment is checked.
 
     >>> result = read_grid_file(b'{"type": "FeatureCollection", "features": []}', datum="wgs84")
     >>> result.report.has_errors, [p.rule for p in result.report.problems]
@@ -151,6 +121,7 @@ def read_grid_file(
     """
     names = property_names or PropertyNames()
     fallback = parse_level(default_level) if default_level is not None else None
+    levels = LevelChoice(fallback, level_from_code)
     document, problems = load_document(data)
     report = ValidationReport(problems)
     if document is None and problems:
@@ -162,10 +133,13 @@ def read_grid_file(
     result = GridImport([], report, [], used, note)
     if used is None:
         return result
+    place = _Place(used, district_bbox, district_margin_m, swap_axes)
     for done, raw in enumerate(raws, start=1):
-        _read_one(raw, names, fallback, used, district_bbox, district_margin_m, repair, result)
+        _read_one(raw, names, levels, place, repair, result)
         if progress and (done % 500 == 0 or done == len(raws)):
             progress(done, len(raws) * 2)
+    _file_level(raws, names, levels, place, file_crs is not None, result)
+    problems = report.problems
     if not result.cells and not report.has_errors:
         problems.append(problem("no_cells"))
     _duplicates(result.cells, problems)
@@ -182,6 +156,47 @@ def read_grid_file(
         parents=_as_drafts(parents),
     )
     return result
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the file's coordinates should land: its datum, axis order and the district."""
+
+    datum: Datum
+    bbox: tuple[float, float, float, float] | None
+    margin_m: float
+    swap_axes: bool
+
+
+def _file_level(
+    raws: list[RawFeature],
+    names: PropertyNames,
+    levels: LevelChoice,
+    place: _Place,
+    file_has_crs: bool,
+    result: GridImport,
+) -> None:
+    """One problem per file-level cause, the fixes to offer, and the code rule's preview."""
+    found = file_problems.collapse(result.report.problems, len(raws))
+    found = file_problems.offer_readings(
+        found,
+        raws,
+        place.datum,
+        swapped=place.swap_axes,
+        file_has_crs=file_has_crs,
+        district_bbox=place.bbox,
+        margin_m=place.margin_m,
+    )
+    codes = [text(r.properties.get(names.code)) for r in raws]
+    if not levels.from_code and levels.default is None:
+        found, result.level_preview = file_problems.level_absent(found, raws, codes, names.level)
+    elif levels.from_code:
+        result.level_preview = preview_levels(codes)
+    result.report.problems = found
+
+
+def _swapped(polygons: list[PolygonRings]) -> list[PolygonRings]:
+    return [[[(y, x) for x, y in ring] for ring in rings] for rings in polygons]
 
 
 def _as_drafts(cells: Iterable[CellLike]) -> list[CellDraft]:
@@ -201,10 +216,8 @@ def _as_drafts(cells: Iterable[CellLike]) -> list[CellDraft]:
 def _read_one(
     raw: RawFeature,
     names: PropertyNames,
-    fallback: Level | None,
-    datum: Datum,
-    bbox: tuple[float, float, float, float] | None,
-    margin_m: float,
+    levels: LevelChoice,
+    place: _Place,
     repair: bool,
     result: GridImport,
 ) -> None:
@@ -212,7 +225,7 @@ def _read_one(
     if any(p.rule == "not_geojson" for p in raw.problems):
         problems.extend(raw.problems)  # not even a Feature: its properties mean nothing
         return
-    code, name, level, parent = _properties(raw, names, fallback, problems)
+    code, name, level, parent = read_properties(raw, names, levels, problems)
     for found in raw.problems:
         problems.append(_named(found, code, name))
     if raw.polygons is None:
@@ -220,13 +233,14 @@ def _read_one(
     if raw.had_z:
         problems.append(problem("z_dropped", feature_index=raw.index, code=code, name=name))
         result.repairs.append(Repair(raw.index, code, "drop_z", "Z values dropped"))
-    checked = check_geometry(raw.polygons, datum, raw.index, code, repair=repair)
+    polygons = _swapped(raw.polygons) if place.swap_axes else raw.polygons
+    checked = check_geometry(polygons, place.datum, raw.index, code, repair=repair)
     problems.extend(_named(p, code, name) for p in checked.problems)
     result.repairs.extend(checked.repairs)
     if checked.geometry is None:
         return
-    if bbox is not None and checked.geometry.is_valid:
-        _far(checked.geometry, bbox, margin_m, raw.index, code, name, problems)
+    if place.bbox is not None and checked.geometry.is_valid:
+        _far(checked.geometry, place.bbox, place.margin_m, raw.index, code, name, problems)
     extra = {
         k: v
         for k, v in raw.properties.items()

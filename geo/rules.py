@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+# error: cannot be published; blocking: published only with an explicit acknowledgement
+# (recorded in the audit log); warning: for information.
+Severity = Literal["error", "blocking", "warning"]
 
 # rule: (severity, message_zh, message_en); templates are filled from Problem.data.
 RULES: dict[str, tuple[Severity, str, str]] = {
@@ -98,8 +100,8 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     ),
     "axes_swapped": (
         "error",
-        "坐标看起来是 [纬度, 经度]，GeoJSON 要求 [经度, 纬度]。",
-        "Coordinates look like [lat, lon]; GeoJSON needs [lon, lat].",
+        "坐标看起来是 [纬度, 经度]，GeoJSON 要求 [经度, 纬度]（{value}）。",
+        "Coordinates look like [lat, lon]; GeoJSON needs [lon, lat] ({value}).",
     ),
     "metres_as_degrees": (
         "error",
@@ -186,4 +188,64 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "Child cells leave {gap_area_m2} m² of {code} uncovered.",
     ),
     "no_cells": ("error", "文件中没有任何网格。", "The file holds no cells."),
+    "level_absent": (
+        "error",
+        "没有任何要素带有层级属性（{field}）。请选择一个默认层级，或按编码规则推导层级。",
+        "No feature has a level property ({field}). Choose a default level, or derive the "
+        "levels from the codes.",
+    ),
+    "level_not_derivable": (
+        "error",
+        "无法从编码 {code} 推导层级：编码规则见文档"
+        "（按“-”等分隔的段数，9 位街道码、12 位居委码）。",
+        "No level can be derived from code {code}: see the code rule in the docs "
+        "(segments separated by '-' etc.; 9-digit street and 12-digit committee codes).",
+    ),
+    "grid_displaced": (
+        "blocking",
+        "与已发布版本相比，网格整体偏移了约 {median_shift_m} 米（{matched} 个同编码网格的中位数，"
+        "阈值 {threshold_m} 米）。{cause_zh}",
+        "Compared with the published version the cells moved a median of {median_shift_m} m "
+        "({matched} cells with the same code; threshold {threshold_m} m). {cause_en}",
+    ),
+    "displacement_unmeasured": (
+        "warning",
+        "没有与已发布版本相同的网格编码，无法测量整体偏移；请在地图上对照两个版本。",
+        "No cell code is shared with the published version, so how far the grid moved could "
+        "not be measured; compare the two versions on the map.",
+    ),
+}
+
+# One problem for the whole file instead of one per feature when several features share a
+# cause (a file with swapped axes is one mistake, not 19,000): ``geo.file_problems``.
+# Filled with count (features affected), total (features in the file), first (the first
+# affected feature, "#3 R1-B1") and the first feature's own data.
+MANY: dict[str, tuple[str, str]] = {
+    "axes_swapped": (
+        "{count}/{total} 个要素的坐标看起来是 [纬度, 经度]（如 {first}：{value}），"
+        "GeoJSON 要求 [经度, 纬度]。可交换坐标轴后重新读取。",
+        "The coordinates of {count} of {total} features look like [lat, lon] (e.g. {first}: "
+        "{value}); GeoJSON needs [lon, lat]. The file can be read again with the axes swapped.",
+    ),
+    "metres_as_degrees": (
+        "{count}/{total} 个要素的坐标像是以米为单位的投影坐标（如 {first}：{value}），"
+        "但声明的是经纬度（{datum}）。请选择正确的坐标系。",
+        "The coordinates of {count} of {total} features look like projected metres (e.g. "
+        "{first}: {value}) but {datum} (degrees) was declared. Choose the right CRS.",
+    ),
+    "coordinates_out_of_range": (
+        "{count}/{total} 个要素的坐标超出经纬度范围（如 {first}：{value}）。",
+        "The coordinates of {count} of {total} features are outside the lon/lat range "
+        "(e.g. {first}: {value}).",
+    ),
+    "level_not_derivable": (
+        "{count}/{total} 个要素的编码无法推导层级（如 {first}）：编码规则见文档。",
+        "No level can be derived from the codes of {count} of {total} features (e.g. {first}): "
+        "see the code rule in the docs.",
+    ),
+    "far_from_district": (
+        "{count}/{total} 个要素离本辖区太远（如 {first}：约 {distance_km} 公里）。",
+        "{count} of {total} features are far from the district (e.g. {first}: about "
+        "{distance_km} km away).",
+    ),
 }

@@ -85,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_INLINE_MAX_BYTES": 1024 * 1024,
     # Processes check the published grid version this often (seconds; 0 = every request).
     "GRID_INDEX_RECHECK_SECONDS": 0.0,
+    # A draft whose cells moved by more than this (median centroid shift against the published
+    # grid, metres) is published only with an acknowledgement (docs/grids.md).
+    "GRID_DISPLACEMENT_THRESHOLD_M": 30.0,
     # Map tiles under the preview maps, e.g. "https://tile.example/{z}/{x}/{y}.png".
     # None: polygons on a plain background (works on an office LAN with no tile server).
     "TILE_URL": None,

@@ -55,6 +55,7 @@ LABELS: dict[str, Any] = {
     "published": _l("Published"),
     "retired": _l("Retired"),
     "error": _l("Error"),
+    "blocking": _l("Needs acknowledgement"),
     "warning": _l("Warning"),
     # priorities
     "urgent": _l("Urgent"),

@@ -1,6 +1,6 @@
 """Case disclosure: what public surfaces may show of a case; existing cases classified
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27 09:00:00
 
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None

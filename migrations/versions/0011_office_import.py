@@ -1,8 +1,8 @@
 """Office import: import runs, files and reviews; standard addresses; category mappings;
 sealed identity numbers and register keys on residents and households
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 08:14:57.927609
 
 """
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0011'  # main's head when this branch was rebased (0010_case_disclosure.py)
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app, g, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
 from geo.reading import PropertyNames
 from server.api.base import Blueprint
+from server.audit.operations import AccessContext
 from server.auth import api_login_required, current_caller
 from server.enums import DutyRole, GridStatus, Role
 from server.exceptions import InvalidInput, PermissionDenied
 from server.extensions import db
-from server.grid import assignment, jobs, operations, people, queries
+from server.grid import assignment, jobs, operations, people, queries, uploads
 from server.grid import schemas as s
 from server.grid.index import index_cache
 from server.grid.models import GridImportJob
@@ -36,9 +38,20 @@ def actor() -> Any:
     return caller.user
 
 
-def district_bbox() -> tuple[float, float, float, float] | None:
+def import_checks() -> operations.ImportChecks:
+    """The deployment's district and displacement threshold, from configuration."""
     bbox = current_app.config.get("GRID_DISTRICT_BBOX")
-    return tuple(bbox) if bbox else None  # type: ignore[return-value]
+    return operations.ImportChecks(
+        tuple(bbox) if bbox else None,  # type: ignore[arg-type]
+        float(current_app.config["GRID_DISPLACEMENT_THRESHOLD_M"]),
+    )
+
+
+def access_context() -> AccessContext:
+    """Who publishes from where, for the audit log."""
+    caller = current_caller()
+    user_id = caller.user.id if caller else None
+    return AccessContext(user_id, request.remote_addr, g.get("request_id"))
 
 
 def import_options(form: dict[str, Any], filename: str | None) -> operations.ImportOptions:
@@ -55,7 +68,66 @@ def import_options(form: dict[str, Any], filename: str | None) -> operations.Imp
         attach_to_published=form["attach_to_published"],
         name=form["name"],
         filename=filename,
+        swap_axes=form.get("swap_axes", False),
+        default_level=form.get("default_level") or None,
+        level_from_code=form.get("level_from_code", False),
     )
+
+
+def publish_preview(version_id: int) -> dict[str, Any]:
+    """The dry run of publishing ``version_id`` with this deployment's settings (all doors)."""
+    return queries.publish_preview(
+        db.session,
+        version_id,
+        near_m=current_app.config["NEAR_DISTANCE_M"],
+        on=today(),
+        published=index_cache(current_app).current(db.session),
+        threshold_m=import_checks().displacement_threshold_m,
+    )
+
+
+def publish_now(
+    user: Any, version_id: int, acknowledgement: str | None, context: AccessContext | None
+) -> operations.PublishResult:
+    """Publish with this deployment's settings (all doors); the caller commits."""
+    return operations.publish_grid(
+        db.session,
+        user,
+        version_id,
+        near_m=current_app.config["NEAR_DISTANCE_M"],
+        today=today(),
+        threshold_m=import_checks().displacement_threshold_m,
+        acknowledgement=acknowledgement,
+        context=context,
+    )
+
+
+def upload_source(file: Any, upload_id: int | None) -> tuple[bytes, str | None, int | None]:
+    """The bytes to read: the posted file, or a stored upload (a re-import); not both."""
+    if file is not None and upload_id is not None:
+        raise InvalidInput(_l("Send a file or an upload id, not both."), field="upload_id")
+    if upload_id is not None:
+        stored = uploads.get_upload(db.session, upload_id)
+        return stored.data, stored.filename, stored.id
+    return (file.read() if file is not None else b""), (file.filename if file else None), None
+
+
+def start_import(
+    data: bytes, options: operations.ImportOptions, upload_id: int | None, background: bool
+) -> tuple[GridImportJob | None, operations.ImportOutcome | None]:
+    """Import within the request, or start a background job; one path for page and API."""
+    operations.check_import(data, options)
+    if background or len(data) > current_app.config["GRID_IMPORT_INLINE_MAX_BYTES"]:
+        job = jobs.create_job(db.session, actor(), len(data), options, upload_id)
+        db.session.commit()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        jobs.start_thread(app, job.id, data, options, import_checks())
+        return job, None
+    outcome = operations.import_grid(
+        db.session, actor(), data, options, checks=import_checks(), upload_id=upload_id
+    )
+    db.session.commit()  # a draft, or the file alone when its report offers a fix
+    return None, outcome
 
 
 def job_view(job: GridImportJob) -> dict[str, Any]:
@@ -81,28 +153,21 @@ def job_view(job: GridImportJob) -> dict[str, Any]:
 @blp.response(201, s.ImportResultSchema)
 @api_login_required(Role.GIS)
 def create_import(form: dict[str, Any], files: dict[str, Any]) -> Any:
-    """Upload a grid file: validated within the request when small (201), else a job (202)."""
-    upload = files["file"]
-    data = upload.read()
-    options = import_options(form, upload.filename)
-    if form["background"] or len(data) > current_app.config["GRID_IMPORT_INLINE_MAX_BYTES"]:
-        operations.check_import(data, options)
-        job = jobs.create_job(db.session, actor(), len(data), options)
-        db.session.commit()
-        jobs.start_thread(current_app._get_current_object(), job.id, data, options, district_bbox())  # type: ignore[attr-defined]
+    """Upload a grid file (or read a stored upload again with ``upload_id`` and new options):
+    validated within the request when small (201), else a job (202)."""
+    data, filename, upload_id = upload_source(files["file"], form["upload_id"])
+    options = import_options(form, filename)
+    job, outcome = start_import(data, options, upload_id, form["background"])
+    if job is not None:
         return job_view(job), 202, {"Location": url_for("grid_api.import_job", job_id=job.id)}
-    outcome = operations.import_grid(
-        db.session, actor(), data, options, district_bbox=district_bbox()
-    )
+    assert outcome is not None
     if outcome.version is None:
-        db.session.rollback()
         raise InvalidInput(
             _l("Nothing in this file could be read as a grid cell; see the report."),
             code="grid_unreadable",
             field="file",
-            details={"report": outcome.report},
+            details={"report": outcome.report, "upload_id": outcome.upload_id},
         )
-    db.session.commit()
     return {"id": outcome.version.id, "state": "done", "stage": "done", "report": outcome.report}
 
 
@@ -142,14 +207,24 @@ def version_diff(version_id: int) -> Any:
     }
 
 
+@blp.route("/grids/<int:version_id>/impact", methods=["GET"])
+@blp.response(200, s.ImpactSchema)
+@api_login_required(Role.GIS)
+def impact(version_id: int) -> Any:
+    """What publishing would move (a dry run): cases, duties, households; and displacement."""
+    return publish_preview(version_id)
+
+
 @blp.route("/grids/<int:version_id>/publish", methods=["POST"])
+@blp.arguments(s.PublishSchema(), location="json", required=False)
 @blp.response(200, s.PublishResultSchema)
 @api_login_required(Role.GIS)
-def publish(version_id: int) -> Any:
-    """Publish a draft, or republish a retired version (rollback); reports moved cases."""
-    result = operations.publish_grid(
-        db.session, actor(), version_id, near_m=current_app.config["NEAR_DISTANCE_M"], today=today()
-    )
+def publish(args: dict[str, Any], version_id: int) -> Any:
+    """Publish a draft, or republish a retired version (rollback); reports moved cases.
+
+    A grid displaced as a whole (``grid_displaced``, 422) is published only with
+    ``acknowledge_displacement: true`` and a ``reason``; both go to the audit log."""
+    result = publish_now(actor(), version_id, acknowledgement(args), access_context())
     db.session.commit()
     return {
         "id": result.version.id,
@@ -157,7 +232,31 @@ def publish(version_id: int) -> Any:
         "retired_id": result.retired_id,
         "moved_cases": result.moved_cases,
         "diff": result.diff.to_dict() if result.diff else None,
+        "displacement": result.displacement,
     }
+
+
+def acknowledgement(args: dict[str, Any]) -> str | None:
+    """The reason given with ``acknowledge_displacement`` (None when not acknowledged)."""
+    if not args.get("acknowledge_displacement"):
+        return None
+    reason = (args.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput(_l("Say why the grid really moved."), field="reason")
+    return reason
+
+
+@blp.route("/grids/uploads/<int:upload_id>", methods=["GET"])
+@api_login_required(Role.GIS)
+def upload_file(upload_id: int) -> Response:
+    """The file a version was read from, as uploaded."""
+    stored = uploads.get_upload(db.session, upload_id)
+    return send_file(
+        io.BytesIO(stored.data),
+        mimetype="application/geo+json",
+        as_attachment=True,
+        download_name=stored.filename or f"grid-upload-{stored.id}.geojson",
+    )
 
 
 @blp.route("/grids/<int:version_id>/export", methods=["GET"])

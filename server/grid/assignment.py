@@ -237,51 +237,58 @@ def add_event(
     return event
 
 
-def relocate_open_cases(
-    session: Session, index: GridIndex, *, on: dt.date, version: int, actor_id: int | None
-) -> int:
-    """Re-place every open case against a newly published grid; return how many changed cell."""
+@dataclass(frozen=True)
+class Relocation:
+    """Where an open case goes under a grid: its cell (None: outside) and placement."""
+
+    case: Case
+    cell_code: str | None
+    placement: Placement
+
+    @property
+    def moves(self) -> bool:
+        return self.cell_code != self.case.cell_code
+
+
+_PLACEMENT_BY_STATUS_CODE = {STATUS_IN: Placement.IN, STATUS_NEAR: Placement.NEAR}
+
+
+def plan_relocation(session: Session, index: GridIndex) -> list[Relocation]:
+    """Where every open case would go under ``index``; changes nothing (publish's dry run)."""
     cases = session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES))).all()
     located = [c for c in cases if c.lon is not None and c.lat is not None]
     codes = {cell.code for cell in index.cells}
-    moved = 0
+    plan: list[Relocation] = []
     if located:
         bulk = index.locate_many(
             np.array([c.lon for c in located]), np.array([c.lat for c in located])
         )
         for i, case in enumerate(located):
             row = int(bulk.cell_index[i])
-            status = int(bulk.status[i])
-            cell_code = index.cells[row].code if row >= 0 else None
-            placement = (
-                Placement.IN
-                if status == STATUS_IN
-                else Placement.NEAR
-                if status == STATUS_NEAR
-                else Placement.UNPLACED
-            )
-            moved += _apply(
-                session,
-                case,
-                cell_code,
-                placement,
-                on=on,
-                version=version,
-                actor_id=actor_id,
-                why="grid_published",
-            )
+            placement = _PLACEMENT_BY_STATUS_CODE.get(int(bulk.status[i]), Placement.UNPLACED)
+            plan.append(Relocation(case, index.cells[row].code if row >= 0 else None, placement))
     for case in cases:  # placed by hand, no point: only a vanished cell unplaces them
         if case.lon is None and case.cell_code and case.cell_code not in codes:
-            moved += _apply(
-                session,
-                case,
-                None,
-                Placement.UNPLACED,
-                on=on,
-                version=version,
-                actor_id=actor_id,
-                why="grid_published",
-            )
+            plan.append(Relocation(case, None, Placement.UNPLACED))
+    return plan
+
+
+def relocate_open_cases(
+    session: Session, index: GridIndex, *, on: dt.date, version: int, actor_id: int | None
+) -> int:
+    """Re-place every open case against a newly published grid; return how many changed cell."""
+    moved = 0
+    for step in plan_relocation(session, index):
+        moved += _apply(
+            session,
+            step.case,
+            step.cell_code,
+            step.placement,
+            on=on,
+            version=version,
+            actor_id=actor_id,
+            why="grid_published",
+        )
     return moved
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
@@ -17,7 +16,7 @@ from geo.reading import PropertyNames
 from server.enums import DutyRole
 from server.exceptions import WanggeError
 from server.extensions import db
-from server.grid import operations, queries
+from server.grid import displacement, operations, queries, uploads
 
 EXIT_REPORT_HAS_ERRORS = 1
 
@@ -62,6 +61,43 @@ def print_report(report: dict[str, Any], limit: int) -> None:
         )
     if len(report["problems"]) > limit:
         click.echo(f"  … and {len(report['problems']) - limit} more (see --show)")
+    print_fixes(report)
+
+
+_FLAGS = {"swap_axes": "--swap-axes", "level_from_code": "--level-from-code"}
+_PROPERTY_OPTIONS = {
+    "code": "--code-property",
+    "name": "--name-property",
+    "level": "--level-property",
+    "parent_code": "--parent-property",
+}
+
+
+def fix_command(upload_id: int, options: dict[str, Any], fix: dict[str, Any]) -> str:
+    """The command line that reads the stored upload again with a fix's options."""
+    merged = {**options, **fix}
+    words = ["flask --app wsgi grid import", f"--upload {upload_id}", f"--datum {merged['datum']}"]
+    words += [flag for key, flag in _FLAGS.items() if merged.get(key)]
+    if merged.get("default_level") or "default_level" in fix:
+        words.append(f"--default-level {merged.get('default_level') or 'LEVEL'}")
+    defaults = PropertyNames().__dict__
+    for key, option in _PROPERTY_OPTIONS.items():
+        value = merged.get("property_names", {}).get(key, defaults[key])
+        if value != defaults[key]:
+            words.append(f"{option} {value or repr('')}")
+    return " ".join(words)
+
+
+def print_fixes(report: dict[str, Any]) -> None:
+    """Each fix the report offers, as the command that applies it to the stored upload."""
+    upload_id = report.get("upload_id")
+    fixes = [a for p in report["problems"] for a in p.get("data", {}).get("actions", [])]
+    if not fixes or upload_id is None:
+        return
+    click.echo("fixes (the file is kept; no need to upload it again):")
+    for fix in fixes:
+        command = fix_command(upload_id, report.get("options") or {}, fix["options"])
+        click.echo(f"  {fix['label_en']}:\n    {command}")
 
 
 @click.group("grid", help="Grid versions, locate data and duties.")
@@ -70,7 +106,10 @@ def grid_cli() -> None:
 
 
 @grid_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--upload", "upload_id", type=int, help="Read a stored upload again (no FILE).")
 @click.option("--datum", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:NNNN")
 @click.option("--name", default=None, help="Name of the draft version.")
 @click.option("--code-property", default="code", show_default=True)
@@ -79,11 +118,19 @@ def grid_cli() -> None:
 @click.option("--parent-property", default="parent_code", show_default=True)
 @click.option("--repair", is_flag=True, help="make_valid and rewind; the report says what changed")
 @click.option("--attach", is_flag=True, help="The file holds lower levels of the published grid.")
+@click.option("--swap-axes", is_flag=True, help="Positions are [lat, lon] (or [north, east]).")
+@click.option(
+    "--default-level",
+    type=click.Choice(["street", "residential_area", "block", "building_group"]),
+    help="Level of features without one.",
+)
+@click.option("--level-from-code", is_flag=True, help="Derive missing levels from the codes.")
 @click.option("--show", default=50, show_default=True, help="Problems to print.")
 @with_appcontext
 @in_english
 def import_file(
-    file: Path,
+    file: Path | None,
+    upload_id: int | None,
     datum: str,
     name: str | None,
     code_property: str,
@@ -92,9 +139,17 @@ def import_file(
     parent_property: str,
     repair: bool,
     attach: bool,
+    swap_axes: bool,
+    default_level: str | None,
+    level_from_code: bool,
     show: int,
 ) -> None:
-    """Read FILE, validate it and keep it as a draft; exit 1 when the report has errors."""
+    """Read FILE (or a stored upload), validate it and keep it as a draft; exit 1 on errors."""
+    try:
+        data, filename = _source(file, upload_id)
+    except WanggeError as error:
+        _fail(error)
+        return
     options = operations.ImportOptions(
         datum=datum,
         property_names=PropertyNames(
@@ -103,9 +158,11 @@ def import_file(
         repair=repair,
         attach_to_published=attach,
         name=name,
-        filename=file.name,
+        filename=filename,
+        swap_axes=swap_axes,
+        default_level=default_level,
+        level_from_code=level_from_code,
     )
-    bbox = current_app.config.get("GRID_DISTRICT_BBOX")
     with click.progressbar(length=1, label="validating", show_pos=True) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -116,9 +173,10 @@ def import_file(
             outcome = operations.import_grid(
                 db.session,
                 None,
-                file.read_bytes(),
+                data,
                 options,
-                district_bbox=tuple(bbox) if bbox else None,
+                checks=_checks(),
+                upload_id=upload_id,
                 progress=progress,
             )
         except WanggeError as error:
@@ -136,6 +194,22 @@ def import_file(
         raise SystemExit(EXIT_REPORT_HAS_ERRORS)
 
 
+def _source(file: Path | None, upload_id: int | None) -> tuple[bytes, str | None]:
+    if (file is None) == (upload_id is None):
+        raise click.UsageError("give a FILE or --upload ID (one of them)")
+    if file is not None:
+        return file.read_bytes(), file.name
+    assert upload_id is not None
+    stored = uploads.get_upload(db.session, upload_id)
+    return stored.data, stored.filename
+
+
+def _checks() -> operations.ImportChecks:
+    from server.grid.api import import_checks
+
+    return import_checks()
+
+
 @grid_cli.command("list")
 @with_appcontext
 @in_english
@@ -151,18 +225,32 @@ def list_versions() -> None:
 
 @grid_cli.command("publish")
 @click.argument("version_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Only show what publishing would move.")
+@click.option(
+    "--acknowledge-displacement",
+    "reason",
+    default=None,
+    help="Publish a grid that moved as a whole; REASON goes to the audit log.",
+)
 @with_appcontext
 @in_english
-def publish(version_id: int) -> None:
-    """Publish VERSION_ID (or republish a retired one: rollback)."""
+def publish(version_id: int, yes: bool, dry_run: bool, reason: str | None) -> None:
+    """Publish VERSION_ID (or republish a retired one: rollback), after showing what moves."""
+    from server.grid.api import publish_now, publish_preview
+
     try:
-        result = operations.publish_grid(
-            db.session,
-            None,
-            version_id,
-            near_m=current_app.config["NEAR_DISTANCE_M"],
-            today=_today(),
-        )
+        preview = publish_preview(version_id)
+    except WanggeError as error:
+        _fail(error)
+        return
+    print_impact(preview)
+    if dry_run:
+        return
+    if not yes and not click.confirm(f"publish version {version_id}?", default=False):
+        raise click.ClickException("not published")
+    try:
+        result = publish_now(None, version_id, (reason or "").strip() or None, None)
     except WanggeError as error:
         for problem in error.details.get("problems", [])[:20]:
             click.echo(
@@ -175,6 +263,26 @@ def publish(version_id: int) -> None:
     db.session.commit()
     retired = f", retired {result.retired_id}" if result.retired_id else ""
     click.echo(f"published {version_id}{retired}; {result.moved_cases} open cases moved")
+
+
+def print_impact(preview: dict[str, Any]) -> None:
+    """The dry run of a publication, and the displacement that needs an acknowledgement."""
+    click.echo(
+        f"open cases moving to another cell: {preview['cases_moving']} of "
+        f"{preview['open_cases']} ({preview['cases_leaving_grid']} leave the grid); "
+        f"{preview['cases_changing_hands']} change grid worker "
+        f"({preview['people_of_cases']} people)"
+    )
+    click.echo(
+        f"current duties on removed cells: {preview['duties_orphaned']} "
+        f"({preview['people_orphaned']} people); households that would lie outside their "
+        f"registered cell: {preview['households_moving']} ({preview['residents_moving']} "
+        "residents)"
+    )
+    found = displacement.finding(preview["displacement"])
+    if found:
+        click.echo(f"BLOCKING: {found['message_en']}", err=True)
+        click.echo("  publish only with --acknowledge-displacement REASON", err=True)
 
 
 @grid_cli.command("export")

@@ -1,9 +1,9 @@
 """Background grid imports: a job row any process can poll, the work in a thread.
 
-The thread belongs to the process that took the upload (the bytes are in its memory);
-the job row is in the database, so a page served by another process still sees progress.
-If that process dies mid-import the job stays ``running``: the page says when it started,
-and the upload can simply be sent again (nothing was stored).
+The thread belongs to the process that took the upload (the bytes are in its memory, and
+in ``grid_uploads`` for re-imports); the job row is in the database, so a page served by
+another process still sees progress. If that process dies mid-import the job stays
+``running``: the page says when it started, and the upload can simply be sent again.
 """
 
 from __future__ import annotations
@@ -30,12 +30,17 @@ THREADS_KEY = "wangge.grid_import_threads"
 
 
 def create_job(
-    session: Session, actor: User | None, size_bytes: int, options: operations.ImportOptions
+    session: Session,
+    actor: User | None,
+    size_bytes: int,
+    options: operations.ImportOptions,
+    upload_id: int | None = None,
 ) -> GridImportJob:
     job = GridImportJob(
         filename=options.filename,
         size_bytes=size_bytes,
         options=options.to_dict(),
+        upload_id=upload_id,
         created_by_id=actor.id if actor else None,
     )
     session.add(job)
@@ -55,7 +60,7 @@ def run_job(
     job_id: uuid.UUID,
     data: bytes,
     options: operations.ImportOptions,
-    district_bbox: tuple[float, float, float, float] | None,
+    checks: operations.ImportChecks,
 ) -> None:
     """Do the import of a job, committing its progress as it goes (own session, own thread)."""
     job = get_job(session, job_id)
@@ -78,7 +83,8 @@ def run_job(
         actor,
         data,
         options,
-        district_bbox=district_bbox,
+        checks=checks,
+        upload_id=job.upload_id,
         progress=progress,
         before_store=storing,
     )
@@ -86,6 +92,7 @@ def run_job(
     job.state, job.stage, job.finished_at = "done", "done", utcnow()
     job.done = job.total = max(job.total, 1)
     job.grid_version_id = outcome.version.id if outcome.version else None
+    job.upload_id = outcome.upload_id
     job.report = None if outcome.version else outcome.report
     session.commit()
 
@@ -100,14 +107,14 @@ def start_thread(
     job_id: uuid.UUID,
     data: bytes,
     options: operations.ImportOptions,
-    district_bbox: tuple[float, float, float, float] | None,
+    checks: operations.ImportChecks,
 ) -> threading.Thread:
     """Run the job in a daemon thread with its own app context and session."""
 
     def work() -> None:
         with app.app_context():
             try:
-                run_job(db.session, job_id, data, options, district_bbox)
+                run_job(db.session, job_id, data, options, checks)
             except Exception as error:
                 log.exception("grid import %s failed", job_id)
                 db.session.rollback()

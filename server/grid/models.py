@@ -13,6 +13,24 @@ from server.enums import CellLevel, DutyRank, DutyRole, GridStatus, enum_column_
 from sync.db import Base, utcnow
 
 
+class GridUpload(Base):
+    """The bytes of an uploaded grid file, kept so it can be read again with other options.
+
+    A re-import (another datum, axes swapped, levels from the codes) reads these bytes: the
+    GIS user never uploads the file twice. The same bytes uploaded again reuse the row.
+    """
+
+    __tablename__ = "grid_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class GridVersion(Base):
     """One upload of the grid. Drafts are checked; one version at a time is published."""
 
@@ -24,6 +42,8 @@ class GridVersion(Base):
     #: The datum the upload was declared in (storage is always WGS-84).
     source_datum: Mapped[str] = mapped_column(String(32), default="wgs84")
     source_filename: Mapped[str | None] = mapped_column(String(255))
+    #: The file this version was read from (None for versions older than migration 0017).
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("grid_uploads.id"))
     #: The validation report, as JSON (problems with feature, rule, severity, spot).
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -113,6 +133,7 @@ class GridImportJob(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(default=0)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("grid_uploads.id"))
     grid_version_id: Mapped[int | None] = mapped_column(ForeignKey("grid_versions.id"))
     error: Mapped[str | None] = mapped_column(String(500))
     #: The report of a file of which nothing could be kept (no draft); else on the version.

@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 
 from geo.datums import parse_datum
 from geo.diff import GridDiff, diff_grids
+from geo.displacement import DEFAULT_THRESHOLD_M
 from geo.errors import GeoError
+from geo.levels import parse_level
 from geo.locate import GridIndex
 from geo.reading import PropertyNames, read_grid_file
 from server.accounts.models import User
+from server.audit.operations import AccessContext, record
 from server.enums import DutyRank, DutyRole, GridStatus
 from server.exceptions import Conflict, InvalidInput, NotFound
-from server.grid import assignment, people
+from server.grid import assignment, displacement, people, uploads
 from server.grid.models import Cell, Duty, GridVersion
 from server.grid.storage import insert_cells, load_cells, storable
 from sync.db import utcnow
@@ -35,7 +38,7 @@ MAX_LISTED_PROBLEMS = 200  # a refusal lists this many blocking problems (the re
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What the uploader said about the file."""
+    """What the uploader said about the file (and what a re-import changes)."""
 
     datum: str = "wgs84"
     property_names: PropertyNames = field(default_factory=PropertyNames)
@@ -43,6 +46,9 @@ class ImportOptions:
     attach_to_published: bool = False
     name: str | None = None
     filename: str | None = None
+    swap_axes: bool = False  # positions are [lat, lon] (or [northing, easting])
+    default_level: str | None = None  # for features without a level
+    level_from_code: bool = False  # … or their level (and parent) from the code rule
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,7 +58,18 @@ class ImportOptions:
             "attach_to_published": self.attach_to_published,
             "name": self.name,
             "filename": self.filename,
+            "swap_axes": self.swap_axes,
+            "default_level": self.default_level,
+            "level_from_code": self.level_from_code,
         }
+
+
+@dataclass(frozen=True)
+class ImportChecks:
+    """The deployment's settings every import is checked against (from configuration)."""
+
+    district_bbox: tuple[float, float, float, float] | None = None
+    displacement_threshold_m: float = DEFAULT_THRESHOLD_M
 
 
 def check_import(data: bytes | None, options: ImportOptions) -> None:
@@ -72,6 +89,13 @@ def check_import(data: bytes | None, options: ImportOptions) -> None:
     for key in ("code", "name"):
         if not (getattr(names, key) or "").strip():
             raise InvalidInput(_l("A property name may not be empty."), field=f"{key}_property")
+    if options.default_level:
+        try:
+            parse_level(options.default_level)
+        except GeoError:
+            raise InvalidInput(
+                _l("Unknown level %(level)s.", level=options.default_level), field="default_level"
+            ) from None
 
 
 @dataclass
@@ -80,6 +104,11 @@ class ImportOutcome:
 
     version: GridVersion | None
     report: dict[str, Any]
+    upload_id: int | None = None  # the stored file (``report["upload_id"]`` too)
+
+
+def _offers_fixes(report: dict[str, Any]) -> bool:
+    return any(p["data"].get("actions") for p in report["problems"])
 
 
 def import_grid(
@@ -88,40 +117,64 @@ def import_grid(
     data: bytes,
     options: ImportOptions,
     *,
-    district_bbox: tuple[float, float, float, float] | None = None,
+    checks: ImportChecks = ImportChecks(),
+    upload_id: int | None = None,
     progress: Progress | None = None,
     before_store: Callable[[], None] | None = None,
 ) -> ImportOutcome:
     """Read and validate a file (one code path: geo.read_grid_file); keep it as a draft.
 
     A draft with errors is kept for inspection but cannot be published. A file with no
-    usable cell at all (not JSON, not GeoJSON, empty …) stores nothing.
+    usable cell at all (not JSON, not GeoJSON, empty …) stores no draft. The draft's cells
+    are measured against the published grid (``report["displacement"]``): a grid moved as a
+    whole is a blocking finding that names the likely datum mix-up. The file itself is kept
+    (``grid_uploads``) with its draft, or without one when the report offers a fix (swap the
+    axes …), so it can be read again with other options; ``upload_id`` says the bytes are
+    that stored upload already.
     """
     check_import(data, options)
     published_id = people.published_version_id(session)
-    parents = (
-        load_cells(session, published_id) if options.attach_to_published and published_id else []
-    )
+    published = load_cells(session, published_id) if published_id else []
     result = read_grid_file(
         data,
         datum=options.datum,
         property_names=options.property_names,
-        district_bbox=district_bbox,
+        district_bbox=checks.district_bbox,
         repair=options.repair,
         progress=progress,
-        parents=parents,
+        parents=published if options.attach_to_published else [],
+        swap_axes=options.swap_axes,
+        default_level=options.default_level or None,
+        level_from_code=options.level_from_code,
     )
+    cells = storable(result.cells)
+    measured = None
+    if published_id and cells and result.datum_used:
+        measured = displacement.measure(
+            session,
+            list(cells),
+            result.datum_used.name,
+            checks.displacement_threshold_m,
+            published_id,
+            list(published),
+        )
+        result.report.problems[:0] = displacement.report_problems(measured)
     report: dict[str, Any] = result.report.to_dict()
     report["repairs"] = [r.to_dict() for r in result.repairs]
     report["datum_used"] = result.datum_used.name if result.datum_used else None
     report["source_crs_note"] = result.source_crs_note
-    cells = storable(result.cells)
+    report["options"] = options.to_dict()
+    report["displacement"] = measured
+    report["level_preview"] = result.level_preview.to_dict() if result.level_preview else None
+    if upload_id is None and (cells or _offers_fixes(report)):
+        upload_id = uploads.store_upload(session, actor, data, options.filename).id
+    report["upload_id"] = upload_id
     if not cells:
-        return ImportOutcome(None, report)
+        return ImportOutcome(None, report, upload_id)
     carried = []
-    if parents:  # the file replaces cells by code; the rest of the published grid stays
+    if options.attach_to_published and published:  # the file replaces cells by code
         mine = {c.code for c in cells}
-        carried = [c for c in parents if c.code not in mine]
+        carried = [c for c in published if c.code not in mine]
         report["attached_to_version"] = published_id
         report["carried_over"] = len(carried)
     report["stored_cells"] = len(cells) + len(carried)
@@ -132,13 +185,14 @@ def import_grid(
         status=GridStatus.DRAFT,
         source_datum=report["datum_used"] or options.datum,
         source_filename=(options.filename or "")[:255] or None,
+        upload_id=upload_id,
         report=report,
         created_by_id=actor.id if actor else None,
     )
     session.add(version)
     session.flush()
     insert_cells(session, version.id, [*cells, *carried], version=0)
-    return ImportOutcome(version, report)
+    return ImportOutcome(version, report, upload_id)
 
 
 def get_version(session: Session, version_id: int) -> GridVersion:
@@ -158,15 +212,42 @@ class PublishResult:
     retired_id: int | None
     moved_cases: int
     diff: GridDiff | None
+    displacement: dict[str, Any] | None = None
+
+
+def _refuse_displaced(measured: dict[str, Any] | None, acknowledgement: str | None) -> None:
+    if not displacement.blocking(measured) or (acknowledgement or "").strip():
+        return
+    assert measured is not None
+    raise InvalidInput(
+        _l(
+            "The cells moved a median of %(m)d m against the published grid. Re-import the "
+            "file with the right datum, or acknowledge the move and say why.",
+            m=round(measured["median_shift_m"]),
+        ),
+        code="grid_displaced",
+        field="acknowledge_displacement",
+        details={"displacement": measured, "problem": displacement.finding(measured)},
+    )
 
 
 def publish_grid(
-    session: Session, actor: User | None, version_id: int, *, near_m: float, today: dt.date
+    session: Session,
+    actor: User | None,
+    version_id: int,
+    *,
+    near_m: float,
+    today: dt.date,
+    threshold_m: float = DEFAULT_THRESHOLD_M,
+    acknowledgement: str | None = None,
+    context: AccessContext | None = None,
 ) -> PublishResult:
     """Publish a draft (or republish a retired version: rollback), atomically.
 
     The previous version is retired (kept for rollback); open cases whose cell changes are
-    re-placed and reassigned, and their count is reported. Refuses a version with errors.
+    re-placed and reassigned, and their count is reported. Refuses a version with errors,
+    and one displaced as a whole against the published grid unless ``acknowledgement``
+    (the publisher's reason) is given; every publication is written to the audit log.
     """
     stamp = next_version(session)  # the clock row lock serialises two publishers (sync/versions)
     version = get_version(session, version_id)
@@ -179,6 +260,8 @@ def publish_grid(
             code="grid_has_errors",
             details={"error_count": len(blocking), "problems": blocking[:MAX_LISTED_PROBLEMS]},
         )
+    measured = displacement.current(session, version, threshold_m)
+    _refuse_displaced(measured, acknowledgement)
     cells = load_cells(session, version.id)
     if not cells:
         raise InvalidInput(_l("This grid version has no cells."), code="grid_empty", field="id")
@@ -199,8 +282,22 @@ def publish_grid(
     moved = assignment.relocate_open_cases(
         session, index, on=today, version=stamp, actor_id=actor.id if actor else None
     )
+    acknowledged = displacement.blocking(measured)
+    record(
+        session,
+        context or AccessContext(actor.id if actor else None),
+        action="publish_displaced" if acknowledged else "publish",
+        subject_type="grid_version",
+        subject_id=version.id,
+        detail={
+            "retired_id": previous.id if previous else None,
+            "moved_cases": moved,
+            "displacement": measured,
+            "acknowledgement": (acknowledgement or "").strip()[:500] if acknowledged else None,
+        },
+    )
     session.flush()
-    return PublishResult(version, previous.id if previous else None, moved, diff)
+    return PublishResult(version, previous.id if previous else None, moved, diff, measured)
 
 
 def diff_against_published(session: Session, version_id: int) -> GridDiff | None:

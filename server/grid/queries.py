@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 from geo.datums import Datum, from_wgs84, parse_datum, to_wgs84
 from geo.errors import GeoError
 from geo.export import export_grid_bytes, to_feature_collection
+from geo.locate import GridIndex
 from server.accounts.models import User
 from server.exceptions import InvalidInput, NotFound
-from server.grid import operations, people
+from server.grid import displacement, impact, operations, people
 from server.grid.index import PublishedGrid
 from server.grid.models import Cell, Duty, GridVersion
 from server.grid.storage import load_cells
@@ -128,6 +129,27 @@ def export_version(session: Session, version_id: int, datum: str) -> bytes:
     target = datum_named(datum)
     version = operations.get_version(session, version_id)
     return export_grid_bytes(load_cells(session, version.id), datum=target)
+
+
+def publish_preview(
+    session: Session,
+    version_id: int,
+    *,
+    near_m: float,
+    on: dt.date,
+    published: PublishedGrid | None,
+    threshold_m: float,
+) -> dict[str, Any]:
+    """What a publisher confirms: the dry run's numbers, the displacement, the diff."""
+    version = operations.get_version(session, version_id)
+    index: GridIndex | None = published.index if published else None
+    found = impact.publish_impact(session, version.id, near_m=near_m, on=on, published=index)
+    diff = operations.diff_against_published(session, version.id)
+    return {
+        **found.to_dict(),
+        "displacement": displacement.current(session, version, threshold_m),
+        "diff": diff.to_dict() if diff else None,
+    }
 
 
 def problem_spots(version: GridVersion, datum: Datum) -> list[dict[str, Any]]:

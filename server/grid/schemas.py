@@ -29,15 +29,45 @@ class ImportFormSchema(Schema):
     background = fields.Boolean(
         load_default=False, metadata={"description": "Always answer 202 with a job to poll."}
     )
+    swap_axes = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Read every position as [lat, lon] (or [northing, easting])."},
+    )
+    default_level = fields.String(
+        load_default=None,
+        validate=validate.OneOf([*LEVELS, ""]),
+        metadata={"description": "Level of features without one."},
+    )
+    level_from_code = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Derive missing levels (and parents) from the codes."},
+    )
+    upload_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "Read a stored upload again (from a report) instead of a file."},
+    )
 
 
 class FileSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = fields.Raw(
+        load_default=None,
+        metadata={"type": "string", "format": "binary", "description": "or upload_id"},
+    )
+
+
+class PublishSchema(Schema):
+    acknowledge_displacement = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Publish a grid that moved as a whole (needs a reason)."},
+    )
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ReportSchema(Schema):
     has_errors = fields.Boolean()
     error_count = fields.Integer()
+    blocking_count = fields.Integer()
     warning_count = fields.Integer()
     feature_count = fields.Integer()
     counts_by_rule = fields.Dict()
@@ -80,6 +110,24 @@ class PublishResultSchema(Schema):
     status = fields.String()
     retired_id = fields.Integer(allow_none=True)
     moved_cases = fields.Integer()
+    diff = fields.Dict(allow_none=True)
+    displacement = fields.Dict(allow_none=True)
+
+
+class ImpactSchema(Schema):
+    version_id = fields.Integer()
+    against_version_id = fields.Integer(allow_none=True)
+    open_cases = fields.Integer()
+    cases_moving = fields.Integer()
+    cases_leaving_grid = fields.Integer()
+    cases_changing_hands = fields.Integer()
+    people_of_cases = fields.Integer()
+    duties_orphaned = fields.Integer()
+    people_orphaned = fields.Integer()
+    households_moving = fields.Integer()
+    residents_moving = fields.Integer()
+    removed_cells_with_households = fields.List(fields.String())
+    displacement = fields.Dict(allow_none=True)
     diff = fields.Dict(allow_none=True)
 
 

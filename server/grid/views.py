@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -22,16 +23,36 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
+from geo.datums import parse_datum
+from geo.errors import GeoError
+from server.audit.operations import AccessContext
 from server.auth import page_login_required
 from server.enums import DutyRole, Role
 from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
-from server.grid import jobs, operations, people, queries
+from server.grid import displacement, jobs, operations, people, queries, uploads
 from server.grid import schemas as s
-from server.grid.api import EDITORS, district_bbox, import_options, today
+from server.grid.api import (
+    EDITORS,
+    import_checks,
+    import_options,
+    publish_now,
+    publish_preview,
+    start_import,
+    today,
+)
 
 bp = Blueprint("grid", __name__, url_prefix="/grids", template_folder="templates")
 DATUMS = ("wgs84", "gcj02", "bd09", "EPSG:4490", "EPSG:4549")
+
+
+@bp.app_template_filter("datum_label")
+def datum_label(name: str) -> str:
+    """WGS-84, GCJ-02, BD-09 or EPSG:NNNN, as people write them."""
+    try:
+        return parse_datum(name).label
+    except GeoError:
+        return name
 
 
 @bp.route("/vendor/leaflet/<path:filename>")
@@ -56,7 +77,7 @@ def _form_options() -> operations.ImportOptions:
     if form.get("datum") == "epsg":
         form["datum"] = f"EPSG:{form.get('epsg', '').strip()}"
     form.pop("epsg", None)
-    for flag in ("repair", "attach_to_published"):
+    for flag in ("repair", "attach_to_published", "swap_axes", "level_from_code"):
         form[flag] = "true" if form.get(flag) else "false"
     try:
         parsed = s.ImportFormSchema().load(form, unknown="exclude")
@@ -67,15 +88,13 @@ def _form_options() -> operations.ImportOptions:
     return import_options(parsed, upload.filename if upload else None)
 
 
-@bp.route("/upload", methods=["POST"])
-@page_login_required(Role.GIS)
-def upload() -> Response | tuple[str, int]:
+def _start(data: bytes, filename: str | None, upload_id: int | None) -> Response | tuple[str, int]:
     """Start a background import and show its progress page (never a long request)."""
-    upload = request.files.get("file")
-    data = upload.read() if upload else b""
     try:
         options = _form_options()
-        operations.check_import(data, options)
+        if filename is not None:
+            options = operations.ImportOptions(**{**options.__dict__, "filename": filename})
+        job, _ = start_import(data, options, upload_id, background=True)
     except WanggeError as error:
         page = render_template(
             "grid/versions.html",
@@ -85,10 +104,26 @@ def upload() -> Response | tuple[str, int]:
             error_field=error.field,
         )
         return page, 422
-    job = jobs.create_job(db.session, current_user, len(data), options)
-    db.session.commit()
-    jobs.start_thread(current_app._get_current_object(), job.id, data, options, district_bbox())  # type: ignore[attr-defined]
+    assert job is not None
     return redirect(url_for("grid.import_progress", job_id=job.id))
+
+
+@bp.route("/upload", methods=["POST"])
+@page_login_required(Role.GIS)
+def upload() -> Response | tuple[str, int]:
+    upload = request.files.get("file")
+    return _start(upload.read() if upload else b"", None, None)
+
+
+@bp.route("/reimport", methods=["POST"])
+@page_login_required(Role.GIS)
+def reimport() -> Response | tuple[str, int]:
+    """Read a stored upload again with the options of a suggested fix (no new upload)."""
+    try:
+        stored = uploads.get_upload(db.session, int(request.form.get("upload_id", "")))
+    except (ValueError, WanggeError):
+        abort(404)
+    return _start(stored.data, stored.filename, stored.id)
 
 
 @bp.route("/imports/<uuid:job_id>")
@@ -104,30 +139,56 @@ def import_progress(job_id: uuid.UUID) -> str | Response:
 @page_login_required(Role.GIS)
 def version(version_id: int) -> str:
     found = operations.get_version(db.session, version_id)
-    diff = operations.diff_against_published(db.session, version_id)
+    measured = displacement.current(db.session, found, import_checks().displacement_threshold_m)
     return render_template(
         "grid/version.html",
         version=queries.version_summary(db.session, found),
-        diff=diff,
+        diff=operations.diff_against_published(db.session, version_id),
+        displaced=displacement.finding(measured),
+        published_id=people.published_version_id(db.session),
         lang=str(get_locale()),
         tile_url=current_app.config.get("TILE_URL"),
         tile_attribution=current_app.config.get("TILE_ATTRIBUTION", ""),
     )
 
 
+def _confirmation(version_id: int, error: str | None = None, reason: str = "") -> str:
+    preview = publish_preview(version_id)
+    found = operations.get_version(db.session, version_id)
+    return render_template(
+        "grid/publish.html",
+        version=queries.version_summary(db.session, found),
+        preview=preview,
+        displaced=displacement.finding(preview["displacement"]),
+        error=error,
+        reason=reason,
+        lang=str(get_locale()),
+    )
+
+
+@bp.route("/<int:version_id>/publish", methods=["GET"])
+@page_login_required(Role.GIS)
+def confirm_publish(version_id: int) -> str:
+    """The confirmation step: what publishing would move, and the acknowledgement if needed."""
+    return _confirmation(version_id)
+
+
 @bp.route("/<int:version_id>/publish", methods=["POST"])
 @page_login_required(Role.GIS)
-def publish(version_id: int) -> Response:
+def publish(version_id: int) -> Response | tuple[str, int]:
+    reason = request.form.get("reason", "").strip()[:500]
+    acknowledged = bool(request.form.get("acknowledge_displacement")) and bool(reason)
     try:
-        result = operations.publish_grid(
-            db.session,
+        result = publish_now(
             current_user,
             version_id,
-            near_m=current_app.config["NEAR_DISTANCE_M"],
-            today=today(),
+            reason if acknowledged else None,
+            AccessContext(current_user.id, request.remote_addr, g.get("request_id")),
         )
     except WanggeError as error:
         db.session.rollback()
+        if error.code == "grid_displaced":
+            return _confirmation(version_id, str(error.message), reason), 422
         flash(str(error.message), "error")
         return redirect(url_for("grid.version", version_id=version_id))
     db.session.commit()

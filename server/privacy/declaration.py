@@ -355,6 +355,9 @@ TABLES: dict[str, Table] = {
     "catalogue_items": Table({"default_unit_id": INTERNAL, "version": INTERNAL}, default=PUBLIC),
     "grid_versions": Table(default=INTERNAL),
     "grid_import_jobs": Table(default=INTERNAL),
+    # Uploaded grid files (kept for re-import): cell outlines, codes and names, as the GIS
+    # staff sent them; read only by GIS staff.
+    "grid_uploads": Table(default=INTERNAL),
     # The published grid's outlines and names are drawn on the residents' map.
     "cells": Table(
         {

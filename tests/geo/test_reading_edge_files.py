@@ -11,10 +11,10 @@ from geo.reading import read_grid_file
 from tests.geo.conftest import DATA, SHANGHAI_BBOX, data_bytes
 
 EDGE = DATA / "geojson-edge"
-# These files carry no code/name/level properties, so every cell reports code_missing and
-# level_invalid; the rule
-# under test is the other one.
-NOISE = {"code_missing", "name_missing", "level_invalid"}
+# These files carry no code/name/level properties, so every cell reports code_missing and the
+# file level_absent (level_invalid where only some features lack it); the rule under test is
+# the other one.
+NOISE = {"code_missing", "name_missing", "level_invalid", "level_absent"}
 
 REJECTED = {
     "mb_unclosed_ring.geojson": {"ring_not_closed"},

@@ -51,6 +51,16 @@ def grid_features(split: float = 0.5, names: dict[str, str] | None = None) -> li
     return out
 
 
+def surveyors_features() -> list[dict]:
+    """The grid as a surveyor's file: no level, no parent; codes carry them (S, S-R1, …)."""
+    features = grid_features()
+    for feature in features:
+        props = feature["properties"]
+        props["code"] = props["code"] if props["code"] == "S" else f"S-{props['code']}"
+        del props["level"], props["parent_code"]
+    return features
+
+
 def grid_bytes(features: list[dict] | None = None, **root: Any) -> bytes:
     doc = {
         "type": "FeatureCollection",
@@ -80,16 +90,22 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def publish(client: FlaskClient, token: str, version_id: int) -> Any:
-    return client.post(f"/api/v1/grids/{version_id}/publish", headers=auth(token))
+def publish(client: FlaskClient, token: str, version_id: int, moved_because: str = "") -> Any:
+    """Publish; ``moved_because`` acknowledges a grid displaced as a whole (and says why)."""
+    body = {"acknowledge_displacement": True, "reason": moved_because} if moved_because else None
+    return client.post(f"/api/v1/grids/{version_id}/publish", headers=auth(token), json=body)
 
 
 def upload_and_publish(
-    client: FlaskClient, token: str, data: bytes | None = None, **form: Any
+    client: FlaskClient,
+    token: str,
+    data: bytes | None = None,
+    moved_because: str = "",
+    **form: Any,
 ) -> int:
     response = upload(client, token, data or grid_bytes(), **form)
     assert response.status_code == 201, response.get_json()
     version_id = int(response.get_json()["id"])
-    published = publish(client, token, version_id)
+    published = publish(client, token, version_id, moved_because)
     assert published.status_code == 200, published.get_json()
     return version_id

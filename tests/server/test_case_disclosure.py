@@ -258,7 +258,7 @@ def test_gis_staff_see_a_private_case_as_a_stand_in_near_its_building(
 
 
 def test_the_migration_takes_existing_visit_cases_out_of_public_view(app: Any) -> None:
-    """Rows written before 0011: visit cases and cases a visit names become private, partner
+    """Rows written before 0010: visit cases and cases a visit names become private, partner
     requests stay public, the rest listed (residents were never told their text is public)."""
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade

@@ -20,8 +20,9 @@ def test_import_publish_list_export_from_the_command_line(app, tmp_path):
     imported = run(app, "grid", "import", str(source), "--datum", "wgs84")
     assert imported.exit_code == 0, imported.output
     assert "validating" in imported.output and "draft 1: 15 cells" in imported.output
-    published = run(app, "grid", "publish", "1")
+    published = run(app, "grid", "publish", "1", input="y\n")
     assert published.exit_code == 0 and "published 1" in published.output
+    assert "open cases moving to another cell: 0 of 0" in published.output
     listed = run(app, "grid", "list")
     assert "published" in listed.output and "15 cells" in listed.output
     target = tmp_path / "out.geojson"
@@ -39,7 +40,7 @@ def test_a_file_with_errors_exits_1_keeps_the_draft_and_cannot_be_published(
     imported = run(app, "grid", "import", str(source))
     assert imported.exit_code == 1 and "parent_not_found" in imported.output
     assert db_session.scalar(select(func.count()).select_from(GridVersion)) == 1
-    refused = run(app, "grid", "publish", "1")
+    refused = run(app, "grid", "publish", "1", "--yes")
     assert refused.exit_code == 1 and "grid_has_errors" in refused.output
 
 
@@ -60,7 +61,7 @@ def test_assign_from_the_command_line_with_deputy_and_dates(app, tmp_path, make_
     source = tmp_path / "grid.geojson"
     source.write_bytes(grid_bytes())
     run(app, "grid", "import", str(source))
-    run(app, "grid", "publish", "1")
+    run(app, "grid", "publish", "1", "--yes")
     make_user("worker", "zhou.jie")
     done = run(
         app,

@@ -73,7 +73,8 @@ def test_another_process_publishing_is_noticed_through_the_database(make_app, cl
     other_client = other.test_client()
     point = {"lon": LON0 + 0.02 * 0.45, "lat": LAT0 + 0.002}
     assert locate(other_client, token, **point).get_json()["path"][-2]["code"] == "R1"
-    upload_and_publish(client, token, grid_bytes(grid_features(split=0.4)))  # the first process
+    # the first process publishes a re-division (acknowledged: every cell but the street moved)
+    upload_and_publish(client, token, grid_bytes(grid_features(split=0.4)), "重新划分")
     assert locate(other_client, token, **point).get_json()["path"][-2]["code"] == "R2"
     assert index_cache(other).builds == 2
     locate(other_client, token, **point)

@@ -22,6 +22,8 @@ from tests.server.grid_files import (
     upload_and_publish,
 )
 
+REDIVIDED = "居民区边界西移，重新划分"
+
 
 @pytest.fixture
 def gis_token(make_user, token_for):
@@ -85,7 +87,9 @@ def test_republishing_a_reshaped_grid_moves_open_cases_and_reports_how_many(
     second_draft = upload(client, gis_token, grid_bytes(grid_features(split=0.4))).get_json()["id"]
     diff = client.get(f"/api/v1/grids/{second_draft}/diff", headers=auth(gis_token)).get_json()
     assert diff["against"] == first and "R1" in [r["code"] for r in diff["diff"]["reshaped"]]
-    result = publish(client, gis_token, second_draft)
+    # every cell but the street changed: a re-division, published with an acknowledgement
+    assert publish(client, gis_token, second_draft).get_json()["code"] == "grid_displaced"
+    result = publish(client, gis_token, second_draft, REDIVIDED)
     assert result.status_code == 200
     body = result.get_json()
     assert body["retired_id"] == first
@@ -109,10 +113,10 @@ def test_rollback_republishes_the_retired_version_and_moves_cases_back(
 ):
     first = upload_and_publish(client, gis_token)
     case = make_case(db_session, LON0 + 0.02 * 0.45, LAT0 + 0.002)
-    upload_and_publish(client, gis_token, grid_bytes(grid_features(split=0.4)))
+    upload_and_publish(client, gis_token, grid_bytes(grid_features(split=0.4)), REDIVIDED)
     db_session.expire_all()
     assert db_session.get(Case, case.id).cell_code.startswith("R2-")
-    rollback = publish(client, gis_token, first)
+    rollback = publish(client, gis_token, first, "回滚到上一版划分")
     assert rollback.status_code == 200 and rollback.get_json()["moved_cases"] == 1
     db_session.expire_all()
     assert db_session.get(Case, case.id).cell_code.startswith("R1-")
@@ -132,7 +136,7 @@ def test_export_reimports_to_the_identical_grid(client, gis_token):
     diff = client.get(
         f"/api/v1/grids/{again.get_json()['id']}/diff", headers=auth(gis_token)
     ).get_json()
-    assert all(not v for v in diff["diff"].values())
+    assert diff["diff"]["is_empty"] and diff["diff"]["median_shift_m"] == 0
     second = client.get(f"/api/v1/grids/{again.get_json()['id']}/export", headers=auth(gis_token))
     assert second.data == exported.data
 
@@ -203,6 +207,6 @@ def test_the_demo_district_exports_and_reimports_clean_and_unchanged(
     again = upload(client, gis_token, exported.data).get_json()
     assert again["report"]["error_count"] == 0, again["report"]["problems"]
     diff = client.get(f"/api/v1/grids/{again['id']}/diff", headers=auth(gis_token)).get_json()
-    assert all(not v for v in diff["diff"].values())
+    assert diff["diff"]["is_empty"] and diff["diff"]["median_shift_m"] == 0
     result = publish(client, gis_token, again["id"]).get_json()
     assert result["moved_cases"] == 0  # the same cells: every open demo case stays put
