@@ -29,6 +29,7 @@ from server.auth import page_login_required
 from server.cases import grid_access
 from server.cases.schemas import RatingForm
 from server.enums import Role
+from server.errors import status_of
 from server.evaluation import charts, export, metrics, rollup
 from server.evaluation import operations as evaluation
 from server.evaluation.models import StaffEvaluation
@@ -265,9 +266,17 @@ def rate(code: str) -> str | tuple[str, int]:
             evaluation.rate_with_code(
                 db.session, code, score=form["score"], comment=form["comment"], at=now
             )
-        except (ValidationError, WanggeError):
+        except ValidationError:
             db.session.rollback()
             return render_template("evaluation/rate.html", view=view, code=code, error=True), 422
+        except WanggeError as error:  # used or rated meanwhile (e.g. a second tap): say so
+            db.session.rollback()
+            status = status_of(error)
+            if status == 422:
+                return render_template(
+                    "evaluation/rate.html", view=view, code=code, error=True
+                ), status
+            return render_template("evaluation/rate.html", invalid=str(error.message)), status
         db.session.commit()
         return render_template("evaluation/rate.html", done=True)
     return render_template("evaluation/rate.html", view=view, code=code)
