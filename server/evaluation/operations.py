@@ -59,13 +59,20 @@ def issue_rating_link(
 
 
 def find_request(session: Session, code: str, *, at: dt.datetime) -> RatingRequest:
-    """The live request for `code`; NotFound for unknown, used, voided or expired codes."""
+    """The live request for `code`; Conflict `already_rated` for a used code (a second tap
+    says the rating is in), NotFound for unknown, voided or expired ones (alike)."""
     request = session.scalar(
         select(RatingRequest).where(RatingRequest.code_sha256 == _digest(code))
     )
-    if request is None or request.used_at is not None or request.expires_at <= at:
+    if request is not None and request.used_at is not None:
+        raise _used()
+    if request is None or request.expires_at <= at:
         raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
     return request
+
+
+def _used() -> Conflict:
+    return Conflict(_l("This link has been used: the case is rated."), code="already_rated")
 
 
 def rate_with_code(
@@ -87,7 +94,7 @@ def rate_with_code(
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if not claimed:
-        raise Conflict(_l("This link has been used: the case is rated."), code="already_rated")
+        raise _used()
     case = session.get(Case, request.case_id)
     if case is None:
         raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
