@@ -54,7 +54,7 @@ def test_the_flask_db_commands_work_from_the_shell(tmp_path):
     assert "(head)" in current.stdout
 
 
-def test_migration_0010_gives_existing_photo_links_the_proof_the_database_shows(
+def test_the_photo_proof_migration_gives_existing_links_the_proof_the_rows_show(
     app, make_user, token_for
 ):
     """Links made before photo proofs: judged by what the rows show (server/photos/access.py)."""
@@ -108,7 +108,7 @@ def test_migration_0010_gives_existing_photo_links_the_proof_the_database_shows(
         expected[link.id] = name
     db.session.commit()
     db.session.remove()
-    downgrade(revision="0009")
+    downgrade(revision=_before("Photo links carry a proof"))
     upgrade()
     with db.engine.connect() as conn:
         found = {
@@ -122,3 +122,14 @@ def test_migration_0010_gives_existing_photo_links_the_proof_the_database_shows(
         "back-office form": "upload",
         "resident's report": "upload",
     }
+
+
+def _before(title: str) -> str:
+    """The revision below the one whose message starts with `title` (numbers get renumbered)."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    ext = current_app.extensions["migrate"]
+    script = ScriptDirectory.from_config(ext.migrate.get_config(directory=ext.directory))
+    found = next(r for r in script.walk_revisions() if (r.doc or "").startswith(title))
+    return str(found.down_revision)
