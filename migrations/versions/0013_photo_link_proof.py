@@ -1,7 +1,7 @@
 """Photo links carry a proof (the linker sent the bytes, or could already read them)
 
-Revision ID: 0010
-Revises: 0015
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-27 10:00:00
 
 A link without a proof is pending: it grants nobody reading (server/photos/access.py).
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
-revision = "0010"
-down_revision = "0015"  # main's head when this branch was rebased (0011_office_import.py)
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
