@@ -1,9 +1,10 @@
 """Push throughput through the real HTTP endpoint vs a raw SQLAlchemy Core bulk insert.
 
-Run ``python bench/bench_sync_push.py`` (10 batches of 1,000 visit.create) or ``--quick``
-(2 batches). gunicorn (1 worker) serves a fresh SQLite file, then (with
-WANGGE_TEST_POSTGRES_URL set) a fresh PostgreSQL database; on each, the baseline inserts the
-same number of equivalent visit rows with one Core executemany per 1,000, in the same run.
+Run ``python bench/bench_sync_push.py`` (10 batches of 1,000 visit.create, each naming the
+resident met, whom the server checks against the household) or ``--quick`` (2 batches).
+gunicorn (1 worker) serves a fresh SQLite file, then (with WANGGE_TEST_POSTGRES_URL set) a
+fresh PostgreSQL database; on each, the baseline inserts the same number of equivalent visit
+rows with one Core executemany per 1,000, in the same run.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_setup import bench_databases, seeded_database
 from server import REPO_ROOT
-from server.population.models import Visit
+from server.population.models import Resident, Visit
 
 
 def _port() -> int:
@@ -47,11 +49,18 @@ def main() -> None:
 
 def run(backend: str, url: str | None, batches: int, size: int) -> None:
     folder, app, info = seeded_database(url=url)
+    household = str(info["households"]["G1"][0])
     with app.app_context():
         from server.extensions import db
 
+        # A visit names whom it met: the server checks each is of that household.
+        met = [
+            str(r)
+            for r in db.session.scalars(
+                select(Resident.id).where(Resident.household_id == uuid.UUID(household))
+            )
+        ]
         db.engine.dispose()
-    household = str(info["households"]["G1"][0])
     port = _port()
     env = {
         **os.environ,
@@ -93,6 +102,7 @@ def run(backend: str, url: str | None, batches: int, size: int) -> None:
                             "household_id": household,
                             "situation": "all well",
                             "outcome": "met",
+                            "residents_seen": met,
                         },
                     }
                 )
@@ -117,7 +127,7 @@ def run(backend: str, url: str | None, batches: int, size: int) -> None:
                 "worker_id": info["user_id"],
                 "visited_at": now,
                 "received_at": now,
-                "residents_seen": [],
+                "residents_seen": met,
                 "outcome": "met",
                 "situation": "all well",
                 "needs": "",

@@ -146,3 +146,14 @@ class Placement(StrEnum):
 class PhotoStatus(StrEnum):
     MISSING = "missing"  # referenced by a report, bytes not yet arrived
     AVAILABLE = "available"
+
+
+class PhotoProof(StrEnum):
+    """Why a photo link may count (server/photos/access.py); a link without one is pending.
+
+    A hash alone proves nothing (pulls list them), so a link grants reading only once the
+    person who made it showed they may have the photo.
+    """
+
+    UPLOAD = "upload"  # the linker (any of their devices) sent the bytes, checked by SHA-256
+    ACCESS = "access"  # the linker could already read the photo when they linked it

@@ -103,8 +103,13 @@ def _first_field(messages: Any) -> str | None:
     return None
 
 
+def status_of(error: exc.WanggeError) -> int:
+    """The HTTP status of a domain error (the first matching class in STATUS_BY_ERROR)."""
+    return next(s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls))
+
+
 def handle_domain_error(error: exc.WanggeError) -> Response | tuple[str, int]:
-    status = next(s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls))
+    status = status_of(error)
     headers = {}
     if isinstance(error, exc.Throttled):
         headers["Retry-After"] = str(error.retry_after_s)

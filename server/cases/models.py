@@ -13,6 +13,7 @@ from server.enums import (
     CaseStatus,
     Channel,
     Disclosure,
+    PhotoProof,
     PhotoStatus,
     Placement,
     Priority,
@@ -176,6 +177,9 @@ class PhotoLink(Base):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     captured_at_device: Mapped[dt.datetime | None]
     after_close: Mapped[bool] = mapped_column(default=False)
+    #: Why this link counts; None = pending: it grants nobody reading until the person who
+    #: made it sends the bytes (server/photos/access.py).
+    proof: Mapped[PhotoProof | None] = mapped_column(enum_column_type(PhotoProof, "photo_proof"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 

@@ -29,7 +29,7 @@ from server.cases.numbers import next_case_number
 from server.cases.timeline import next_event_seq
 from server.cases.workflow import FINISHED_STATUSES, Actor, Step, check_transition, is_open
 from server.catalogue.models import CatalogueItem
-from server.enums import CaseStatus, Channel, Disclosure, Placement, Priority, Role
+from server.enums import CaseStatus, Channel, Disclosure, PhotoProof, Placement, Priority, Role
 from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from server.grid.assignment import resolve_unit
 from server.privacy.declaration import default_disclosure, disclosure_allowed
@@ -227,7 +227,8 @@ def create_case(
 
     `user` is the member of staff taking it in; None when a resident (online) or a partner
     system (Open311) files it directly. The caller's name and phone are personal data: their
-    recording is audited.
+    recording is audited. `photos` are the hashes of bytes received with this request (never
+    hashes a caller named: server/photos/access.py).
     """
     user_id = user.id if user is not None else None
     if not intake.description.strip():
@@ -287,6 +288,7 @@ def create_case(
                 case_id=case.id,
                 purpose="report",
                 added_by_id=user_id,
+                proof=PhotoProof.UPLOAD,  # the bytes came with this request
                 version=version,
             )
         )
@@ -349,7 +351,7 @@ def record_feedback(
     note: str,
     photos: Sequence[str] = (),
 ) -> CaseEvent:
-    """处理反馈: what was done, with result photos."""
+    """处理反馈: what was done, with result photos (hashes of bytes sent with the request)."""
     if not note.strip():
         raise InvalidInput(_l("Say what was done."), field="note")
     event = apply_transition(
@@ -362,6 +364,7 @@ def record_feedback(
                 case_id=case.id,
                 purpose="result",
                 added_by_id=actor.user_id,
+                proof=PhotoProof.UPLOAD,  # the bytes came with this request
                 version=event.version,
             )
         )
@@ -495,6 +498,7 @@ def merge_duplicate(
                 lon=link.lon,
                 lat=link.lat,
                 captured_at_device=link.captured_at_device,
+                proof=link.proof,
                 version=version,
             )
         )

@@ -153,9 +153,13 @@ def timeline(session: Session, case: Case) -> list[CaseEvent]:
 
 
 def photos_of(session: Session, case_ids: list[Any]) -> list[PhotoLink]:
+    """The cases' photo links that count: a pending one (server/photos/access.py) may name
+    someone else's photo and shows once its linker's bytes arrive."""
     return list(
         session.scalars(
-            select(PhotoLink).where(PhotoLink.case_id.in_(case_ids)).order_by(PhotoLink.created_at)
+            select(PhotoLink)
+            .where(PhotoLink.case_id.in_(case_ids), PhotoLink.proof.is_not(None))
+            .order_by(PhotoLink.created_at)
         )
     )
 

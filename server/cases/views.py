@@ -222,9 +222,9 @@ def _do(case_id: uuid.UUID, action: Any) -> Response | tuple[str, int]:
 
 
 def _status_of(error: WanggeError) -> int:
-    from server.errors import STATUS_BY_ERROR
+    from server.errors import status_of
 
-    return next(code for cls, code in STATUS_BY_ERROR.items() if isinstance(error, cls))
+    return status_of(error)
 
 
 @bp.route("/<uuid:case_id>/step", methods=["POST"])

@@ -7,7 +7,8 @@ import hashlib
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
@@ -29,9 +30,21 @@ def issue_rating_link(
 ) -> str:
     """Make a one-time code for the resident's rating link; only its hash is kept.
 
-    Returns the code (shown once, e.g. sent by SMS). Raises if the case cannot be rated.
+    Returns the code (shown once, e.g. sent by SMS). The case's earlier live codes end now
+    (only hashes are kept, so none can be shown again): a case has one working link, the
+    latest. Raises if the case cannot be rated.
     """
     check_transition(case, actor, CaseStatus.EVALUATED)
+    session.execute(
+        update(RatingRequest)
+        .where(
+            RatingRequest.case_id == case.id,
+            RatingRequest.used_at.is_(None),
+            RatingRequest.expires_at > at,
+        )
+        .values(expires_at=at)
+        .execution_options(synchronize_session=False)
+    )
     code = secrets.token_urlsafe(16)
     session.add(
         RatingRequest(
@@ -46,28 +59,48 @@ def issue_rating_link(
 
 
 def find_request(session: Session, code: str, *, at: dt.datetime) -> RatingRequest:
-    """The live request for `code`; NotFound for unknown, used or expired codes (alike)."""
+    """The live request for `code`; Conflict `already_rated` for a used code (a second tap
+    says the rating is in), NotFound for unknown, voided or expired ones (alike)."""
     request = session.scalar(
         select(RatingRequest).where(RatingRequest.code_sha256 == _digest(code))
     )
-    if request is None or request.used_at is not None or request.expires_at < at:
+    if request is not None and request.used_at is not None:
+        raise _used()
+    if request is None or request.expires_at <= at:
         raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
     return request
+
+
+def _used() -> Conflict:
+    return Conflict(_l("This link has been used: the case is rated."), code="already_rated")
 
 
 def rate_with_code(
     session: Session, code: str, *, score: int, comment: str, at: dt.datetime
 ) -> CaseRating:
-    """The resident rates through the link; the code is then spent."""
+    """The resident rates through the link; the code is then spent.
+
+    The code is claimed first by a conditional UPDATE (a row lock on PostgreSQL, the write
+    lock on SQLite), so of several uses at once exactly one goes on; the others get
+    Conflict `already_rated`, never a constraint error.
+    """
+    if not 1 <= score <= 5:
+        raise InvalidInput(_l("A rating is 1 to 5."), field="score")
     request = find_request(session, code, at=at)
+    claimed = session.execute(
+        update(RatingRequest)
+        .where(RatingRequest.id == request.id, RatingRequest.used_at.is_(None))
+        .values(used_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not claimed:
+        raise _used()
     case = session.get(Case, request.case_id)
     if case is None:
         raise NotFound(_l("This rating link is not valid any more."), code="rating_link_invalid")
-    rating = _rate(
+    return _rate(
         session, case, Actor.resident(), score=score, comment=comment, at=at, source="resident"
     )
-    request.used_at = at
-    return rating
 
 
 def record_rating(
@@ -89,9 +122,11 @@ def _rate(
 ) -> CaseRating:
     if not 1 <= score <= 5:
         raise InvalidInput(_l("A rating is 1 to 5."), field="score")
+    # The version clock is taken first: it serialises writers, so the check below sees a
+    # rating committed by a request that ran at the same moment.
+    version = next_version(session)
     if session.scalar(select(CaseRating.id).where(CaseRating.case_id == case.id)) is not None:
         raise Conflict(_l("This case has been rated already."), code="already_rated")
-    version = next_version(session)
     apply_transition(
         session,
         case,
@@ -112,6 +147,10 @@ def _rate(
         at=at,
     )
     session.add(rating)
+    try:
+        session.flush()
+    except IntegrityError:  # rated meanwhile by another way in (one rating per case)
+        raise Conflict(_l("This case has been rated already."), code="already_rated") from None
     return rating
 
 

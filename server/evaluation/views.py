@@ -29,10 +29,11 @@ from server.auth import page_login_required
 from server.cases import grid_access
 from server.cases.schemas import RatingForm
 from server.enums import Role
+from server.errors import status_of
 from server.evaluation import charts, export, metrics, rollup
 from server.evaluation import operations as evaluation
 from server.evaluation.models import StaffEvaluation
-from server.exceptions import WanggeError
+from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
 from server.labels import label
 from server.units.models import Unit
@@ -252,7 +253,7 @@ def rate(code: str) -> str | tuple[str, int]:
     try:
         request_row = evaluation.find_request(db.session, code, at=now)
     except WanggeError as error:
-        return render_template("evaluation/rate.html", invalid=str(error.message)), 404
+        return _refusal(error)
     from server.cases.models import Case
     from server.privacy import Audience, render_case
 
@@ -265,9 +266,18 @@ def rate(code: str) -> str | tuple[str, int]:
             evaluation.rate_with_code(
                 db.session, code, score=form["score"], comment=form["comment"], at=now
             )
-        except (ValidationError, WanggeError):
+        except (ValidationError, InvalidInput):
             db.session.rollback()
             return render_template("evaluation/rate.html", view=view, code=code, error=True), 422
+        except WanggeError as error:  # used or rated meanwhile (e.g. a second tap): say so
+            db.session.rollback()
+            return _refusal(error)
         db.session.commit()
         return render_template("evaluation/rate.html", done=True)
     return render_template("evaluation/rate.html", view=view, code=code)
+
+
+def _refusal(error: WanggeError) -> tuple[str, int]:
+    """A used code says the rating is in (a second tap is no error); others say why not."""
+    key = "rated" if error.code == "already_rated" else "invalid"
+    return render_template("evaluation/rate.html", **{key: str(error.message)}), status_of(error)

@@ -10,21 +10,18 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.models import User
 from server.cases import operations as cases
 from server.cases.coverage import actor_for
-from server.cases.models import Case, CaseEvent, Photo, PhotoLink
+from server.cases.models import Case, CaseEvent
 from server.cases.numbers import next_case_number
 from server.cases.workflow import (
-    FINISHED_STATUSES,
     PHONE_CHECK_TRANSITIONS,
     PHONE_HANDLER_TRANSITIONS,
     InvalidTransition,
@@ -32,13 +29,17 @@ from server.cases.workflow import (
     is_open,
 )
 from server.catalogue.models import CatalogueItem
-from server.enums import CaseStatus, Channel, PhotoStatus, Priority
+from server.enums import CaseStatus, Channel, Priority
 from server.exceptions import InvalidInput
 from server.fieldsync import schemas
-from server.fieldsync.scope import WorkerScope, scope_for
+from server.fieldsync.phone_actor import actor_of as _actor
+from server.fieldsync.phone_actor import case_in_reach as _case_in_reach
+from server.fieldsync.phone_actor import clock_facts as _clock
+from server.fieldsync.photo_links import link_photo, photo_attach
+from server.fieldsync.scope import CaseReach
 from server.grid.assignment import place_new_case
 from server.grid.index import GridIndexCache
-from server.population.models import Household, Visit
+from server.population.models import Household, Resident, Visit
 from server.privacy.declaration import default_disclosure
 from server.privacy.operations import found_on_visit
 from server.timezones import shanghai_date
@@ -48,6 +49,7 @@ from sync.models import CaseConflict
 
 #: Visits are written as plain rows, one executemany per group (sync.engine.GroupWriter).
 VISITS = Visit.__table__
+_RESIDENTS_PER_QUERY = 1000
 
 
 @dataclass(frozen=True)
@@ -57,60 +59,23 @@ class Settings:
     grid_index: GridIndexCache | None = None
 
 
-@dataclass
-class PhoneActor:
-    """The user behind a push, with their scope computed once per push."""
-
-    user: User
-    _scope: WorkerScope | None = field(default=None, repr=False)
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
-
-    def scope(self, session: Session) -> WorkerScope:
-        if self._scope is None:
-            self._scope = scope_for(session, self.user)
-        return self._scope
-
-
-def _actor(ctx: MutationContext) -> PhoneActor:
-    actor: PhoneActor = ctx.device.actor
-    return actor
-
-
-def _clock(ctx: MutationContext) -> dict[str, Any]:
-    """Clock facts kept beside device times (display only; order comes from the server)."""
-    data: dict[str, Any] = {"clock_offset_ms": ctx.clock_offset_ms}
-    if ctx.clock_suspect:
-        data["clock_suspect"] = True
-    return data
-
-
-def _case_in_reach(ctx: MutationContext, case_id: uuid.UUID) -> Case:
-    case = ctx.session.get(Case, case_id)
-    if case is None:
-        raise Rejected("UNKNOWN_CASE", "no such case")
-    if not _actor(ctx).scope(ctx.session).covers_case(case):
-        raise Rejected("NOT_IN_SCOPE", "this case is not assigned to you nor in your cells")
-    return case
-
-
 # --- visits -------------------------------------------------------------------------------
 
 
 @dataclass
 class VisitBatch:
-    """What a group of visit.create needs, read in three queries instead of three per visit.
+    """What a group of visit.create needs, read in a few queries instead of a few per visit.
 
     `visits` also gains each visit this group queues, so a repeated id answers `existing`.
     A case or corrected visit missing here may have been written earlier in the same group
-    by another handler: the handler then asks the session (one query, rare).
+    by another handler: the handler then asks the session (one query, rare). Residents are
+    never written by a push, so `residents` is complete.
     """
 
     visits: dict[uuid.UUID, tuple[int, uuid.UUID]]  # id → (worker_id, household_id)
     households: dict[uuid.UUID, str]  # id → cell_code
-    cases: set[uuid.UUID]
+    cases: dict[uuid.UUID, CaseReach]
+    residents: dict[uuid.UUID, uuid.UUID]  # id → household_id
 
 
 def visit_prefetch(
@@ -121,6 +86,7 @@ def visit_prefetch(
     }
     household_ids = {a["household_id"] for a in args_list}
     case_ids = {a["case_id"] for a in args_list if a["case_id"] is not None}
+    resident_ids = {r for a in args_list for r in a["residents_seen"]}
     visits = {
         row.id: (row.worker_id, row.household_id)
         for row in session.execute(
@@ -134,9 +100,32 @@ def visit_prefetch(
         )
     }
     cases_found = (
-        set(session.scalars(select(Case.id).where(Case.id.in_(case_ids)))) if case_ids else set()
+        {
+            row.id: CaseReach(row.cell_code, row.assignee_id, row.reporter_id)
+            for row in session.execute(
+                select(Case.id, Case.cell_code, Case.assignee_id, Case.reporter_id).where(
+                    Case.id.in_(case_ids)
+                )
+            )
+        }
+        if case_ids
+        else {}
     )
-    return VisitBatch(visits, households, cases_found)
+    return VisitBatch(visits, households, cases_found, _households_of(session, resident_ids))
+
+
+def _households_of(session: Session, resident_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each named resident's household, in slices: a group may name more residents than
+    SQLite takes parameters in one statement (500 visits × 500 residents seen)."""
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    ordered = sorted(resident_ids)
+    for start in range(0, len(ordered), _RESIDENTS_PER_QUERY):
+        part = ordered[start : start + _RESIDENTS_PER_QUERY]
+        for row in session.execute(
+            select(Resident.id, Resident.household_id).where(Resident.id.in_(part))
+        ):
+            found[row.id] = row.household_id
+    return found
 
 
 def _known_visit(ctx: MutationContext, batch: VisitBatch, visit_id: uuid.UUID) -> Any:
@@ -170,11 +159,20 @@ def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
             raise Rejected("BAD_CORRECTION", "the corrected visit is not of this household")
         if original[0] != actor.user_id and not scope.is_office:
             raise Rejected("BAD_CORRECTION", "only the visit's author may correct it")
+    if any(batch.residents.get(r) != args["household_id"] for r in args["residents_seen"]):
+        raise Rejected(
+            "RESIDENT_NOT_IN_HOUSEHOLD", "a resident seen is not registered in this household"
+        )
     case_id = args["case_id"]
-    if case_id is not None and case_id not in batch.cases:
-        if ctx.session.get(Case, case_id) is None:
-            raise Rejected("UNKNOWN_CASE", "no such case")
-        batch.cases.add(case_id)
+    if case_id is not None:
+        reach = batch.cases.get(case_id)
+        if reach is None:
+            case = ctx.session.get(Case, case_id)
+            if case is None:
+                raise Rejected("UNKNOWN_CASE", "no such case")
+            reach = batch.cases[case_id] = CaseReach.of(case)
+        if not scope.covers(reach):
+            raise Rejected("NOT_IN_SCOPE", "this case is not assigned to you nor in your cells")
     row = {
         "id": args["id"],
         "household_id": args["household_id"],
@@ -259,7 +257,7 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         data={**_clock(ctx), "catalogue_code": args["catalogue_code"]},
     )
     for sha256 in dict.fromkeys(args["photos"]):
-        _link_photo(ctx, sha256, case=case, visit=None, purpose="report", meta=args)
+        link_photo(ctx, sha256, case=case, visit=None, purpose="report", meta=args)
     return {
         "case_id": str(case.id),
         "number": case.number,
@@ -358,96 +356,6 @@ def case_transition(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any
     except InvalidInput as error:
         raise Rejected("INVALID_ARGS", str(error.message)) from None
     return {"status": wanted[1].value}
-
-
-# --- photos -------------------------------------------------------------------------------
-
-
-def photo_attach(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Link a photo (by SHA-256) to a case or a visit; the bytes may come before or after."""
-    case = visit = None
-    if args["case_id"] is not None:
-        case = _case_in_reach(ctx, args["case_id"])
-    else:
-        visit = ctx.session.get(Visit, args["visit_id"])
-        if visit is None:
-            raise Rejected("UNKNOWN_VISIT", "no such visit")
-        scope = _actor(ctx).scope(ctx.session)
-        if visit.worker_id != _actor(ctx).user_id and not scope.is_office:
-            raise Rejected("NOT_IN_SCOPE", "this visit is not yours")
-    link, photo = _link_photo(
-        ctx, args["sha256"], case=case, visit=visit, purpose=args["purpose"], meta=args
-    )
-    return {
-        "sha256": args["sha256"],
-        "photo_status": photo.status.value,
-        "after_close": link.after_close,
-    }
-
-
-def _link_photo(
-    ctx: MutationContext,
-    sha256: str,
-    *,
-    case: Case | None,
-    visit: Visit | None,
-    purpose: str,
-    meta: dict[str, Any],
-) -> tuple[PhotoLink, Photo]:
-    session = ctx.session
-    photo = ensure_photo(session, sha256)
-    target = (
-        PhotoLink.case_id == case.id if case is not None else PhotoLink.visit_id == visit.id  # type: ignore[union-attr]
-    )
-    existing = session.scalar(select(PhotoLink).where(PhotoLink.photo_sha256 == sha256, target))
-    if existing is not None:
-        return existing, photo
-    link = PhotoLink(
-        photo_sha256=sha256,
-        case_id=case.id if case else None,
-        visit_id=visit.id if visit else None,
-        purpose=purpose,
-        added_by_id=_actor(ctx).user_id,
-        device_id=ctx.device.device_id,
-        lon=meta.get("lon"),
-        lat=meta.get("lat"),
-        accuracy_m=meta.get("accuracy_m"),
-        captured_at_device=meta.get("captured_at_device") or ctx.mutation.recorded_at_device,
-        after_close=case is not None and case.status in FINISHED_STATUSES,
-        version=ctx.version,
-    )
-    session.add(link)
-    if case is not None:
-        cases.add_event(
-            session,
-            case,
-            kind="photo",
-            actor_id=_actor(ctx).user_id,
-            version=ctx.version,
-            device_id=ctx.device.device_id,
-            recorded_at_device=ctx.mutation.recorded_at_device,
-            data={"sha256": sha256, "purpose": purpose, **_clock(ctx)},
-        )
-    return link, photo
-
-
-def ensure_photo(session: Session, sha256: str) -> Photo:
-    """The photo row for `sha256`, created `missing` if its bytes have not arrived yet.
-
-    The upload side may create the same row at the same moment; the savepoint turns that
-    race into "somebody else created it" instead of a failed mutation.
-    """
-    photo = session.get(Photo, sha256)
-    if photo is not None:
-        return photo
-    try:
-        with session.begin_nested():
-            photo = Photo(sha256=sha256, status=PhotoStatus.MISSING)
-            session.add(photo)
-    except IntegrityError:
-        photo = session.get(Photo, sha256, populate_existing=True)
-        assert photo is not None
-    return photo
 
 
 # --- the registry ------------------------------------------------------------------------

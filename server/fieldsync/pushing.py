@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from server.accounts.models import Device, User
 from server.exceptions import Conflict, PermissionDenied
-from server.fieldsync.operations import PhoneActor, Settings, build_handlers
+from server.fieldsync.operations import Settings, build_handlers
+from server.fieldsync.phone_actor import PhoneActor
 from server.fieldsync.schemas import plausible_device_time
 from sync.engine import DeviceContext, FaultHook, Mutation, PushOutcome, push
 

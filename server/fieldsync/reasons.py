@@ -26,6 +26,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "UNKNOWN_CASE": ("服务器上没有这个案件。", "The server has no such case."),
     "UNKNOWN_VISIT": ("服务器上没有这次走访。", "The server has no such visit."),
     "NOT_IN_SCOPE": ("不在您负责的范围内。", "Not in your scope."),
+    "RESIDENT_NOT_IN_HOUSEHOLD": (
+        "勾选的居民不在这户的登记中(可能已迁出),请核对后重新记录这次走访。",
+        "A resident marked as seen is not registered in this household (they may have "
+        "moved); check and log the visit again.",
+    ),
     "BAD_CORRECTION": (
         "更正的走访不属于这户,或不是您记的。",
         "The corrected visit is not of this household, or not yours.",

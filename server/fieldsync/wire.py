@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import shapely
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, select
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
@@ -81,12 +81,17 @@ def resident_data(r: Any, tags: dict[uuid.UUID, list[str]]) -> dict[str, Any]:
 
 
 def missing_photos(session: Session, device_id: uuid.UUID) -> list[str]:
-    """Hashes this device linked whose bytes the server still lacks (sorted)."""
+    """Hashes this device linked whose bytes the server still needs from it (sorted): bytes
+    nobody sent yet, or a pending link (server/photos/access.py) whose linker has not sent
+    them, whoever else did."""
     return list(
         session.scalars(
             select(PhotoLink.photo_sha256)
             .join(Photo, Photo.sha256 == PhotoLink.photo_sha256)
-            .where(PhotoLink.device_id == device_id, Photo.status == PhotoStatus.MISSING)
+            .where(
+                PhotoLink.device_id == device_id,
+                or_(Photo.status == PhotoStatus.MISSING, PhotoLink.proof.is_(None)),
+            )
             .distinct()
             .order_by(PhotoLink.photo_sha256)
         )

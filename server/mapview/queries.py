@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from shapely import from_wkb
 from shapely.geometry import mapping
 from sqlalchemy import select
@@ -117,12 +118,34 @@ def cases_geojson(
 
 
 def cell_card(
-    session: Session, code: str, *, on: dt.date, audience: Audience = Audience.OFFICE
+    session: Session,
+    code: str,
+    *,
+    on: dt.date,
+    cells_allowed: frozenset[str] | None,
+    audience: Audience = Audience.OFFICE,
 ) -> dict[str, Any] | None:
-    """A clicked cell: its path, its people (with fallback) and its open cases."""
+    """A clicked cell: its path, its people (with fallback) and its open cases.
+
+    Only for a cell the viewer covers (`cells_allowed`, None = every cell): of any other cell
+    a worker sees what the map itself shows (name, level, path) and a note that it is not
+    theirs, never its open cases nor its people's phones.
+    """
     cells = grid_access.cell_tree(session)
     if code not in cells:
         return None
+    card: dict[str, Any] = {
+        "code": code,
+        "name": cells[code].name,
+        "level": label(cells[code].level),
+        "path": [cells[c].name for c in grid_access.ancestors(cells, code)],
+        "restricted": cells_allowed is not None and code not in cells_allowed,
+        "people": [],
+        "open_cases": [],
+    }
+    if card["restricted"]:
+        card["notice"] = str(_l("This cell is not yours: its cases and people are not shown."))
+        return card
     found_at, people = grid_access.responsible_people(session, code, on=on)
     codes = grid_access.descendants(cells, {code})
     open_cases = session.execute(
@@ -131,26 +154,21 @@ def cell_card(
         .order_by(Case.reported_at.desc())
         .limit(50)
     ).all()
-    return {
-        "code": code,
-        "name": cells[code].name,
-        "level": label(cells[code].level),
-        "path": [cells[c].name for c in grid_access.ancestors(cells, code)],
-        "people_from": found_at,
-        "people": [
-            {"name": p.display_name, "role": label(p.role), "rank": label(p.rank), "phone": p.phone}
-            for p in people
-            if p.role in {r.value for r in DutyRole}
-        ],
-        "open_cases": [
-            {
-                "id": str(r.id),
-                "number": r.number,
-                "title": render_case(r, audience, fields=("title",)).get("title")
-                or str(label("private_case")),
-                "status": str(r.status),
-                "status_label": label(r.status),
-            }
-            for r in open_cases
-        ],
-    }
+    card["people_from"] = found_at
+    card["people"] = [
+        {"name": p.display_name, "role": label(p.role), "rank": label(p.rank), "phone": p.phone}
+        for p in people
+        if p.role in {r.value for r in DutyRole}
+    ]
+    card["open_cases"] = [
+        {
+            "id": str(r.id),
+            "number": r.number,
+            "title": render_case(r, audience, fields=("title",)).get("title")
+            or str(label("private_case")),
+            "status": str(r.status),
+            "status_label": label(r.status),
+        }
+        for r in open_cases
+    ]
+    return card

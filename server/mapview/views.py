@@ -72,8 +72,13 @@ def cases_geojson() -> Response:
 @bp.route("/cells/<code>")
 @page_login_required(*STAFF)
 def cell(code: str) -> Response:
+    today = clock.today()
     card = queries.cell_card(
-        db.session, code, on=clock.today(), audience=audience_for_role(current_user.role)
+        db.session,
+        code,
+        on=today,
+        cells_allowed=covered_cells(db.session, current_user, on=today),
+        audience=audience_for_role(current_user.role),
     )
     if card is None:
         abort(404)

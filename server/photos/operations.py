@@ -2,7 +2,8 @@
 
 Each function takes the session, the blob store and the acting device explicitly. Upload
 state lives in the `uploads` table (so offsets survive restarts); partial bytes live in the
-store's staging area; finished photos are stored once per SHA-256 (dedupe across devices).
+store's staging area; finished photos are stored once per SHA-256. Who may skip sending
+bytes that are stored already, and who may read them, is server/photos/access.py's call.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
-from server.cases.models import Case, Photo, PhotoLink
-from server.enums import PhotoStatus, Role
-from server.photos import images
+from server.cases.models import Photo
+from server.enums import PhotoProof, PhotoStatus
+from server.photos import access, images
 from server.photos.models import Upload, UploadStatus
 from sync import tus
 from sync.blobs import BlobStore
@@ -115,10 +116,19 @@ def create_upload(
     limits: Limits,
     now: dt.datetime,
 ) -> Upload:
-    """Open an upload; if the photo is already stored, answer one that is already finished."""
+    """Open an upload; answer one already finished (no bytes needed) only when the photo is
+    stored and the caller may already read it. Anyone else sends the bytes: a hash is no
+    proof of having the photo (server/photos/access.py).
+    """
     expire_idle_uploads(session, store, now)
     stored = session.get(Photo, photo.sha256)
-    duplicate = stored is not None and stored.status == PhotoStatus.AVAILABLE
+    user = session.get(User, user_id)
+    proof = (
+        access.link_proof(session, user, photo.sha256)
+        if user is not None and stored is not None and stored.status == PhotoStatus.AVAILABLE
+        else None
+    )
+    duplicate = proof is not None
     upload = Upload(
         device_id=device_id,
         user_id=user_id,
@@ -135,6 +145,8 @@ def create_upload(
         finished_at=now if duplicate else None,
     )
     session.add(upload)
+    if proof is not None:
+        access.prove_links(session, user_id, photo.sha256, proof)
     session.commit()
     return upload
 
@@ -215,31 +227,35 @@ def receive_chunk(
 def _finish(
     session: Session, store: BlobStore, upload: Upload, limits: Limits, now: dt.datetime
 ) -> None:
-    """Verify the whole file, check the image, store photo and thumbnail, mark it available."""
+    """Verify the whole file, check the image, store photo and thumbnail, mark it available.
+
+    The bytes are hashed even when the photo is stored already (another device sent it
+    first): the hash is this caller's proof of having the photo, so it is never skipped.
+    """
     existing = session.get(Photo, upload.sha256)
-    if existing is not None and existing.status == PhotoStatus.AVAILABLE:
-        # The same photo arrived from another device meanwhile: stored once, this one done.
-        upload.status, upload.finished_at = UploadStatus.FINISHED, now
-        return
+    stored = existing is not None and existing.status == PhotoStatus.AVAILABLE
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as spool:
         digest = hashlib.sha256()
         for block in store.stage_read(_staging_id(upload), upload.upload_length):
             digest.update(block)
-            spool.write(block)
+            if not stored:
+                spool.write(block)
         if digest.hexdigest() != upload.sha256:
             _fail(session, store, upload, "sha256_mismatch", "the file's SHA-256 is not sha256")
-        spool.seek(0)
-        try:
-            with images.open_checked(spool, limits.max_pixels) as image:
-                info = images.facts(image, limits.local_tz)
-                thumbnail = images.thumbnail_jpeg(image, limits.thumb_px)
-        except images.ImageRejected as error:
-            _fail(session, store, upload, error.code, str(error), too_large=error.too_large)
-        spool.seek(0)
-        store.put(photo_key(upload.sha256), spool)  # type: ignore[arg-type]
-    store.put(thumb_key(upload.sha256), thumbnail)
-    _mark_available(session, upload, info, now)
+        if not stored:
+            spool.seek(0)
+            try:
+                with images.open_checked(spool, limits.max_pixels) as image:
+                    info = images.facts(image, limits.local_tz)
+                    thumbnail = images.thumbnail_jpeg(image, limits.thumb_px)
+            except images.ImageRejected as error:
+                _fail(session, store, upload, error.code, str(error), too_large=error.too_large)
+            spool.seek(0)
+            store.put(photo_key(upload.sha256), spool)  # type: ignore[arg-type]
+            store.put(thumb_key(upload.sha256), thumbnail)
+            _mark_available(session, upload, info, now)
     upload.status, upload.finished_at = UploadStatus.FINISHED, now
+    access.prove_links(session, upload.user_id, upload.sha256, PhotoProof.UPLOAD)
 
 
 def store_photo_bytes(
@@ -345,30 +361,12 @@ def expire_idle_uploads(
     return len(stale)
 
 
-#: Office roles see every photo; a worker sees those they sent or that belong to their cases.
-OFFICE_ROLES = (Role.DISPATCHER, Role.MANAGER, Role.ADMIN)
-
-
 def photo_for_viewer(session: Session, user: User, sha256: str) -> Photo:
-    """The stored photo if `user` may see it, else raise UploadNotFound (no hint which)."""
+    """The stored photo if `user` may see it (server/photos/access.py), else raise
+    UploadNotFound (no hint which)."""
     photo = session.get(Photo, sha256.lower())
     if photo is None or photo.status != PhotoStatus.AVAILABLE or not photo.storage_key:
         raise UploadNotFound("no such photo", "photo_not_found")
-    if user.role in OFFICE_ROLES or _worker_may_see(session, user.id, photo.sha256):
+    if access.may_read(session, user, photo.sha256):
         return photo
     raise UploadNotFound("no such photo", "photo_not_found")
-
-
-def _worker_may_see(session: Session, user_id: int, sha256: str) -> bool:
-    sent = select(Upload.id).where(
-        Upload.sha256 == sha256, Upload.user_id == user_id, Upload.status == UploadStatus.FINISHED
-    )
-    linked = (
-        select(PhotoLink.id)
-        .outerjoin(Case, Case.id == PhotoLink.case_id)
-        .where(
-            PhotoLink.photo_sha256 == sha256,
-            (PhotoLink.added_by_id == user_id) | (Case.assignee_id == user_id),
-        )
-    )
-    return bool(session.scalar(select(sent.exists())) or session.scalar(select(linked.exists())))

@@ -169,6 +169,7 @@ TABLES: dict[str, Table] = {
             "accuracy_m": PERSONAL,
             "captured_at_device": INTERNAL,
             "after_close": INTERNAL,
+            "proof": INTERNAL,  # why the link counts (server/photos/access.py)
             "created_at": INTERNAL,
             "version": INTERNAL,
         }

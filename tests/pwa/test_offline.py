@@ -62,6 +62,13 @@ def test_reconnect_and_sync_leaves_exactly_the_records_and_photos(
         "SELECT count(*) FROM visits WHERE situation = ?", (visit["situation"],)
     ) == [(1,)]
     assert server.query("SELECT status FROM photos WHERE sha256 = ?", (sha,)) == [("available",)]
+    # The report named the photo before its bytes came (the app pushes first): its link
+    # counts now, and the next pull asks for nothing (docs/photos.md §Access).
+    assert server.query("SELECT proof FROM photo_links WHERE photo_sha256 = ?", (sha,)) == [
+        ("upload",)
+    ]
+    assert phone.sync()
+    assert [p["upload_state"] for p in phone.idb("photos")] == ["uploaded"]
     for entry in outbox:
         rows = server.query(
             "SELECT status FROM sync_mutations WHERE op_id = ?", (entry["op_id"].replace("-", ""),)

@@ -127,7 +127,9 @@ def test_the_whole_dispatcher_flow_with_refusals(app, world):
     )
     case = reload(case_id)
     assert (case.status, case.satisfaction) == (CaseStatus.EVALUATED, 4)
-    assert resident.get(f"/rate/{code}").status_code == 404  # the code is spent
+    spent = resident.get(f"/rate/{code}")  # the code is spent: the page says the rating is in
+    assert spent.status_code == 409
+    assert "此链接已使用过,案件已评价。" in spent.get_data(as_text=True)
 
     # Every step is on the timeline with its actor.
     kinds = [

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server.audit.models import AuditEntry
 from server.cases.models import Case, PhotoLink
 from server.cases.photo_links import store_upload
-from server.enums import CaseStatus, Channel, Placement
+from server.enums import CaseStatus, Channel, PhotoProof, Placement
 from server.extensions import db
 from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
 from tests.server.backoffice_world import IN_G1, T0, post_form
@@ -52,6 +52,7 @@ def field_report(world, n, *, lon, lat, offset_h=0.0, colour="red"):
             case_id=case.id,
             purpose="report",
             added_by_id=case.reporter_id,
+            proof=PhotoProof.UPLOAD,  # the reporter's phone sent the bytes
         )
     )
     db.session.commit()
@@ -111,6 +112,27 @@ def test_the_map_feeds_cells_by_level_cases_by_filter_and_a_cell_card(app, world
     assert [c["number"] for c in card["open_cases"]] == ["XH-F-1"]
     assert client.get("/map/cells/NOPE").status_code == 404
     assert "big-map" in client.get("/map/").get_data(as_text=True)
+
+
+def test_a_worker_gets_the_card_of_their_own_cells_only(app, world):
+    """Another cell's card (its open cases, its people's phones) is the office's to see."""
+    field_report(world, 1, lon=IN_G1[0], lat=IN_G1[1])  # an open case in G1
+    world.users["w1"].phone = "13900000001"
+    db.session.commit()
+    own = signed_in(app, "w1").get("/map/cells/G1").get_json()
+    assert not own["restricted"]
+    assert [c["number"] for c in own["open_cases"]] == ["XH-F-1"]
+    assert "13900000001" in [p["phone"] for p in own["people"]]
+    for worker, code in (("w3", "G1"), ("w1", "G2"), ("w1", "S-A1-B1"), ("w3", "S")):
+        card = signed_in(app, worker).get(f"/map/cells/{code}").get_json()
+        assert card["restricted"], (worker, code)
+        assert card["open_cases"] == [] and card["people"] == []
+        assert "XH-F-1" not in str(card) and "13900000001" not in str(card)
+        assert card["notice"] == "这不是您负责的网格,不显示其案件和责任人。"
+    # A worker whose duty is the block sees the cards of its building groups too.
+    assert not signed_in(app, "wb").get("/map/cells/G1").get_json()["restricted"]
+    assert not signed_in(app, "d1").get("/map/cells/G2").get_json()["restricted"]
+    assert signed_in(app, "w3").get("/map/cases.geojson").get_json()["features"] == []
 
 
 def test_visits_oversight_counts_coverage_and_logs_who_read_the_visit_log(app, world):

@@ -284,20 +284,83 @@ def test_a_file_whose_sha256_differs_from_its_metadata_is_rejected_and_must_star
     assert db.session.get(Photo, "0" * 64) is None
 
 
-def test_the_same_photo_again_is_answered_finished_and_stored_once(
-    client: FlaskClient, worker_token: str, make_user: Any, token_for: Any
+def test_the_same_photo_again_from_its_uploader_is_answered_finished_and_stored_once(
+    client: FlaskClient, make_user: Any, token_for: Any
 ) -> None:
+    worker = make_user("worker")
     data = samples.jpeg()
-    assert upload_all(client, worker_token, data).status_code == 204
-    other = token_for(make_user("worker"))
-    again = create(client, other, data)
+    assert upload_all(client, token_for(worker), data).status_code == 204
+    second_phone = token_for(worker)  # the same person's other device: no bytes needed
+    again = create(client, second_phone, data)
     assert again.status_code == 201
     assert again.headers["Upload-Offset"] == str(len(data))
     # Stock clients still PATCH their first chunk: they are told the upload is complete.
-    first = patch(client, other, again.headers["Location"], 0, data[:1000])
+    first = patch(client, second_phone, again.headers["Location"], 0, data[:1000])
     assert first.status_code == 204
     assert first.headers["Upload-Offset"] == str(len(data))
     assert db.session.query(Photo).count() == 1
+
+
+def test_a_creation_naming_a_stored_photo_the_caller_may_not_read_asks_for_the_bytes(
+    client: FlaskClient, worker_token: str, make_user: Any, token_for: Any
+) -> None:
+    """The attack: knowing a hash (pulls list them), create an upload and send nothing."""
+    data = samples.jpeg(seed=31)
+    assert upload_all(client, worker_token, data).status_code == 204
+    other = token_for(make_user("worker"))
+    url = f"/api/v1/photos/{samples.sha256_hex(data)}"
+    created = create(client, other, data)
+    assert created.status_code == 201
+    assert created.headers["Upload-Offset"] == "0"  # no shortcut: send the bytes
+    location = created.headers["Location"]
+    assert client.head(location, headers=auth(other)).headers["Upload-Offset"] == "0"
+    # A stock client PATCHing only a first chunk has sent a first chunk, nothing more.
+    partial = patch(client, other, location, 0, data[:1000])
+    assert (partial.status_code, partial.headers["Upload-Offset"]) == (204, "1000")
+    with client.get(url, headers={"Authorization": f"Bearer {other}"}) as response:
+        assert response.status_code == 404
+    with client.get(f"{url}/thumb", headers={"Authorization": f"Bearer {other}"}) as response:
+        assert response.status_code == 404
+    assert db.session.query(Upload).filter(Upload.deduplicated.is_(True)).count() == 0
+
+
+def test_bytes_of_the_right_length_but_not_the_photo_are_refused_even_when_it_is_stored(
+    client: FlaskClient, worker_token: str, make_user: Any, token_for: Any
+) -> None:
+    data = samples.jpeg(seed=32)
+    assert upload_all(client, worker_token, data).status_code == 204
+    other = token_for(make_user("worker"))
+    location = create(client, other, data).headers["Location"]
+    forged = patch(client, other, location, 0, bytes(len(data)))
+    assert forged.status_code == 422
+    assert forged.get_json()["code"] == "sha256_mismatch"
+    url = f"/api/v1/photos/{samples.sha256_hex(data)}"
+    with client.get(url, headers={"Authorization": f"Bearer {other}"}) as response:
+        assert response.status_code == 404
+
+
+def test_whoever_sends_the_bytes_of_a_stored_photo_may_read_it_and_it_is_stored_once(
+    client: FlaskClient, worker_token: str, make_user: Any, token_for: Any
+) -> None:
+    """Two people who both hold the very same bytes (a forwarded picture): each sends them."""
+    data = samples.jpeg(seed=33)
+    assert upload_all(client, worker_token, data).status_code == 204
+    other = token_for(make_user("worker"))
+    assert upload_all(client, other, data).status_code == 204
+    url = f"/api/v1/photos/{samples.sha256_hex(data)}"
+    with client.get(url, headers={"Authorization": f"Bearer {other}"}) as response:
+        assert response.status_code == 200 and response.data == data
+    assert db.session.query(Photo).count() == 1
+    assert blob_store().get(photo_key(samples.sha256_hex(data))) == data
+
+
+def test_the_office_gets_the_shortcut_for_any_stored_photo(
+    client: FlaskClient, worker_token: str, make_user: Any, token_for: Any
+) -> None:
+    data = samples.jpeg(seed=34)
+    assert upload_all(client, worker_token, data).status_code == 204
+    office = token_for(make_user("dispatcher"))
+    assert create(client, office, data).headers["Upload-Offset"] == str(len(data))
 
 
 def test_termination_drops_the_upload_and_its_bytes(client: FlaskClient, worker_token: str) -> None:

@@ -24,7 +24,8 @@ from sqlalchemy import event, exc, func, select
 
 from server.cases.models import CaseEvent
 from server.extensions import db
-from server.fieldsync.operations import PhoneActor, Settings, build_handlers
+from server.fieldsync.operations import Settings, build_handlers
+from server.fieldsync.phone_actor import PhoneActor
 from server.ops.logs import RequestContextFilter
 from server.population.models import Visit
 from sync.batching import GroupWriter

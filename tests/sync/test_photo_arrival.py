@@ -90,7 +90,10 @@ def test_an_attach_before_the_bytes_and_the_bytes_later_converge(phone, world):
     own = visit_args(world.households["G1"][1])
     c.add("visit.create", own)
     c.add("photo.attach", {"sha256": sha, "visit_id": own["id"]})
-    assert c.push()["results"][1]["result"]["photo_status"] == "available"
+    # Stored already, but c never sent these bytes: c's link waits for c's own copy.
+    assert c.push()["results"][1]["result"]["photo_status"] == "missing"
+    assert c.pull()[-1]["missing_photos"] == [sha]
+    send(c, data)
     assert c.pull()[-1]["missing_photos"] == []
     db.session.expire_all()
     photo = db.session.get(Photo, sha)

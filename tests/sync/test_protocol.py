@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
-from server.enums import CaseStatus, PhotoStatus
+from server.enums import CaseStatus, PhotoProof, PhotoStatus
 from server.extensions import db
+from server.photos import access
+from server.photos.models import Upload, UploadStatus
 from server.population.models import Visit
 from sync.models import CaseConflict, DeviceState, MutationRecord, SyncMark
 from tests.sync.conftest import (
@@ -429,7 +431,21 @@ def test_a_photo_report_creates_a_located_case_and_lists_its_missing_photo(phone
     body = a.pull()[-1]
     assert body["missing_photos"] == [SHA]
     assert a.table("cases")[case_id]["photos"] == [SHA]
-    db.session.get(Photo, SHA).status = PhotoStatus.AVAILABLE  # the bytes arrive (tus side)
+    # The bytes arrive on the tus side from the phone that named them (docs/photos.md).
+    db.session.get(Photo, SHA).status = PhotoStatus.AVAILABLE
+    db.session.add(
+        Upload(
+            device_id=a.device_id,
+            user_id=world.users["wa"].id,
+            sha256=SHA,
+            mime="image/jpeg",
+            upload_length=1,
+            upload_offset=1,
+            status=UploadStatus.FINISHED,
+            expires_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    access.prove_links(db.session, world.users["wa"].id, SHA, PhotoProof.UPLOAD)
     db.session.commit()
     a.cursor = None
     assert a.pull()[-1]["missing_photos"] == []
@@ -444,16 +460,19 @@ def test_a_report_outside_the_grid_goes_to_the_unplaced_queue(phone, world):
     assert db.session.get(Case, uuid.UUID(result["case_id"])).assignee_id is None
 
 
-def test_a_photo_whose_bytes_came_first_links_up_available(phone, world):
+def test_a_stored_photo_named_only_by_its_hash_links_pending_and_stays_missing(phone, world):
+    """Bytes someone else sent: naming their hash proves nothing (server/photos/access.py)."""
     db.session.add(Photo(sha256=SHA, status=PhotoStatus.AVAILABLE))
     db.session.commit()
     a = phone("wa")
     v = visit_args(world.households["G1"][0])
     a.add("visit.create", v)
     a.add("photo.attach", {"sha256": SHA, "visit_id": v["id"]})
-    result = a.push()["results"][1]["result"]
-    assert result["photo_status"] == "available"
-    assert a.pull()[-1]["missing_photos"] == []
+    result = a.push()["results"][1]
+    assert result["status"] == "applied" and result["result"]["photo_status"] == "missing"
+    assert a.pull()[-1]["missing_photos"] == [SHA]
+    link = db.session.scalar(select(PhotoLink).where(PhotoLink.photo_sha256 == SHA))
+    assert link.proof is None
 
 
 def test_a_correction_is_a_new_visit_naming_the_old_one(phone, world):

@@ -98,6 +98,7 @@
     function showCell(feature) {
       getJSON(el.dataset.cell.replace("CODE", encodeURIComponent(feature.properties.code))).then(function (c) {
         card.replaceChildren(text("h2", c.name + " · " + c.level), text("p", c.path.join(" ‹ "), "muted small"));
+        if (c.restricted) { card.appendChild(text("p", c.notice, "muted")); return; }
         var people = document.createElement("ul");
         c.people.forEach(function (p) { people.appendChild(text("li", p.name + " · " + p.role + " · " + p.rank + (p.phone ? " · " + p.phone : ""))); });
         card.appendChild(people);
