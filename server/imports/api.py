@@ -35,7 +35,7 @@ def _context(options: dict[str, Any] | None = None) -> Any:
 
 @blp.route("/imports/<string:kind>", methods=["POST"])
 @blp.arguments(s.UploadFormSchema, location="form")
-@blp.arguments(s.FileSchema, location="files")
+@blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(201, s.ImportRunSchema)
 @api_login_required(*access.ANY_IMPORTER)
 def check(form: dict[str, Any], files: dict[str, Any], kind: str) -> Any:

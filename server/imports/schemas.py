@@ -7,10 +7,24 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from server.grid.schemas import FileSchema
 from server.imports.operations import KIND_NAMES
 
-__all__ = ["FileSchema", "ImportKindArgs", "ImportRunSchema", "UploadFormSchema", "parse_mapping"]
+__all__ = [
+    "ImportFileSchema",
+    "ImportKindArgs",
+    "ImportRunSchema",
+    "UploadFormSchema",
+    "parse_mapping",
+]
+
+
+class ImportFileSchema(Schema):
+    """The uploaded file: required here (a grid may name a kept upload instead, a table may not)."""
+
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary"},
+    )
 
 
 class UploadFormSchema(Schema):

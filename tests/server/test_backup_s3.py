@@ -102,7 +102,11 @@ def _uploaded(client: Any, phone: Phone, seeds: range) -> list[bytes]:
 
 
 def test_a_backup_of_s3_photos_under_write_load_restores_into_a_fresh_bucket(
-    s3_app: Flask, fresh_database_url: str, new_bucket: Callable[[], BlobStore], tmp_path: Path
+    s3_app: Flask,
+    fresh_database_url: str,
+    new_bucket: Callable[[], BlobStore],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = s3_app.test_client()
     world = build_world(db.session)
@@ -134,9 +138,21 @@ def test_a_backup_of_s3_photos_under_write_load_restores_into_a_fresh_bucket(
         time.sleep(0.01)
     before_backup = set(committed)
     photos_before = list(sent_photos)
+    real_copy_out = backups.blobs.copy_out
+
+    def copy_out_while_writing(*args: Any, **kwargs: Any) -> Any:
+        # The writes must overlap the backup whatever the machine's load: the photo copy
+        # (after the database snapshot) starts only once the writer has committed more.
+        snapshot_at = len(committed)
+        deadline = time.monotonic() + 120
+        while len(committed) < snapshot_at + 3 and thread.is_alive():
+            assert time.monotonic() < deadline, "the writer made no progress for 120 s"
+            time.sleep(0.01)
+        return real_copy_out(*args, **kwargs)
+
+    monkeypatch.setattr(backups.blobs, "copy_out", copy_out_while_writing)
     manifest = backups.backup(_s3_source(s3_app), tmp_path / "backup")
     after_backup = len(committed)
-    time.sleep(0.2)
     stop.set()
     thread.join(timeout=60)
     assert not errors, errors
