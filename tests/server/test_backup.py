@@ -40,7 +40,7 @@ def _ids(url: str, table: str) -> set[str]:
 
 
 def test_a_backup_under_write_load_restores_every_committed_record_and_photo(
-    app, client, fresh_target, tmp_path
+    app, client, fresh_target, tmp_path, monkeypatch
 ):
     world = build_world(db.session)
     phone = Phone(client, world.users["wa"])
@@ -69,13 +69,25 @@ def test_a_backup_under_write_load_restores_every_committed_record_and_photo(
     while len(committed) < 10 and thread.is_alive():
         time.sleep(0.01)
     before_backup = set(committed)
+    real_copy_out = backups.blobs.copy_out
+
+    def copy_out_while_writing(*args, **kwargs):
+        # The writes must overlap the backup whatever the machine's load: the photo copy
+        # (after the database snapshot) starts only once the writer has committed more.
+        snapshot_at = len(committed)
+        deadline = time.monotonic() + 120
+        while len(committed) < snapshot_at + 3 and thread.is_alive():
+            assert time.monotonic() < deadline, "the writer made no progress for 120 s"
+            time.sleep(0.01)
+        return real_copy_out(*args, **kwargs)
+
+    monkeypatch.setattr(backups.blobs, "copy_out", copy_out_while_writing)
     manifest = backups.backup(_source(app), tmp_path / "backup")
     during = len(committed) - len(before_backup)
-    time.sleep(0.2)
     stop.set()
-    thread.join(timeout=30)
+    thread.join(timeout=60)
     assert not errors, errors
-    assert during > 0 or len(committed) > len(before_backup), "the writer stopped during backup"
+    assert during >= 3, "the writer stopped during the backup"
 
     restored = backups.restore(tmp_path / "backup", fresh_target)
     assert restored["finished_at"] == manifest["finished_at"]
