@@ -965,5 +965,7 @@ ZH.update(
         "Volunteer team": "志愿者队伍",
         "Service provider": "服务商",
         "Public affair": "事务",
+        "Reset links of all accounts": "全部账号的重置链接",
+        "Accounts are created, disabled and given duties on the staff pages, or with the %(cmd)s command.": "在工作人员页面（或用 %(cmd)s 命令）创建、停用账号并分配职责。",
     }
 )
