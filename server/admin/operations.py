@@ -106,6 +106,57 @@ def create_staff(
     return user
 
 
+def update_staff(
+    session: Session,
+    context: AccessContext,
+    user_id: int,
+    *,
+    display_name: str,
+    role: str,
+    phone: str | None,
+    email: str | None,
+    unit_id: str | None,
+) -> User:
+    """Change a person's name, role, phone, e-mail and unit (an admin keeps their own role)."""
+    user = get_user(session, user_id)
+    name = (display_name or "").strip()
+    if not name:
+        raise InvalidInput(_l("Enter the person's name."), field="display_name")
+    if len(name) > 100:
+        raise InvalidInput(_l("A name is at most 100 characters."), field="display_name")
+    new_role = accounts.parse_role(role)
+    if user.id == context.actor_id and new_role != user.role:
+        raise InvalidInput(_l("You cannot change your own role."), field="role")
+    values = {
+        "display_name": name,
+        "role": new_role,
+        "phone": _phone(phone),
+        "email": accounts.validate_email(email),
+        "unit_id": _unit_id(session, unit_id),
+    }
+    changes = {
+        key: [str(old) if key == "role" else old, str(new) if key == "role" else new]
+        for key, new in values.items()
+        if (old := getattr(user, key)) != new
+    }
+    if not changes:
+        return user
+    for key in changes:
+        setattr(user, key, values[key])
+    if "role" in changes:
+        user.session_epoch += 1  # sessions signed in under the old role end
+    record(
+        session,
+        context,
+        action="update",
+        subject_type="user",
+        subject_id=user.id,
+        fields=sorted(changes),
+        detail={"changes": changes},
+    )
+    return user
+
+
 def set_staff_active(session: Session, context: AccessContext, user_id: int, active: bool) -> User:
     """Disable (ending sessions, tokens and reset links) or re-enable an account."""
     user = get_user(session, user_id)

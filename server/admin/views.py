@@ -215,6 +215,8 @@ def _person_page(user_id: int, errors: dict[str, str] | None = None, status: int
         q=q,
         today=today(),
         roles=[r.value for r in DutyRole],
+        account_roles=[r.value for r in Role],
+        unit_choices=_units(),
         live=resets.live_links(db.session, at=clock.now()).get(user.id),
         errors=errors or {},
         form=request.form if request.method == "POST" else {},
@@ -246,6 +248,29 @@ def set_active(user_id: int) -> Page:
 def _error_or_person(user_id: int, errors: dict[str, str], status: int) -> Page:
     """The person's page again with the refusal (a NotFound person: the error page)."""
     return _person_page(user_id, errors, status)
+
+
+@bp.route("/staff/<int:user_id>/details", methods=["POST"])
+@page_login_required(Role.ADMIN)
+def update_person(user_id: int) -> Page:
+    form = request.form
+    try:
+        ops.update_staff(
+            db.session,
+            _context(),
+            user_id,
+            display_name=form.get("display_name", ""),
+            role=form.get("role", ""),
+            phone=form.get("phone"),
+            email=form.get("email"),
+            unit_id=form.get("unit_id"),
+        )
+    except WanggeError as error:
+        status, errors = _refused(error)
+        return _error_or_person(user_id, errors, status)
+    db.session.commit()
+    flash(_("Saved."), "info")
+    return redirect(url_for("admin.person", user_id=user_id))
 
 
 @bp.route("/staff/<int:user_id>/reset-link", methods=["POST"])

@@ -967,5 +967,6 @@ ZH.update(
         "Public affair": "事务",
         "Reset links of all accounts": "全部账号的重置链接",
         "Accounts are created, disabled and given duties on the staff pages, or with the %(cmd)s command.": "在工作人员页面（或用 %(cmd)s 命令）创建、停用账号并分配职责。",
+        "You cannot change your own role.": "不能更改自己的角色。",
     }
 )

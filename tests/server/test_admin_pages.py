@@ -146,6 +146,56 @@ def test_disable_and_enable_end_sessions_and_are_audited(app, admin, world):
     assert [e.subject_id for e in audits("enable", "user")] == [str(target)]
 
 
+def test_a_persons_details_change_with_an_audited_before_and_after(app, admin, world):
+    worker = app.test_client()
+    login(worker, "w1")
+    target = world.users["w1"]
+    page = f"/admin/staff/{target.id}"
+    form = {
+        "display_name": "周杰伦",
+        "role": "dispatcher",
+        "phone": "13900000001",
+        "email": "zhou@example.cn",
+        "unit_id": str(world.units["U-CGZD"].id),
+    }
+    response = post_form(admin, f"{page}/details", form, token_from=page)
+    assert response.status_code == 302
+    user = user_named("w1")
+    assert (user.display_name, user.role, user.phone, user.email, user.unit_id) == (
+        "周杰伦",
+        "dispatcher",
+        "13900000001",
+        "zhou@example.cn",
+        world.units["U-CGZD"].id,
+    )
+    assert worker.get("/cases/").status_code == 302  # a new role: sign in again
+    (entry,) = audits("update", "user")
+    assert entry.detail["changes"]["role"] == ["worker", "dispatcher"]
+    assert entry.detail["changes"]["display_name"] == ["周杰", "周杰伦"]
+
+
+@pytest.mark.parametrize(
+    ("who", "changes", "message"),
+    [
+        ("w1", {"email": "not-mail"}, "电子邮箱地址"),
+        ("w1", {"phone": "abc"}, "电话号码"),
+        ("w1", {"role": "king"}, "未知角色"),
+        ("w1", {"display_name": ""}, "请填写姓名"),
+        ("admin", {"role": "worker"}, "不能更改自己的角色"),
+    ],
+)
+def test_a_refused_detail_change_says_why_and_changes_nothing(admin, world, who, changes, message):
+    target = world.users[who]
+    page = f"/admin/staff/{target.id}"
+    form = {"display_name": target.display_name, "role": str(target.role), **changes}
+    response = post_form(admin, f"{page}/details", form, token_from=page)
+    assert response.status_code == 422
+    assert message in text_of(response)
+    user = user_named(who)
+    assert user.role == target.role and user.email is None and user.phone is None
+    assert audits("update") == []
+
+
 def test_an_admin_cannot_disable_their_own_account(admin, world):
     page = f"/admin/staff/{world.users['admin'].id}"
     response = post_form(admin, f"{page}/active", {"active": "0"}, token_from=page)

@@ -61,6 +61,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("admin.staff", "POST"): ADMINS,
     ("admin.person", "GET"): ADMINS,
     ("admin.set_active", "POST"): ADMINS,
+    ("admin.update_person", "POST"): ADMINS,
     ("admin.reset_link_for", "POST"): ADMINS,
     ("admin.assign_duty", "POST"): ADMINS,
     ("admin.end_duty", "POST"): ADMINS,
