@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
     from server.addresses import views as address_views
+    from server.admin import views as admin_pages
     from server.fieldsync import api as sync_api
     from server.grid import api as grid_api
     from server.grid import views as grid_views
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(reset_views.bp)  # forgot password, one-time reset links
     app.register_blueprint(admin_views.bp)  # administrators' user list
+    app.register_blueprint(admin_pages.bp)  # issue 13: staff, duties, units, catalogue
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)

@@ -130,6 +130,16 @@ LABELS: dict[str, Any] = {
     "earlier": _l("Kept the earlier"),
     "later": _l("Kept the later"),
     "acknowledged": _l("Reviewed"),
+    # unit kinds and catalogue kinds (the admin pages, issue 13)
+    "department": _l("Functional department"),
+    "stationed_unit": _l("Stationed unit"),
+    "property_company": _l("Property company"),
+    "repair_team": _l("Emergency repair team"),
+    "social_org": _l("Social organisation"),
+    "volunteer_team": _l("Volunteer team"),
+    "service_provider": _l("Service provider"),
+    "affair": _l("Public affair"),
+    "service": _l("Service"),
 }
 
 
