@@ -52,7 +52,7 @@ class BuildWithCatalogue(build_py):
         base = ROOT if getattr(self, "editable_mode", False) else Path(self.build_lib)
         mo.write_catalogue(table, base / "server" / "translations")
         commit = _commit()
-        if commit and not getattr(self, "editable_mode", False):
+        if commit:  # read when git cannot tell (a wheel; a checkout owned by another user)
             (base / "server" / "RELEASE").write_text(commit + "\n", encoding="utf-8")
 
 

@@ -34,9 +34,10 @@ def _instance_path(config: dict[str, Any] | None) -> str:
 def version() -> str:
     """The release this process runs: the package version and, when known, its commit.
 
-    `WANGGE_RELEASE` (set by a deployment) wins; else the commit the package was built from
-    (`server/RELEASE`, written by the package build: setup.py), else the checkout's commit;
-    `/healthz` reports it, so two servers answering differently are two releases.
+    `WANGGE_RELEASE` (set by a deployment) wins; else the checkout's commit (git), else the
+    commit the package was built from (`server/RELEASE`, written by the package build:
+    setup.py; git may refuse a checkout owned by another user). `/healthz` reports it, so
+    two servers answering differently are two releases.
     """
     import os
 
@@ -44,7 +45,7 @@ def version() -> str:
         base = metadata.version("wangge")
     except metadata.PackageNotFoundError:  # running from a checkout that was not installed
         base = "0.0.0"
-    release = os.environ.get("WANGGE_RELEASE") or _built_release() or _checkout_commit()
+    release = os.environ.get("WANGGE_RELEASE") or _checkout_commit() or _built_release()
     return f"{base}+{release}" if release else base
 
 
