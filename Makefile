@@ -7,13 +7,13 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup migrate demo lint translations clean chromium screenshots
+.PHONY: run test bench setup migrate demo lint translations clean chromium nginx screenshots
 
 run: demo
 	@echo "Wangge on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: demo lint chromium
+test: demo lint chromium nginx
 	$(BIN)/python -m pytest
 
 # Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
@@ -29,6 +29,17 @@ chromium:
 	  apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	else \
 	  echo "Chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk' (browser tests need it)"; \
+	  if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+# tests/server/test_serving_examples.py checks docs/nginx.conf.example with Debian's nginx
+# (`nginx -t`; the package's service is not needed) and docs/systemd/ with systemd-analyze.
+nginx:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y --no-install-recommends nginx; \
+	else \
+	  echo "nginx is missing: run 'sudo apt-get install nginx' (the nginx example's test needs it)"; \
 	  if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
 

@@ -64,20 +64,54 @@ logconfig_dict = {
     },
 }
 
-# Prometheus multiprocess mode: each worker writes its counters to files here and /metrics
-# sums them. Set before any worker imports the app; emptied when the master starts.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_instance / "prometheus"))
+# Prometheus multiprocess mode: each worker writes its counters to files and /metrics sums
+# them. Every master gets its own folder, `master-<pid>` under this one (set in on_starting,
+# before any worker imports the app): two instances started from one checkout or with one
+# instance folder never empty or add up each other's files.
+_metrics_base = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or _instance / "prometheus")
+if _metrics_base.name.startswith("master-"):  # a re-executed master (USR2) inherits its own
+    _metrics_base = _metrics_base.parent
 # The app's own logs (server/ops/logs.py) as JSON lines too.
 os.environ.setdefault("WANGGE_LOG_FORMAT", "json")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def on_starting(server):
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    _metrics_base.mkdir(parents=True, exist_ok=True)
+    for stale in _metrics_base.glob("master-*"):  # masters that died without on_exit
+        pid = stale.name.removeprefix("master-")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = _metrics_base / f"master-{os.getpid()}"
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)  # inherited by every worker
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # The app and its tables (pinyin dictionaries, projections, …) are loaded now and live as
+    # long as the worker: move them out of the collector's reach. Without this, a stopping
+    # worker spends seconds in the final collection of the interpreter (gunicorn then needs
+    # ~5 s to stop when idle), and every full collection while serving walks them again.
+    import gc
+
+    gc.freeze()

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from server.ops.schema import record_lineage
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     # Only when nothing configured logging yet: don't silence the app's or pytest's loggers.
@@ -37,8 +39,14 @@ def run_migrations_online() -> None:
             directives[:] = []
             logger.info("No changes in schema detected.")
 
+    def on_version_apply(ctx, step, heads, run_args):
+        # After every step (upgrade, downgrade or stamp): the revisions the schema has passed
+        # through, so older code can tell "ahead of me" from "elsewhere" (server/ops/schema.py).
+        record_lineage(ctx.connection, context.script, heads)
+
     conf_args = dict(migrate_ext.configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("on_version_apply", on_version_apply)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

@@ -121,10 +121,14 @@ def register_blueprints(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     from server import ops
 
-    @app.before_request
     def _request_id() -> None:
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if 0 < len(supplied) <= 64 else uuid.uuid4().hex
+
+    # First of all before_request hooks, ahead of the extensions' own (CSRFProtect's check
+    # runs from init_extensions): a request they refuse still carries its id in the answer
+    # and the log.
+    app.before_request_funcs.setdefault(None, []).insert(0, _request_id)
 
     ops.init_app(app)  # request log, metrics, security headers (server/ops/)
     from server.auth import authorize_before_parsing

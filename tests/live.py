@@ -61,6 +61,7 @@ class LiveServer:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = instance / "gunicorn.log"
+        self.graceful_timeout: int | None = 2  # None: gunicorn.conf.py's
 
     def start(self) -> None:
         self.instance.mkdir(parents=True, exist_ok=True)
@@ -76,8 +77,11 @@ class LiveServer:
                 str(self.workers),
                 "--timeout",
                 "30",
-                "--graceful-timeout",
-                "2",
+                *(
+                    ["--graceful-timeout", str(self.graceful_timeout)]
+                    if self.graceful_timeout is not None
+                    else []
+                ),
                 *_no_control_socket(),
                 "wsgi:app",
             ],

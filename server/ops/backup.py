@@ -17,8 +17,10 @@ goes the other way round: photos first, then the database that names them.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -165,9 +167,10 @@ def _backup_postgres(url: sa.URL, dest: Path) -> tuple[dict[str, Any], list[str]
             snapshot = conn.scalar(sa.text("SELECT pg_export_snapshot()"))
             info = {"revision": _revision(conn), "counts": _table_counts(conn)}
             named = _named_blobs(conn)
+            pg_dump = pg_tool("pg_dump", _server_major(conn))
             _run(
                 [
-                    "pg_dump",
+                    pg_dump,
                     "--format=custom",
                     "--no-owner",
                     "--no-privileges",
@@ -183,9 +186,91 @@ def _backup_postgres(url: sa.URL, dest: Path) -> tuple[dict[str, Any], list[str]
 
 
 def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise BackupError(f"cannot run {command[0]}: {error.strerror}") from error
     if done.returncode != 0:
-        raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        detail = lines[-1] if lines else f"exit status {done.returncode}"
+        raise BackupError(f"{Path(command[0]).name} failed: {detail}")
+
+
+# Debian/Ubuntu install each major version's client tools here (postgresql-client-NN).
+PG_BIN_DIRS = ["/usr/lib/postgresql/{major}/bin"]
+
+
+def _tool_major(path: str) -> int | None:
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    found = re.search(r"\b(\d+)(?:\.\d+)?", done.stdout)
+    return int(found.group(1)) if done.returncode == 0 and found else None
+
+
+def pg_tool(name: str, server_major: int) -> str:
+    """`pg_dump`/`pg_restore` able to work with a server of `server_major` (same or newer).
+
+    The version's own folder first (Debian keeps several side by side), then PATH. Else a
+    BackupError that names the package to install.
+    """
+    candidates = [str(Path(d.format(major=server_major)) / name) for d in PG_BIN_DIRS]
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(on_path)
+    seen: list[str] = []
+    for candidate in candidates:
+        major = _tool_major(candidate) if Path(candidate).is_file() else None
+        if major is None:
+            continue
+        if major >= server_major:
+            return candidate
+        seen.append(f"{candidate} is version {major}")
+    found = f" ({'; '.join(seen)})" if seen else ""
+    raise BackupError(
+        f"{name} for PostgreSQL {server_major} not found{found}: install it "
+        f"(apt-get install postgresql-client-{server_major}) and run the command again"
+    )
+
+
+def _server_major(conn: sa.Connection) -> int:
+    return int(conn.scalar(sa.text("SHOW server_version_num"))) // 10000
+
+
+def _database_error(url: sa.URL, error: sa.exc.SQLAlchemyError) -> BackupError:
+    """One line naming the fix for the usual reasons a database cannot be reached."""
+    text = str(getattr(error, "orig", None) or error)
+    name = url.database or ""
+    if "does not exist" in text and name and f'"{name}"' in text:
+        return BackupError(
+            f'database "{name}" does not exist on {url.host or "localhost"}: create it first '
+            f"(sudo -u postgres createdb -O {url.username or 'wangge'} {name}), then run "
+            "the command again"
+        )
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
+    return BackupError(f"cannot reach the database {url.render_as_string()}: {first}")
+
+
+def _write_error(dest: Path, error: OSError) -> BackupError:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return BackupError(
+            f"no space left on the device of {dest}: free some space or choose another "
+            "destination (nothing was kept there)"
+        )
+    return BackupError(f"cannot write the backup into {dest}: {error.strerror or error}")
+
+
+def _remove_partial(dest: Path, created: bool) -> None:
+    """Leave no half-written backup: the folder we made, or what we put in an empty one."""
+    if created:
+        shutil.rmtree(dest, ignore_errors=True)
+    elif dest.is_dir():
+        for child in dest.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
 
 
 def backup(
@@ -198,15 +283,51 @@ def backup(
 ) -> dict[str, Any]:
     """Back up `source` into the empty or new folder `dest`; return the manifest written there.
 
-    With `since` (an earlier backup folder) photo blobs it already holds are hard-linked, not
-    fetched again. Raises BackupError if `dest` is not empty or the database cannot be copied,
-    and PhotosMissing (after writing the backup) if photos the database names are missing or
-    damaged in the store, unless `allow_missing`.
+    With `since` (an earlier backup folder) photo blobs it already holds are copied from it
+    (reflinked where the filesystem can, never hard-linked) and re-hashed, not fetched again.
+    Raises BackupError, with a one-line message naming the fix, if `dest` is not empty, the
+    database cannot be reached or copied, or the destination fills up — and then removes what
+    it wrote, so no half-written backup remains. Raises PhotosMissing (after writing the
+    backup in full) if photos the database names are missing or damaged in the store, unless
+    `allow_missing`.
     """
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty")
     previous = read_manifest(since) if since is not None else None
-    dest.mkdir(parents=True, exist_ok=True)
+    created = not dest.exists()
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _write_error(dest, error) from error
+    url = sa.make_url(source.database_url)
+    try:
+        return _backup_into(source, dest, since, previous, allow_missing, workers)
+    except PhotosMissing:
+        raise  # the backup is complete; the command reports what the store lacked
+    except BackupError:
+        _remove_partial(dest, created)
+        raise
+    except OSError as error:
+        _remove_partial(dest, created)
+        raise _write_error(dest, error) from error
+    except sqlite3.Error as error:  # the SQLite backup API writes the copy itself
+        _remove_partial(dest, created)
+        if "full" in str(error):
+            raise _write_error(dest, OSError(errno.ENOSPC, str(error))) from error
+        raise BackupError(f"cannot copy the SQLite database: {error}") from error
+    except sa.exc.SQLAlchemyError as error:
+        _remove_partial(dest, created)
+        raise _database_error(url, error) from error
+
+
+def _backup_into(
+    source: Target,
+    dest: Path,
+    since: Path | None,
+    previous: dict[str, Any] | None,
+    allow_missing: bool,
+    workers: int | None,
+) -> dict[str, Any]:
     started = _now()
     url = sa.make_url(source.database_url)
     (dest / "db").mkdir()
@@ -330,19 +451,21 @@ def restore(
     """
     manifest = read_manifest(source)
     verify(source, manifest)
-    if not force and not target_is_empty(target):
-        raise BackupError("the target instance holds data: use --force to overwrite it")
     db_info = manifest["database"]
     url = sa.make_url(target.database_url)
     if url.get_backend_name() != db_info["dialect"]:
         raise BackupError(f"backup of {db_info['dialect']}, target is {url.get_backend_name()}")
+    # Before anything is written: the database must exist and the tools must suit it.
+    pg_restore = pg_tool("pg_restore", _reach(url)) if db_info["dialect"] != "sqlite" else ""
+    if not force and not target_is_empty(target):
+        raise BackupError("the target instance holds data: use --force to overwrite it")
     copied, kept = _restore_photos(source, manifest, target, workers)
     if db_info["dialect"] == "sqlite":
         _restore_sqlite(source / db_info["file"], _sqlite_path(url))
     else:
         _run(
             [
-                "pg_restore",
+                pg_restore,
                 "--clean",
                 "--if-exists",
                 "--no-owner",
@@ -355,6 +478,18 @@ def restore(
         )
     _check_restored_database(url, db_info)
     return {**manifest, "restored": {"photos_copied": copied, "photos_kept": kept}}
+
+
+def _reach(url: sa.URL) -> int:
+    """The PostgreSQL server's major version; BackupError naming the fix if unreachable."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return _server_major(conn)
+    except sa.exc.SQLAlchemyError as error:
+        raise _database_error(url, error) from error
+    finally:
+        engine.dispose()
 
 
 def _restore_photos(

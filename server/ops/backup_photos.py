@@ -8,8 +8,8 @@ network far longer than it spends hashing, and hashlib releases the GIL on big b
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -40,7 +40,7 @@ class CopiedOut:
     files: list[dict[str, Any]] = field(default_factory=list)  # path, size, sha256
     missing: list[str] = field(default_factory=list)  # named by the database, not in the store
     damaged: list[str] = field(default_factory=list)  # content does not hash to its key
-    linked: int = 0  # hard-linked from the previous backup instead of fetched
+    linked: int = 0  # copied (reflinked) from the previous backup instead of fetched
 
 
 def content_address(key: str) -> str | None:
@@ -108,7 +108,8 @@ def copy_out(
     A named key the store lacks is reported in `missing`, never skipped silently; a blob whose
     bytes do not hash to its key is reported in `damaged` and not kept. With `previous` (an
     earlier backup folder and its manifest's files by path) a blob already there with the
-    same size is hard-linked and re-hashed locally instead of fetched (blobs never change);
+    same size is copied from it (reflinked where possible) and re-hashed locally instead of
+    fetched (blobs never change);
     only if the store still lists it, so a blob the store lost is reported, not papered over.
     """
     named = set(named)
@@ -130,6 +131,8 @@ def copy_out(
         # Whatever stops one blob (network, credentials, a full disk) must name the blob; the
         # store's own exception types (botocore's, OSError) stay chained as the cause.
         except Exception as error:
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise  # the destination is full, not the store: backup() says so
             raise PhotoCopyError(f"cannot copy {key} out of the photo store: {error}") from error
         if content_address(key) not in (None, sha):
             (dest / path).unlink()
@@ -158,20 +161,40 @@ def list_blobs(store: BlobStore) -> dict[str, int]:
 
 
 def _link_previous(earlier: Path, path: Path, key: str) -> dict[str, Any] | None:
-    """Hard-link (or, across filesystems, copy) a blob from the previous backup; re-hash it."""
+    """Copy a blob from the previous backup (a reflink where the filesystem can); re-hash it.
+
+    Never a hard link: two backups sharing one inode share its damage, and each backup must
+    restore on its own. A reflink (FICLONE: btrfs, XFS, …) shares blocks copy-on-write, so a
+    later write to either file leaves the other as it was; elsewhere it is a full local copy,
+    which still saves fetching the blob from the store.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(earlier, path)
+        clone_or_copy(earlier, path)
     except FileNotFoundError:
         return None
-    except OSError:  # another filesystem, or links not allowed: a local copy still saves a fetch
-        shutil.copyfile(earlier, path)
     with path.open("rb") as handle:
         size, sha = stream_sha256(handle)
     if content_address(key) not in (None, sha):
         path.unlink()  # rotted in the previous backup: fetch it afresh
         return None
     return {"size": size, "sha256": sha}
+
+
+FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+
+
+def clone_or_copy(source: Path, dest: Path) -> str:
+    """Copy `source` to the new file `dest`: `reflink` if the filesystem clones, else `copy`."""
+    import fcntl
+
+    with source.open("rb") as src, dest.open("xb") as out:
+        try:
+            fcntl.ioctl(out.fileno(), FICLONE, src.fileno())
+            return "reflink"
+        except OSError:  # not supported here (ext4, tmpfs, another filesystem): copy the bytes
+            shutil.copyfileobj(src, out, 1 << 20)
+            return "copy"
 
 
 # --- out of a backup, into a store --------------------------------------------------------

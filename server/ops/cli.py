@@ -26,7 +26,8 @@ def _target() -> backups.Target:
 @click.option(
     "--since",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="An earlier backup: photos it holds are hard-linked from it, not fetched again.",
+    help="An earlier backup: photos it holds are copied from it (reflinked where the filesystem "
+    "can), not fetched again; each backup restores on its own.",
 )
 @click.option(
     "--allow-missing",

@@ -7,6 +7,7 @@ an id without a translation fails the build (tests/server/test_i18n.py), so none
 ZH: dict[str, str] = {
     "The request could not be understood (malformed input).": "请求无法解析(输入格式错误)。",
     "Please sign in first.": "请先登录。",
+    "Request number (for support): %(id)s": "请求编号(报告问题时请提供):%(id)s",
     "You do not have permission to do this.": "您没有执行此操作的权限。",
     "Nothing was found at this address.": "此地址下没有找到内容。",
     "This method is not allowed here.": "此处不允许该请求方法。",

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from server.cases.models import Case
 from server.enums import OPEN_STATUSES, CellLevel, GridStatus
 from server.grid.models import Cell, GridVersion
+from server.ops import schema
+from server.ops.schema import CodeRevisions
 from server.population.models import Household, Resident
 from sync.db import utcnow
 
@@ -20,21 +22,26 @@ def alive(version: str) -> dict[str, Any]:
     return {"status": "ok", "version": version, "time": utcnow().isoformat()}
 
 
-def check(session: Session, version: str, head: str | None = None) -> dict[str, Any]:
-    """Ready: status `ok` when the database answers and (if `head` is given) is migrated to it.
+def check(session: Session, version: str, code: CodeRevisions | None = None) -> dict[str, Any]:
+    """Ready: status `ok` when the database answers and (if `code` is given) its schema suits it.
 
-    `unavailable` (and why) when the database does not answer; `migrations_pending` when its
-    schema revision is not `head` (a release started before `flask db upgrade`).
+    `unavailable` (and why) when the database does not answer. With `code`: `ok` when the
+    database is at the code's head or moved past it along the same line (a newer release ran
+    `flask db upgrade` during a rolling upgrade: migrations are expand-then-contract, so this
+    code keeps working); `migrations_pending` when the database is behind the code (a release
+    started before `flask db upgrade`); `schema_unknown` when its revision is on another line.
     """
     report: dict[str, Any] = {"status": "ok", "version": version, "time": utcnow().isoformat()}
     try:
         session.execute(text("SELECT 1"))
         report["database"] = {"reachable": True, "dialect": session.get_bind().dialect.name}
-        if head is not None:
-            current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            report["migrations"] = {"current": current, "head": head, "at_head": current == head}
-            if current != head:
+        if code is not None:
+            migrations = schema.judge(session, code)
+            report["migrations"] = migrations
+            if migrations["state"] == "behind":
                 report["status"] = "migrations_pending"
+            elif migrations["state"] == "unknown":
+                report["status"] = "schema_unknown"
         session.rollback()  # end the read transaction: a health check holds nothing
     except SQLAlchemyError as error:
         session.rollback()
@@ -43,14 +50,9 @@ def check(session: Session, version: str, head: str | None = None) -> dict[str, 
     return report
 
 
-def migrations_head(directory: str) -> str | None:
-    """The head revision of the migration scripts in `directory` (read once per process)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", directory)
-    return ScriptDirectory.from_config(config).get_current_head()
+def code_revisions(directory: str) -> CodeRevisions:
+    """The revisions of the migration scripts in `directory` (read once per process)."""
+    return CodeRevisions.from_directory(directory)
 
 
 def district_summary(session: Session) -> dict[str, Any]:

@@ -43,15 +43,13 @@ def healthz_live() -> tuple[Any, int]:
 @bp.route("/healthz")
 @bp.route("/healthz/ready")
 def healthz() -> tuple[Any, int]:
-    """Readiness: the database answers and is migrated to this code's head revision."""
+    """Readiness: the database answers and its schema is this code's head or newer on its line."""
     extensions = current_app.extensions
-    if "wangge.migrations_head" not in extensions:
-        extensions["wangge.migrations_head"] = health.migrations_head(
-            extensions["migrate"].directory
-        )
+    if "wangge.code_revisions" not in extensions:
+        extensions["wangge.code_revisions"] = health.code_revisions(extensions["migrate"].directory)
     report = health.check(
         db.session,
         current_app.config.get("WANGGE_VERSION", ""),
-        head=extensions["wangge.migrations_head"],
+        code=extensions["wangge.code_revisions"],
     )
     return jsonify(report), 200 if report["status"] == "ok" else 503

@@ -159,3 +159,126 @@ def test_the_cli_backs_up_and_restores_with_force(app, tmp_path):
     forced = runner.invoke(args=["restore", str(tmp_path / "b"), "--force"])
     assert forced.exit_code == 0, forced.output
     assert "restored and verified" in forced.output
+
+
+# --- issue 19: backups an administrator can trust -------------------------------------------
+
+
+def test_a_since_backup_survives_damage_to_the_earlier_one(app, client, tmp_path, fresh_target):
+    """Copied (reflinked where the filesystem can), never hard-linked: damage is not shared."""
+    world = build_world(db.session)
+    phone = Phone(client, world.users["wa"])
+    upload_all(client, phone.token, samples.jpeg(seed=3))
+    monday = backups.backup(_source(app), tmp_path / "monday")
+    tuesday = backups.backup(_source(app), tmp_path / "tuesday", since=tmp_path / "monday")
+    photos = [f for f in monday["files"] if f["path"].startswith("photos/")]
+    assert photos and tuesday["photos"]["linked"] == len(photos)
+    for entry in photos:
+        earlier = tmp_path / "monday" / entry["path"]
+        later = tmp_path / "tuesday" / entry["path"]
+        assert earlier.stat().st_ino != later.stat().st_ino
+        with earlier.open("r+b") as handle:  # damage in place, as a bad sector or a bad tool
+            handle.write(b"\0" * 64)
+    with pytest.raises(BackupError, match="damaged"):
+        backups.verify(tmp_path / "monday", monday)
+    backups.verify(tmp_path / "tuesday", tuesday)
+    db.session.remove()
+    restored = backups.restore(tmp_path / "tuesday", fresh_target)
+    assert restored["restored"]["photos_copied"] == len(photos)
+
+
+def test_clone_or_copy_makes_an_independent_file(tmp_path):
+    from server.ops.backup_photos import clone_or_copy
+
+    (tmp_path / "a").write_bytes(b"x" * 10_000)
+    how = clone_or_copy(tmp_path / "a", tmp_path / "b")
+    assert how in {"reflink", "copy"}
+    (tmp_path / "a").write_bytes(b"y" * 10_000)
+    assert (tmp_path / "b").read_bytes() == b"x" * 10_000
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_a_full_destination_is_one_line_and_leaves_nothing(app, client, tmp_path, monkeypatch):
+    world = build_world(db.session)
+    phone = Phone(client, world.users["wa"])
+    upload_all(client, phone.token, samples.jpeg(seed=4))
+    import errno
+
+    from server.ops import backup_photos
+
+    def full(source, dest: Path):  # the disk fills while the photos are written
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(source.read(100))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup_photos, "copy_stream", full)
+    for dest in (tmp_path / "new", tmp_path / "empty"):
+        if dest.name == "empty":
+            dest.mkdir()
+        line = _one_line_error(app.test_cli_runner().invoke(args=["backup", str(dest)]))
+        assert "no space left" in line and "choose another destination" in line
+        assert not dest.exists() if dest.name == "new" else not any(dest.iterdir())
+
+
+def test_backup_without_a_suitable_pg_dump_names_the_package(
+    postgres_database, tmp_path, monkeypatch
+):
+    from server import create_app
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    old = fake / "pg_dump"
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    monkeypatch.setattr(backups, "PG_BIN_DIRS", [str(tmp_path / "nowhere")])
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": postgres_database,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "x",
+        }
+    )
+    for path, expect in ((str(fake), "is version 9"), (str(tmp_path / "empty"), "not found")):
+        monkeypatch.setenv("PATH", path)
+        dest = tmp_path / "b"
+        line = _one_line_error(app.test_cli_runner().invoke(args=["backup", str(dest)]))
+        assert expect in line and "apt-get install postgresql-client-" in line, line
+        assert not dest.exists()
+
+
+def test_restore_into_a_database_that_does_not_exist_says_to_create_it(
+    app, postgres_database, tmp_path
+):
+    from server import create_app
+
+    build_world(db.session)
+    backups.backup(_source(app), tmp_path / "b")
+    if sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
+        target_url = sa.make_url(postgres_database).set(database="wangge_absent_19")
+        with pytest.raises(BackupError, match="backup of sqlite, target is postgresql"):
+            backups.restore(tmp_path / "b", Target(target_url.render_as_string(False), None))
+        return
+    missing = sa.make_url(postgres_database).set(database="wangge_absent_19")
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": missing.render_as_string(hide_password=False),
+            "INSTANCE_PATH": str(tmp_path / "instance2"),
+            "PHOTO_DIR": str(tmp_path / "photos2"),
+            "SECRET_KEY": "x",
+        }
+    )
+    for args in (["restore", str(tmp_path / "b")], ["restore", str(tmp_path / "b"), "--force"]):
+        with other.app_context():  # the command runs in the current app context: this one
+            line = _one_line_error(other.test_cli_runner().invoke(args=args))
+        assert 'database "wangge_absent_19" does not exist' in line
+        assert "createdb" in line
+    assert not (tmp_path / "photos2").exists()  # nothing written before the database answered

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+import signal
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,6 +58,27 @@ def test_each_request_logs_one_line_with_id_route_status_duration_user_and_devic
     assert record.duration_ms >= 0
     assert record.user_id == user.id
     assert record.device_id == str(device_id)
+
+
+def test_a_request_refused_by_the_csrf_check_keeps_its_request_id(client, caplog):
+    """CSRFProtect's check runs before the app's own hooks: the id must be set ahead of it."""
+    with caplog.at_level(logging.INFO, logger=logs.REQUEST_LOGGER):
+        page = client.post(
+            "/login", data={"username": "a", "password": "b"}, headers={"X-Request-ID": "csrf-7"}
+        )
+        api = client.post(
+            "/login",
+            data={"username": "a", "password": "b"},
+            headers={"X-Request-ID": "csrf-8", "Accept": "application/json"},
+        )
+    assert page.status_code == 400 and api.status_code == 400
+    assert page.headers["X-Request-ID"] == "csrf-7"
+    assert "csrf-7" in page.get_data(as_text=True)
+    assert api.headers["X-Request-ID"] == "csrf-8"
+    assert api.get_json()["request_id"] == "csrf-8"
+    for request_id in ("csrf-7", "csrf-8"):
+        [record] = [r for r in caplog.records if getattr(r, "request_id", "") == request_id]
+        assert (record.method, record.status) == ("POST", 400)
 
 
 def test_an_unmatched_path_is_logged_under_one_route_label(client, caplog):
@@ -166,7 +190,7 @@ def test_metrics_add_up_every_gunicorn_worker(database_url: str, tmp_path: Path)
     server.start()
     try:
         session = requests.Session()
-        prom_dir = server.instance / "prometheus"
+        (prom_dir,) = (server.instance / "prometheus").glob("master-*")
         sent = 0
 
         def hit(_: int) -> int:
@@ -202,3 +226,60 @@ def test_metrics_add_up_every_gunicorn_worker(database_url: str, tmp_path: Path)
         assert any(r["route"] == "/healthz/live" and r["status"] == 200 for r in request_lines)
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_two_instances_from_one_checkout_keep_their_own_metrics(
+    sqlite_template: Path, tmp_path: Path
+):
+    """The second master must not empty the first one's multiprocess folder."""
+    database = tmp_path / "wangge.db"
+    shutil.copyfile(sqlite_template, database)
+    instance = tmp_path / "instance"  # one instance folder for both, as from one checkout
+    first = LiveServer(f"sqlite:///{database}", instance, workers=1, METRICS_TOKEN="t0k")
+    second = LiveServer(f"sqlite:///{database}", instance, workers=1, METRICS_TOKEN="t0k")
+
+    def count(server: LiveServer) -> float:
+        body = requests.get(
+            f"{server.url}/metrics", headers={"Authorization": "Bearer t0k"}, timeout=5
+        ).text
+        return metric_value(
+            body, "wangge_http_requests_total", route="/healthz/live", method="GET", status="200"
+        )
+
+    first.start()
+    try:
+        for _ in range(7):
+            assert requests.get(f"{first.url}/healthz/live", timeout=5).status_code == 200
+        second.start()
+        try:
+            assert requests.get(f"{second.url}/healthz/live", timeout=5).status_code == 200
+            assert count(first) == 7
+            assert count(second) == 1
+            assert len(list((instance / "prometheus").glob("master-*"))) == 2
+        finally:
+            second.stop()
+        assert count(first) == 7
+        assert len(list((instance / "prometheus").glob("master-*"))) == 1  # the second's removed
+    finally:
+        first.stop()
+    assert not list((instance / "prometheus").glob("master-*"))
+
+
+@pytest.mark.slow
+def test_an_idle_gunicorn_stops_within_two_seconds(sqlite_template: Path, tmp_path: Path):
+    """With gunicorn.conf.py's own timeouts (graceful 30 s): nothing to wait for when idle."""
+    database = tmp_path / "wangge.db"
+    shutil.copyfile(sqlite_template, database)
+    server = LiveServer(f"sqlite:///{database}", tmp_path / "instance", workers=2)
+    server.graceful_timeout = None  # gunicorn.conf.py's value
+    server.start()
+    assert requests.get(f"{server.url}/healthz/live", timeout=5).status_code == 200
+    process = server.process
+    assert process is not None
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    elapsed = time.monotonic() - started
+    server.process = None
+    assert elapsed < 2.0, f"gunicorn took {elapsed:.1f} s to stop"
