@@ -20,9 +20,12 @@ from geo.points import PointError, whole_point
 from server.exceptions import InvalidInput
 
 #: The database's copy of the rule (migration 0014), on every table with `lon` and `lat`:
-#: NaN fails BETWEEN on PostgreSQL, and SQLite stores NaN as NULL, which makes it a half point.
+#: NaN fails BETWEEN on PostgreSQL, and SQLite stores NaN as NULL, which makes it a half point;
+#: the IS NOT NULLs matter, for a CHECK passes when it yields NULL, as "lon BETWEEN ... AND
+#: lat BETWEEN ..." does when lat is NULL.
 WHOLE_POINT_SQL = (
-    "(lon IS NULL AND lat IS NULL) OR (lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)"
+    "(lon IS NULL AND lat IS NULL) OR (lon IS NOT NULL AND lat IS NOT NULL"
+    " AND lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)"
 )
 
 

@@ -22,8 +22,8 @@ depends_on = None
 
 TABLES = ("cases", "photos", "photo_links", "households", "visits", "standard_addresses")
 WHOLE_POINT_SQL = (
-    "(lon IS NULL AND lat IS NULL) OR "
-    "(lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)"
+    "(lon IS NULL AND lat IS NULL) OR (lon IS NOT NULL AND lat IS NOT NULL"
+    " AND lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)"
 )
 
 
