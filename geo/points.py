@@ -46,12 +46,15 @@ def whole_point(
     (121.42, 31.2)
     >>> whole_point(None, None) is None
     True
-    >>> whole_point(121.42, None).to_dict()["field"]
-    'lat'
-    >>> whole_point(float("nan"), 31.2).data["problem"]
-    'not_a_number'
-    >>> whole_point(121.42, 91).data["problem"]
-    'out_of_range'
+    >>> whole_point(121.42, None)
+    Traceback (most recent call last):
+    geo.points.PointError: lat is missing: give both or neither
+    >>> whole_point(float("nan"), 31.2)
+    Traceback (most recent call last):
+    geo.points.PointError: lon is not a finite number
+    >>> whole_point(121.42, 91)
+    Traceback (most recent call last):
+    geo.points.PointError: lat is out of range
     """
     if lon is None and lat is None:
         return None
