@@ -60,7 +60,14 @@ const DEPTH = { street: 0, residential_area: 1, block: 2, building_group: 3 };
 
 /** The deepest of `cells` containing the point (a building group before its block), or null. */
 export function cellAt(cells, lon, lat) {
-  const hits = cells.filter((c) => contains(c.geometry, lon, lat));
+  const hits = cells.filter((c) => {
+    try {
+      return contains(c.geometry, lon, lat);
+    } catch (error) { // a cell with a broken outline is no answer, never the end of the screen
+      console.warn('geo: a cell with a broken outline was skipped', c && c.code);
+      return false;
+    }
+  });
   hits.sort((a, b) => (DEPTH[b.level] ?? 0) - (DEPTH[a.level] ?? 0) || a.code.localeCompare(b.code));
   return hits[0] || null;
 }

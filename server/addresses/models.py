@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Float, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.locations import whole_point_check
 from sync.db import Base, utcnow
 
 
@@ -19,7 +20,10 @@ class StandardAddress(Base):
     """
 
     __tablename__ = "standard_addresses"
-    __table_args__ = (Index("ix_standard_addresses_road_key", "road", "building_key"),)
+    __table_args__ = (
+        Index("ix_standard_addresses_road_key", "road", "building_key"),
+        whole_point_check(),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The office's own code for the address (标准地址编码): the stable key of re-imports.

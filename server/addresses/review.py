@@ -126,7 +126,7 @@ def doors_geojson(session: Session) -> dict[str, Any]:
     a = StandardAddress
     rows = session.execute(
         select(a.id, a.code, a.text, a.cell_code, a.lon, a.lat).where(
-            a.is_active.is_(True), a.lon.is_not(None)
+            a.is_active.is_(True), a.lon.is_not(None), a.lat.is_not(None)
         )
     ).all()
     return {

@@ -24,6 +24,7 @@ from server.exceptions import WanggeError
 from server.extensions import db
 from server.grid.index import index_cache
 from server.imports.access import ANY_IMPORTER
+from server.locations import point_from_text
 
 bp = Blueprint("addresses", __name__, url_prefix="/addresses", template_folder="templates")
 
@@ -48,11 +49,8 @@ def doors() -> Response:
 
 
 def _point() -> tuple[float, float] | None:
-    try:
-        lon, lat = float(request.form.get("lon", "")), float(request.form.get("lat", ""))
-    except ValueError:
-        return None
-    return (lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+    """The picked point, whole or none (raises InvalidInput for half a point)."""
+    return point_from_text(request.form.get("lon"), request.form.get("lat"))
 
 
 @bp.route("/check/<int:review_id>", methods=["POST"])

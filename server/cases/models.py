@@ -19,6 +19,7 @@ from server.enums import (
     Priority,
     enum_column_type,
 )
+from server.locations import whole_point_check
 from sync.db import Base, utcnow
 
 
@@ -27,6 +28,7 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
+        whole_point_check(),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_cell_status", "cell_code", "status"),
         # The dashboard's date windows (received, due, closed) each need their own index.
@@ -142,6 +144,7 @@ class Photo(Base):
     """Photo bytes, identified by the SHA-256 of their content: the same photo is stored once."""
 
     __tablename__ = "photos"
+    __table_args__ = (whole_point_check(),)
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[PhotoStatus] = mapped_column(
@@ -163,6 +166,7 @@ class PhotoLink(Base):
     """A photo attached to a case or a visit by someone, from some device."""
 
     __tablename__ = "photo_links"
+    __table_args__ = (whole_point_check(),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     photo_sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), index=True)

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from server.enums import CaseStatus, Channel, Disclosure, Priority
+from server.locations import WholePointSchema
 
 _blank_to_none = (
     "catalogue_item_id",
@@ -35,7 +36,7 @@ class _Form(Schema):
         return out
 
 
-class IntakeForm(_Form):
+class IntakeForm(_Form, WholePointSchema):
     channel = fields.Enum(Channel, by_value=True, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     title = fields.String(load_default="", validate=validate.Length(max=200))

@@ -37,6 +37,7 @@ from server.enums import CaseStatus, Channel, Priority, Role
 from server.evaluation import operations as evaluation
 from server.exceptions import InvalidInput, NotFound, WanggeError
 from server.extensions import db
+from server.locations import point_from_text
 from server.privacy.operations import set_disclosure
 from server.units.models import Unit
 
@@ -309,11 +310,10 @@ def disclosure(case_id: uuid.UUID) -> Response | tuple[str, int]:
 @page_login_required(*DESK)
 def relocate(case_id: uuid.UUID) -> Response | tuple[str, int]:
     def run(case: Case, actor: Actor) -> None:
-        try:
-            lon, lat = float(request.form["lon"]), float(request.form["lat"])
-        except (KeyError, ValueError) as error:
-            raise InvalidInput(_("Click the map to place the case."), field="lon") from error
-        operations.relocate(db.session, case, actor, lon=lon, lat=lat, at=clock.now())
+        point = point_from_text(request.form.get("lon"), request.form.get("lat"))
+        if point is None:
+            raise InvalidInput(_("Click the map to place the case."), field="lon")
+        operations.relocate(db.session, case, actor, lon=point[0], lat=point[1], at=clock.now())
 
     return _do(case_id, run)
 
@@ -367,11 +367,10 @@ def place_lookup() -> Response:
 @bp.route("/lookup/locate")
 @page_login_required(*STAFF)
 def locate_lookup() -> Response:
-    try:
-        lon, lat = float(request.args["lon"]), float(request.args["lat"])
-    except (KeyError, ValueError):
-        return jsonify({"error": "lon and lat are required"}), 400  # type: ignore[return-value]
-    return jsonify(lookups.locate(db.session, lon, lat, on=clock.today()))
+    point = point_from_text(request.args.get("lon"), request.args.get("lat"))
+    if point is None:
+        raise InvalidInput(_("Click the map to place the case."), field="lon")
+    return jsonify(lookups.locate(db.session, point[0], point[1], on=clock.today()))
 
 
 @bp.route("/units")

@@ -19,6 +19,7 @@ from marshmallow import (
 
 from server.cases.operations import EDITABLE_FIELDS
 from server.enums import CaseStatus, Priority
+from server.locations import WholePointSchema
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a lower-case hex SHA-256")
 MAX_BATCH = 2000
@@ -164,7 +165,11 @@ class _Args(Schema):
         unknown = RAISE
 
 
-class VisitCreateArgs(_Args):
+class _PointArgs(_Args, WholePointSchema):
+    """Arguments carrying a location: `lon` and `lat` make a whole point or are both absent."""
+
+
+class VisitCreateArgs(_PointArgs):
     id = fields.UUID(required=True)
     household_id = fields.UUID(required=True)
     visited_at = _device_time()
@@ -184,7 +189,7 @@ class VisitCreateArgs(_Args):
     case_id = fields.UUID(load_default=None, allow_none=True)
 
 
-class CaseReportArgs(_Args):
+class CaseReportArgs(_PointArgs):
     id = fields.UUID(required=True)
     title = _text(200)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
@@ -211,7 +216,7 @@ class CaseNoteArgs(_Args):
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class PhotoAttachArgs(_Args):
+class PhotoAttachArgs(_PointArgs):
     sha256 = fields.String(required=True, validate=SHA256)
     case_id = fields.UUID(load_default=None, allow_none=True)
     visit_id = fields.UUID(load_default=None, allow_none=True)
@@ -388,7 +393,8 @@ def fast_visit_create(raw: Any) -> dict[str, Any] | None:
         "case_id": _opt_uuid(raw, "case_id"),
     }
     if (
-        type(loaded["outcome"]) is not str
+        (loaded["lon"] is None) != (loaded["lat"] is None)  # half a point: the schema says so
+        or type(loaded["outcome"]) is not str
         or loaded["outcome"] not in _OUTCOMES
         or _NOT_PLAIN in loaded.values()
         or _NOT_PLAIN in loaded["residents_seen"]

@@ -20,6 +20,7 @@ from sqlalchemy import insert, select, update
 from geo.address_text import AddressKey, parse
 from geo.datums import geometry_to_wgs84, parse_datum, to_wgs84
 from geo.errors import GeoError
+from geo.points import PointError, whole_point
 from server.addresses.models import StandardAddress
 from server.imports.columns import FieldSpec, Mapping
 from server.imports.grid_cells import published_codes, published_index
@@ -250,7 +251,11 @@ class _DoorReader:
         if not self._inside(point):
             cells.flag("coordinates_outside", "lon", f"{lon}, {lat}")
             return None
-        return round(point[0], 7), round(point[1], 7)
+        try:  # the stored rule (server/locations.py): a transform can give NaN or infinity
+            return whole_point(round(point[0], 7), round(point[1], 7))
+        except PointError as error:
+            cells.flag("coordinates_invalid", str(error.data["field"]), f"{lon}, {lat}")
+            return None
 
     def _inside(self, point: tuple[float, float]) -> bool:
         bbox = self.ctx.district_bbox

@@ -77,7 +77,7 @@ def cases_geojson(
         Case.lon,
         Case.lat,
         Case.cell_code,
-    ).where(Case.lon.is_not(None))
+    ).where(Case.lon.is_not(None), Case.lat.is_not(None))  # whole points only
     if f.status == "open" or not f.status:
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif f.status != "all":

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from server.exceptions import InvalidInput
+from server.locations import point_from_text
 
 MAX_DESCRIPTION = 4000  # the spec's limit
 MAX_FIELD = 200
@@ -110,10 +111,8 @@ def parse_new_request(form: dict[str, list[str]]) -> NewRequest:
     code = single(form, "service_code")
     if not code:
         raise InvalidInput(_l("service_code is required."), field="service_code")
-    lat = coordinate(single(form, "lat"), "lat", -90.0, 90.0)
-    lon = coordinate(single(form, "long"), "long", -180.0, 180.0)
-    if (lat is None) != (lon is None):
-        raise InvalidInput(_l("Give both lat and long."), field="lat" if lat is None else "long")
+    point = point_from_text(single(form, "long"), single(form, "lat"), lon_field="long")
+    lon, lat = point if point else (None, None)
     address = clean_text(single(form, "address_string"), limit=MAX_FIELD, name="address_string")
     if lat is None and not address:
         if single(form, "address_id"):

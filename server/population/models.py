@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.locations import whole_point_check
 from sync.db import Base, utcnow
 
 
@@ -33,6 +34,7 @@ class Household(Base):
 
     __tablename__ = "households"
     __table_args__ = (
+        whole_point_check(),
         Index("ix_households_building", "road", "lane", "building"),
         # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
         Index("ix_households_version_id", "version", "id"),
@@ -109,6 +111,7 @@ class Visit(Base):
 
     __tablename__ = "visits"
     __table_args__ = (
+        whole_point_check(),
         Index("ix_visits_household_visited", "household_id", "visited_at"),
         # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
         Index("ix_visits_version_id", "version", "id"),

@@ -29,6 +29,7 @@ from server.cases.photo_links import store_upload
 from server.catalogue.models import CatalogueCategory
 from server.exceptions import InvalidInput, NotFound, Throttled, WanggeError
 from server.extensions import db
+from server.locations import point_from_text
 from server.mapview.queries import cells_geojson
 from server.residents import operations
 from server.residents.limits import spend
@@ -86,30 +87,19 @@ def _catalogue() -> list[CatalogueCategory]:
     )
 
 
-def _float(value: str | None, field: str) -> float | None:
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise InvalidInput(_("Not a number."), field=field) from None
-    if number != number or abs(number) > 180:
-        raise InvalidInput(_("Out of range."), field=field)
-    return number
-
-
 def _intake(form: dict[str, str]) -> operations.ResidentIntake:
     item = form.get("catalogue_item_id") or ""
     if item and not item.isdigit():
         raise InvalidInput(_("Not a number."), field="catalogue_item_id")
+    point = point_from_text(form.get("lon"), form.get("lat"))
     return operations.ResidentIntake(
         client_id=form.get("client_id", ""),
         description=form.get("description", ""),
         phone=form.get("phone", ""),
         catalogue_item_id=int(item) if item else None,
         address=form.get("address", ""),
-        lon=_float(form.get("lon"), "lon"),
-        lat=_float(form.get("lat"), "lat"),
+        lon=point[0] if point else None,
+        lat=point[1] if point else None,
         name=form.get("name", ""),
         phone_code=form.get("phone_code", ""),
         disclosure=operations.parse_disclosure(form.get("disclosure")),

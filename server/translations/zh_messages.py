@@ -5,6 +5,9 @@ an id without a translation fails the build (tests/server/test_i18n.py), so none
 """
 
 ZH: dict[str, str] = {
+    "Give both longitude and latitude, or neither.": "请同时提供经度和纬度,或都不提供。",
+    "A coordinate must be a finite number.": "坐标必须是有限的数字。",
+    "Longitude must be within ±180 and latitude within ±90.": "经度须在 ±180 以内,纬度须在 ±90 以内。",
     "The request could not be understood (malformed input).": "请求无法解析(输入格式错误)。",
     "Please sign in first.": "请先登录。",
     "Request number (for support): %(id)s": "请求编号(报告问题时请提供):%(id)s",

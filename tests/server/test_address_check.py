@@ -82,6 +82,7 @@ def test_a_point_outside_the_grid_or_a_bogus_door_changes_nothing(office, client
         {"lon": "120.0", "lat": "30.0"},
         {"door_id": "999999"},
         {"lon": "x", "lat": "nan"},
+        {"lon": "121.4", "lat": ""},  # half a point
         {},
     ):
         answer = client.post(f"/addresses/check/{review.id}", data={"csrf_token": token, **data})

@@ -75,9 +75,11 @@ export async function render(main, [caseId], { rerender }) {
   } }, t(`action.${to}`)));
 
   const photoRow = photoButtons(async (row) => {
-    const fix = geo.currentFix();
+    // A whole point from one source (the photo's own, else the phone's fix): the server
+    // refuses half a point, and one axis from each would be a place nobody stood.
+    const at = Number.isFinite(row.lon) && Number.isFinite(row.lat) ? row : (geo.currentFix() || {});
     await enqueue('photo.attach', { sha256: row.sha256, case_id: caseId, purpose: c.assignee_id === me ? 'result' : 'report',
-      lon: row.lon ?? fix?.lon ?? null, lat: row.lat ?? fix?.lat ?? null, accuracy_m: row.accuracy_m ?? fix?.accuracy_m ?? null,
+      lon: at.lon ?? null, lat: at.lat ?? null, accuracy_m: at.accuracy_m ?? null,
       captured_at_device: row.captured_at_device }, { summary: t('summary.photo', { n: c.number || '' }) });
     toast(t('saved'));
     syncNow();

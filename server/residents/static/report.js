@@ -38,8 +38,10 @@ if (window.L && mapEl) {
   const map = L.map(mapEl, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 }).setView([31.2075, 121.4235], 15);
   if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
   fetch(mapEl.dataset.cells).then((r) => r.json()).then((cells) => {
-    const layer = L.geoJSON(cells, { style: { color: '#0969da', weight: 1, fillOpacity: 0.05 } }).addTo(map);
-    if (cells.features.length) map.fitBounds(layer.getBounds());
+    const F = window.wanggeMapFeatures; // map-features.js: one feature at a time
+    const layer = F.addFeatures(map, L.geoJSON(null, { style: { color: '#0969da', weight: 1, fillOpacity: 0.05 } }), cells).addTo(map);
+    if (layer.getLayers().length) map.fitBounds(layer.getBounds());
+    mapEl.dataset.cellsDrawn = String(layer.getLayers().length);
   }).catch(() => {});
   let marker = null;
   map.on('click', (event) => {

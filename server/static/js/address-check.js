@@ -1,6 +1,7 @@
 // The address check (地址核对): pick a door (or a point) on the map for the chosen household.
 (function () {
   const config = JSON.parse(document.getElementById("check-map-config").textContent);
+  const F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
   const map = L.map("map", {preferCanvas: true, zoomSnap: 0.25});
   if (config.tile_url) {
     L.tileLayer(config.tile_url, {maxZoom: 19, attribution: config.tile_attribution}).addTo(map);
@@ -28,7 +29,7 @@
     active.querySelector(".picked").textContent = text;
   };
   const cells = fetch(config.cells_url, {credentials: "same-origin"}).then((r) => r.json())
-    .then((fc) => L.geoJSON(fc, {style: {color: "#c4661f", weight: 1, fillOpacity: 0.08}})
+    .then((fc) => F.addFeatures(map, L.geoJSON(null, {style: {color: "#c4661f", weight: 1, fillOpacity: 0.08}}), fc)
       .on("click", (event) => {
         if (!active) return;
         active.querySelector("select").value = "";
@@ -38,13 +39,13 @@
         active.querySelector(".picked").textContent = config.picked_point.replace("{cell}", code);
       }).addTo(map));
   const doors = fetch(config.doors_url, {credentials: "same-origin"}).then((r) => r.json())
-    .then((fc) => L.geoJSON(fc, {
+    .then((fc) => F.addFeatures(map, L.geoJSON(null, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, {radius: 5, color: "#1f5fbf", fillOpacity: 0.8}),
       onEachFeature: (f, layer) => {
-        layer.bindTooltip(f.properties.address);
+        layer.bindTooltip(F.label(f.properties.address));
         layer.on("click", (event) => { L.DomEvent.stopPropagation(event); choose(f.id, f.properties.address); });
       },
-    }).addTo(map));
+    }), fc).addTo(map));
   Promise.all([cells, doors]).then(([a, b]) => {
     const all = L.featureGroup([a, b]);
     if (all.getBounds().isValid()) { map.fitBounds(all.getBounds(), {padding: [10, 10]}); } else { map.setView([31.2, 121.42], 14); }

@@ -7,6 +7,7 @@
     handled: "#1a7f37", closed: "#57606a", evaluated: "#24292f", cancelled: "#afb8c1"
   };
   var CENTRE = [31.2085, 121.4255];
+  var F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
 
   function makeMap(el) {
     var map = L.map(el, { attributionControl: !!el.dataset.tiles });
@@ -24,17 +25,21 @@
 
   function cellLayer(map, url, onClick) {
     return getJSON(url).then(function (data) {
-      var layer = L.geoJSON(data, {
+      var layer = L.geoJSON(null, {
         style: { color: "#b3261e", weight: 1, fillOpacity: 0.05 },
         onEachFeature: function (feature, lyr) {
-          lyr.bindTooltip(feature.properties.name + " · " + feature.properties.code);
+          lyr.bindTooltip(F.label(feature.properties.name + " · " + feature.properties.code));
           if (onClick) { lyr.on("click", function (e) { onClick(feature, e); }); }
         }
-      }).addTo(map);
-      if (data.features.length) { map.fitBounds(layer.getBounds(), { animate: false }); }
+      });
+      F.addFeatures(map, layer, data).addTo(map);
+      if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { animate: false }); }
+      container(map).dataset.cellsDrawn = String(layer.getLayers().length);
       return layer;
     });
   }
+
+  function container(map) { return map.getContainer(); }
 
   function marker(lat, lon, status) {
     return L.circleMarker([lat, lon], {
@@ -71,13 +76,14 @@
 
   function caseMap(el) {
     var map = makeMap(el);
-    var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
-    var spot = marker(lat, lon, "reported").addTo(map);
-    cellLayer(map, el.dataset.cells).then(function () { map.setView([lat, lon], 17, { animate: false }); });
+    var at = F.latLng(parseFloat(el.dataset.lat), parseFloat(el.dataset.lon));
+    var spot = at ? marker(at[0], at[1], "reported").addTo(map) : null;
+    if (!at) { F.skip(map, "the case has no whole point", null); }
+    cellLayer(map, el.dataset.cells).then(function () { if (at) { map.setView(at, 17, { animate: false }); } });
     var button = document.getElementById("relocate-btn");
     if (button) {
       map.on("click", function (e) {
-        spot.setLatLng(e.latlng);
+        if (spot) { spot.setLatLng(e.latlng); } else { spot = marker(e.latlng.lat, e.latlng.lng, "reported").addTo(map); }
         document.getElementById("relocate-lon").value = e.latlng.lng.toFixed(7);
         document.getElementById("relocate-lat").value = e.latlng.lat.toFixed(7);
         button.disabled = false;
@@ -121,15 +127,22 @@
       cellLayer(map, el.dataset.cells + "?level=" + level, showCell).then(function (layer) { cells = layer; });
       getJSON(el.dataset.cases + "?" + params.toString()).then(function (data) {
         cases.clearLayers();
-        data.features.forEach(function (f) {
-          var c = f.geometry.coordinates, p = f.properties;
-          marker(c[1], c[0], p.status).bindPopup(function () {
-            var a = document.createElement("a");
-            a.href = el.dataset["case"].replace("00000000-0000-0000-0000-000000000000", f.id);
-            a.textContent = p.number + " " + p.title;
-            return a;
-          }).addTo(cases);
+        (data.features || []).forEach(function (f) {
+          // each case in its own try: one bad row (half a point, no geometry) is skipped
+          var c = f && f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
+          var at = c ? F.latLng(c[1], c[0]) : null;
+          if (!at) { F.skip(map, "a case without a whole point", f); return; }
+          F.drawOne(map, f, function () {
+            var p = f.properties || {};
+            return marker(at[0], at[1], p.status).bindPopup(function () {
+              var a = document.createElement("a");
+              a.href = el.dataset["case"].replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(f.id));
+              a.textContent = p.number + " " + p.title;
+              return a;
+            }).addTo(cases);
+          });
         });
+        el.dataset.casesDrawn = String(cases.getLayers().length);
       });
     }
     form.addEventListener("submit", function (e) { e.preventDefault(); load(); });

@@ -9,20 +9,22 @@
   if (config.tile_url) {
     L.tileLayer(config.tile_url, {maxZoom: 19, attribution: config.tile_attribution}).addTo(map);
   }
-  const escape = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
+  const F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
+  const mapEl = document.getElementById("map");
   const load = (url) => fetch(url, {credentials: "same-origin"}).then((r) => r.json());
   const order = ["building_group", "block", "residential_area", "street"];
-  const deepestFirst = (fc) => fc.features.sort((a, b) => order.indexOf(a.properties.level) - order.indexOf(b.properties.level));
+  const levelOf = (f) => (f && f.properties ? f.properties.level : undefined);
+  const deepestFirst = (fc) => (Array.isArray(fc && fc.features) ? fc.features : []).sort((a, b) => order.indexOf(levelOf(a)) - order.indexOf(levelOf(b)));
   Promise.all([load(config.export_url), config.published_url ? load(config.published_url) : null]).then(([fc, published]) => {
     const layers = [];
     if (published) {
       // under the draft: thin grey dashes, no fill, no tooltips to get in the way
       deepestFirst(published);
-      const before = L.geoJSON(published, {
+      const before = F.addFeatures(map, L.geoJSON(null, {
         style: (f) => ({color: "#57606a", weight: f.properties.level === "building_group" ? 1 : 2,
                         dashArray: "6 4", fill: false, opacity: 0.9}),
         interactive: false,
-      }).addTo(map);
+      }), published).addTo(map);
       layers.push(before);
       const toggle = document.getElementById("show-published");
       if (toggle) {
@@ -31,18 +33,30 @@
     }
     // deepest first, so the coarser boundaries (thicker) are drawn on top of the shared edges
     deepestFirst(fc);
-    const layer = L.geoJSON(fc, {
+    const layer = F.addFeatures(map, L.geoJSON(null, {
       style: (f) => ({color: colours[f.properties.level] || "#555", weight: weights[f.properties.level] || 1,
                       fillOpacity: f.properties.level === "building_group" ? 0.12 : 0}),
-      onEachFeature: (f, l) => l.bindTooltip(escape(f.properties.code) + " " + escape(f.properties.name)),
-    }).addTo(map);
+      onEachFeature: (f, l) => l.bindTooltip(F.label((f.properties.code ?? "") + " " + (f.properties.name ?? ""))),
+    }), fc).addTo(map);
     layers.push(layer);
-    const markers = config.spots.map((p) => L.circleMarker([p.location[1], p.location[0]], {
-        radius: 7, color: p.severity === "error" ? "#a40e26" : "#9a6700", weight: 2, fillOpacity: 0.7})
-      .bindPopup("<strong>" + escape(p.rule) + "</strong><br>" + escape(p.code) + " " + escape(p.name) + "<br>"
-                 + escape(config.lang === "en" ? p.message_en : p.message_zh)));
+    // A problem spot's popup: rule, cell and message as text nodes (names come from the file).
+    const spotPopup = (p) => {
+      const box = document.createElement("div");
+      box.append(F.label(p.rule, "strong"), document.createElement("br"),
+                 F.label((p.code ?? "") + " " + (p.name ?? "")), document.createElement("br"),
+                 F.label(config.lang === "en" ? p.message_en : p.message_zh));
+      return box;
+    };
+    const markers = config.spots.flatMap((p) => {
+      const at = Array.isArray(p.location) ? F.latLng(p.location[1], p.location[0]) : null;
+      if (!at) { F.skip(map, "a problem without a whole point", p); return []; }
+      const drawn = F.drawOne(map, p, () => L.circleMarker(at, {
+          radius: 7, color: p.severity === "error" ? "#a40e26" : "#9a6700", weight: 2, fillOpacity: 0.7})
+        .bindPopup(() => spotPopup(p)));
+      return drawn ? [drawn] : [];
+    });
     const all = L.featureGroup([...layers, ...markers]).addTo(map);
     if (all.getBounds().isValid()) { map.fitBounds(all.getBounds(), {padding: [10, 10]}); } else { map.setView([31.2, 121.42], 13); }
-    document.getElementById("map").dataset.drawn = "true";  // for people reading the DOM, and tests
+    mapEl.dataset.drawn = "true";  // for people reading the DOM, and tests
   });
 })();
