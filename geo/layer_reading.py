@@ -182,7 +182,11 @@ def _kept(kind: str, properties: dict[str, Any], dropped: set[str]) -> dict[str,
                 kept[key] = str(value).strip()[:MAX_TEXT]
                 used.add(name)
                 break
-    dropped.update(k for k in properties if k not in used and k not in QUIET)
+    dropped.update(
+        k
+        for k, v in properties.items()
+        if k not in used and k not in QUIET and v is not None and str(v).strip()
+    )
     return kept
 
 
