@@ -70,7 +70,9 @@ def test_osm_roads_are_checked_drafted_published_and_pulled_by_bbox_with_their_c
 
     published = publish(client, gis_token, layer_id)
     assert published.status_code == 200 and published.get_json()["status"] == "published"
-    body = pull(client).get_json()
+    response = pull(client)
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    body = response.get_json()
     assert len(body["features"]) == 70 and body["attribution"] == [credit]
     assert body["truncated"] is False
     labels = {f["properties"]["label"] for f in body["features"]}
