@@ -100,6 +100,7 @@ def test_the_residents_map_and_the_intake_map_draw_the_base_layers_too(server, p
         "() => Number(document.getElementById('report-map').dataset.baseLayers) > 100"
     )
     assert "OpenStreetMap" in page.inner_text("#report-map .leaflet-control-attribution")
+    page.locator("#report-map").scroll_into_view_if_needed()
     screenshot(page, "base-layers-residents-map", full_page=False)
     login(page, server, "zhao.min")
     page.goto(f"{server}/cases/new")
