@@ -51,9 +51,15 @@ class GridImport:
     level_preview: LevelPreview | None = None  # what the code rule gives (docs/grids.md)
 
 
-def _resolve_datum(
+def resolve_datum(
     file_crs: str | None, chosen: str | None, problems: list[Problem]
 ) -> tuple[Datum | None, str]:
+    """The datum to read with (None if unusable) and why; conflicts appended to ``problems``.
+
+    >>> found = []
+    >>> resolve_datum(None, "gcj02", found)[0].name, found
+    ('gcj02', [])
+    """
     try:
         chosen_datum = parse_datum(chosen) if chosen else None
     except GeoError:
@@ -129,7 +135,7 @@ def read_grid_file(
     file_crs, raws, structural = read_features(document)
     problems += structural
     report.feature_count = len(raws)
-    used, note = _resolve_datum(file_crs, datum, problems)
+    used, note = resolve_datum(file_crs, datum, problems)
     result = GridImport([], report, [], used, note)
     if used is None:
         return result

@@ -188,6 +188,27 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "Child cells leave {gap_area_m2} m² of {code} uncovered.",
     ),
     "no_cells": ("error", "文件中没有任何网格。", "The file holds no cells."),
+    # Base layers (roads, building footprints, points of interest): geo/layer_reading.py
+    "layer_geometry_type": (
+        "error",
+        "“{kind_zh}”图层只接受 {expected}，这里是 {geometry_type}。",
+        "A {kind} layer takes {expected} only, not {geometry_type}.",
+    ),
+    "line_degenerate": (
+        "error",
+        "线只有 {unique} 个不同的点，至少需要 2 个。",
+        "A line has {unique} distinct points; at least 2 are needed.",
+    ),
+    "no_layer_features": (
+        "error",
+        "文件中没有任何可用的要素。",
+        "The file holds no usable feature.",
+    ),
+    "properties_dropped": (
+        "warning",
+        "以下属性未导入（底图只保存名称、门牌等公开信息）：{keys}。",
+        "These properties were not imported (base layers keep names and numbers only): {keys}.",
+    ),
     "level_absent": (
         "error",
         "没有任何要素带有层级属性（{field}）。请选择一个默认层级，或按编码规则推导层级。",

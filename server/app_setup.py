@@ -86,11 +86,14 @@ def register_blueprints(app: Flask) -> None:
     from server.grid import views as grid_views
     from server.imports import api as imports_api
     from server.imports import views as imports_views
+    from server.layers import api as layers_api
+    from server.layers import views as layers_views
     from server.photos import api as photos_api
     from server.population import identity_api
     from server.web import docs, views
 
-    for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp, identity_api.blp):
+    apis = (accounts_api, sync_api, grid_api, imports_api, identity_api, layers_api)
+    for blp in (module.blp for module in apis):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
     app.register_blueprint(photos_api.bp)
@@ -103,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs.bp)
     app.register_blueprint(pwa_serving.bp)  # the worker's app at /app/
     app.register_blueprint(grid_views.bp)
+    app.register_blueprint(layers_views.bp)  # issue 14: base layers under the cells
     app.register_blueprint(imports_views.bp)  # issue 13: imports of master data
     app.register_blueprint(address_views.bp)  # issue 13: the address check
     register_error_handlers(app)
@@ -175,12 +179,14 @@ def register_cli(app: Flask) -> None:
     from server.demo.cli import demo_cli
     from server.fieldsync.cli import sync_cli
     from server.grid.cli import grid_cli
+    from server.layers.cli import layers_cli
     from server.ops.cli import backup_command, restore_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(catalogue_cli)
     app.cli.add_command(grid_cli)
+    app.cli.add_command(layers_cli)
     app.cli.add_command(sync_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

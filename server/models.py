@@ -15,6 +15,7 @@ from server.evaluation.models import (
 )
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.imports.models import CategoryMapping, ImportFile, ImportReview, ImportRun
+from server.layers.models import BaseLayer, BaseLayerFeature
 from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 from server.notices.models import Notice
 from server.open311.models import ApiPartner, Open311Request
@@ -39,6 +40,8 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "BaseLayer",
+    "BaseLayerFeature",
     "Booking",
     "CareTag",
     "Case",

@@ -65,6 +65,7 @@ def load_demo(
         session, catalogue_loading.read_toml(catalogue_loading.CARE_TAGS_FILE)
     )
     grid = _write_grid(session, district, now, version)
+    layers = write_base_layers(session, district)
     # Staff, addresses and the register come in as files, through the office's import path.
     district, users = import_demo_files(session, district, now)
     cases = create_demo_cases(session, district, users, now=now, version=version)
@@ -82,6 +83,7 @@ def load_demo(
             "cases": cases,
             "visits": visits,
             "service_points": points,
+            **{f"layer_{kind}": count for kind, count in layers.items()},
         },
     )
 
@@ -113,6 +115,42 @@ def _write_grid(
         raise RuntimeError(f"the generated demo grid does not validate: {outcome.report}")
     grid_operations.publish_grid(session, None, outcome.version.id, near_m=50.0, today=now.date())
     return outcome.version
+
+
+def write_base_layers(session: Session, district: District) -> dict[str, int]:
+    """Upload the demo's base layers the way GIS staff would (check, draft, publish): the
+    real OSM roads (credited, ODbL), generated footprints and the real OSM landmarks."""
+    from server.demo import footprints
+    from server.demo.district import FRAME
+    from server.layers import operations as layers
+
+    files = (
+        ("roads", footprints.roads_file(), "osm_xinhua_named_roads_wgs84.geojson", OSM_NAME),
+        ("buildings", footprints.footprints_file(district, FRAME), "demo_footprints.geojson", None),
+        ("poi", footprints.poi_file(district), "osm_xinhua_landmarks.geojson", OSM_NAME),
+    )
+    counts = {}
+    for kind, data, filename, credit in files:
+        options = layers.LayerOptions(
+            kind=kind,
+            name=_LAYER_NAMES[kind],
+            filename=filename,
+            attribution=footprints.OSM_CREDIT if credit else footprints.GENERATED_CREDIT,
+        )
+        outcome = layers.import_layer(session, None, data, options)
+        if outcome.layer is None or outcome.report["has_errors"]:
+            raise RuntimeError(f"the demo {kind} layer does not validate: {outcome.report}")
+        layers.publish_layer(session, None, outcome.layer.id)
+        counts[kind] = outcome.layer.feature_count
+    return counts
+
+
+OSM_NAME = "OpenStreetMap"
+_LAYER_NAMES = {
+    "roads": "新华路街道 道路 (OpenStreetMap)",
+    "buildings": "演示建筑轮廓 (generated)",
+    "poi": "新华路街道 地标 (OpenStreetMap)",
+}
 
 
 def _write_service_points(session: Session, district: District, now: dt.datetime) -> int:

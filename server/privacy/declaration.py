@@ -359,6 +359,25 @@ TABLES: dict[str, Table] = {
     # Uploaded grid files (kept for re-import): cell outlines, codes and names, as the GIS
     # staff sent them; read only by GIS staff.
     "grid_uploads": Table(default=INTERNAL),
+    # Base layers (issue 14): roads, building footprints, points of interest. The features are
+    # drawn on the residents' map and pulled by anyone (server/layers/queries.py); the import
+    # keeps only names, house numbers and road classes (geo/layer_reading.py KEPT), never a
+    # household or a person. The layer's row (report, file name, uploader) is staff's.
+    "base_layers": Table(default=INTERNAL),
+    "base_layer_features": Table(
+        {
+            "id": PUBLIC,
+            "layer_id": PUBLIC,
+            "name": PUBLIC,
+            "label": PUBLIC,
+            "properties": PUBLIC,
+            "geometry": PUBLIC,
+            "min_lon": PUBLIC,
+            "min_lat": PUBLIC,
+            "max_lon": PUBLIC,
+            "max_lat": PUBLIC,
+        }
+    ),
     # The published grid's outlines and names are drawn on the residents' map.
     "cells": Table(
         {

@@ -119,6 +119,16 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("grid.assign", "POST"): EDITORS,
     ("grid.end_duty", "POST"): EDITORS,
     ("grid.gaps", "GET"): OFFICE,
+    # issue 14: base layers (names and numbers only: the features are public)
+    ("layers.index", "GET"): GIS,
+    ("layers.layer", "GET"): GIS,
+    ("layers.upload", "POST"): GIS,
+    ("layers.publish", "POST"): GIS,
+    ("layers_api.create_import", "POST"): GIS,
+    ("layers_api.list_layers", "GET"): GIS,
+    ("layers_api.get_layer", "GET"): GIS,
+    ("layers_api.publish", "POST"): GIS,
+    ("layers_api.features", "GET"): PUBLIC,
     ("audit.index", "GET"): ADMINS,
     ("cases.queue", "GET"): CASE_STAFF,
     ("cases.intake", "GET"): DISPATCH,
@@ -390,6 +400,7 @@ def test_every_form_post_needs_the_csrf_token(app, make_user):
         "grid_api",
         "identity_api",  # bearer tokens; session callers are CSRF-checked in auth
         "imports_api",  # like grid_api: bearer tokens; session callers are CSRF-checked in auth
+        "layers_api",  # like grid_api
         "photos",
         "residents",
         "lifeservices",
