@@ -1006,6 +1006,7 @@ ZH.update(
 ZH.update(
     {
         "Register": "人口登记",
+        "Full name": "姓名",
         "On the register": "在册",
         "Moved out": "已迁出",
         "Deceased": "已故",
