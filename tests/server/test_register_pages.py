@@ -282,3 +282,36 @@ def test_the_dispatcher_reads_the_card_but_has_no_forms(app: Any, reg: World) ->
         data={"notes": "x", "reason": "试试看", "csrf_token": token},
     )
     assert response.status_code == 403
+
+
+def test_the_status_migration_puts_everyone_already_registered_on_the_register(app: Any) -> None:
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    db.session.remove()
+    downgrade(revision="0013")
+    assert "status" not in {c["name"] for c in inspect(db.engine).get_columns("residents")}
+    household, sqlite = uuid.uuid4(), db.engine.dialect.name == "sqlite"
+
+    def key(value: uuid.UUID) -> Any:  # how each backend's driver takes a UUID column
+        return value.hex if sqlite else value
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO households (id, address, road, lane, building, room, cell_code,"
+                " notes, created_at, version, address_match) VALUES (:id, '新华路1号', '新华路',"
+                " '', '1', '', 'G1', '', :now, 1, '')"
+            ),
+            {"id": key(household), "now": dt.datetime.now(dt.UTC)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO residents (id, household_id, name, gender, relation, notes, version)"
+                " VALUES (:id, :h, '老住户', 'F', '户主', '', 1)"
+            ),
+            {"id": key(uuid.uuid4()), "h": key(household)},
+        )
+    upgrade()
+    old = db.session.scalar(select(Resident).where(Resident.name == "老住户"))
+    assert (old.status, old.status_on, old.status_reason) == ("active", None, "")
