@@ -315,3 +315,35 @@ def test_the_status_migration_puts_everyone_already_registered_on_the_register(a
     upgrade()
     old = db.session.scalar(select(Resident).where(Resident.name == "老住户"))
     assert (old.status, old.status_on, old.status_reason) == ("active", None, "")
+
+
+def test_a_worker_who_takes_over_the_cell_receives_its_households_but_not_who_left(
+    app: Any, reg: World, client: FlaskClient
+) -> None:
+    from server.audit.operations import AccessContext
+    from server.enums import DutyRole
+    from server.grid.models import Duty
+    from server.register import operations as register
+
+    wang = _wang("G1", reg)
+    actor = register.Actor(AccessContext(reg.users["wa"].id), frozenset({"G1"}), clock.today())
+    register.set_status(
+        db.session, actor, wang.id, "moved_out", on=clock.today(), reason="搬去外区"
+    )
+    db.session.commit()
+    b = Phone(client, reg.users["wb"])
+    b.pull()  # their cursor is past the move-out: G1 comes by the transition
+    db.session.add(
+        Duty(
+            user_id=reg.users["wb"].id,
+            cell_code="G1",
+            role=DutyRole.GRID_WORKER,
+            starts_on=dt.date.today() - dt.timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    b.pull()  # the scope grew: the transition sends G1's rows
+    assert str(reg.households["G1"][0]) in b.table("households")
+    assert str(wang.id) not in b.table("residents")
+    assert any(r["name"] == "居民0" for r in b.table("residents").values())
+    assert_converged(b)
