@@ -121,19 +121,24 @@ def household(household_id: uuid.UUID) -> str:
         targets=sorted(c for c in groups if cells is None or c in cells),
         groups=groups,
         may_edit=current_user.role in (*EDITORS, Role.ADMIN),
+        open_form=request.args.get("open", ""),
         relations=ops.RELATIONS,
         today=clock.today(),
         fields_text=fields_text,
     )
 
 
-def _done(household_id: uuid.UUID, action: Any) -> Response:
-    """Run a change: commit and say so, or roll back and say why; back to the card."""
+def _done(household_id: uuid.UUID, action: Any, form_id: str) -> Response:
+    """Run a change: commit and say so, or roll back and say why, back on the card with
+    the form open."""
     try:
         changed = action()
     except (InvalidInput, Conflict) as error:
         db.session.rollback()
         flash(str(error.message), "error")
+        return redirect(
+            url_for("register.household", household_id=household_id, open=form_id) + f"#{form_id}"
+        )
     else:
         db.session.commit()
         flash(_("Saved.") if changed != [] else _("Nothing changed."), "info")
@@ -153,6 +158,7 @@ def edit_household(household_id: uuid.UUID) -> Response:
             notes=form.get("notes", ""),
             reason=form.get("reason", ""),
         ),
+        "notes",
     )
 
 
@@ -171,6 +177,7 @@ def move_household(household_id: uuid.UUID) -> Response:
             building_groups=_building_groups(),
             reason=form.get("reason", ""),
         ),
+        "move",
     )
 
 
@@ -190,6 +197,7 @@ def add_resident(household_id: uuid.UUID) -> Response:
             arrival=form.get("arrival", ""),
             reason=form.get("reason", ""),
         ),
+        "add",
     )
 
 
@@ -208,6 +216,7 @@ def edit_resident(resident_id: uuid.UUID) -> Response:
             form.getlist("tags"),
             reason=form.get("reason", ""),
         ),
+        f"edit-{resident_id.hex[:8]}",
     )
 
 
@@ -233,4 +242,5 @@ def resident_status(resident_id: uuid.UUID) -> Response:
             on=_date(form.get("on", "")),
             reason=form.get("reason", ""),
         ),
+        f"status-{resident_id.hex[:8]}",
     )

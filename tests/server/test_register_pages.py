@@ -158,7 +158,8 @@ def test_an_edit_needs_a_reason_is_audited_shown_in_the_history_and_reaches_the_
     wa, household, wang = _signed_in(app, "wa"), reg.households["G1"][0], _wang("G1", reg)
     path = f"/register/residents/{wang.id}/edit"
     page = _post(wa, path, _person(phone="13800001111", tags="living_alone"), household)
-    assert "请填写修改原因" in page  # no reason: refused, nothing changed
+    assert "请填写修改原因" in page  # no reason: refused, nothing changed, the form open
+    assert f'id="edit-{wang.id.hex[:8]}" open' in page
     db.session.expire_all()
     assert _wang("G1", reg).phone == "13912345678"
     data = _person(phone="138 0000 1111", tags=["living_alone", "elderly"], reason="电话号码变更")
