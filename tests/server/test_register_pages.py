@@ -290,7 +290,7 @@ def test_the_status_migration_puts_everyone_already_registered_on_the_register(a
     from sqlalchemy import inspect, text
 
     db.session.remove()
-    downgrade(revision="0014")
+    downgrade(revision="0016")
     assert "status" not in {c["name"] for c in inspect(db.engine).get_columns("residents")}
     household, sqlite = uuid.uuid4(), db.engine.dialect.name == "sqlite"
 

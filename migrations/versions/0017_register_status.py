@@ -1,7 +1,7 @@
 """A resident's status on the register: active, moved out or deceased (kept on record)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 12:00:00
 
 People who leave stay in the table (visits and the register's history name them); the pull
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
