@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     from server.mapview import views as map_views
     from server.notices import views as notice_views
     from server.population import views as visit_views
+    from server.register import views as register_views
 
     for bp in (
         case_views.bp,
@@ -87,6 +88,7 @@ def init_app(app: Flask) -> None:
         evaluation_views.rating_bp,
         notice_views.bp,
         visit_views.bp,
+        register_views.bp,
         conflicts.bp,
         audit_views.bp,
     ):

@@ -126,6 +126,13 @@ LABELS: dict[str, Any] = {
     "disclosure_listed": _l("Public: kind, progress and rough place only"),
     "disclosure_private": _l("Not public"),
     "private_case": _l("Matter about a household (not shown)"),
+    # the register (server/register/)
+    "active": _l("On the register"),
+    "moved_out": _l("Moved out"),
+    "deceased": _l("Deceased"),
+    "arrival_newborn": _l("Newborn"),
+    "arrival_tenant": _l("New tenant"),
+    "arrival_other": _l("Other"),
     # conflict resolutions
     "earlier": _l("Kept the earlier"),
     "later": _l("Kept the later"),

@@ -22,7 +22,7 @@ from server.cases.models import Case, CaseEvent
 from server.enums import CaseStatus, DutyRank, DutyRole, Priority
 from server.evaluation.models import CaseRating
 from server.grid.models import Duty
-from server.population.models import CareTag, Household, Resident, ResidentTag, Visit
+from server.population.models import ACTIVE, CareTag, Household, Resident, ResidentTag, Visit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GROUPS = ("area", "cell", "worker", "unit", "street")
@@ -321,6 +321,7 @@ def key_households(session: Session, *, as_of: dt.datetime) -> list[KeyHousehold
         select(Resident.household_id, func.min(CareTag.visit_every_days).label("every"))
         .join(ResidentTag, ResidentTag.resident_id == Resident.id)
         .join(CareTag, CareTag.code == ResidentTag.tag_code)
+        .where(Resident.status == ACTIVE)  # who moved out or died is no longer visited
         .group_by(Resident.household_id)
         .subquery()
     )

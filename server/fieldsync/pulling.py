@@ -46,7 +46,7 @@ from server.fieldsync.wire import (
     visit_data,
 )
 from server.grid.models import Cell
-from server.population.models import Household, Resident, ResidentTag, Visit
+from server.population.models import ACTIVE, Household, Resident, ResidentTag, Visit
 from sync.history import HISTORY_HORIZON
 from sync.models import (
     REJECTED,
@@ -383,11 +383,14 @@ def _sources(
     # (version, id) index from the cursor and stops at the limit, whatever the planner thinks
     # of the tables (a join planned on stale statistics, right after a register import, took
     # a second per page on PostgreSQL).
-    resident_in_cells = (
+    resident_in_cells = and_(
         select(Household.cell_code)
         .where(Household.id == Resident.household_id)
         .scalar_subquery()
-        .in_(codes)
+        .in_(codes),
+        # Who moved out or died stays on the register, not on the phones: their status
+        # change wrote a scope exit (server/register/operations.py).
+        Resident.status == ACTIVE,
     )
     has_cells = scope.grid_version_id is not None and bool(codes)
     sources = [

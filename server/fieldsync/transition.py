@@ -31,7 +31,7 @@ from server.cases.models import Case
 from server.enums import OPEN_STATUSES
 from server.fieldsync.scope import WorkerScope
 from server.grid.models import Cell
-from server.population.models import Household, Resident
+from server.population.models import ACTIVE, Household, Resident
 from sync.models import ScopeExit, SyncScope
 from sync.pull import END_OF_VERSION, Change, Key, Source
 
@@ -183,6 +183,7 @@ def transition_sources(
                 .join(Household, Household.id == Resident.household_id)
                 .where(
                     Household.cell_code.in_(gained),
+                    Resident.status == ACTIVE,
                     not_after(anchor, RANK_OF["residents"], Resident.version, Resident.id),
                 )
             )

@@ -19,7 +19,7 @@ from geo.address_text import normalise
 from server.imports.kinds import Context
 from server.imports.report import ImportReport, problem
 from server.population import editing
-from server.population.models import Household, Resident, ResidentTag
+from server.population.models import ACTIVE, Household, Resident, ResidentTag
 
 # File field → resident attribute compared when that column is in the file.
 PERSON_FIELDS = {
@@ -65,6 +65,9 @@ class State:
     by_name_year: dict[tuple[str, int | None], list[uuid.UUID]]
     #: Households with a head (户主) on the register.
     headed: set[uuid.UUID] = field(default_factory=set)
+    #: People kept on record who moved out or died: a complete file no longer lists them,
+    #: and that is no news (server/register/).
+    left: set[uuid.UUID] = field(default_factory=set)
 
 
 def load(session: Session) -> State:
@@ -100,8 +103,24 @@ def load(session: Session) -> State:
         r.phone,
         r.relation,
         r.notes,
+        r.status,
     )
-    for rid, hid, key, digest, name, gender, year, phone, relation, notes in session.execute(query):
+    left: set[uuid.UUID] = set()
+    for (
+        rid,
+        hid,
+        key,
+        digest,
+        name,
+        gender,
+        year,
+        phone,
+        relation,
+        notes,
+        status,
+    ) in session.execute(query):
+        if status != ACTIVE:
+            left.add(rid)
         values = {
             "name": name,
             "gender": gender,
@@ -117,7 +136,7 @@ def load(session: Session) -> State:
             by_digest[digest] = rid
         by_name_year[(name, year)].append(rid)
     headed = {p.household_id for p in people.values() if p.values["relation"] == "户主"}
-    return State(households, by_key, people, person_by_key, by_digest, by_name_year, headed)
+    return State(households, by_key, people, person_by_key, by_digest, by_name_year, headed, left)
 
 
 @dataclass
@@ -177,7 +196,9 @@ def compare(
         _check_head(state, hid, household, report)
     if ctx.full:
         diff.missing_households = [h for h in state.households if h not in seen_households]
-        diff.missing_people = [p for p in state.people if p not in seen_people]
+        diff.missing_people = [
+            p for p in state.people if p not in seen_people and p not in state.left
+        ]
     return diff
 
 

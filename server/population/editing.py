@@ -9,6 +9,7 @@ their values: the audit log is not a second copy of the register).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -125,8 +126,11 @@ def update_resident(
     tags: Iterable[str] | None = None,
     identity: dict[str, Any] | None = None,
     version: int | None = None,
+    tags_since: dt.date | None = None,
 ) -> list[str]:
     """Set what differs: fields, household (a move), care tags, identity number; audit it.
+
+    Care tags added now get ``tags_since`` as their date (None: not known, as from a file).
 
     ``identity`` is ``identity_values(...)``; it counts as changed only when the number does
     (the digest differs), since every sealing draws a new nonce.
@@ -139,7 +143,7 @@ def update_resident(
         changed.append("id_number")
     for name in (n for n in changed if n != "id_number"):
         setattr(resident, name, changes[name])
-    if tags is not None and _set_tags(session, resident, set(tags)):
+    if tags is not None and _set_tags(session, resident, set(tags), tags_since):
         changed.append("tags")
     if household is not None and household.id != resident.household_id:
         version_now = version_now if version_now is not None else next_version(session)
@@ -160,7 +164,9 @@ def update_resident(
     return changed
 
 
-def _set_tags(session: Session, resident: Resident, wanted: set[str]) -> bool:
+def _set_tags(
+    session: Session, resident: Resident, wanted: set[str], since: dt.date | None = None
+) -> bool:
     current = {t.tag_code: t for t in resident.tags}
     if set(current) == wanted:
         return False
@@ -168,7 +174,7 @@ def _set_tags(session: Session, resident: Resident, wanted: set[str]) -> bool:
         if code not in wanted:
             resident.tags.remove(tag)
     for code in sorted(wanted - set(current)):
-        resident.tags.append(ResidentTag(tag_code=code))
+        resident.tags.append(ResidentTag(tag_code=code, since=since))
     return True
 
 

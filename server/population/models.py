@@ -12,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.locations import whole_point_check
 from sync.db import Base, utcnow
 
+#: A resident's status on the register; the others (moved_out, deceased) are kept on record.
+ACTIVE = "active"
+LEFT_STATUSES = ("moved_out", "deceased")
+
 
 class CareTag(Base):
     """A key or special group (独居老人, 高龄, 残疾 …) and how often its households are visited."""
@@ -88,6 +92,11 @@ class Resident(Base):
     id_tail_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     #: The register's stable key for this person: ``id:<digest>`` or ``hh:<household>/<name>``.
     register_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    #: active | moved_out | deceased. A person who left stays on record (the visits and the
+    #: history name them) but leaves the phones and the visit plans (server/register/).
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status_on: Mapped[dt.date | None]
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     household: Mapped[Household] = relationship(back_populates="residents")
     tags: Mapped[list[ResidentTag]] = relationship(

@@ -214,6 +214,10 @@ TABLES: dict[str, Table] = {
             "id_number_digest": SECRET,
             "id_tail_digest": SECRET,
             "register_key": SECRET,  # id:<digest> or household/name/birth year
+            # Moved out or deceased, since when and why (server/register/): about the person.
+            "status": PERSONAL,
+            "status_on": PERSONAL,
+            "status_reason": SENSITIVE,
         }
     ),
     # --- imports of master data (issue 13) ------------------------------------------------

@@ -122,7 +122,15 @@ def _register(s: Seeded) -> tuple[Household, Resident]:
         notes=s.mark(S, "residents.notes"),
         version=version,
     )
-    db.session.add_all([household, resident])
+    left = Resident(  # moved out: kept on the register with why (server/register/)
+        household=household,
+        name="迁出者",
+        gender="M",
+        status="moved_out",
+        status_reason=s.mark(S, "residents.status_reason"),
+        version=version,
+    )
+    db.session.add_all([household, resident, left])
     db.session.commit()
     s.addresses += [household.address, "新华路329弄5号", room]
     return household, resident

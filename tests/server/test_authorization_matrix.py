@@ -214,6 +214,14 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("addresses.check", "GET"): EDITORS,
     ("addresses.doors", "GET"): EDITORS,
     ("addresses.resolve", "POST"): EDITORS,
+    # The register pages (issue 13): staff covering the cell read; workers and managers change.
+    ("register.index", "GET"): CASE_STAFF,
+    ("register.household", "GET"): CASE_STAFF,
+    ("register.edit_household", "POST"): {"worker", "manager"},
+    ("register.move_household", "POST"): {"worker", "manager"},
+    ("register.add_resident", "POST"): {"worker", "manager"},
+    ("register.edit_resident", "POST"): {"worker", "manager"},
+    ("register.resident_status", "POST"): {"worker", "manager"},
 }
 
 _SAMPLE_PATHS = {

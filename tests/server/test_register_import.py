@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -85,6 +87,17 @@ def test_people_missing_from_a_full_re_import_are_flagged_never_deleted(office):
     )
     gone = db.session.get(Resident, __import__("uuid").UUID(review.subject_id))
     assert gone.name == "李明"
+
+
+def test_someone_marked_moved_out_is_no_news_when_a_full_file_no_longer_lists_them(office):
+    rows = household_rows()
+    office.apply("register", xlsx_bytes(rows))
+    left = db.session.scalar(select(Resident).where(Resident.name == "李明"))
+    left.status, left.status_on, left.status_reason = "moved_out", dt.date(2026, 11, 1), "迁出"
+    db.session.commit()
+    run = office.apply("register", xlsx_bytes(rows[:-1]), full=True)
+    assert run.counts["residents_missing"] == 0 and count(Resident) == 4
+    assert db.session.get(Resident, left.id).status == "moved_out"
 
 
 def test_a_file_with_a_blocking_error_applies_nothing(office):

@@ -1,0 +1,1 @@
+"""The population register in the back office: search, household cards, edits (issue 13)."""
