@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from server import REPO_ROOT, replica, version
+from server import REPO_ROOT, params, replica, version
 from server.accounts import mail
 from server.api.base import Api, StrictJSONProvider
 from server.config import apply_config
@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from server.population import identity_api
     from server.web import docs, views
 
+    params.init_app(app)  # before any rule: a path integer no column holds is a 404
     for blp in (accounts_api.blp, sync_api.blp, grid_api.blp, imports_api.blp, identity_api.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
