@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from marshmallow import fields
 from werkzeug.routing import IntegerConverter
 
 from server.exceptions import InvalidInput
@@ -157,3 +158,14 @@ class BoundedIntegerConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Install the bounded `int` converter; before any blueprint adds its rules."""
     app.url_map.converters["int"] = BoundedIntegerConverter
+
+
+class BoundedInteger(fields.Integer):
+    """marshmallow's Integer for input: a number no database integer holds (2**70, 10**30)
+    is "not a valid integer" (422 naming the field), not a driver's overflow later."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number is not None and not -MAX_INT <= number <= MAX_INT:
+            raise self.make_error("invalid")
+        return number

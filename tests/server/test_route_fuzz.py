@@ -21,6 +21,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,19 +36,13 @@ from tests.server.conftest import PASSWORD, login
 # --- hostile values, by kind ---------------------------------------------------------------
 
 HUGE = "99999999999999999999"
-INTS = [HUGE, str(2**63), "1e20", "-1", "0", "1.5", "", "zzz", "１２"]
-DATES = ["0001-01-01", "9999-12-31", "1900-01-01", "2100-12-31", "2026-02-30", "zzz", "-1"]
-DATETIMES = [
-    "0001-01-01T00:00:00-14:00",
-    "9999-12-31T23:59:59+14:00",
-    "0001-01-01",
-    "1e20",
-    "zzz",
-]
-FLOATS = ["1e400", "nan", "inf", "-inf", "1e20", HUGE, "zzz", "91", "-181"]
-TEXTS = ["zzz", "x" * 10_000, "名字%_*", "' OR 1=1 --", "\U0001f600" * 50, "[]", "{}"]
-ENUMS = ["zzz", "", "x" * 10_000, "OPEN", "open,closed"]
-FLAGS = ["1", "0", "zzz", "x" * 10_000]
+INTS = [HUGE, str(2**63), "1e20", "-1", "zzz"]
+DATES = ["0001-01-01", "9999-12-31", "2026-02-30", "zzz"]
+DATETIMES = ["0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59+14:00", "zzz"]
+FLOATS = ["1e400", "nan", "inf", HUGE, "zzz"]
+TEXTS = ["x" * 10_000, "名字%_*\U0001f600", "' OR 1=1 --", "{}"]
+ENUMS = ["zzz", "", "OPEN"]
+FLAGS = ["zzz", "x" * 10_000]
 
 
 def _cursor(fields: Any) -> str:
@@ -264,8 +259,8 @@ EVERYWHERE = {"lang": "enum"}
 PATH_VALUES: dict[str, list[Any]] = {
     "IntegerConverter": [int(HUGE), 2**63, 2**31, 0],
     "UUIDConverter": [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)],
-    "UnicodeConverter": ["zzz", HUGE, "1e20", "x" * 5000, "名字", "\x00", "..", "a/b"],
-    "PathConverter": ["zzz", "../../etc/passwd", "x" * 5000, "名字", "\x00", "a/../b"],
+    "UnicodeConverter": ["zzz", HUGE, "x" * 5000, "名字", "\x00"],
+    "PathConverter": ["zzz", "../../etc/passwd", "x" * 5000, "\x00"],
 }
 #: string(length=64): a hash-shaped value and one that is not hex.
 HASHES = ["0" * 64, "z" * 64]
@@ -343,19 +338,16 @@ BODY_FIELDS = [
 #: One value of every kind per body: each body sets every field to it.
 BODY_VALUES: list[Any] = [
     10**30,
-    2**70,
     -1,
-    1e308,
-    "1e20",
     "0001-01-01",
     "9999-12-31T23:59:59+14:00",
-    "zzz",
     "x" * 10_000,
     [],
     {},
     None,
-    True,
 ]
+#: A form carries text only: the same, as a browser would send them.
+FORM_VALUES = [10**30, -1, "0001-01-01", "9999-12-31T23:59:59+14:00", "x" * 10_000, "zzz"]
 DEEP = "[" * 100_000 + "]" * 100_000
 RAW_JSON = [
     DEEP,
@@ -375,6 +367,7 @@ BOOKKEEPING = {
     "dashboard_days",
     "dashboard_dirty_days",  # built on read
     "sync_clock",
+    "sync_scopes",  # a pull registers the device's scope (the plain pull is accepted)
 }
 
 ROLES = ["stranger", "resident", "worker", "dispatcher", "manager", "gis", "admin"]
@@ -481,7 +474,7 @@ def _bodies(path: str) -> list[dict[str, Any]]:
         )
         raw = [{"data": text, "content_type": "application/json"} for text in RAW_JSON]
         return [{"json": []}, {"json": {}}, *typed, *raw]
-    forms = [{"data": {f: str(v) for f in BODY_FIELDS}} for v in BODY_VALUES]
+    forms = [{"data": {f: str(v) for f in BODY_FIELDS}} for v in FORM_VALUES]
     return [{"data": {}}, *forms, {"data": DEEP, "content_type": "application/json"}]
 
 
@@ -498,62 +491,74 @@ def callers(app: Flask, world: Any, make_user: Callable[..., Any]) -> dict[str, 
     return {role: Caller(app, role) for role in ROLES}
 
 
-def _reachable(app: Flask, caller: Caller) -> Iterator[Request]:
-    """The requests of each group; all of them only where the plain request was not refused
-    for who the caller is (401, 403, a redirect to the login page: nothing is parsed then)."""
-    for group in _requests(app):
-        yield group[0]
-        if caller.last not in (401, 403, "login"):
-            yield from group[1:]
-
-
 def fuzz(app: Flask, callers: dict[str, Caller]) -> dict[str, Any]:
-    """Send everything as everyone; return the failures and what was sent."""
+    """Send everything as everyone; return the failures, data changed by refused requests,
+    how many requests were sent and the slowest endpoints.
+
+    Each group (one rule, method and role) starts with the plain request; the hostile rest
+    is sent only when that one was not refused for who the caller is (401, 403, a redirect
+    to the login page: nothing is parsed then). The data's fingerprint is compared after
+    each group whose writing requests were all refused.
+    """
     failures: dict[str, str] = {}  # (endpoint, method, what went wrong) → one request
     changed: list[str] = []
     sent = 0
-    accepted: dict[str, int] = {}
+    spent: dict[str, float] = {}
     before = fingerprint()
     for role, caller in callers.items():
-        for rule, method, path, query, body in _reachable(app, caller):
-            headers = {}
-            if caller.csrf:
-                headers["X-CSRFToken"] = caller.csrf
-                if isinstance(body.get("data"), dict):
-                    body = {"data": {**body["data"], "csrf_token": caller.csrf}}
-            if caller.bearer and path.startswith("/api/"):
-                headers["Authorization"] = f"Bearer {caller.bearer}"
-            what = f"{role} {method} {path[:80]} {str(query)[:80]} {str(body)[:80]}"
-            sent += 1
-            try:
-                response = caller.client.open(
-                    path, method=method, query_string=query, headers=headers, **body
-                )
-                status = response.status_code
-                location = response.headers.get("Location", "")
-                caller.last = "login" if "/login" in location else status
-                response.close()
-            except Exception as error:  # noqa: BLE001  (every exception is a finding)
-                db.session.rollback()
-                failures.setdefault(
-                    f"{rule.endpoint} {method} {type(error).__name__}: {str(error)[:120]}", what
-                )
-                caller.last = 500
-                continue
-            if status >= 500:
-                failures.setdefault(f"{rule.endpoint} {method} {status}", what)
-            if method == "GET" and status < 400:
-                continue
-            if status < 400:
-                accepted[f"{rule.endpoint} {method}"] = status
-                before = fingerprint()  # a request that was accepted may change data
-                continue
+        for group in _requests(app):
+            accepted = False
+            for index, (rule, method, path, query, body) in enumerate(group):
+                answer = _send(caller, method, path, query, body)
+                sent += 1
+                spent[rule.endpoint] = spent.get(rule.endpoint, 0.0) + answer.seconds
+                if answer.error or answer.status >= 500:
+                    what = f"{role} {method} {path[:80]} {str(query)[:80]} {str(body)[:80]}"
+                    failures.setdefault(f"{rule.endpoint} {method} {answer.error}", what)
+                accepted = accepted or (method != "GET" and answer.status < 400)
+                if index == 0 and answer.refused_for_role:
+                    break
             after = fingerprint()
-            if after != before:
+            if after != before and not accepted:
                 diff = {t: (before[t], after[t]) for t in after if after[t] != before[t]}
-                changed.append(f"{what}: {status} changed {diff}")
-                before = after
-    return {"failures": failures, "changed": changed, "sent": sent, "accepted": accepted}
+                changed.append(f"{role} {group[0][1]} {group[0][0].rule}: {diff}")
+            before = after
+    slowest = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
+    return {"failures": failures, "changed": changed, "sent": sent, "slowest": slowest}
+
+
+@dataclass
+class Answer:
+    status: int
+    error: str = ""
+    seconds: float = 0.0
+    refused_for_role: bool = False
+
+
+def _send(caller: Caller, method: str, path: str, query: dict, body: dict) -> Answer:
+    headers = {}
+    if caller.csrf:
+        headers["X-CSRFToken"] = caller.csrf
+        if isinstance(body.get("data"), dict):
+            body = {"data": {**body["data"], "csrf_token": caller.csrf}}
+    if caller.bearer and path.startswith("/api/"):
+        headers["Authorization"] = f"Bearer {caller.bearer}"
+    started = time.monotonic()
+    try:
+        response = caller.client.open(
+            path, method=method, query_string=query, headers=headers, **body
+        )
+    except Exception as error:  # noqa: BLE001  (every exception is a finding)
+        db.session.rollback()
+        return Answer(500, f"{type(error).__name__}: {str(error)[:120]}")
+    response.close()
+    to_login = "/login" in response.headers.get("Location", "")
+    return Answer(
+        response.status_code,
+        str(response.status_code) if response.status_code >= 500 else "",
+        time.monotonic() - started,
+        refused_for_role=to_login or response.status_code in (401, 403),
+    )
 
 
 def test_no_route_answers_5xx_to_any_role_and_refusals_change_nothing(
@@ -562,7 +567,7 @@ def test_no_route_answers_5xx_to_any_role_and_refusals_change_nothing(
     started = time.monotonic()
     result = fuzz(app, callers)
     elapsed = time.monotonic() - started
-    print(f"route fuzz: {result['sent']} requests in {elapsed:.1f} s")
+    print(f"route fuzz: {result['sent']} requests in {elapsed:.1f} s; slowest {result['slowest']}")
     assert not result["failures"], "\n".join(f"{k}\n    {v}" for k, v in result["failures"].items())
     assert not result["changed"], "\n".join(result["changed"])
     assert result["sent"] > 10_000
