@@ -26,8 +26,11 @@ from werkzeug.routing import IntegerConverter
 
 from server.exceptions import InvalidInput
 
-#: The largest integer every backend's INTEGER/BIGINT column compares with.
-MAX_INT = 2**63 - 1
+#: The largest id: primary keys are INTEGER, 32 bits on PostgreSQL, and SQLAlchemy casts
+#: a compared value to the column's type (2**31 is "integer out of range" there, while
+#: SQLite, 64 bits, takes it). Every integer argument and path value here is an id or a
+#: page number.
+MAX_ID = 2**31 - 1
 #: Dates a person can mean on these pages: outside it, date arithmetic (a day either side,
 #: a time zone) could leave Python's calendar (years 1 to 9999).
 EARLIEST = dt.date(1900, 1, 1)
@@ -40,8 +43,8 @@ def int_arg(
     name: str,
     default: int | None = None,
     *,
-    low: int = -MAX_INT,
-    high: int = MAX_INT,
+    low: int = -MAX_ID,
+    high: int = MAX_ID,
     strict: bool = False,
 ) -> int | None:
     """An integer in [low, high] (ASCII digits only; `１２` and `1e20` are not integers)."""
@@ -147,11 +150,11 @@ def choice_arg(
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:…>` that matches only what a database integer can hold: a larger id is a 404
+    """`<int:…>` that matches only what an id column can hold: a larger id is a 404
     ("no such page") like any other missing one, not a driver's overflow."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_INT)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -161,11 +164,11 @@ def init_app(app: Flask) -> None:
 
 
 class BoundedInteger(fields.Integer):
-    """marshmallow's Integer for input: a number no database integer holds (2**70, 10**30)
+    """marshmallow's Integer for input ids: a number no id column holds (2**31, 10**30)
     is "not a valid integer" (422 naming the field), not a driver's overflow later."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         number = super()._deserialize(value, attr, data, **kwargs)
-        if number is not None and not -MAX_INT <= number <= MAX_INT:
+        if number is not None and not -MAX_ID <= number <= MAX_ID:
             raise self.make_error("invalid")
         return number

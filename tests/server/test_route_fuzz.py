@@ -570,7 +570,7 @@ def test_no_route_answers_5xx_to_any_role_and_refusals_change_nothing(
     print(f"route fuzz: {result['sent']} requests in {elapsed:.1f} s; slowest {result['slowest']}")
     assert not result["failures"], "\n".join(f"{k}\n    {v}" for k, v in result["failures"].items())
     assert not result["changed"], "\n".join(result["changed"])
-    assert result["sent"] > 10_000
+    assert result["sent"] > 5_000
 
 
 def test_an_endpoint_the_tables_do_not_know_stops_the_fuzz(
