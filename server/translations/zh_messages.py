@@ -968,5 +968,11 @@ ZH.update(
         "Reset links of all accounts": "全部账号的重置链接",
         "Accounts are created, disabled and given duties on the staff pages, or with the %(cmd)s command.": "在工作人员页面（或用 %(cmd)s 命令）创建、停用账号并分配职责。",
         "You cannot change your own role.": "不能更改自己的角色。",
+        # typed query arguments (server/params.py, issue 12 item 4)
+        "Enter a whole number from %(low)s to %(high)s.": "请输入 %(low)s 到 %(high)s 之间的整数。",
+        "Dates are YYYY-MM-DD, between 1900 and 2100.": "日期格式为 YYYY-MM-DD,且须在 1900 年至 2100 年之间。",
+        "Not a date and time between 1900 and 2100 (e.g. 2026-11-01T08:00:00+08:00).": "不是 1900 年至 2100 年之间的日期时间(例如 2026-11-01T08:00:00+08:00)。",
+        "Choose one of: %(choices)s.": "请从以下选项中选择:%(choices)s。",
+        "Not a date and time between 1900 and 2100.": "不是 1900 年至 2100 年之间的日期时间。",
     }
 )
