@@ -88,6 +88,17 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "addresses.resolve": {},
     "api-docs.openapi_json": {},
     "api-docs.openapi_swagger_ui": {},
+    "admin.assign_duty": {},
+    "admin.catalogue": {"q": "text"},
+    "admin.end_duty": {},
+    "admin.item": {},
+    "admin.person": {"under": "text", "q": "text"},
+    "admin.reset_link_for": {},
+    "admin.set_active": {},
+    "admin.staff": {"q": "text", "role": "enum"},
+    "admin.unit": {},
+    "admin.units": {"q": "text"},
+    "admin.update_person": {},
     "audit.index": {
         "since": "datetime",
         "subject_type": "text",
@@ -413,6 +424,8 @@ def _requests(app: Flask) -> Iterator[list[Request]]:
     plain one first, then one per hostile input."""
     unknown = sorted({r.endpoint for r in app.url_map.iter_rules()} - set(QUERY_ARGS))
     assert unknown == [], f"describe these endpoints' query arguments in QUERY_ARGS: {unknown}"
+    stale = sorted(set(QUERY_ARGS) - {r.endpoint for r in app.url_map.iter_rules()})
+    assert stale == [], f"these endpoints are gone: remove them from QUERY_ARGS: {stale}"
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in ENDING, r.rule))
     for rule in rules:
         paths = _paths(rule)
