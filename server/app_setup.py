@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from server import REPO_ROOT, locations, replica, version
+from server import REPO_ROOT, locations, params, replica, version
 from server.accounts import mail
 from server.api.base import Api, StrictJSONProvider
 from server.config import apply_config
@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from server.population import identity_api
     from server.web import docs, views
 
+    params.init_app(app)  # before any rule: a path integer no column holds is a 404
     apis = (accounts_api, sync_api, grid_api, imports_api, identity_api, layers_api)
     for blp in (module.blp for module in apis):
         api.register_blueprint(blp)

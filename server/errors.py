@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -172,7 +173,23 @@ def _page(status: int, message: str) -> str:
     return render_template("error.html", status=status, message=message)
 
 
+def handle_validation_error(error: ValidationError) -> Response | tuple[str, int]:
+    """A marshmallow schema a view loaded itself (query arguments, a form) refused the
+    input: 422 naming the first field, as if the view had raised InvalidInput."""
+    messages = error.messages if isinstance(error.messages, dict) else {}
+    field = next(iter(messages), None)
+    return handle_domain_error(
+        exc.InvalidInput(
+            _("Some fields are not valid; see the errors."),
+            code="validation_error",
+            field=None if field in (None, "_schema") else str(field),
+            details={"errors": messages} if messages else None,
+        )
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(exc.WanggeError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -129,20 +129,55 @@ def encode_cursor(key: Key, scope: str, transition: Transition | None = None) ->
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+#: A cursor is a few dozen characters; anything much longer was not issued here.
+MAX_CURSOR = 2048
+#: Versions and ranks are BIGINT-sized in every table they are compared with.
+MAX_CURSOR_INT = 2**63 - 1
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} in a cursor")
+
+
+def _cursor_int(value: Any) -> int:
+    """A JSON integer a BIGINT can hold (not a bool, a float, 10**30 or an object).
+
+    >>> _cursor_int(10**30)
+    Traceback (most recent call last):
+    ...
+    ValueError: cursor number out of range
+    """
+    if type(value) is not int:
+        raise TypeError("cursor number is not an integer")
+    if not -MAX_CURSOR_INT <= value <= MAX_CURSOR_INT:
+        raise ValueError("cursor number out of range")
+    return value
+
+
+def _cursor_text(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_CURSOR:
+        raise TypeError("cursor field is not a string")
+    return value
+
+
 def decode_cursor(cursor: str) -> tuple[Key, str, Transition | None]:
     """Return (key, scope, transition or None); raise BadCursor for anything not ours."""
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("cursor too long")
         padded = cursor + "=" * (-len(cursor) % 4)
-        fields = json.loads(base64.urlsafe_b64decode(padded))
+        fields = json.loads(base64.urlsafe_b64decode(padded), parse_constant=_no_constant)
+        if not isinstance(fields, list) or len(fields) not in (4, 8):
+            raise ValueError("unexpected cursor shape")
         version, rank, row_id, scope = fields[:4]
-        key = Key(int(version), int(rank), str(row_id))
+        key = Key(_cursor_int(version), _cursor_int(rank), _cursor_text(row_id))
         transition = None
         if len(fields) == 8:
             from_scope, a_version, a_rank, a_id = fields[4:]
-            transition = Transition(str(from_scope), Key(int(a_version), int(a_rank), str(a_id)))
-        elif len(fields) != 4:
-            raise ValueError("unexpected cursor length")
-    except (ValueError, TypeError) as error:
+            anchor = Key(_cursor_int(a_version), _cursor_int(a_rank), _cursor_text(a_id))
+            transition = Transition(_cursor_text(from_scope), anchor)
+        scope = _cursor_text(scope)
+    except (ValueError, TypeError, RecursionError) as error:
         raise BadCursor("this cursor was not issued by this server") from error
     return key, str(scope), transition
 

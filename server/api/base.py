@@ -28,8 +28,24 @@ def strict_json_loads(data: str | bytes) -> Any:
     Traceback (most recent call last):
     ...
     json.decoder.JSONDecodeError: NaN is not valid JSON: line 1 column 1 (char 0)
+    >>> strict_json_loads("[" * 100_000 + "]" * 100_000)
+    Traceback (most recent call last):
+    ...
+    json.decoder.JSONDecodeError: nested too deeply: line 1 column 1 (char 0)
+
+    Large numbers are left to each field's own check: a sync push rejects the one mutation
+    holding 1e400 (read as infinity) and applies its neighbours (sync/engine.py). Only what
+    cannot be read at all is refused: nesting past the parser's recursion limit and integers
+    of more digits than Python converts (both used to escape as a 500).
     """
-    return json.loads(data, parse_constant=_reject_constant)
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "", 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise json.JSONDecodeError(f"unreadable number ({error})", "", 0) from None
 
 
 class StrictJSONProvider(DefaultJSONProvider):

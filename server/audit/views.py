@@ -12,6 +12,7 @@ from server.audit.operations import entries_for
 from server.auth import page_login_required
 from server.enums import Role
 from server.extensions import db
+from server.params import datetime_arg, int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 
@@ -19,15 +20,13 @@ bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="template
 @bp.route("/")
 @page_login_required(Role.ADMIN)
 def index() -> str:
-    try:
-        since = dt.datetime.fromisoformat(request.args.get("since", "")).replace(tzinfo=dt.UTC)
-    except ValueError:
-        since = None
+    given = datetime_arg("since")
+    since = given.replace(tzinfo=dt.UTC) if given else None
     entries = entries_for(
         db.session,
         subject_type=request.args.get("subject_type") or None,
         subject_id=request.args.get("subject_id") or None,
-        actor_id=request.args.get("actor", type=int),
+        actor_id=int_arg("actor"),
         since=since,
         limit=500,
     )

@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from server.enums import CaseStatus, Channel, Disclosure, Priority
 from server.locations import WholePointSchema
+from server.params import BoundedInteger
 
 _blank_to_none = (
     "catalogue_item_id",
@@ -40,7 +41,7 @@ class IntakeForm(_Form, WholePointSchema):
     channel = fields.Enum(Channel, by_value=True, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     title = fields.String(load_default="", validate=validate.Length(max=200))
-    catalogue_item_id = fields.Integer(load_default=None, allow_none=True)
+    catalogue_item_id = BoundedInteger(load_default=None, allow_none=True)
     priority = fields.Enum(Priority, by_value=True, load_default=Priority.NORMAL)
     address = fields.String(load_default="", validate=validate.Length(max=200))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
@@ -65,8 +66,8 @@ class DisclosureForm(_Form):
 class StepForm(_Form):
     to_status = fields.Enum(CaseStatus, by_value=True, required=True)
     note = fields.String(load_default="", validate=validate.Length(max=4000))
-    unit_id = fields.Integer(load_default=None, allow_none=True)
-    assignee_id = fields.Integer(load_default=None, allow_none=True)
+    unit_id = BoundedInteger(load_default=None, allow_none=True)
+    assignee_id = BoundedInteger(load_default=None, allow_none=True)
 
 
 class QueueArgs(_Form):

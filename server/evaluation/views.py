@@ -36,6 +36,7 @@ from server.evaluation.models import StaffEvaluation
 from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
 from server.labels import label
+from server.params import date_arg
 from server.units.models import Unit
 
 bp = Blueprint("evaluation", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -46,16 +47,8 @@ VIEWERS = (Role.MANAGER, Role.DISPATCHER)
 
 
 def _window() -> tuple[dt.date, dt.date, metrics.Window]:
-    today = clock.today()
-    try:
-        last = dt.date.fromisoformat(request.args.get("to", ""))
-    except ValueError:
-        last = today
-    try:
-        first = dt.date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        first = last - dt.timedelta(days=29)
-    first = min(first, last)
+    last = date_arg("to") or clock.today()
+    first = min(date_arg("from") or last - dt.timedelta(days=29), last)
     return first, last, metrics.Window.days(first, last)
 
 

@@ -19,6 +19,7 @@ from server.exceptions import InvalidInput
 from server.exports import queries
 from server.extensions import db
 from server.grid.people import published_version_id
+from server.params import date_arg
 from server.privacy import Audience, export_audience
 from server.privacy.classes import PERSONAL_EXPORT_ROLES
 
@@ -34,13 +35,9 @@ def _zone() -> ZoneInfo:
 def _window() -> tuple[dt.datetime, dt.datetime]:
     """`since`/`until` as dates in local time (until inclusive); default the last 30 days."""
     zone, today = _zone(), clock.now().astimezone(_zone()).date()
-    try:
-        since = dt.date.fromisoformat(
-            request.args.get("since") or str(today - dt.timedelta(days=30))
-        )
-        until = dt.date.fromisoformat(request.args.get("until") or str(today))
-    except ValueError:
-        raise InvalidInput(_("Dates are YYYY-MM-DD."), field="since") from None
+    since = date_arg("since", today - dt.timedelta(days=30), strict=True)
+    until = date_arg("until", today, strict=True)
+    assert since is not None and until is not None
     if until < since or (until - since).days > 366:
         raise InvalidInput(_("Choose up to a year, ending after it starts."), field="until")
     start = dt.datetime.combine(since, dt.time(), zone)

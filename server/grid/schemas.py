@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from server.enums import CellLevel, DutyRole
+from server.params import BoundedInteger
 
 LEVELS = [level.value for level in CellLevel]
 
@@ -42,7 +43,7 @@ class ImportFormSchema(Schema):
         load_default=False,
         metadata={"description": "Derive missing levels (and parents) from the codes."},
     )
-    upload_id = fields.Integer(
+    upload_id = BoundedInteger(
         load_default=None,
         validate=validate.Range(1, 2**31 - 1),
         metadata={"description": "Read a stored upload again (from a report) instead of a file."},
@@ -151,7 +152,7 @@ class CellsArgs(DatumArgs):
         metadata={"description": "min_lon,min_lat,max_lon,max_lat in the given datum"},
     )
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
-    version = fields.Integer(load_default=None, metadata={"description": "default: published"})
+    version = BoundedInteger(load_default=None, metadata={"description": "default: published"})
 
     @validates("bbox")
     def _bbox(self, value: str | None, **_: Any) -> None:
@@ -249,4 +250,4 @@ class GapSchema(Schema):
 class OverrideSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     assignee = fields.String(load_default=None)
-    unit_id = fields.Integer(load_default=None)
+    unit_id = BoundedInteger(load_default=None)

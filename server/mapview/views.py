@@ -16,6 +16,7 @@ from server.catalogue.models import CatalogueCategory
 from server.enums import CaseStatus, CellLevel, Role
 from server.extensions import db
 from server.mapview import queries
+from server.params import date_arg, int_arg
 from server.privacy import audience_for_role
 
 bp = Blueprint("mapview", __name__, url_prefix="/map", template_folder="templates")
@@ -23,10 +24,8 @@ STAFF = (Role.DISPATCHER, Role.MANAGER, Role.WORKER, Role.GIS)
 
 
 def _date(name: str) -> dt.datetime | None:
-    raw = request.args.get(name, "")
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
+    day = date_arg(name)
+    if day is None:
         return None
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - dt.timedelta(hours=8)
 
@@ -56,7 +55,7 @@ def cells_geojson() -> Response:
 def cases_geojson() -> Response:
     until = _date("until")
     f = queries.CaseFilter(
-        category_id=request.args.get("category", type=int),
+        category_id=int_arg("category"),
         status=request.args.get("status") or "open",
         since=_date("since"),
         until=until + dt.timedelta(days=1) if until else None,

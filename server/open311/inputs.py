@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.exceptions import InvalidInput
 from server.locations import point_from_text
+from server.params import in_calendar
 
 MAX_DESCRIPTION = 4000  # the spec's limit
 MAX_FIELD = 200
@@ -203,6 +204,10 @@ def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
         raise InvalidInput(
             _l("Not a date and time (e.g. 2026-11-01T00:00:00+08:00)."), field=name
         ) from None
+    if not in_calendar(value):  # 0001-01-01 or 9999-12-31: a window around it overflows
+        raise InvalidInput(
+            _l("Not a date and time between 1900 and 2100."), code="invalid_datetime", field=name
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(dt.UTC)

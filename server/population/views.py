@@ -16,6 +16,7 @@ from server.cases import grid_access
 from server.cases.coverage import covered_cells
 from server.enums import Role
 from server.extensions import db
+from server.params import MAX_PAGE, date_arg, int_arg
 from server.population import oversight
 
 bp = Blueprint("visits", __name__, url_prefix="/visits", template_folder="templates")
@@ -23,9 +24,8 @@ STAFF = (Role.MANAGER, Role.DISPATCHER, Role.WORKER)
 
 
 def _day(name: str) -> dt.datetime | None:
-    try:
-        day = dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
+    day = date_arg(name)
+    if day is None:
         return None
     return dt.datetime.combine(day, dt.time(), dt.UTC) - dt.timedelta(hours=8)
 
@@ -61,10 +61,10 @@ def log() -> str:
     f = oversight.LogFilter(
         cells,
         request.args.get("cell") or None,
-        request.args.get("worker", type=int),
+        int_arg("worker"),
         _day("since"),
         until + dt.timedelta(days=1) if until else None,
-        max(1, request.args.get("page", 1, type=int)),
+        int_arg("page", 1, low=1, high=MAX_PAGE) or 1,
     )
     visits, total = oversight.visit_log(db.session, f)
     if visits:  # what a visit found is personal data: the page view is attributable

@@ -1097,5 +1097,11 @@ ZH.update(
         ),
         "Showing the first %(n)d; narrow the search.": "只显示前 %(n)d 户，请缩小查询范围。",
         "Nothing found in your cells.": "在您负责的网格内没有找到。",
+        # typed query arguments (server/params.py, issue 12 item 4)
+        "Enter a whole number from %(low)s to %(high)s.": "请输入 %(low)s 到 %(high)s 之间的整数。",
+        "Dates are YYYY-MM-DD, between 1900 and 2100.": "日期格式为 YYYY-MM-DD,且须在 1900 年至 2100 年之间。",
+        "Not a date and time between 1900 and 2100 (e.g. 2026-11-01T08:00:00+08:00).": "不是 1900 年至 2100 年之间的日期时间(例如 2026-11-01T08:00:00+08:00)。",
+        "Choose one of: %(choices)s.": "请从以下选项中选择:%(choices)s。",
+        "Not a date and time between 1900 and 2100.": "不是 1900 年至 2100 年之间的日期时间。",
     }
 )
