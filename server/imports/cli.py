@@ -1,4 +1,4 @@
-"""`flask register|addresses|staff|units import FILE`: the same pipeline as the page and the API.
+"""`flask register|addresses|staff|units|catalogue import FILE`: one pipeline (page, API, CLI).
 
 Without ``--apply`` a command is a dry run: the report is printed and the run recorded (it
 can be applied later: ``flask imports apply RUN``). Exit 1 when the file has blocking
@@ -234,4 +234,16 @@ def template_command(kind: str, dest: Path) -> None:
     click.echo(f"wrote {dest}")
 
 
+def _catalogue_import() -> None:
+    """``flask catalogue import FILE``: the catalogue group lives with the TOML loader
+    (server/catalogue/cli.py); its import command is this pipeline's."""
+    from server.catalogue.cli import catalogue_cli
+
+    if "import" not in catalogue_cli.commands:
+        catalogue_cli.add_command(
+            import_command("catalogue", "Check (and --apply) a catalogue file (XLSX/CSV).")
+        )
+
+
+_catalogue_import()
 COMMANDS = (register_cli, addresses_cli, staff_cli, units_cli, imports_cli)

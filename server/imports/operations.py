@@ -36,12 +36,13 @@ from server.imports.tabular import (
 from sync.db import utcnow
 
 MAX_ROWS = 300_000
-KIND_NAMES = ("register", "addresses", "staff", "units")
+KIND_NAMES = ("register", "addresses", "staff", "units", "catalogue")
 
 
 def get_kind(name: str) -> ImportKind:
     """The import of that name; InvalidInput for any other."""
     from server.imports.addresses import AddressImport
+    from server.imports.catalogue import CatalogueImport
     from server.imports.register import RegisterImport
     from server.imports.staff import StaffImport
     from server.imports.units import UnitImport
@@ -51,6 +52,7 @@ def get_kind(name: str) -> ImportKind:
         "addresses": AddressImport(),
         "staff": StaffImport(),
         "units": UnitImport(),
+        "catalogue": CatalogueImport(),
     }
     if name not in kinds:
         raise InvalidInput(

@@ -304,4 +304,30 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "{where_zh}“{value}”不是电子邮箱地址，未保存。",
         '{where_en} "{value}" is not an e-mail address and is not kept.',
     ),
+    "catalogue_kind_unknown": (
+        "error",
+        "{where_zh}“{value}”应为“事务”或“服务”。",
+        '{where_en} "{value}" should be 事务 (affair) or 服务 (service).',
+    ),
+    "category_kind_mismatch": (
+        "error",
+        "{where_zh}：小类“{value}”属于“{category_kind_zh}”，与本行的大类不符。",
+        '{where_en}: the category "{value}" is one of the {category_kind_en}, not of this '
+        "row's kind.",
+    ),
+    "time_limit_invalid": (
+        "error",
+        "{where_zh}“{value}”不是有效的时限（{lo} 至 {hi} 小时）。",
+        '{where_en} "{value}" is not a valid time limit ({lo} to {hi} hours).',
+    ),
+    "time_limits_order": (
+        "error",
+        "{where_zh}：时限应为 紧急 ≤ 较急 ≤ 一般（{value}）。",
+        "{where_en}: time limits must be urgent ≤ high ≤ normal ({value}).",
+    ),
+    "unit_inactive": (
+        "warning",
+        "{where_zh}“{value}”是已停用的单位；仍设为默认处置单位，请确认。",
+        '{where_en} "{value}" is a disabled unit; it is still set as the default unit, check it.',
+    ),
 }
