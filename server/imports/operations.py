@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.audit.operations import record
 from server.exceptions import Conflict, InvalidInput, NotFound
 from server.imports.columns import build_mapping, missing_required, scorer
+from server.imports.geojson_table import looks_like_json, read_geojson
 from server.imports.kinds import Checked, Context, ImportKind
 from server.imports.models import ImportFile, ImportRun
 from server.imports.report import ImportReport, problem
@@ -91,6 +92,10 @@ def _table(
     """The rows to check: the kept rows of a checked file, else the file read afresh."""
     if kept is not None and kept.rows is not None and run.source.get("headers") is not None:
         return cached_table(kept.rows, list(run.source["headers"]), run.source)
+    if looks_like_json(data):
+        if kind.name != "addresses":
+            raise UnreadableTable([problem("geojson_not_here")])
+        return read_geojson(data)
     return read_table(data, score=scorer(kind.specs, list((mapping or {}).values())), sheet=sheet)
 
 

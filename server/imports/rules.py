@@ -304,6 +304,17 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "{where_zh}“{value}”不是电子邮箱地址，未保存。",
         '{where_en} "{value}" is not an e-mail address and is not kept.',
     ),
+    "geojson_problem": (
+        "error",
+        "GeoJSON 文件：{detail_zh}",
+        "GeoJSON file: {detail_en}",
+    ),
+    "geojson_not_here": (
+        "error",
+        "GeoJSON 文件只能用于导入标准地址；此类导入请上传 .xlsx 或 .csv 文件。",
+        "A GeoJSON file can only bring in standard addresses; upload an .xlsx or .csv file "
+        "for this kind.",
+    ),
     "catalogue_kind_unknown": (
         "error",
         "{where_zh}“{value}”应为“事务”或“服务”。",
