@@ -186,7 +186,13 @@ def rekey_command() -> None:
 @click.option("--kind", default=None)
 @with_appcontext
 def list_command(kind: str | None) -> None:
-    """The latest import runs."""
+    """The latest import runs (a run whose background job died is marked so first)."""
+    from flask import current_app
+
+    from server.imports.jobs import fail_stale
+
+    if fail_stale(current_app, db.session):
+        db.session.commit()
     for run in operations.list_runs(db.session, kind):
         click.echo(
             f"{run.id}  {run.kind:<9} {run.state:<10} {run.created_at:%Y-%m-%d %H:%M}  "

@@ -42,6 +42,8 @@ class ImportRun(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: When it was applied; while ``applying``, when applying began (server/imports/jobs.py
+    #: finds a background job that died by it).
     applied_at: Mapped[dt.datetime | None]
 
 

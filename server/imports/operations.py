@@ -240,7 +240,7 @@ def claim(session: Session, run_id: uuid.UUID) -> ImportRun:
     claimed = session.execute(
         update(ImportRun)
         .where(ImportRun.id == run_id, ImportRun.state == "checked")
-        .values(state="applying")
+        .values(state="applying", applied_at=utcnow())  # when applying began (stale check)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -304,6 +304,20 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "{where_zh}“{value}”不是电子邮箱地址，未保存。",
         '{where_en} "{value}" is not an e-mail address and is not kept.',
     ),
+    "job_interrupted": (
+        "error",
+        "检查在后台中断了（超过 {minutes} 分钟没有完成，处理它的进程可能已停止），没有做任何改动。"
+        "请重新上传文件。",
+        "The check stopped in the background (not finished after {minutes} minutes: the "
+        "process doing it has probably stopped); nothing was changed. Upload the file again.",
+    ),
+    "apply_interrupted": (
+        "warning",
+        "上次应用在后台中断了（超过 {minutes} 分钟没有完成，处理它的进程可能已停止），没有写入"
+        "任何内容。可以再次应用。",
+        "The last apply stopped in the background (not finished after {minutes} minutes: the "
+        "process doing it has probably stopped); nothing was written. It may be applied again.",
+    ),
     "geojson_problem": (
         "error",
         "GeoJSON 文件：{detail_zh}",
