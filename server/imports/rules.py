@@ -170,8 +170,9 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     ),
     "phone_several": (
         "warning",
-        "{where_zh}有多个号码（{value}），只保存第一个。",
-        "{where_en} holds several numbers ({value}); only the first is kept.",
+        "{where_zh}有多个号码（{value}）：{first} 作为联系电话，其余记入备注（其他电话）。",
+        "{where_en} holds several numbers ({value}): {first} is kept as the phone, the others "
+        "in the notes (其他电话).",
     ),
     "relation_unknown": (
         "warning",
