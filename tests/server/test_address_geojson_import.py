@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -128,3 +129,20 @@ def test_a_broken_geojson_file_is_refused_with_a_file_message(office, data, rule
 def test_geojson_is_only_for_addresses(office):
     run = office.check("register", collection(*gcj02_doors()))
     assert run.state == "refused" and "geojson_not_here" in run.report["counts_by_rule"]
+
+
+def test_the_api_takes_a_geojson_file_for_a_gis_user(office, client, make_user, token_for):
+    from tests.server.grid_files import auth
+
+    token = token_for(make_user("gis"))
+    response = client.post(
+        "/api/v1/imports/addresses",
+        data={"file": (io.BytesIO(collection(*gcj02_doors())), "门牌.geojson"), "datum": "gcj02"},
+        headers=auth(token),
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert response.status_code == 201 and body["state"] == "checked", body
+    assert body["source"]["format"] == "geojson" and body["counts"]["addresses_new"] == 3
+    applied = client.post(f"/api/v1/imports/runs/{body['id']}/apply", headers=auth(token))
+    assert applied.status_code == 200 and door("G3").cell_code == "R1-B1-G2"
