@@ -13,6 +13,7 @@ IMPORTERS: dict[str, tuple[Role, ...]] = {
     "addresses": (Role.GIS,),
     "staff": (),
     "units": (),
+    "catalogue": (),  # 受理目录: time limits bind every unit
 }
 ANY_IMPORTER = (Role.MANAGER, Role.GIS)  # the pages' own gate; each kind is checked below
 

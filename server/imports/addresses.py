@@ -273,6 +273,10 @@ class _DoorReader:
         if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
             cells.flag("footprint_invalid", "footprint", text, detail=shape.geom_type)
             return None
+        if not shape.is_valid:  # a bow-tie, a ring crossing itself: no centre to trust
+            reason = shapely.is_valid_reason(shape).split("[")[0]
+            cells.flag("footprint_invalid", "footprint", text, detail=reason)
+            return None
         if not self._inside((shape.centroid.x, shape.centroid.y)):
             cells.flag("coordinates_outside", "footprint", text[:40])
             return None

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 
 from server.api.base import Blueprint
 from server.auth import api_login_required, current_caller
 from server.extensions import db
-from server.imports import access, operations
+from server.imports import access, jobs, operations
 from server.imports import schemas as s
 from server.imports.wiring import make_context
 
@@ -21,6 +21,12 @@ def _actor() -> Any:
     caller = current_caller()
     assert caller is not None  # guaranteed by api_login_required
     return caller.user
+
+
+def _fail_stale() -> None:
+    """Runs whose background job died are marked so (jobs.fail_stale) before being shown."""
+    if jobs.fail_stale(current_app, db.session):
+        db.session.commit()
 
 
 def _context(options: dict[str, Any] | None = None) -> Any:
@@ -60,6 +66,7 @@ def check(form: dict[str, Any], files: dict[str, Any], kind: str) -> Any:
 @api_login_required(*access.ANY_IMPORTER)
 def get_run(run_id: uuid.UUID) -> Any:
     """One run: state, counts and report."""
+    _fail_stale()
     run = operations.get_run(db.session, run_id)
     access.require_import(_actor(), run.kind)
     return operations.summary(run)
@@ -82,6 +89,7 @@ def apply(run_id: uuid.UUID) -> Any:
 @api_login_required(*access.ANY_IMPORTER)
 def list_runs(args: dict[str, Any]) -> Any:
     """The latest runs of the kinds the caller may import."""
+    _fail_stale()
     mine = access.kinds_for(_actor())
     runs = operations.list_runs(db.session, args["kind"])
     return [operations.summary(r) for r in runs if r.kind in mine]

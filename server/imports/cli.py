@@ -1,4 +1,4 @@
-"""`flask register|addresses|staff|units import FILE`: the same pipeline as the page and the API.
+"""`flask register|addresses|staff|units|catalogue import FILE`: one pipeline (page, API, CLI).
 
 Without ``--apply`` a command is a dry run: the report is printed and the run recorded (it
 can be applied later: ``flask imports apply RUN``). Exit 1 when the file has blocking
@@ -186,7 +186,13 @@ def rekey_command() -> None:
 @click.option("--kind", default=None)
 @with_appcontext
 def list_command(kind: str | None) -> None:
-    """The latest import runs."""
+    """The latest import runs (a run whose background job died is marked so first)."""
+    from flask import current_app
+
+    from server.imports.jobs import fail_stale
+
+    if fail_stale(current_app, db.session):
+        db.session.commit()
     for run in operations.list_runs(db.session, kind):
         click.echo(
             f"{run.id}  {run.kind:<9} {run.state:<10} {run.created_at:%Y-%m-%d %H:%M}  "
@@ -234,4 +240,16 @@ def template_command(kind: str, dest: Path) -> None:
     click.echo(f"wrote {dest}")
 
 
+def _catalogue_import() -> None:
+    """``flask catalogue import FILE``: the catalogue group lives with the TOML loader
+    (server/catalogue/cli.py); its import command is this pipeline's."""
+    from server.catalogue.cli import catalogue_cli
+
+    if "import" not in catalogue_cli.commands:
+        catalogue_cli.add_command(
+            import_command("catalogue", "Check (and --apply) a catalogue file (XLSX/CSV).")
+        )
+
+
+_catalogue_import()
 COMMANDS = (register_cli, addresses_cli, staff_cli, units_cli, imports_cli)

@@ -23,7 +23,7 @@ class ImportRun(Base):
     __tablename__ = "import_runs"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    #: register | addresses | staff | units
+    #: register | addresses | staff | units | catalogue
     kind: Mapped[str] = mapped_column(String(16), index=True)
     state: Mapped[str] = mapped_column(String(16), default="checked")
     filename: Mapped[str] = mapped_column(String(255), default="")
@@ -42,6 +42,8 @@ class ImportRun(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: When it was applied; while ``applying``, when applying began (server/imports/jobs.py
+    #: finds a background job that died by it).
     applied_at: Mapped[dt.datetime | None]
 
 
@@ -67,7 +69,7 @@ class ImportReview(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_runs.id"), index=True)
     #: missing_from_file | address_unmatched | address_ambiguous
     reason: Mapped[str] = mapped_column(String(32))
-    #: households | residents | standard_addresses | users | units
+    #: households | residents | standard_addresses | users | units | catalogue_items
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.audit.operations import record
 from server.exceptions import Conflict, InvalidInput, NotFound
 from server.imports.columns import build_mapping, missing_required, scorer
+from server.imports.geojson_table import looks_like_json, read_geojson
 from server.imports.kinds import Checked, Context, ImportKind
 from server.imports.models import ImportFile, ImportRun
 from server.imports.report import ImportReport, problem
@@ -36,12 +37,13 @@ from server.imports.tabular import (
 from sync.db import utcnow
 
 MAX_ROWS = 300_000
-KIND_NAMES = ("register", "addresses", "staff", "units")
+KIND_NAMES = ("register", "addresses", "staff", "units", "catalogue")
 
 
 def get_kind(name: str) -> ImportKind:
     """The import of that name; InvalidInput for any other."""
     from server.imports.addresses import AddressImport
+    from server.imports.catalogue import CatalogueImport
     from server.imports.register import RegisterImport
     from server.imports.staff import StaffImport
     from server.imports.units import UnitImport
@@ -51,6 +53,7 @@ def get_kind(name: str) -> ImportKind:
         "addresses": AddressImport(),
         "staff": StaffImport(),
         "units": UnitImport(),
+        "catalogue": CatalogueImport(),
     }
     if name not in kinds:
         raise InvalidInput(
@@ -89,6 +92,10 @@ def _table(
     """The rows to check: the kept rows of a checked file, else the file read afresh."""
     if kept is not None and kept.rows is not None and run.source.get("headers") is not None:
         return cached_table(kept.rows, list(run.source["headers"]), run.source)
+    if looks_like_json(data):
+        if kind.name != "addresses":
+            raise UnreadableTable([problem("geojson_not_here")])
+        return read_geojson(data)
     return read_table(data, score=scorer(kind.specs, list((mapping or {}).values())), sheet=sheet)
 
 
@@ -233,7 +240,7 @@ def claim(session: Session, run_id: uuid.UUID) -> ImportRun:
     claimed = session.execute(
         update(ImportRun)
         .where(ImportRun.id == run_id, ImportRun.state == "checked")
-        .values(state="applying")
+        .values(state="applying", applied_at=utcnow())  # when applying began (stale check)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ KIND_LABELS: dict[str, Any] = {
     "addresses": _l("Standard addresses"),
     "staff": _l("Staff"),
     "units": _l("Units"),
+    "catalogue": _l("Catalogue"),
 }
 KIND_HINTS: dict[str, Any] = {
     "register": _l(
@@ -31,6 +32,10 @@ KIND_HINTS: dict[str, Any] = {
     ),
     "staff": _l("One row per person: user name, name, role, phone, duty and the cells."),
     "units": _l("One row per unit: code, name, kind, phone, address, cell."),
+    "catalogue": _l(
+        "One row per matter: code, name, kind (affair or service), category, time limits in "
+        "hours (urgent, high, normal), default unit code, active."
+    ),
 }
 COUNT_LABELS: dict[str, Any] = {
     "rows": _l("Data rows"),
@@ -55,6 +60,10 @@ COUNT_LABELS: dict[str, Any] = {
     "units_new": _l("New units"),
     "units_changed": _l("Units changed"),
     "units_missing": _l("Units not in the file"),
+    "items_new": _l("New catalogue items"),
+    "items_changed": _l("Catalogue items changed"),
+    "items_missing": _l("Catalogue items not in the file"),
+    "categories_new": _l("New categories"),
     "flagged_for_review": _l("Flagged for review"),
     "duties_created": _l("Duties added"),
 }

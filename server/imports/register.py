@@ -64,6 +64,7 @@ RELATIONS = {
 RELATION_OF = {text: value for value, texts in RELATIONS.items() for text in texts}
 RELATION_OF.update({text: "户主" for text in HEADS})
 NO_TAGS: frozenset[str] = frozenset()
+OTHER_PHONES = "其他电话："  # in a resident's notes: the numbers after the first
 SEX = {"男": "M", "m": "M", "male": "M", "1": "M", "女": "F", "f": "F", "female": "F", "2": "F"}
 
 SPECS: tuple[FieldSpec, ...] = (
@@ -259,10 +260,12 @@ class _Reader:
         id_number = self._id_number(cells)
         gender = self._gender(cells, id_number)
         birth_year = self._birth(cells, id_number)
-        phone = self._phone(cells)
+        phone, other_phones = self._phones(cells)
         relation = self._relation(cells)
         tags = self._tags(cells)
         notes = cells.text("notes")
+        if other_phones:  # one phone column in the register: the rest are kept in the notes
+            notes = "；".join(filter(None, [notes, OTHER_PHONES + "、".join(other_phones)]))
         household = self._household(cells)
         report.extend(cells.problems)
         if household is None or not name:
@@ -337,18 +340,22 @@ class _Reader:
                 cells.flag("age_unusual", field_name, shown, age=age)
         return year
 
-    def _phone(self, cells: RowReader) -> str | None:
+    def _phones(self, cells: RowReader) -> tuple[str | None, list[str]]:
+        """The first readable number (the resident's phone) and the others, normalised, in
+        the cell's order; each unreadable one is a warning naming it."""
         text = cells.text("phone")
-        numbers = split_phones(text)
-        if not numbers:
-            return None
-        if len(numbers) > 1:
-            cells.flag("phone_several", "phone", text)
-        try:
-            return normalise_phone(numbers[0])
-        except PhoneError:
-            cells.flag("phone_invalid", "phone", numbers[0])
-            return None
+        found: list[str] = []
+        for part in split_phones(text):
+            try:
+                number = normalise_phone(part)
+            except PhoneError:
+                cells.flag("phone_invalid", "phone", part)
+                continue
+            if number not in found:
+                found.append(number)
+        if len(found) > 1:
+            cells.flag("phone_several", "phone", text, first=found[0])
+        return (found[0] if found else None), found[1:]
 
     def _relation(self, cells: RowReader) -> str:
         text = cells.text("relation")

@@ -170,8 +170,9 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     ),
     "phone_several": (
         "warning",
-        "{where_zh}有多个号码（{value}），只保存第一个。",
-        "{where_en} holds several numbers ({value}); only the first is kept.",
+        "{where_zh}有多个号码（{value}）：{first} 作为联系电话，其余记入备注（其他电话）。",
+        "{where_en} holds several numbers ({value}): {first} is kept as the phone, the others "
+        "in the notes (其他电话).",
     ),
     "relation_unknown": (
         "warning",
@@ -303,5 +304,56 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "warning",
         "{where_zh}“{value}”不是电子邮箱地址，未保存。",
         '{where_en} "{value}" is not an e-mail address and is not kept.',
+    ),
+    "job_interrupted": (
+        "error",
+        "检查在后台中断了（超过 {minutes} 分钟没有完成，处理它的进程可能已停止），没有做任何改动。"
+        "请重新上传文件。",
+        "The check stopped in the background (not finished after {minutes} minutes: the "
+        "process doing it has probably stopped); nothing was changed. Upload the file again.",
+    ),
+    "apply_interrupted": (
+        "warning",
+        "上次应用在后台中断了（超过 {minutes} 分钟没有完成，处理它的进程可能已停止），没有写入"
+        "任何内容。可以再次应用。",
+        "The last apply stopped in the background (not finished after {minutes} minutes: the "
+        "process doing it has probably stopped); nothing was written. It may be applied again.",
+    ),
+    "geojson_problem": (
+        "error",
+        "GeoJSON 文件：{detail_zh}",
+        "GeoJSON file: {detail_en}",
+    ),
+    "geojson_not_here": (
+        "error",
+        "GeoJSON 文件只能用于导入标准地址；此类导入请上传 .xlsx 或 .csv 文件。",
+        "A GeoJSON file can only bring in standard addresses; upload an .xlsx or .csv file "
+        "for this kind.",
+    ),
+    "catalogue_kind_unknown": (
+        "error",
+        "{where_zh}“{value}”应为“事务”或“服务”。",
+        '{where_en} "{value}" should be 事务 (affair) or 服务 (service).',
+    ),
+    "category_kind_mismatch": (
+        "error",
+        "{where_zh}：小类“{value}”属于“{category_kind_zh}”，与本行的大类不符。",
+        '{where_en}: the category "{value}" is one of the {category_kind_en}, not of this '
+        "row's kind.",
+    ),
+    "time_limit_invalid": (
+        "error",
+        "{where_zh}“{value}”不是有效的时限（{lo} 至 {hi} 小时）。",
+        '{where_en} "{value}" is not a valid time limit ({lo} to {hi} hours).',
+    ),
+    "time_limits_order": (
+        "error",
+        "{where_zh}：时限应为 紧急 ≤ 较急 ≤ 一般（{value}）。",
+        "{where_en}: time limits must be urgent ≤ high ≤ normal ({value}).",
+    ),
+    "unit_inactive": (
+        "warning",
+        "{where_zh}“{value}”是已停用的单位；仍设为默认处置单位，请确认。",
+        '{where_en} "{value}" is a disabled unit; it is still set as the default unit, check it.',
     ),
 }

@@ -44,6 +44,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "address": "长宁区XX路1号",
         "active": "是",
     },
+    "catalogue": {
+        "code": "A05-01",
+        "name_zh": "电线裸露、私拉电线",
+        "kind": "事务",
+        "category": "A05",
+        "limit_urgent_hours": 2,
+        "limit_high_hours": 24,
+        "limit_normal_hours": 72,
+        "default_unit": "U-GCQX",
+        "keywords": "电线、漏电、裸露",
+        "active": "是",
+    },
 }
 
 
@@ -59,7 +71,13 @@ def rows(kind: str) -> list[list[Any]]:
     ]
 
 
-SHEETS = {"register": "人口登记", "addresses": "标准地址", "staff": "工作人员", "units": "单位"}
+SHEETS = {
+    "register": "人口登记",
+    "addresses": "标准地址",
+    "staff": "工作人员",
+    "units": "单位",
+    "catalogue": "受理目录",
+}
 
 
 def template(kind: str, fmt: str = "xlsx") -> bytes:

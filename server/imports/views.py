@@ -42,7 +42,14 @@ def _context(options: dict[str, object] | None = None) -> object:
     )
 
 
+def _fail_stale() -> None:
+    """Runs whose background job died are marked so (jobs.fail_stale) before being shown."""
+    if jobs.fail_stale(current_app, db.session):
+        db.session.commit()
+
+
 def _index(error: str | None = None, status: int = 200) -> tuple[str, int]:
+    _fail_stale()
     kinds = access.kinds_for(current_user)
     runs = [r for r in operations.list_runs(db.session) if r.kind in kinds]
     page = render_template(
@@ -117,6 +124,7 @@ def _in_background(size: int) -> bool:
 @bp.route("/runs/<uuid:run_id>")
 @page_login_required(*access.ANY_IMPORTER)
 def run(run_id: uuid.UUID) -> str:
+    _fail_stale()
     found = operations.get_run(db.session, run_id)
     access.require_import(current_user, found.kind)
     kind = operations.get_kind(found.kind)

@@ -267,3 +267,21 @@ def test_a_household_first_imported_without_its_number_is_found_again_with_it(of
     assert run.counts["households_created"] == 0 and count(Household) == 2
     db.session.expire_all()
     assert db.session.get(Household, home.id).notes == "有一只狗"  # the office's own note stays
+
+
+def test_several_phones_keep_the_first_as_the_phone_and_the_rest_in_the_notes(office):
+    rows = household_rows()
+    rows[0].append("备注")
+    rows[1][5] = "13800000001/021-12345678、6234 5678；12345"
+    rows[1].append("腿脚不便")
+    rows[3][5] = "13800002345、13800002345"  # the same number twice is one number
+    run = office.apply("register", csv_bytes(rows))
+    found = {p["rule"]: p for p in run.report["problems"] if p["row"] == 2}
+    assert found["phone_invalid"]["value"] == "12345"
+    assert "13800000001 作为联系电话" in found["phone_several"]["message_zh"]
+    people = {r.name: r for r in db.session.scalars(select(Resident))}
+    assert people["张桂英"].phone == "13800000001"
+    assert people["张桂英"].notes == "腿脚不便；其他电话：021-12345678、021-62345678"
+    assert people["王丽"].phone == "13800002345" and people["王丽"].notes == ""
+    again = office.apply("register", csv_bytes(rows))
+    assert again.counts["residents_changed"] == 0 and again.counts["residents_unchanged"] == 4
