@@ -249,7 +249,7 @@ def _url(rule: Rule) -> str:
         kind = type(converter).__name__
         if kind == "AnyConverter":
             values[name] = sorted(converter.items)[0]  # type: ignore[attr-defined]
-        elif kind == "IntegerConverter":
+        elif kind in ("IntegerConverter", "BoundedIntegerConverter"):
             values[name] = 987654
         elif kind == "UUIDConverter":
             values[name] = uuid.UUID(int=12345)

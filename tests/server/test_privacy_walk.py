@@ -110,7 +110,7 @@ def _values(rule: Rule, name: str, s: Seeded) -> list[Any]:
         return sorted(converter.items)  # type: ignore[attr-defined]
     if kind == "UUIDConverter":
         return [*s.case_ids, uuid.uuid4()]
-    if kind == "IntegerConverter":
+    if kind in ("IntegerConverter", "BoundedIntegerConverter"):
         return [*s.ints, 1]
     if getattr(converter, "regex", "").endswith("{64}"):
         return s.photo_hashes
