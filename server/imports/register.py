@@ -172,7 +172,7 @@ class PersonRow:
         return self.key[3:] if self.key.startswith("id:") else None
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdRow:
     """One household of the file, its address matched to a door, its people."""
 
