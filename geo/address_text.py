@@ -79,7 +79,7 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text)  # removals may leave combinable neighbours
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AddressKey:
     """The parts of an address that identify a door; empty strings for parts not given."""
 

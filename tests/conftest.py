@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from server import create_app
 from tests.browser import (  # noqa: F401  (shared browser fixtures)
@@ -28,6 +29,12 @@ from tests.live import CuttingProxy, LiveServer
 
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests judge what is generated, not how fast a shared machine generates it: no
+# per-example deadline and no "input generation is slow" failure (a loaded CI machine
+# tripped it). Tests that set their own settings inherit these.
+settings.register_profile("wangge", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("wangge")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -53,7 +53,10 @@ class ImportFile(Base):
     __tablename__ = "import_files"
 
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("import_runs.id"), primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Deferred: applying re-checks ``rows``, and a check is handed the bytes it was given,
+    #: so a 20 MB upload is not fetched back from the database (PostgreSQL sends bytea as
+    #: hex text: three copies in memory at once) unless it is read afresh.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     #: The rows as read (compressed JSON lines, server/imports/tabular.py RowCache): applying
     #: re-checks these instead of parsing the file again. None when nothing could be read.
     rows: Mapped[bytes | None] = mapped_column(LargeBinary)

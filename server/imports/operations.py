@@ -83,7 +83,7 @@ class _Counted:
 
 def _table(
     kind: ImportKind,
-    data: bytes,
+    data: bytes | None,
     kept: ImportFile | None,
     run: ImportRun,
     sheet: str | None,
@@ -92,6 +92,8 @@ def _table(
     """The rows to check: the kept rows of a checked file, else the file read afresh."""
     if kept is not None and kept.rows is not None and run.source.get("headers") is not None:
         return cached_table(kept.rows, list(run.source["headers"]), run.source)
+    if data is None:  # not handed in: the kept file's bytes (a deferred column)
+        data = kept.data if kept is not None else b""
     if looks_like_json(data):
         if kind.name != "addresses":
             raise UnreadableTable([problem("geojson_not_here")])
@@ -102,7 +104,7 @@ def _table(
 def _check(
     ctx: Context,
     kind: ImportKind,
-    data: bytes,
+    data: bytes | None,
     run: ImportRun,
     report: ImportReport,
     mapping: dict[str, str] | None,
@@ -170,9 +172,12 @@ def create_run(
     return run
 
 
-def check_run(ctx: Context, run_id: uuid.UUID) -> tuple[ImportRun, Checked | None]:
+def check_run(
+    ctx: Context, run_id: uuid.UUID, data: bytes | None = None
+) -> tuple[ImportRun, Checked | None]:
     """Dry run of a recorded file: read and check it, keep its rows for applying, and set the
-    run's report, counts and state (checked or refused). Nothing in the register changes."""
+    run's report, counts and state (checked or refused). Nothing in the register changes.
+    ``data``: the file's bytes when the caller has them (else they are read from the run)."""
     run = get_run(ctx.session, run_id)
     kept = ctx.session.get(ImportFile, run.id)
     if run.state != "checking" or kept is None:
@@ -183,7 +188,9 @@ def check_run(ctx: Context, run_id: uuid.UUID) -> tuple[ImportRun, Checked | Non
         )
     ctx.options = {**run.options, **ctx.options}
     report = ImportReport()
-    checked, rows = _check(ctx, get_kind(run.kind), kept.data, run, report, run.mapping or None)
+    if data is None:
+        data = kept.data  # deferred: loaded only here
+    checked, rows = _check(ctx, get_kind(run.kind), data, run, report, run.mapping or None)
     _finish(run, report, checked)
     kept.rows = rows
     record(
@@ -213,7 +220,7 @@ def check_file(
 ) -> tuple[ImportRun, Checked | None]:
     """Record and check a file in one go (the CLI, the API, small uploads)."""
     run = create_run(ctx, kind_name, data, filename=filename, mapping=mapping)
-    return check_run(ctx, run.id)
+    return check_run(ctx, run.id, data)
 
 
 def _finish(run: ImportRun, report: ImportReport, checked: Checked | None) -> None:
@@ -272,7 +279,7 @@ def apply_run(
             raise Conflict(_l("The file of this import is no longer kept."), field="run_id")
         ctx.options = {**run.options, **ctx.options}
         report = ImportReport()
-        checked, _rows = _check(ctx, kind, kept.data, run, report, run.mapping, kept)
+        checked, _rows = _check(ctx, kind, None, run, report, run.mapping, kept)
         if checked is None or report.has_errors:
             raise InvalidInput(
                 _l(

@@ -172,7 +172,7 @@ class PersonRow:
         return self.key[3:] if self.key.startswith("id:") else None
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdRow:
     """One household of the file, its address matched to a door, its people."""
 
@@ -249,6 +249,8 @@ class _Reader:
         self.doors = AddressIndex.load(ctx.session)
         self.households: dict[str, HouseholdRow] = {}
         self.seen_keys: dict[str, int] = {}
+        #: One frozenset per combination of tags: 100,000 people share a few dozen.
+        self.tag_sets: dict[frozenset[str], frozenset[str]] = {NO_TAGS: NO_TAGS}
         self.people = 0
         from server.imports.grid_cells import published_codes
 
@@ -291,7 +293,7 @@ class _Reader:
                 phone,
                 relation,
                 id_number.number if id_number else None,
-                frozenset(tags) if tags else NO_TAGS,
+                self.tag_sets.setdefault(frozenset(tags), frozenset(tags)) if tags else NO_TAGS,
                 notes,
             )
         )

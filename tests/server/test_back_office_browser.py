@@ -7,19 +7,12 @@ docs/screenshots/ with `--update-screenshots` (tests/browser.py).
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.demo_server import demo_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,44 +20,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo on a fresh SQLite file, served by `flask run` in its own process."""
-    base = tmp_path_factory.mktemp("browser")
-    env = {
-        **os.environ,
-        "WANGGE_SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'wangge.db'}",
-        "WANGGE_INSTANCE_PATH": str(base / "instance"),
-        "WANGGE_SECRET_KEY": "browser-test",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    for args in (["db", "upgrade"], ["demo", "load"]):
-        subprocess.run([*flask, *args], cwd=REPO, env=env, check=True, capture_output=True)
-    port = _free_port()
-    process = subprocess.Popen(
-        [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(base, ignore_errors=True)
+    with demo_server(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,11 +7,6 @@ to a temporary folder, or to docs/screenshots/ with `--update-screenshots` (test
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.demo_server import demo_server
 from tests.server.photo_samples import jpeg
 
 CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
 Shot = Callable[..., Path]  # the `screenshot` fixture (tests/browser.py)
 
 pytestmark = [
@@ -32,69 +27,13 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
-PREPARE = """
-from server import create_app
-from flask_migrate import upgrade
-from server.demo.loader import load_demo
-from server.extensions import db
-app = create_app()
-with app.app_context():
-    upgrade()
-    load_demo(db.session)
-    db.session.commit()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo on a fresh SQLite file, served by `flask run` in its own process."""
     base = tmp_path_factory.mktemp("residents-browser")
-    env = {
-        **os.environ,
-        "WANGGE_SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'wangge.db'}",
-        "WANGGE_INSTANCE_PATH": str(base / "instance"),
-        "WANGGE_SECRET_KEY": "browser-test",
-        "WANGGE_REPORT_MIN_FILL_SECONDS": "1",
-    }
-    subprocess.run(
-        [sys.executable, "-c", PREPARE], cwd=REPO, env=env, check=True, capture_output=True
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "wsgi",
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(base, ignore_errors=True)
+    with demo_server(base, env={"WANGGE_REPORT_MIN_FILL_SECONDS": "1"}) as url:
+        yield url
 
 
 def in_browser(scenario: Callable[[Any, Any, list[str]], None]) -> None:
