@@ -5,15 +5,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
+# HOST=0.0.0.0 serves on every interface, to try the worker app from a phone on the same
+# network (README, "Trying it from a phone": service workers need HTTPS off localhost).
+HOST ?= 127.0.0.1
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup migrate demo lint translations clean chromium nginx screenshots
+.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium nginx screenshots addresses
 
 run: demo
-	@echo "Wangge on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@$(MAKE) --no-print-directory addresses
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: demo lint chromium nginx
+# Where to open each part of the demo (and, with HOST=0.0.0.0, this machine's LAN addresses).
+addresses:
+	@hosts="$(HOST)"; \
+	if [ "$(HOST)" = 0.0.0.0 ]; then hosts="127.0.0.1 $$(hostname -I 2>/dev/null)"; fi; \
+	echo "Wangge is starting (Ctrl-C stops it). Open:"; \
+	for h in $$hosts; do \
+	  case "$$h" in *:*) continue;; esac; \
+	  echo "  back office (后台)       http://$$h:$(PORT)/"; \
+	  echo "  worker app (网格员)      http://$$h:$(PORT)/app/"; \
+	  echo "  residents' reports (居民) http://$$h:$(PORT)/report/"; \
+	  echo "  services (便民服务)       http://$$h:$(PORT)/services/"; \
+	done
+
+test: setup demo lint chromium nginx
 	$(BIN)/python -m pytest
 
 # Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
@@ -46,13 +62,19 @@ nginx:
 bench: setup
 	@set -e; for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
-setup: $(VENV)/.installed $(MO)
+# `make run` installs what serving needs; `make test` (and lint, bench) add the test tools.
+serve-setup: $(VENV)/.installed $(MO)
+setup: serve-setup $(VENV)/.installed-dev
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	  || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -60,7 +82,7 @@ translations $(MO): $(VENV)/.installed $(shell find server -name '*.py' -o -name
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(VENV)/messages.pot . >/dev/null 2>&1
 	$(BIN)/python -m server.translations.build $(VENV)/messages.pot
 
-migrate: setup
+migrate: serve-setup
 	$(FLASK) db upgrade
 
 demo: migrate

@@ -54,11 +54,15 @@ def test_a_built_wheel_serves_chinese_in_a_clean_venv(tmp_path):
     assert not list(source.rglob("*.mo")), "the copy must not carry a built catalogue"
     env = dict(os.environ, WANGGE_RELEASE="wheeltest1", PIP_NO_INPUT="1")
     env.pop("PYTHONPATH", None)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--verbose", "--no-build-isolation", "--no-deps",
          "--no-index", "-w", str(tmp_path / "dist"), str(source)],
-        check=True, env=env, cwd=tmp_path,
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
     )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    # The build backend has nothing to warn about (it did: `project.license` as a table).
+    output = built.stdout + built.stderr
+    assert "BuildBackendWarning" not in output and "is deprecated" not in output, output[-4000:]
     (wheel,) = (tmp_path / "dist").glob("wangge-*.whl")
 
     target = tmp_path / "venv"
