@@ -22,6 +22,16 @@ def localtime(value: dt.datetime | None) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def duration(value: dt.timedelta) -> str:
+    """A duration in the page's language: 15天22小时 in Chinese, 15d 22h in English."""
+    from flask_babel import get_locale
+
+    from server.cases.deadlines import humanize
+
+    locale = get_locale()
+    return humanize(value, locale.language if locale is not None else "en")
+
+
 def mask(value: str | None) -> str:
     """Personal data shown masked: 张三 → 张*, 13912345678 → 139****5678."""
     if not value:
@@ -74,7 +84,6 @@ def init_app(app: Flask) -> None:
     from server.audit import views as audit_views
     from server.cases import conflicts, grid_access, photo_links
     from server.cases import views as case_views
-    from server.cases.deadlines import humanize
     from server.evaluation import views as evaluation_views
     from server.mapview import views as map_views
     from server.notices import views as notice_views
@@ -97,7 +106,7 @@ def init_app(app: Flask) -> None:
     photo_links.init_app(app)
     notice_views.init_app(app)
     app.add_template_filter(localtime, "localtime")
-    app.add_template_filter(humanize, "duration")
+    app.add_template_filter(duration, "duration")
     app.add_template_filter(mask, "mask")
     app.cli.add_command(cases_cli)
     app.cli.add_command(dashboard_cli)

@@ -52,14 +52,26 @@ def due_after_dispatch(dispatched_at: dt.datetime, limit_hours: float) -> dt.dat
     return dispatched_at + dt.timedelta(hours=limit_hours)
 
 
-def humanize(delta: dt.timedelta) -> str:
+# How a duration reads: day, hour and minute formats per language (Chinese has no spaces).
+DURATION_UNITS = {
+    "en": ("{}d", "{}h", "{}m", " "),
+    "zh": ("{}天", "{}小时", "{}分钟", ""),
+}
+
+
+def humanize(delta: dt.timedelta, language: str = "en") -> str:
     """Compact "time left": 2d 3h, 5h 10m, 12m; negative values get a minus sign.
 
     >>> humanize(dt.timedelta(hours=-5, minutes=-10))
     '−5h 10m'
     >>> humanize(dt.timedelta(days=2, hours=3))
     '2d 3h'
+    >>> humanize(dt.timedelta(days=15, hours=22), "zh")
+    '15天22小时'
+    >>> humanize(dt.timedelta(minutes=59), "zh")
+    '59分钟'
     """
+    day, hour, minute, gap = DURATION_UNITS.get(language, DURATION_UNITS["en"])
     seconds = int(delta.total_seconds())
     sign = "−" if seconds < 0 else ""
     seconds = abs(seconds)
@@ -67,7 +79,7 @@ def humanize(delta: dt.timedelta) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     if days:
-        return f"{sign}{days}d {hours}h"
+        return sign + day.format(days) + gap + hour.format(hours)
     if hours:
-        return f"{sign}{hours}h {minutes}m"
-    return f"{sign}{minutes}m"
+        return sign + hour.format(hours) + gap + minute.format(minutes)
+    return sign + minute.format(minutes)

@@ -71,7 +71,7 @@ def test_the_review_queue_shows_photos_clock_offsets_and_duplicates(app, world):
     field_report(world, 3, lon=IN_G1[0] + 0.002, lat=IN_G1[1], colour="green")  # ~190 m away
     html = signed_in(app, "d1").get("/cases/?view=review").get_data(as_text=True)
     assert html.count("/thumb") == 3
-    assert "设备时钟偏差 3d 0h" in html
+    assert "设备时钟偏差 3天0小时" in html
     assert "疑似重复: 1" in html
     thumb = signed_in(app, "d1").get(f"/api/v1/photos/{_sha(first)}/thumb")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
