@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from server import exceptions as exc
+from server.validation_text import translate_messages
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
     messages = data.get("messages") if isinstance(data, dict) else None
     if wants_json():
         detail = _detail_for(status, error)
-        response = problem(status, code, detail, field=_first_field(messages), errors=messages)
+        errors = translate_messages(messages)
+        response = problem(status, code, detail, field=_first_field(messages), errors=errors)
         for key, value in getattr(error, "get_headers", lambda: [])() or []:
             if key.lower() not in {"content-type", "content-length"}:
                 response.headers[key] = value
@@ -183,7 +185,7 @@ def handle_validation_error(error: ValidationError) -> Response | tuple[str, int
             _("Some fields are not valid; see the errors."),
             code="validation_error",
             field=None if field in (None, "_schema") else str(field),
-            details={"errors": messages} if messages else None,
+            details={"errors": translate_messages(messages)} if messages else None,
         )
     )
 

@@ -40,6 +40,7 @@ from server.extensions import db
 from server.locations import point_from_text
 from server.privacy.operations import set_disclosure
 from server.units.models import Unit
+from server.validation_text import translate_messages
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 STAFF = (Role.DISPATCHER, Role.MANAGER, Role.WORKER)
@@ -143,7 +144,7 @@ def intake() -> str | Response | tuple[str, int]:
     except (ValidationError, InvalidInput, NotFound) as error:
         db.session.rollback()
         errors = (
-            error.messages
+            translate_messages(error.messages)
             if isinstance(error, ValidationError)
             else {error.field or "form": [str(error.message)]}
         )

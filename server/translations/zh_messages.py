@@ -1110,3 +1110,36 @@ ZH.update(
         "Not a date and time between 1900 and 2100.": "不是 1900 年至 2100 年之间的日期时间。",
     }
 )
+
+# marshmallow's validation messages, said again by server/validation_text.py.
+ZH.update(
+    {
+        "This field is required.": "此项必填。",
+        "Location": "位置",
+        "Between %(min)s and %(max)s characters.": "长度须为 %(min)s 至 %(max)s 个字。",
+        "At most %(max)s characters.": "最多 %(max)s 个字。",
+        "At least %(min)s characters.": "至少 %(min)s 个字。",
+        "Exactly %(equal)s characters.": "须为 %(equal)s 个字。",
+        "Must be between %(min)s and %(max)s.": "须在 %(min)s 至 %(max)s 之间。",
+        "Must be at least %(min)s.": "不能小于 %(min)s。",
+        "Must be at most %(max)s.": "不能大于 %(max)s。",
+        "Must be more than %(min)s.": "须大于 %(min)s。",
+        "Must be less than %(max)s.": "须小于 %(max)s。",
+        "Not one of the allowed values.": "不是可选的值。",
+        "Must be a whole number.": "须为整数。",
+        "Must be a number.": "须为数字。",
+        "The number is too large.": "数字过大。",
+        "Must be text.": "须为文本。",
+        "Must be yes or no.": "须为“是”或“否”。",
+        "Not a valid date.": "日期无效。",
+        "Not a valid email address.": "电子邮箱地址无效。",
+        "Not a valid web address.": "网址无效。",
+        "Not a valid identifier.": "编号无效。",
+        "Must be a list.": "须为列表。",
+        "Must be an object.": "须为对象。",
+        "Not a valid date and time.": "日期时间无效。",
+        "Not a valid value.": "值无效。",
+        "Not in the expected form.": "格式不正确。",
+        "This field is not expected here.": "此处不应有这一项。",
+    }
+)
