@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from server.accounts.models import User
 from server.audit.operations import entries_for
+from server.audit.wording import SUBJECTS, describe
 from server.auth import page_login_required
 from server.enums import Role
 from server.extensions import db
@@ -31,9 +33,12 @@ def index() -> str:
         limit=500,
     )
     users = db.session.scalars(select(User).order_by(User.username)).all()
+    locale = get_locale()
+    words = describe(db.session, entries, locale.language if locale else "zh")
     return render_template(
         "audit/index.html",
-        entries=entries,
+        rows=list(zip(entries, words, strict=True)),
+        subjects=SUBJECTS,
         users=users,
         names={u.id: u.display_name for u in users},
     )
