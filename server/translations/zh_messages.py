@@ -307,7 +307,7 @@ ZH.update(
         "Edited": "已修改",
         "Status changed": "状态变更",
         "Reassigned": "改派",
-        "Assignment overridden": "人工指派",
+        "Assignment overridden": "人工分派",
         "Photo": "照片",
         "Report photo": "上报照片",
         "Result photo": "处置结果照片",
@@ -1108,5 +1108,41 @@ ZH.update(
         "Not a date and time between 1900 and 2100 (e.g. 2026-11-01T08:00:00+08:00).": "不是 1900 年至 2100 年之间的日期时间(例如 2026-11-01T08:00:00+08:00)。",
         "Choose one of: %(choices)s.": "请从以下选项中选择:%(choices)s。",
         "Not a date and time between 1900 and 2100.": "不是 1900 年至 2100 年之间的日期时间。",
+    }
+)
+
+# A working day for the dispatcher and the office (issue 15): 分派 is the automatic assignment
+# to the cell's grid worker at intake, 派遣 the dispatch to a unit or person.
+ZH.update(
+    {
+        "Case %(number)s opened (立案).": "案件 %(number)s 已立案。",
+        "Case %(number)s dispatched (派遣) to %(to)s.": "案件 %(number)s 已派遣给 %(to)s。",
+        "Case %(number)s: %(status)s.": "案件 %(number)s:%(status)s。",
+        "Case %(number)s merged into %(into)s.": "案件 %(number)s 已合并到 %(into)s。",
+        "Then": "登记后",
+        "Register only (分派 to the cell's grid worker; the desk opens it later)": (
+            "仅登记(自动分派给所在网格的网格员,稍后立案)"
+        ),
+        "Register and open (立案)": "登记并立案",
+        "Register, open (立案) and dispatch (派遣) now": "登记、立案并立即派遣",
+        "An urgent matter's deadline starts when it is registered.": "紧急事项自登记时起计时。",
+        "Dispatch to unit": "派遣单位",
+        "Nobody of this unit has an account: the unit takes it as a whole.": (
+            "该单位没有人员账号:由单位整体承办。"
+        ),
+        "Reason for cancelling": "注销原因",
+        "The start date is after the end date.": "开始日期晚于结束日期。",
+        "Showing the last 30 days instead.": "下面显示的是最近 30 天。",
+        "Cases received and closed per day; %(n)d cases received from %(first)s to %(last)s.": (
+            "每日受理与结案的案件数;%(first)s 至 %(last)s 共受理 %(n)d 件。"
+        ),
+        "On-time closure rate per unit, over %(n)d cases due in the period.": (
+            "各单位按期结案率,统计期内到期案件共 %(n)d 件。"
+        ),
+        "On-time closure rate per building group, over %(n)d cases due in the period; grey: nothing due.": (
+            "各楼组按期结案率,统计期内到期案件共 %(n)d 件;灰色:无到期案件。"
+        ),
+        "Weights": "权重",
+        "Back to Wangge": "返回网格系统",
     }
 )
