@@ -49,14 +49,15 @@ def score(
 ) -> int | None:
     """How well `q` matches (lower is better), or None for no match.
 
-    Letters: the name's initials from their start (0), anywhere in the name's initials (1),
-    in a keyword's initials (2), in the English name (3). Anything else: the code from its
-    start (0), the Chinese name (1) or a keyword (2) containing it.
+    Letters: the name's initials from their start, or exactly a keyword's (0: the term the
+    desk has in mind); a keyword's from their start (1); anywhere in the name's (2) or a
+    keyword's (3) initials; in the English name (4). Anything else: the code from its start
+    (0), the Chinese name (1) or a keyword (2) containing it.
 
     >>> score("湿垃圾堆肥", [], "S06-09", "ljdf")
-    1
-    >>> score("生活垃圾堆积、清运不及时", ["垃圾堆放"], "A01-01", "LJDF")
     2
+    >>> score("生活垃圾堆积、清运不及时", ["垃圾堆放"], "A01-01", "LJDF")
+    0
     >>> score("邻里纠纷", [], "A07-02", "ljdf") is None
     True
     """
@@ -65,14 +66,15 @@ def score(
         return None
     words = [str(k) for k in keywords]
     if re.fullmatch(r"[a-z]+", q):
-        name = initials(name_zh)
-        if name.startswith(q):
-            return 0
-        if q in name:
-            return 1
-        if any(q in initials(k) for k in words):
-            return 2
-        return 3 if q in name_en.lower() else None
+        name, terms = initials(name_zh), [initials(k) for k in words]
+        ranks = (
+            (0, name.startswith(q) or q in terms),
+            (1, any(t.startswith(q) for t in terms)),
+            (2, q in name),
+            (3, any(q in t for t in terms)),
+            (4, q in name_en.lower()),
+        )
+        return next((rank for rank, hit in ranks if hit), None)
     if code.lower().startswith(q):
         return 0
     if q in name_zh.lower():

@@ -493,7 +493,7 @@ ZH.update(
         "By unit": "按单位",
         "By building group": "按楼组",
         "Figures per %(g)s": "按%(g)s统计",
-        "结案率 = closed / due; 按期结案率 = closed on time / (due − postponed). See docs/back-office.md.": "结案率 = 结案数 / 应结案数;按期结案率 = 按期结案数 /(应结案数 − 缓办数)。详见 docs/back-office.md。",
+        "结案率 = closed / due; 按期结案率 = closed on time / (due − postponed). See docs/back-office.md.": "结案率 = 结案数 / 应结案数;按期结案率 = 按期结案数 /(应结案数 − 缓办数)。",
         "Staff evaluations": "逐级评议",
         "People": "人员",
         "Units": "单位",
