@@ -1,4 +1,4 @@
-"""Deadlines: the clock starts at dispatch, stands still while postponed (缓办), runs out.
+"""Deadlines: the clock starts at dispatch (urgent: at intake), stands still while 缓办, runs out.
 
 Pure functions of a case and a time, so the queue, escalation and the dashboard agree.
 """
@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Protocol
 
 from server.cases.workflow import CLOCK_STATUSES
-from server.enums import CaseStatus
+from server.enums import CaseStatus, Priority
 
 
 class Timed(Protocol):
@@ -43,8 +43,17 @@ def is_overdue(case: Timed, now: dt.datetime) -> bool:
     return left is not None and left.total_seconds() < 0
 
 
+def starts_at_intake(priority: Priority) -> bool:
+    """An urgent matter's clock starts when it is taken in, not when it is dispatched.
+
+    >>> starts_at_intake(Priority.URGENT), starts_at_intake(Priority.NORMAL)
+    (True, False)
+    """
+    return priority == Priority.URGENT
+
+
 def due_after_dispatch(dispatched_at: dt.datetime, limit_hours: float) -> dt.datetime:
-    """The deadline of a case dispatched at `dispatched_at` with a limit in hours.
+    """The deadline of a case whose clock started at `dispatched_at` (or intake, urgent).
 
     >>> due_after_dispatch(dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC), 2).isoformat()
     '2026-11-26T08:00:00+00:00'

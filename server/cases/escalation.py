@@ -2,8 +2,10 @@
 
 A case overdue by less than one interval goes to the people of its cell's parent (level 1);
 each further full interval (ESCALATION_INTERVAL_HOURS) moves it one level up, to the street
-at most. Each level notifies that cell's grid workers (属地兜底 upward if it has none) once;
-the run is idempotent, so cron (`flask cases escalate`) and queue loads can both call it.
+at most. Each level notifies that cell's grid workers (属地兜底 upward if it has none); a
+person has one notice per case, raised to the newest level (one who answers for two levels
+is not told twice). The run is idempotent, so cron (`flask cases escalate`) and queue loads
+can both call it.
 """
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from server.accounts.models import User
 from server.cases import grid_access
+from server.catalogue import search
 from server.catalogue.models import CatalogueItem
 from server.enums import DutyRole, Role
 from server.population.models import Household
@@ -18,34 +18,22 @@ from server.units.models import Unit
 
 
 def catalogue(session: Session, q: str, *, limit: int) -> list[dict[str, Any]]:
-    """Items matching `q` by pinyin initials prefix ("ljdf"), code, or Chinese/English name.
-
-    Initials matches come first (that is how the desk types), then name matches.
-    """
-    q = q.strip()
-    if not q:
+    """Active items matching `q` (server/catalogue/search.py: pinyin initials anywhere in the
+    name or a keyword, the code, the Chinese or English name), best match first."""
+    if not q.strip():
         return []
     query = (
         select(CatalogueItem)
         .options(joinedload(CatalogueItem.default_unit))
         .where(CatalogueItem.is_active.is_(True))
     )
-    if re.fullmatch(r"[A-Za-z]+", q):
-        low = q.lower()
-        query = query.where(
-            or_(
-                CatalogueItem.pinyin_initials.like(f"{low}%"),
-                CatalogueItem.pinyin_initials.like(f"%{low}%"),
-                func.lower(CatalogueItem.name_en).like(f"%{low}%"),
-            )
-        )
-    else:
-        query = query.where(
-            or_(CatalogueItem.name_zh.like(f"%{q}%"), CatalogueItem.code.like(f"{q.upper()}%"))
-        )
-    items = list(session.scalars(query.limit(200)))
-    low = q.lower()
-    items.sort(key=lambda i: (not i.pinyin_initials.startswith(low), len(i.name_zh), i.code))
+    ranked = []
+    for i in session.scalars(query):
+        rank = search.score(i.name_zh, i.keywords or [], i.code, q, i.name_en)
+        if rank is not None:
+            ranked.append((rank, len(i.name_zh), i.code, i))
+    ranked.sort(key=lambda r: r[:3])
+    items = [r[3] for r in ranked]
     return [
         {
             "id": i.id,

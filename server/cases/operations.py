@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.audit.operations import AccessContext, record
 from server.cases import grid_access
-from server.cases.deadlines import due_after_dispatch
+from server.cases.deadlines import due_after_dispatch, starts_at_intake
 from server.cases.models import Case, CaseEvent, PhotoLink
 from server.cases.numbers import next_case_number
 from server.cases.timeline import next_event_seq
@@ -127,8 +127,9 @@ def apply_transition(
     """Move `case` to `to_status` if the machine and the actor's role allow it; else raise.
 
     Raises what `workflow.check_transition` raises. Stamps the step's times and people:
-    dispatch starts the clock (once: rework keeps the deadline), feedback records the handler
-    and ends a running postponement, closing records the checker, rework is counted.
+    dispatch starts the clock (once, unless an urgent intake started it; rework keeps the
+    deadline), feedback records the handler and ends a running postponement, closing records
+    the checker, rework is counted.
     """
     step = check_transition(case, actor, to_status, note=note)
     version = version if version is not None else next_version(session)
@@ -159,12 +160,8 @@ def _stamp(case: Case, step: Step, actor: Actor, at: dt.datetime) -> None:
         case.opened_at = at
     elif step is Step.DISPATCH and case.dispatched_at is None:
         case.dispatched_at = at
-        limit = (
-            case.catalogue_item.limit_hours(case.priority)
-            if case.catalogue_item is not None
-            else DEFAULT_LIMIT_HOURS
-        )
-        case.due_at = due_after_dispatch(at, limit)
+        if case.due_at is None:  # an urgent matter's clock already runs since intake
+            case.due_at = due_after_dispatch(at, _limit_hours(case))
     elif step is Step.FEEDBACK:
         _end_pause(case, at)
         case.handled_at = at
@@ -174,6 +171,11 @@ def _stamp(case: Case, step: Step, actor: Actor, at: dt.datetime) -> None:
         case.closed_by_id = actor.user_id
     elif step is Step.REWORK:
         case.rework_count = (case.rework_count or 0) + 1
+
+
+def _limit_hours(case: Case) -> float:
+    item = case.catalogue_item
+    return item.limit_hours(case.priority) if item is not None else DEFAULT_LIMIT_HOURS
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -267,6 +269,8 @@ def create_case(
         field_versions={},
     )
     case.catalogue_item = item
+    if starts_at_intake(case.priority):
+        case.due_at = due_after_dispatch(at, _limit_hours(case))
     session.add(case)
     grid_access.place_and_assign(session, case, on=at.date(), version=version)
     session.flush()

@@ -59,6 +59,15 @@ class IntakeForm(_Form, WholePointSchema):
     disclosure = fields.Enum(Disclosure, by_value=True, load_default=None, allow_none=True)
 
 
+class IntakeNextForm(_Form):
+    """What the desk does right after registering: nothing, 立案, or 立案 and 派遣 (one form)."""
+
+    then = fields.String(load_default="", validate=validate.OneOf(["", "open", "dispatch"]))
+    unit_id = BoundedInteger(load_default=None, allow_none=True)
+    assignee_id = BoundedInteger(load_default=None, allow_none=True)
+    dispatch_note = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
 class DisclosureForm(_Form):
     disclosure = fields.Enum(Disclosure, by_value=True, required=True)
 

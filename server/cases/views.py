@@ -37,6 +37,7 @@ from server.enums import CaseStatus, Channel, Priority, Role
 from server.evaluation import operations as evaluation
 from server.exceptions import InvalidInput, NotFound, WanggeError
 from server.extensions import db
+from server.labels import label
 from server.locations import point_from_text
 from server.privacy.operations import set_disclosure
 from server.units.models import Unit
@@ -118,49 +119,82 @@ def _duplicate_rule() -> dict[str, Any]:
     }
 
 
+def _intake_page(form: Any, errors: dict[str, Any]) -> str:
+    return render_template(
+        "cases/intake.html",
+        form=form,
+        channels=list(Channel),
+        priorities=list(Priority),
+        errors=errors,
+        units=lookups.active_units(db.session),
+        people=lookups.staff(db.session),
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @page_login_required(*DESK)
 def intake() -> str | Response | tuple[str, int]:
+    """Take a matter in; with `then`, also 立案 and 派遣 it in the same transaction."""
     if request.method == "GET":
-        return render_template(
-            "cases/intake.html",
-            form={},
-            channels=list(Channel),
-            priorities=list(Priority),
-            errors={},
-        )
+        return _intake_page({}, {})
+    done: list[str] = []
     try:
         data = s.IntakeForm().load(request.form)
+        then = s.IntakeNextForm().load(request.form)
         photos = _photos_from_request()
+        now = clock.now()
         case = operations.create_case(
             db.session,
             current_user,
             operations.Intake(**data),
-            at=clock.now(),
+            at=now,
             context=_context(),
             prefix=current_app.config["CASE_NUMBER_PREFIX"],
             photos=photos,
         )
-    except (ValidationError, InvalidInput, NotFound) as error:
+        who = case.assignee.display_name if case.assignee else _("nobody (unplaced)")
+        done.append(
+            _("Case %(number)s registered; assigned to %(who)s.", number=case.number, who=who)
+        )
+        if then["then"] in ("open", "dispatch"):
+            actor = _actor()
+            operations.apply_transition(db.session, case, actor, CaseStatus.OPENED, at=now)
+            done.append(_("Case %(number)s opened (立案).", number=case.number))
+        if then["then"] == "dispatch":
+            operations.dispatch_case(
+                db.session,
+                case,
+                actor,
+                at=now,
+                unit_id=then["unit_id"],
+                assignee_id=then["assignee_id"],
+                note=then["dispatch_note"],
+            )
+            done.append(_dispatched_message(case))
+    except (ValidationError, WanggeError) as error:
         db.session.rollback()
         errors = (
             translate_messages(error.messages)
             if isinstance(error, ValidationError)
             else {error.field or "form": [str(error.message)]}
         )
-        return render_template(
-            "cases/intake.html",
-            form=request.form,
-            channels=list(Channel),
-            priorities=list(Priority),
-            errors=errors,
-        ), 422
+        return _intake_page(request.form, errors), 422
     db.session.commit()
-    who = case.assignee.display_name if case.assignee else _("nobody (unplaced)")
-    flash(
-        _("Case %(number)s registered; assigned to %(who)s.", number=case.number, who=who), "info"
-    )
+    for message in done:
+        flash(message, "info")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _dispatched_message(case: Case) -> str:
+    to = " · ".join(
+        name
+        for name in (
+            case.unit.name_zh if case.unit else None,
+            case.assignee.display_name if case.assignee else None,
+        )
+        if name
+    )
+    return _("Case %(number)s dispatched (派遣) to %(to)s.", number=case.number, to=to)
 
 
 @bp.route("/<uuid:case_id>")
@@ -220,7 +254,16 @@ def _do(case_id: uuid.UUID, action: Any) -> Response | tuple[str, int]:
         flash(message, "error")
         return detail(case_id), status
     db.session.commit()
+    if request.form.get("back") == "review":  # a step taken on a 待核实 card
+        return redirect(url_for("cases.queue", view="review"), 303)
     return redirect(url_for("cases.detail", case_id=case.id), 303)
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def _status_of(error: WanggeError) -> int:
@@ -245,6 +288,8 @@ def step(case_id: uuid.UUID) -> Response | tuple[str, int]:
                 assignee_id=form["assignee_id"],
                 note=form["note"],
             )
+            flash(_dispatched_message(case), "info")
+            return
         elif to == CaseStatus.HANDLED:
             operations.record_feedback(
                 db.session, case, actor, at=now, note=form["note"], photos=_photos_from_request()
@@ -253,6 +298,7 @@ def step(case_id: uuid.UUID) -> Response | tuple[str, int]:
             operations.cancel_case(db.session, case, actor, at=now, reason=form["note"])
         else:
             operations.apply_transition(db.session, case, actor, to, at=now, note=form["note"])
+        flash(_("Case %(number)s: %(status)s.", number=case.number, status=label(to)), "info")
 
     return _do(case_id, run)
 
@@ -285,10 +331,14 @@ def postpone(case_id: uuid.UUID) -> Response | tuple[str, int]:
 @page_login_required(*DESK)
 def merge(case_id: uuid.UUID) -> Response | tuple[str, int]:
     def run(case: Case, actor: Actor) -> None:
-        into = db.session.get(Case, uuid.UUID(request.form.get("into", "")))
+        into_id = _uuid_or_none(request.form.get("into", ""))
+        into = db.session.get(Case, into_id) if into_id is not None else None
         if into is None:
             raise NotFound(_("Nothing was found at this address."))
         operations.merge_duplicate(db.session, case, into, actor, at=clock.now())
+        flash(
+            _("Case %(number)s merged into %(into)s.", number=case.number, into=into.number), "info"
+        )
 
     return _do(case_id, run)
 

@@ -82,9 +82,11 @@ FINISHED_STATUSES = frozenset(set(CaseStatus) - set(OPEN_STATUSES))
 PHONE_HANDLER_TRANSITIONS = frozenset(e for e, (_, p) in TRANSITIONS.items() if p is Party.HANDLER)
 PHONE_CHECK_TRANSITIONS = frozenset(e for e, (_, p) in TRANSITIONS.items() if p is Party.CHECKER)
 
-#: Statuses in which the deadline clock runs: from dispatch until the handler reports back
-#: (the catalogue's limits are hours from 派遣 to 处理反馈, docs/catalogue.md).
-CLOCK_STATUSES = frozenset({S.DISPATCHED, S.HANDLING})
+#: Statuses in which the deadline clock runs, if the case has a deadline: from dispatch until
+#: the handler reports back (the catalogue's limits are hours from 派遣 to 处理反馈,
+#: docs/catalogue.md); an urgent matter's clock starts at intake, so its deadline runs while
+#: it waits to be opened and dispatched too (server.cases.deadlines.starts_at_intake).
+CLOCK_STATUSES = frozenset({S.REPORTED, S.OPENED, S.DISPATCHED, S.HANDLING})
 
 RESIDENT = "resident"
 OFFICE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})

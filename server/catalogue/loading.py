@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.catalogue.models import CatalogueCategory, CatalogueItem
+from server.catalogue.search import initials
 from server.enums import CatalogueKind, UnitKind
 from server.exceptions import InvalidInput
 from server.population.models import CareTag
@@ -42,7 +42,7 @@ def pinyin_initials(text: str) -> str:
     >>> pinyin_initials("垃圾堆放")
     'ljdf'
     """
-    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower()[:64]
+    return initials(text)[:64]  # letters only: 生活垃圾堆积、清运 → shljdjqy
 
 
 def read_toml(path: Path) -> dict[str, Any]:

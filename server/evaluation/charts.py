@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from html import escape
-from math import cos, radians
+from math import ceil, cos, radians
 
 from shapely import from_wkb
 from shapely.geometry.base import BaseGeometry
@@ -31,6 +31,27 @@ def _svg(width: int, height: int, title: str, body: str) -> str:
     )
 
 
+def axis_ticks(values: Sequence[float], *, most: int = 4) -> list[float]:
+    """Y-axis ticks from 0: whole numbers when every value is whole (counts), at most
+    `most` steps, the top tick at or above the largest value.
+
+    >>> axis_ticks([0, 1, 2])
+    [0, 1, 2]
+    >>> axis_ticks([3, 7])
+    [0, 2, 4, 6, 8]
+    >>> axis_ticks([])
+    [0, 1]
+    >>> axis_ticks([0.5, 1.5])
+    [0.0, 0.375, 0.75, 1.125, 1.5]
+    """
+    peak = max([0.0, *values])
+    if all(float(v).is_integer() for v in values):
+        top = max(1, ceil(peak))
+        step = ceil(top / most)
+        return list(range(0, step * ceil(top / step) + 1, step))
+    return [peak * k / most for k in range(most + 1)]
+
+
 def line_chart(
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[float]]],
@@ -41,7 +62,8 @@ def line_chart(
 ) -> str:
     """Lines over categorical x labels (days), with a y axis from 0 and a legend."""
     left, right, top, bottom = 40, 10, 24, 28
-    top_value = max([1.0, *(v for _, values in series for v in values)])
+    ticks = axis_ticks([v for _, values in series for v in values])
+    top_value = ticks[-1]
     n = max(len(labels), 2)
 
     def x(i: int) -> float:
@@ -51,13 +73,12 @@ def line_chart(
         return top + (height - top - bottom) * (1 - v / top_value)
 
     parts = []
-    for k in range(5):
-        value = top_value * k / 4
+    for value in ticks:
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" '
             f'y2="{y(value):.1f}" stroke="{GRID}"/>'
             f'<text x="{left - 4}" y="{y(value) + 4:.1f}" text-anchor="end" '
-            f'font-size="10" fill="{MUTED}">{value:.0f}</text>'
+            f'font-size="10" fill="{MUTED}">{value:g}</text>'
         )
     step = max(1, len(labels) // 8)
     for i in range(0, len(labels), step):

@@ -121,9 +121,10 @@ class Figures:
     def score(self, weights: dict[str, float]) -> float | None:
         """Weighted score (0–100 before deductions); a missing measure counts as met.
 
-        None when there is nothing to score (no case due, no rating, no key household).
+        None when nothing was due in the period: a score made of "missing counts as met"
+        alone would look like a full mark (the page shows "—").
         """
-        if not (self.due or self.ratings or self.key_households):
+        if not self.due:
             return None
         w = {**DEFAULT_WEIGHTS, **weights}
 

@@ -46,9 +46,14 @@ RATE_FIELDS = ("number", "service_name", "address")
 VIEWERS = (Role.MANAGER, Role.DISPATCHER)
 
 
-def _window() -> tuple[dt.date, dt.date, metrics.Window]:
-    last = date_arg("to") or clock.today()
-    first = min(date_arg("from") or last - dt.timedelta(days=29), last)
+def _window(*, strict: bool = True) -> tuple[dt.date, dt.date, metrics.Window]:
+    """The period asked for (the last 30 days by default); a reversed range is refused."""
+    last = (date_arg("to") if strict else None) or clock.today()
+    first = (date_arg("from") if strict else None) or last - dt.timedelta(days=29)
+    if first > last:
+        raise InvalidInput(
+            _("The start date is after the end date."), code="reversed_range", field="from"
+        )
     return first, last, metrics.Window.days(first, last)
 
 
@@ -85,8 +90,8 @@ def _catch_up(now: dt.datetime) -> None:
         current_app.logger.warning("dashboard roll-up catch-up skipped: %s", error)
 
 
-def _figures(group: str) -> dict[str, Any]:
-    first, last, window = _window()
+def _figures(group: str, *, strict: bool = True) -> dict[str, Any]:
+    first, last, window = _window(strict=strict)
     now = clock.now()
     _catch_up(now)
     memo: dict[Any, Any] = {}
@@ -127,6 +132,7 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
         key=lambda r: r[0],
     )
     bars = charts.bar_chart(units, title=_("On-time closure rate by unit"))
+    unit_due = sum(f.due for f in unit_groups.values())
     cell_groups, _total = metrics.dashboard(
         db.session, data["window"], "cell", now=data["now"], memo=data["memo"]
     )
@@ -144,19 +150,40 @@ def _charts(data: dict[str, Any]) -> dict[str, str]:
     choropleth = charts.choropleth(
         shapes, title=_("On-time closure rate by building group"), legend=_("On-time closure rate")
     )
-    return {"trend": trend, "bars": bars, "choropleth": choropleth}
+    map_due = sum(
+        f.due
+        for code, f in cell_groups.items()
+        if code in cells and cells[code].level == "building_group"
+    )
+    return {
+        "trend": trend,
+        "bars": bars,
+        "choropleth": choropleth,
+        "trend_n": sum(r for _, r, _ in days),
+        "bars_n": unit_due,
+        "map_n": map_due,
+    }
 
 
 @bp.route("/")
 @page_login_required(*VIEWERS)
-def index() -> str:
+def index() -> str | tuple[str, int]:
     group = request.args.get("group", "area")
     if group not in metrics.GROUPS:
         group = "area"
-    data = _figures(group)
-    return render_template(
-        "evaluation/dashboard.html", **data, svg=_charts(data), groups=metrics.GROUPS
+    try:
+        data, refused = _figures(group), None
+    except InvalidInput as error:  # the default period's figures, and the reason
+        data, refused = _figures(group, strict=False), str(error.message)
+    page = render_template(
+        "evaluation/dashboard.html",
+        **data,
+        svg=_charts(data),
+        groups=metrics.GROUPS,
+        refused=refused,
+        asked={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
     )
+    return (page, 422) if refused else page
 
 
 def _export_rows(group: str) -> tuple[list[list[Any]], str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueItem
+from server.catalogue.search import search_initials
 from server.enums import PhotoStatus
 from server.grid.models import Cell
 from server.population.models import CareTag, Visit
@@ -50,6 +51,8 @@ def item_data(i: CatalogueItem) -> dict[str, Any]:
         "name_en": i.name_en,
         "pinyin_initials": i.pinyin_initials,
         "keywords": i.keywords,
+        # what the phone's search looks in (server/catalogue/search.py)
+        "search_initials": search_initials(i.name_zh, i.keywords or []),
     }
 
 

@@ -17,7 +17,8 @@ class Notice(Base):
 
     __tablename__ = "notices"
     __table_args__ = (
-        # Escalation runs from cron and on every queue load: one notice per case, level, person.
+        # Escalation runs from cron and on every queue load: one notice per case, kind, person (a
+        # higher level raises the notice in place: server.notices.operations.notify).
         UniqueConstraint("user_id", "case_id", "kind", "level"),
         Index("ix_notices_user_unread", "user_id", "read_at"),
     )

@@ -24,34 +24,36 @@ def notify(
     at: dt.datetime,
     data: dict[str, Any] | None = None,
 ) -> list[Notice]:
-    """One notice per user, skipping those who already have this (kind, case, level)."""
+    """One notice per user, case and kind: a higher level supersedes a lower one.
+
+    A user who already has this kind of notice for the case at a lower level gets that notice
+    raised to `level` (new text, time, unread again) rather than a second one; the same or a
+    higher level already there is left alone. Returns the notices made or raised.
+    """
     wanted = set(user_ids)
     if not wanted:
         return []
-    have = set(
-        session.scalars(
-            select(Notice.user_id).where(
-                Notice.user_id.in_(wanted),
-                Notice.case_id == case_id,
-                Notice.kind == kind,
-                Notice.level == level,
-            )
-        )
-    )
-    made = [
-        Notice(
-            user_id=u,
-            kind=kind,
-            case_id=case_id,
-            level=level,
-            text=text,
-            data=data or {},
-            created_at=at,
-        )
-        for u in sorted(wanted - have)
-    ]
-    session.add_all(made)
-    return made
+    have: dict[int, Notice] = {}
+    for notice in session.scalars(
+        select(Notice)
+        .where(Notice.user_id.in_(wanted), Notice.case_id == case_id, Notice.kind == kind)
+        .order_by(Notice.level)
+    ):
+        have[notice.user_id] = notice  # the highest level last
+    touched = []
+    for user_id in sorted(wanted):
+        notice = have.get(user_id)
+        if notice is None:
+            notice = Notice(user_id=user_id, kind=kind, case_id=case_id, created_at=at)
+            session.add(notice)
+        elif notice.level >= level:
+            continue
+        notice.level, notice.text, notice.data = level, text, data or {}
+        notice.created_at, notice.read_at = at, None
+        touched.append(notice)
+    if touched:
+        session.flush()  # a later step of the same run sees these
+    return touched
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -307,7 +307,7 @@ ZH.update(
         "Edited": "已修改",
         "Status changed": "状态变更",
         "Reassigned": "改派",
-        "Assignment overridden": "人工指派",
+        "Assignment overridden": "人工分派",
         "Photo": "照片",
         "Report photo": "上报照片",
         "Result photo": "处置结果照片",
@@ -493,7 +493,7 @@ ZH.update(
         "By unit": "按单位",
         "By building group": "按楼组",
         "Figures per %(g)s": "按%(g)s统计",
-        "结案率 = closed / due; 按期结案率 = closed on time / (due − postponed). See docs/back-office.md.": "结案率 = 结案数 / 应结案数;按期结案率 = 按期结案数 /(应结案数 − 缓办数)。详见 docs/back-office.md。",
+        "结案率 = closed / due; 按期结案率 = closed on time / (due − postponed). See docs/back-office.md.": "结案率 = 结案数 / 应结案数;按期结案率 = 按期结案数 /(应结案数 − 缓办数)。",
         "Staff evaluations": "逐级评议",
         "People": "人员",
         "Units": "单位",
@@ -1115,7 +1115,6 @@ ZH.update(
 ZH.update(
     {
         "This field is required.": "此项必填。",
-        "Location": "位置",
         "Between %(min)s and %(max)s characters.": "长度须为 %(min)s 至 %(max)s 个字。",
         "At most %(max)s characters.": "最多 %(max)s 个字。",
         "At least %(min)s characters.": "至少 %(min)s 个字。",
@@ -1190,5 +1189,41 @@ ZH.update(
         "Other action": "其他操作",
         "Other record": "其他记录",
         "other field": "其他字段",
+    }
+)
+
+# A working day for the dispatcher and the office (issue 15): 分派 is the automatic assignment
+# to the cell's grid worker at intake, 派遣 the dispatch to a unit or person.
+ZH.update(
+    {
+        "Case %(number)s opened (立案).": "案件 %(number)s 已立案。",
+        "Case %(number)s dispatched (派遣) to %(to)s.": "案件 %(number)s 已派遣给 %(to)s。",
+        "Case %(number)s: %(status)s.": "案件 %(number)s:%(status)s。",
+        "Case %(number)s merged into %(into)s.": "案件 %(number)s 已合并到 %(into)s。",
+        "Then": "登记后",
+        "Register only (分派 to the cell's grid worker; the desk opens it later)": (
+            "仅登记(自动分派给所在网格的网格员,稍后立案)"
+        ),
+        "Register and open (立案)": "登记并立案",
+        "Register, open (立案) and dispatch (派遣) now": "登记、立案并立即派遣",
+        "An urgent matter's deadline starts when it is registered.": "紧急事项自登记时起计时。",
+        "Dispatch to unit": "派遣单位",
+        "Nobody of this unit has an account: the unit takes it as a whole.": (
+            "该单位没有人员账号:由单位整体承办。"
+        ),
+        "Reason for cancelling": "注销原因",
+        "The start date is after the end date.": "开始日期晚于结束日期。",
+        "Showing the last 30 days instead.": "下面显示的是最近 30 天。",
+        "Cases received and closed per day; %(n)d cases received from %(first)s to %(last)s.": (
+            "每日受理与结案的案件数;%(first)s 至 %(last)s 共受理 %(n)d 件。"
+        ),
+        "On-time closure rate per unit, over %(n)d cases due in the period.": (
+            "各单位按期结案率,统计期内到期案件共 %(n)d 件。"
+        ),
+        "On-time closure rate per building group, over %(n)d cases due in the period; grey: nothing due.": (
+            "各楼组按期结案率,统计期内到期案件共 %(n)d 件;灰色:无到期案件。"
+        ),
+        "Weights": "权重",
+        "Back to Wangge": "返回网格系统",
     }
 )

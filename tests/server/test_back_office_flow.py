@@ -3,6 +3,7 @@ close → rating, with the refusals of steps a role may not take and of invalid 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from urllib.parse import parse_qs, urlparse
 
@@ -80,7 +81,8 @@ def test_the_whole_dispatcher_flow_with_refusals(app, world):
     assert step(desk, case_id, "closed").status_code == 409
     assert step(desk, case_id, "opened", "核实属实").status_code == 303
 
-    # Dispatch: managers may not; the clock starts and the deadline is the item's urgent limit.
+    # Dispatch: managers may not. An urgent matter's clock started at intake: the deadline is
+    # the item's urgent limit from then, and dispatching three minutes later keeps it.
     world.clock.advance(minutes=3)
     assert step(manager, case_id, "dispatched", unit_id=world.units["U-GD"].id).status_code == 403
     assert (
@@ -88,8 +90,8 @@ def test_the_whole_dispatcher_flow_with_refusals(app, world):
         == 303
     )
     case = reload(case_id)
-    assert case.due_at == T0 + (case.dispatched_at - T0) + (case.due_at - case.dispatched_at)
-    assert (case.due_at - case.dispatched_at).total_seconds() == 2 * 3600
+    assert (case.due_at - case.reported_at).total_seconds() == 2 * 3600
+    assert case.due_at == T0 + dt.timedelta(hours=2)
 
     # Handling belongs to the assignee (or the centre); the deputy may not start it.
     assert step(deputy, case_id, "handling").status_code == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server.audit.operations import AccessContext
 from server.cases import operations as ops
@@ -16,6 +16,7 @@ from server.cases.models import Case, CaseEvent
 from server.enums import CaseStatus, Channel, Priority
 from server.exceptions import PermissionDenied
 from server.extensions import db
+from server.grid.models import Duty
 from server.notices.models import Notice
 from tests.server.backoffice_world import IN_G1
 from tests.server.conftest import login
@@ -159,3 +160,129 @@ def test_rework_keeps_the_original_deadline(app, world):
     )
     db.session.commit()
     assert (case.status, case.rework_count, case.due_at) == (CaseStatus.DISPATCHED, 1, due)
+
+
+def test_an_urgent_matters_clock_starts_at_intake_and_dispatch_keeps_it(app, world):
+    intake_time = world.clock.now
+    case = ops.create_case(
+        db.session,
+        world.users["d1"],
+        ops.Intake(
+            Channel.HOTLINE,
+            "电线裸露",
+            world.items["A05-01"].id,
+            Priority.URGENT,
+            lon=IN_G1[0],
+            lat=IN_G1[1],
+        ),
+        at=intake_time,
+        context=AccessContext(world.users["d1"].id),
+        prefix="XH",
+    )
+    db.session.commit()
+    assert case.due_at == intake_time + 2 * H  # A05-01's urgent limit, from the call
+    world.clock.advance(minutes=30)  # waiting to be opened: the clock runs
+    assert time_left(case, world.clock.now) == 90 * dt.timedelta(minutes=1)
+    desk = actor(world, "d1")
+    ops.apply_transition(db.session, case, desk, CaseStatus.OPENED, at=world.clock.now)
+    ops.dispatch_case(
+        db.session, case, desk, at=world.clock.now, unit_id=world.units["U-GD"].id, assignee_id=None
+    )
+    db.session.commit()
+    assert (case.dispatched_at, case.due_at) == (
+        intake_time + 30 * dt.timedelta(minutes=1),
+        intake_time + 2 * H,
+    )
+    world.clock.advance(hours=1, minutes=31)  # 2 h 1 min after the call: overdue, escalated
+    assert is_overdue(case, world.clock.now)
+    assert [e.level for e in run(world)] == [1]
+
+
+def test_an_urgent_matter_never_opened_is_overdue_and_escalates(app, world):
+    ops.create_case(
+        db.session,
+        world.users["d1"],
+        ops.Intake(
+            Channel.HOTLINE,
+            "电线裸露",
+            world.items["A05-01"].id,
+            Priority.URGENT,
+            lon=IN_G1[0],
+            lat=IN_G1[1],
+        ),
+        at=world.clock.now,
+        context=AccessContext(world.users["d1"].id),
+        prefix="XH",
+    )
+    db.session.commit()
+    world.clock.advance(hours=3)
+    assert [(e.level, e.cell_code) for e in run(world)] == [(1, "S-A1-B1")]
+
+
+def test_a_normal_matters_clock_still_starts_at_dispatch(app, world):
+    case = ops.create_case(
+        db.session,
+        world.users["d1"],
+        ops.Intake(
+            Channel.HOTLINE,
+            "电线裸露",
+            world.items["A05-01"].id,
+            Priority.NORMAL,
+            lon=IN_G1[0],
+            lat=IN_G1[1],
+        ),
+        at=world.clock.now,
+        context=AccessContext(world.users["d1"].id),
+        prefix="XH",
+    )
+    db.session.commit()
+    assert case.due_at is None and time_left(case, world.clock.now) is None
+    world.clock.advance(hours=100)
+    assert run(world) == []
+
+
+def test_a_person_answering_for_two_levels_gets_one_notice_raised_to_the_higher(app, world):
+    # The block has nobody on duty: its level-1 notice goes up to the residential area's
+    # worker (属地兜底), who is also level 2's. One notice, raised, unread again.
+    db.session.execute(delete(Duty).where(Duty.user_id == world.users["wb"].id))
+    db.session.commit()
+    case = dispatched_case(world)
+    world.clock.advance(hours=3)
+    assert [(e.level, e.user_ids) for e in run(world)] == [(1, (world.users["wa"].id,))]
+    assert notices_by_level(world) == [(1, "wa")]
+    first = db.session.scalars(select(Notice)).one()
+    first.read_at = world.clock.now
+    db.session.commit()
+    world.clock.advance(hours=24)
+    assert [e.level for e in run(world)] == [2]
+    assert notices_by_level(world) == [(2, "wa")]
+    raised = db.session.scalars(select(Notice)).one()
+    assert (raised.id, raised.read_at, raised.created_at) == (first.id, None, world.clock.now)
+    # A case far overdue at its first run: still one notice per person, at the top level.
+    other = dispatched_case(world)
+    world.clock.advance(hours=2 + 30)
+    run(world)
+    mine = (
+        db.session.execute(
+            select(Notice.level).where(
+                Notice.case_id == other.id, Notice.user_id == world.users["wa"].id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert mine == [2]
+    assert case.id != other.id
+
+
+def test_the_notices_page_shows_one_line_per_escalated_case(app, world):
+    db.session.execute(delete(Duty).where(Duty.user_id == world.users["wb"].id))
+    db.session.commit()
+    dispatched_case(world)
+    world.clock.advance(hours=3 + 24)
+    run(world)
+    client = app.test_client()
+    login(client, "wa")
+    page = client.get("/notices/").get_data(as_text=True)
+    assert page.count("超时案件已升级给您") == 1
+    assert "(第 2 级)" in page

@@ -49,12 +49,18 @@ export async function render(main) {
   const drawItems = () => {
     const q = search.value.trim().toLowerCase();
     const found = items.filter((i) => i.kind !== 'service' && (!q || name(i).toLowerCase().includes(q)
-      || (i.pinyin_initials || '').toLowerCase().startsWith(q) || (i.keywords || []).some((k) => String(k).includes(q)))).slice(0, 8);
+      || (i.search_initials || i.pinyin_initials || '').toLowerCase().includes(q) || (i.keywords || []).some((k) => String(k).includes(q)))).slice(0, 8);
     results.replaceChildren(...found.map((i) => h('label', {},
       h('input', { type: 'radio', name: 'cat', value: i.code, checked: picked.value === i.code, onchange: () => { picked.value = i.code; } }),
       h('span', {}, name(i)))));
   };
   search.addEventListener('input', drawItems);
+  search.addEventListener('keydown', (event) => { // Enter picks the first match, never submits
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    const first = results.querySelector('input[type=radio]');
+    if (first) { first.checked = true; picked.value = first.value; }
+  });
   const form = h('form', { id: 'report-form' },
     photoButtons((row) => { photos.push(row); thumbs.append(thumb(row)); }), thumbs,
     h('label', { for: 'cat-search' }, t('report.catalogue')), search, results, picked,

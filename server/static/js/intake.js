@@ -37,7 +37,7 @@
       if (list.hidden) { return; }
       if (e.key === "ArrowDown") { active = Math.min(active + 1, items.length - 1); mark(); e.preventDefault(); }
       else if (e.key === "ArrowUp") { active = Math.max(active - 1, 0); mark(); e.preventDefault(); }
-      else if (e.key === "Enter" && active >= 0) { choose(items[active]); close(); e.preventDefault(); }
+      else if (e.key === "Enter" && items.length) { choose(items[active >= 0 ? active : 0]); close(); e.preventDefault(); }
       else if (e.key === "Escape") { close(); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
