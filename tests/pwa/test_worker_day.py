@@ -75,7 +75,8 @@ new MutationObserver(() => {
 
 def audit(page: Any, shot: Callable[..., Path], step: str) -> None:
     """The checks every screen of the day must pass, then its screenshot."""
-    page.wait_for_timeout(50)  # let a pending paint land before reading layout
+    # the last action's toast (3.5 s) would cover the screen in the screenshot
+    page.wait_for_selector("#toast", state="hidden", timeout=6000)
     text = page.evaluate(_TEXTS)
     words = set(re.findall(r"[A-Za-z]{2,}", CASE_NUMBER.sub("", text))) - ALLOWED_WORDS
     assert not words, f"{step}: English on a Chinese screen: {sorted(words)}\n{text}"
@@ -247,6 +248,7 @@ def test_a_working_day(
     last = page.inner_text("#last-sync")
     assert "上次成功同步" not in last and "2 条记录被服务器拒绝" in last, last
     assert page.inner_text("#rejected-badge") == "2"
+    assert "“描述”最多 4000 字,现在 4002 字" in page.inner_text("#rejected-list")
     audit(page, screenshot, "09-sync-rejected")
 
     report_row = page.locator("#rejected-list > li", has_text="井盖松动")
@@ -257,11 +259,13 @@ def test_a_working_day(
     desc.fill("井盖松动,有人差点绊倒")
     audit(page, screenshot, "10-sync-correct")
     form.query_selector("button[type=submit]").click()
+    # queued again (the old entry marked resent) before the outbox is waited on
+    page.wait_for_function("() => document.querySelectorAll('#rejected-list > li').length === 1")
     wait_outbox_empty(phone)
     stored = server.query(
         "SELECT description FROM cases WHERE id IN (?, ?)", (bad_report, uuid.UUID(bad_report).hex)
     )
-    assert stored == [("井盖松动,有人差点绊倒",)], stored
+    assert stored == [("井盖松动,有人差点绊倒",)], (stored, phone.idb("journal")[-3:])
 
     page.once("dialog", lambda dialog: dialog.accept())
     note_row = page.locator("#rejected-list > li", has_text="案件的说明")
@@ -279,7 +283,11 @@ def test_a_working_day(
     page.wait_for_selector("#report-form")
     before = len(phone.idb("outbox")) + len(phone.idb("journal"))
     # a paste longer than maxlength cannot be typed; a script or an old autofill can set it
-    page.evaluate("document.getElementById('r-addr').value = '路'.repeat(201)")
+    page.evaluate(
+        """() => { const el = document.getElementById('r-addr');
+                   el.value = '路'.repeat(201); el.dispatchEvent(new Event('input')); }"""
+    )
+    assert page.inner_text("#r-addr-count") == "201/200 字"
     page.fill("#r-desc", "路灯不亮")
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#report-error:has-text('最多 200 字')")

@@ -9,7 +9,7 @@ import { syncNow } from '../sync-client.js';
 import { pendingFor } from '../data.js';
 import { photoButtons, thumb } from './report.js';
 import * as geo from '../geo.js';
-import { limited, problems, show as showProblems } from '../checks.js';
+import { limited, problems as checkArgs, show as showProblems } from '../checks.js';
 import { placeIndex, pathOf } from '../places.js';
 
 // What the phone may ask for (server/cases/workflow.py); the server checks again.
@@ -63,7 +63,7 @@ export async function render(main, [caseId], { rerender }) {
     event.preventDefault();
     const text = noteForm.elements.text.value.trim();
     const args = { id: uuid(), case_id: caseId, text };
-    const wrong = problems('case.note', args);
+    const wrong = checkArgs('case.note', args);
     showProblems(noteForm, wrong, noteError);
     if (wrong.length) return;
     await enqueue('case.note', args, { summary: t('summary.note', { n: c.number || '' }) });
@@ -110,7 +110,7 @@ export async function render(main, [caseId], { rerender }) {
       if (value !== (c[field] || '')) changes[field] = value;
     }
     if (!Object.keys(changes).length) return;
-    const wrong = problems('case.set_fields', { case_id: caseId, changes });
+    const wrong = checkArgs('case.set_fields', { case_id: caseId, changes });
     showProblems(editForm, wrong, editError);
     if (wrong.length) return;
     await enqueue('case.set_fields', { case_id: caseId, changes }, { baseVersion: c.version, summary: t('summary.edit', { n: c.number || '' }) });

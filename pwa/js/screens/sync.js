@@ -6,19 +6,25 @@ import { all, get } from '../db.js';
 import { status, syncNow, onStatus } from '../sync-client.js';
 import { onChange, resend, discard } from '../outbox.js';
 import { LIMITS } from '../limits.js';
-import { limited, problems, show as showProblems } from '../checks.js';
+import { limited, problems, describe, show as showProblems } from '../checks.js';
 
 const photosOf = (e) => (e.name === 'photo.attach' ? [e.args.sha256] : e.args?.photos || []);
 const reasonOf = (e) => e.result?.reason || e.result || {};
+// The field a rejection names, in words; nothing for one the catalogue has no word for.
+const fieldName = (field) => (field ? t(`field.${String(field).split('.').filter((p) => !/^\d+$/.test(p)).pop()}`, {}, '') : '');
 
-/** The text fields of a mutation the worker can correct: [path, wire name] pairs. */
+// The texts a worker writes, in the order the forms show them (codes are never edited by hand).
+const WRITTEN = ['title', 'description', 'address', 'text', 'situation', 'needs', 'follow_up', 'note'];
+
+/** The text fields of a mutation the worker can correct, as paths into its args. */
 function textFields(name) {
   const out = [];
   for (const [field, rule] of Object.entries(LIMITS[name] || {})) {
     if (rule.max != null) out.push([field]);
     else if (!('required' in rule)) for (const [inner, r] of Object.entries(rule)) if (r.max != null) out.push([field, inner]);
   }
-  return out;
+  const rank = (path) => WRITTEN.indexOf(path[path.length - 1]);
+  return out.filter((path) => rank(path) >= 0).sort((a, b) => rank(a) - rank(b));
 }
 
 const getPath = (args, path) => path.reduce((v, k) => (v == null ? v : v[k]), args);
@@ -48,8 +54,16 @@ async function editor(e, close) {
     seen = h('fieldset', {}, h('legend', {}, t('fix.seen_again')), ...residents.map((r) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'seen', value: r.id, checked: e.args.residents_seen.includes(r.id) }), r.name)));
   }
+  // A visit refused for its time (a phone clock at year 1): the worker says when it was,
+  // Shanghai time, prefilled with now.
+  let when = null;
+  if (e.name === 'visit.create' && String(reasonOf(e).details?.field || '').startsWith('visited_at')) {
+    const now = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 16);
+    when = h('input', { type: 'datetime-local', id: `fix-${e.seq}-when`, name: 'visited_at', value: now, max: now, required: true });
+  }
   const form = h('form', { class: 'fix', 'data-fix': e.seq },
-    ...controls.flatMap(([, ...nodes]) => nodes), seen, error,
+    ...controls.flatMap(([, ...nodes]) => nodes),
+    when ? h('label', { for: when.id }, t('field.visited_at')) : null, when, seen, error,
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'primary' }, t('fix.resend')),
       h('button', { type: 'button', 'data-action': 'cancel', onclick: () => { clean(form); form.remove(); close(); } }, t('fix.cancel'))));
@@ -59,6 +73,7 @@ async function editor(e, close) {
     let args = e.args;
     for (const [path, , control] of controls) args = setPath(args, path, control.value.trim());
     if (seen) args = { ...args, residents_seen: [...seen.querySelectorAll('input:checked')].map((x) => x.value) };
+    if (when) args = { ...args, visited_at: when.value ? `${when.value}:00+08:00` : null };
     const wrong = problems(e.name, args);
     showProblems(form, wrong, error);
     if (wrong.length) return;
@@ -115,7 +130,9 @@ export async function render(main) {
       li.append(h('div', { class: 'item card state-rejected' },
         h('strong', {}, e.summary || t(`mutation.${e.name}`)),
         h('div', {}, reasonText(e.result)),
-        field ? h('div', { class: 'meta' }, t('fix.field', { field: t(`field.${String(field).split('.').pop()}`, {}, field) })) : null,
+        // What is wrong, as precisely as the phone can tell (a length it can count itself).
+        ...(problems(e.name, e.args).length ? describe(problems(e.name, e.args)).map((line) => h('div', { class: 'meta' }, line))
+          : fieldName(field) ? [h('div', { class: 'meta' }, t('fix.field', { field: fieldName(field) }))] : []),
         h('div', { class: 'meta' }, fmt.time(e.recorded_at_device)), actions));
       return li;
     };
