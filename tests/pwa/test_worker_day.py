@@ -276,6 +276,7 @@ def test_a_working_day(
     phone.sync()
     page.wait_for_selector("#last-sync:has-text('上次成功同步')")
     assert page.is_hidden("#rejected-badge")
+    page.evaluate("scrollTo(0, 0)")
     audit(page, screenshot, "11-sync-clean")
 
     # --- the save-time check: what the server would refuse is never "saved" -------------------
