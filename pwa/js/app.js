@@ -1,9 +1,9 @@
 // Start-up: language, service worker and its update prompt, session, router, banners, sync.
 import { t, applyStatic } from './i18n.js';
-import { kvGet } from './db.js';
+import { kvGet, kvSet } from './db.js';
 import { h, anyDirty, toast } from './ui.js';
 import { syncNow, startTriggers, isBusy, onStatus } from './sync-client.js';
-import { pendingCount, onChange } from './outbox.js';
+import { pendingCount, onChange, unresolved } from './outbox.js';
 import { isPersisted, requestPersistence, iosNeedsHomeScreen } from './storage.js';
 import * as login from './screens/login.js';
 import * as home from './screens/home.js';
@@ -46,11 +46,18 @@ async function refreshChrome() {
   badge.hidden = !n;
   badge.textContent = String(n);
   button.setAttribute('aria-label', t('sync.now_pending', { n }));
+  // Refused records wait for the worker on the sync screen: a red count on its tab.
+  const refused = signedIn ? (await unresolved()).length : 0;
+  const red = document.getElementById('rejected-badge');
+  red.hidden = !refused;
+  red.textContent = String(refused);
+  red.setAttribute('aria-label', t('sync.rejected_list'));
   await renderBanners();
 }
 
 // --- banners ------------------------------------------------------------------------------
 let waitingWorker = null;
+const PERSIST_BANNER_QUIET_MS = 7 * 86400000;
 
 async function renderBanners() {
   const box = document.getElementById('banners');
@@ -63,9 +70,13 @@ async function renderBanners() {
     banners.push(h('div', { class: 'banner', id: 'expired-banner' }, h('p', {}, t('banner.expired'))));
   }
   if (signedIn && iosNeedsHomeScreen()) banners.push(h('div', { class: 'banner', id: 'ios-banner' }, h('p', {}, t('banner.ios'))));
-  if (signedIn && !(await isPersisted())) {
-    banners.push(h('div', { class: 'banner', id: 'persist-banner' }, h('p', {}, t('banner.persist')),
-      h('button', { type: 'button', onclick: async () => { await requestPersistence(true); renderBanners(); } }, t('banner.persist_button'))));
+  // Compact and dismissible: dismissed, it stays away for a week; Settings keeps the button.
+  const dismissedAt = signedIn ? await kvGet('persist_banner_dismissed') : null;
+  if (signedIn && !(dismissedAt && Date.now() - dismissedAt < PERSIST_BANNER_QUIET_MS) && !(await isPersisted())) {
+    banners.push(h('div', { class: 'banner compact', id: 'persist-banner' }, h('p', {}, t('banner.persist')),
+      h('button', { type: 'button', onclick: async () => { await requestPersistence(true); renderBanners(); } }, t('banner.persist_button')),
+      h('button', { type: 'button', class: 'close', id: 'persist-dismiss', 'aria-label': t('banner.dismiss'), title: t('banner.dismiss'),
+        onclick: async () => { await kvSet('persist_banner_dismissed', Date.now()); renderBanners(); } }, '×')));
   }
   box.replaceChildren(...banners);
 }

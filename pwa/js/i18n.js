@@ -13,6 +13,17 @@ export const MESSAGES = {
     'home.fix': '纬度 {lat},经度 {lon},精度约 {acc} 米', 'home.save_anyway': '没有定位也可以照常保存走访和上报。',
     'home.map_label': '您负责的 {n} 个网格及当前位置', 'home.due': '待走访 {n} 户', 'home.report': '拍照上报',
     'home.cells': '负责网格 {n} 个,住户 {h} 户',
+    'home.syncing': '正在同步网格…', 'home.outside_named': '不在您负责的网格内:{cell}', 'home.their_worker': '网格员:{names}',
+    'home.no_worker': '该网格暂无网格员', 'home.unknown_place': '不在本街道的网格内',
+    'back.cases': '返回案件列表', 'back.visits': '返回走访列表', 'back.sync': '返回同步',
+    'limit.counter': '{n}/{max} 字', 'limit.too_long': '“{field}”最多 {max} 字,现在 {n} 字。', 'limit.required': '请填写“{field}”。',
+    'limit.fixed': '请先改正标出的内容,再保存。',
+    'fix.edit': '修改后重新提交', 'fix.discard': '放弃这条记录', 'fix.discard_confirm': '放弃后这条记录不会再上传,手机上也不再保留。确定放弃?',
+    'fix.resend': '重新提交', 'fix.cancel': '取消', 'fix.resent': '已改正,等待上传', 'fix.discarded': '已放弃',
+    'fix.seen_again': '请重新勾选见到的居民', 'fix.field': '出错的内容:{field}',
+    'state.resent': '已改正重发', 'state.discarded': '已放弃',
+    'sync.last_rejected': '上次同步:{at},但有 {n} 条记录被服务器拒绝,请在下方处理。', 'sync.rejected_list': '被拒绝,需要处理',
+    'banner.dismiss': '关闭提示', 'date.today': '今天 {time}',
     'visits.title': '走访', 'visits.search': '按楼号、室号查找', 'visits.search_ph': '如 12 302', 'visits.bldg': '号', 'visits.room': '室',
     'visits.due': '应走访', 'visits.last': '{d} 天前走访', 'visits.never': '未走访过', 'visits.none_match': '没有找到相符的住户',
     'visits.empty': '还没有住户数据,请联网同步一次', 'visits.more': '还有 {n} 户,请输入楼号缩小范围', 'visits.count': '应走访 {due} 户 / 共 {n} 户',
@@ -29,7 +40,7 @@ export const MESSAGES = {
     'case.after_close': '结案后补充', 'case.rejected': '服务器未接受:{what}', 'case.conflict': '“{field}”与他人修改冲突,由中心裁定',
     'case.conflict_values': '先到:{a};后到:{b}', 'case.note': '补充说明', 'case.add_note': '添加说明', 'case.photos': '照片',
     'case.timeline': '处理记录', 'case.edit': '修改案件信息', 'case.save_fields': '保存修改', 'case.number_pending': '编号待同步后生成',
-    'field.title': '标题', 'field.description': '描述', 'field.address': '地点', 'field.priority': '紧急程度',
+    'field.title': '标题', 'field.description': '描述', 'field.address': '地点', 'field.priority': '紧急程度', 'field.text': '说明', 'field.situation': '情况', 'field.needs': '需求', 'field.follow_up': '后续跟进', 'field.note': '说明', 'field.catalogue_code': '事项类别', 'field.residents_seen': '见到的居民', 'field.visited_at': '走访时间(手机时钟)', 'field.captured_at_device': '拍摄时间(手机时钟)', 'field.lon': '位置', 'field.lat': '位置', 'field.accuracy_m': '定位精度', 'field.photos': '照片', 'field.outcome': '走访结果',
     'status.reported': '已上报', 'status.cancelled': '已注销', 'status.opened': '已立案', 'status.dispatched': '已派遣',
     'status.handling': '处理中', 'status.handled': '已处理待核查', 'status.closed': '已结案', 'status.evaluated': '已评价',
     'action.handling': '开始处理', 'action.handled': '处理完毕', 'action.closed': '核查通过,结案',
@@ -60,10 +71,10 @@ export const MESSAGES = {
     'banner.update': '有新版本,点击刷新', 'banner.update_button': '刷新', 'banner.update_dirty': '请先保存正在填写的内容,再刷新。',
     'banner.update_busy': '正在同步,请稍候再刷新。', 'banner.expired': '登录已过期:记录仍保存在手机上,请到设置中退出后重新登录。',
     'banner.ios': '请点“分享”→“添加到主屏幕”,从主屏幕打开,否则 Safari 可能清除离线记录。',
-    'banner.persist': '浏览器可能在空间不足时清除离线记录。', 'banner.persist_button': '保护数据',
-    'settings.title': '设置', 'settings.signed_in': '已登录:{name}({user})', 'settings.language': '语言', 'settings.storage': '手机存储',
+    'banner.persist': '空间不足时浏览器可能清除离线记录', 'banner.persist_button': '保护数据',
+    'settings.title': '设置', 'settings.signed_in': '已登录:{name}', 'settings.language': '语言', 'settings.storage': '手机存储',
     'settings.usage': '已用 {used},可用约 {free}', 'settings.usage_unknown': '浏览器未提供存储用量', 'settings.persisted': '数据已受保护,不会被浏览器自动清除。',
-    'settings.not_persisted': '数据未受保护:空间不足时浏览器可能清除。', 'settings.account': '账号', 'settings.device': '设备编号 {id}',
+    'settings.not_persisted': '数据未受保护:空间不足时浏览器可能清除。', 'settings.account': '账号', 'settings.device': '设备编号',
     'settings.logout': '退出登录', 'settings.logout_confirm': '退出后将清除手机上的居民和案件数据。确定退出?',
     'settings.logout_unsynced': '还有 {n} 条记录没有上传,退出将永久丢失这些记录!确定退出?', 'settings.logged_out': '已退出,手机上的数据已清除',
   },
@@ -80,6 +91,17 @@ export const MESSAGES = {
     'home.fix': 'Lat {lat}, lon {lon}, accuracy about {acc} m', 'home.save_anyway': 'Visits and reports save normally without a location.',
     'home.map_label': 'Your {n} cells and your position', 'home.due': '{n} households due', 'home.report': 'Photo report',
     'home.cells': '{n} cells, {h} households',
+    'home.syncing': 'Syncing cells…', 'home.outside_named': 'Outside your cells: {cell}', 'home.their_worker': 'Grid worker: {names}',
+    'home.no_worker': 'This cell has no grid worker', 'home.unknown_place': 'Outside the subdistrict’s cells',
+    'back.cases': 'Back to cases', 'back.visits': 'Back to visits', 'back.sync': 'Back to sync',
+    'limit.counter': '{n}/{max}', 'limit.too_long': '“{field}” takes at most {max} characters; it has {n}.', 'limit.required': 'Fill in “{field}”.',
+    'limit.fixed': 'Correct what is marked, then save.',
+    'fix.edit': 'Correct and send again', 'fix.discard': 'Discard this record', 'fix.discard_confirm': 'A discarded record is never sent and is removed from the phone. Discard it?',
+    'fix.resend': 'Send again', 'fix.cancel': 'Cancel', 'fix.resent': 'Corrected; waiting to upload', 'fix.discarded': 'Discarded',
+    'fix.seen_again': 'Tick the residents seen again', 'fix.field': 'What was wrong: {field}',
+    'state.resent': 'Corrected and resent', 'state.discarded': 'Discarded',
+    'sync.last_rejected': 'Last sync: {at}, but the server refused {n} records: see below.', 'sync.rejected_list': 'Refused: needs you',
+    'banner.dismiss': 'Dismiss', 'date.today': 'today {time}',
     'visits.title': 'Visits', 'visits.search': 'Find by building and room', 'visits.search_ph': 'e.g. 12 302', 'visits.bldg': '', 'visits.room': '',
     'visits.due': 'Due', 'visits.last': 'visited {d} days ago', 'visits.never': 'never visited', 'visits.none_match': 'No household matches',
     'visits.empty': 'No households yet: sync once with a connection', 'visits.more': '{n} more: type a building number to narrow', 'visits.count': '{due} due / {n} households',
@@ -96,7 +118,7 @@ export const MESSAGES = {
     'case.after_close': 'Added after closing', 'case.rejected': 'The server refused: {what}', 'case.conflict': '“{field}” conflicts with another edit; the centre decides',
     'case.conflict_values': 'Earlier: {a}; later: {b}', 'case.note': 'Note', 'case.add_note': 'Add note', 'case.photos': 'Photos',
     'case.timeline': 'History', 'case.edit': 'Edit case details', 'case.save_fields': 'Save changes', 'case.number_pending': 'Number assigned after sync',
-    'field.title': 'Title', 'field.description': 'Description', 'field.address': 'Place', 'field.priority': 'Priority',
+    'field.title': 'Title', 'field.description': 'Description', 'field.address': 'Place', 'field.priority': 'Priority', 'field.text': 'Note', 'field.situation': 'Situation', 'field.needs': 'Needs', 'field.follow_up': 'Follow-up', 'field.note': 'Note', 'field.catalogue_code': 'Kind of matter', 'field.residents_seen': 'Residents seen', 'field.visited_at': 'Visit time (phone clock)', 'field.captured_at_device': 'Photo time (phone clock)', 'field.lon': 'Location', 'field.lat': 'Location', 'field.accuracy_m': 'Location accuracy', 'field.photos': 'Photos', 'field.outcome': 'Outcome',
     'status.reported': 'Reported', 'status.cancelled': 'Cancelled', 'status.opened': 'Opened', 'status.dispatched': 'Dispatched',
     'status.handling': 'Handling', 'status.handled': 'Handled, to check', 'status.closed': 'Closed', 'status.evaluated': 'Evaluated',
     'action.handling': 'Start handling', 'action.handled': 'Done', 'action.closed': 'Checked: close',
@@ -127,10 +149,10 @@ export const MESSAGES = {
     'banner.update': 'A new version is ready: tap to reload', 'banner.update_button': 'Reload', 'banner.update_dirty': 'Save what you are typing first, then reload.',
     'banner.update_busy': 'Syncing: reload in a moment.', 'banner.expired': 'Sign-in expired: records stay on the phone; sign out in Settings and sign in again.',
     'banner.ios': 'Tap Share → Add to Home Screen and open it from there, or Safari may delete offline records.',
-    'banner.persist': 'The browser may delete offline records when space runs low.', 'banner.persist_button': 'Protect data',
-    'settings.title': 'Settings', 'settings.signed_in': 'Signed in: {name} ({user})', 'settings.language': 'Language', 'settings.storage': 'Storage on this phone',
+    'banner.persist': 'The browser may clear offline records when space runs low', 'banner.persist_button': 'Protect data',
+    'settings.title': 'Settings', 'settings.signed_in': 'Signed in: {name}', 'settings.language': 'Language', 'settings.storage': 'Storage on this phone',
     'settings.usage': '{used} used, about {free} free', 'settings.usage_unknown': 'The browser does not report storage use', 'settings.persisted': 'Data is protected from automatic clearing.',
-    'settings.not_persisted': 'Data is not protected: the browser may clear it when space runs low.', 'settings.account': 'Account', 'settings.device': 'Device {id}',
+    'settings.not_persisted': 'Data is not protected: the browser may clear it when space runs low.', 'settings.account': 'Account', 'settings.device': 'Device',
     'settings.logout': 'Sign out', 'settings.logout_confirm': 'Signing out deletes residents and cases from this phone. Sign out?',
     'settings.logout_unsynced': '{n} records have not been uploaded and will be lost for good! Sign out anyway?', 'settings.logged_out': 'Signed out; data on this phone deleted',
   },
@@ -170,10 +192,22 @@ export function applyStatic() {
   document.title = current === 'zh' ? '网格·网格员' : 'Wangge · grid worker';
 }
 
+// Every date on the worker's screens is Shanghai time, whatever the phone's zone: the office,
+// the residents and the records all count days there.
+export const ZONE = 'Asia/Shanghai';
+const dayKey = (d) => d.toLocaleDateString('en-CA', { timeZone: ZONE });
+
 export const fmt = {
-  time(iso) {
+  /** "12月3日 13:58" (this year), "2025年12月3日 13:58" (another), "今天 13:58" (today). */
+  time(iso, now = new Date()) {
     if (!iso) return '—';
-    return new Date(iso).toLocaleString(current === 'en' ? 'en-GB' : 'zh-CN',
-      { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '—';
+    const locale = current === 'en' ? 'en-GB' : 'zh-CN';
+    const time = d.toLocaleTimeString(locale, { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hour12: false });
+    if (dayKey(d) === dayKey(now)) return t('date.today', { time });
+    const sameYear = dayKey(d).slice(0, 4) === dayKey(now).slice(0, 4);
+    const date = d.toLocaleDateString(locale, { timeZone: ZONE, month: 'long', day: 'numeric', ...(sameYear ? {} : { year: 'numeric' }) });
+    return `${date} ${time}`;
   },
 };

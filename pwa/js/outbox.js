@@ -59,7 +59,10 @@ export async function acknowledge(lastSeq, results = []) {
 export async function markRejected(seq, rejection) {
   await tx('journal', 'readwrite', async (s) => {
     const row = await req(s.journal.get(seq));
-    if (row) s.journal.put({ ...row, state: 'rejected', result: { status: 'rejected', ...rejection } });
+    // A record the worker already corrected or discarded stays so (a later pull resends rows).
+    if (row && (row.state === 'synced' || row.state === 'rejected')) {
+      s.journal.put({ ...row, state: 'rejected', result: { status: 'rejected', ...rejection } });
+    }
   });
   changed();
 }
@@ -70,4 +73,43 @@ export async function setState(seq, patch) {
     if (row) s.outbox.put({ ...row, ...patch });
   });
   changed();
+}
+
+/** Rejected records still waiting for the worker to correct or discard them. */
+export async function unresolved() {
+  return (await all('journal')).filter((e) => e.state === 'rejected');
+}
+
+/**
+ * Send a rejected record again with corrected `args`: a new outbox entry (new seq and
+ * op_id, the same record id, so a local row is replaced, not doubled); the journal keeps the
+ * rejected one, marked `resent`, for the record.
+ */
+export async function resend(seq, args, { local = [] } = {}) {
+  const old = await tx('journal', 'readonly', (s) => req(s.journal.get(seq)));
+  if (!old || old.state !== 'rejected') return null;
+  const entry = await enqueue(old.name, args, { baseVersion: old.base_version, local, summary: old.summary });
+  await tx('journal', 'readwrite', async (s) => {
+    const row = await req(s.journal.get(seq));
+    if (row) s.journal.put({ ...row, state: 'resent', resent_as: entry.seq });
+  });
+  changed();
+  return entry;
+}
+
+/** Give up a rejected record: it is never sent, and the screens stop showing it as pending. */
+export async function discard(seq) {
+  const old = await tx('journal', 'readonly', (s) => req(s.journal.get(seq)));
+  if (!old || old.state !== 'rejected') return false;
+  const stores = { 'case.report': 'cases', 'visit.create': 'visits' };
+  const store = stores[old.name];
+  await tx(['journal', ...(store ? [store] : [])], 'readwrite', async (s) => {
+    s.journal.put({ ...old, state: 'discarded', discarded_at: new Date().toISOString() });
+    if (store && old.args?.id) {
+      const row = await req(s[store].get(old.args.id));
+      if (row && row.pending) s[store].delete(old.args.id); // only our local copy, never a pulled row
+    }
+  });
+  changed();
+  return true;
 }

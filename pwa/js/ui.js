@@ -36,9 +36,3 @@ export function trackDirty(form) {
 }
 export const clean = (form) => dirtyForms.delete(form);
 export const anyDirty = () => [...dirtyForms].some((f) => f.isConnected);
-
-export function fmtTime(iso, lang) {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return d.toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-}

@@ -29,7 +29,7 @@ from server.accounts.models import User
 from server.cases.models import Case, CaseEvent
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES
-from server.fieldsync.scope import WorkerScope, scope_for
+from server.fieldsync.scope import WorkerScope, scope_for, scope_today
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
     among,
@@ -37,6 +37,7 @@ from server.fieldsync.wire import (
     case_data,
     cell_data,
     conflict_data,
+    grid_reference,
     household_data,
     item_data,
     missing_photos,
@@ -145,7 +146,16 @@ def read_page(
         if replayed_at_least is not None and page.reset:
             raise ReplicaBehind("reset", page.reset)
         state = session.get(DeviceState, device_id)
-        reference = None if cursor or page.reset else {"care_tags": care_tags(session)}
+        reference = (
+            None
+            if cursor or page.reset
+            else {
+                "care_tags": care_tags(session),
+                "grid": grid_reference(
+                    session, scope.grid_version_id, scope.cell_codes, scope_today()
+                ),
+            }
+        )
         answer = PullAnswer(
             page, state.last_seq if state else 0, top, missing_photos(session, device_id), reference
         )

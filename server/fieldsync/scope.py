@@ -83,9 +83,14 @@ def published_grid_id(session: Session) -> int | None:
     )
 
 
+def scope_today() -> dt.date:
+    """Today in Shanghai: the date duties are read for."""
+    return dt.datetime.now(SHANGHAI).date()
+
+
 def scope_for(session: Session, user: User, on: dt.date | None = None) -> WorkerScope:
     """The user's scope today (Shanghai date)."""
-    today = on or dt.datetime.now(SHANGHAI).date()
+    today = on or scope_today()
     duty_codes = set(
         session.scalars(
             select(Duty.cell_code).where(

@@ -9,11 +9,12 @@ import shapely
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from server.accounts.models import User
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueItem
 from server.catalogue.search import search_initials
-from server.enums import PhotoStatus
-from server.grid.models import Cell
+from server.enums import DutyRank, DutyRole, PhotoStatus
+from server.grid.models import Cell, Duty
 from server.population.models import CareTag, Visit
 from sync.models import CaseConflict, MutationRecord
 
@@ -202,3 +203,42 @@ def care_tags(session: Session) -> list[dict[str, Any]]:
         }
         for t in session.scalars(select(CareTag).order_by(CareTag.code))
     ]
+
+
+def grid_reference(
+    session: Session, grid_version_id: int | None, scope_codes: frozenset[str], today: Any
+) -> list[dict[str, Any]]:
+    """Every cell of the published grid by code, name, level and parent, with the names of
+    its current grid workers (principal first): the phone names a cell by its path and, outside
+    the worker's own cells, says whose cell it stands in. Outlines only for cells outside the
+    worker's scope (their own come as `cells` rows). Names only: no phone, no resident."""
+    if grid_version_id is None:
+        return []
+    workers: dict[str, list[tuple[int, str]]] = {}
+    duties = session.execute(
+        select(Duty.cell_code, Duty.rank, User.display_name)
+        .join(User, User.id == Duty.user_id)
+        .where(
+            Duty.role == DutyRole.GRID_WORKER,
+            Duty.starts_on <= today,
+            or_(Duty.ends_on.is_(None), Duty.ends_on >= today),
+        )
+        .order_by(Duty.id)
+    )
+    for code, rank, name in duties:
+        workers.setdefault(code, []).append((0 if rank == DutyRank.PRINCIPAL else 1, name))
+    out = []
+    for c in session.scalars(
+        select(Cell).where(Cell.grid_version_id == grid_version_id).order_by(Cell.code)
+    ):
+        row: dict[str, Any] = {
+            "code": c.code,
+            "name": c.name,
+            "level": c.level.value,
+            "parent_code": c.parent_code,
+            "workers": [name for _, name in sorted(workers.get(c.code, []), key=lambda w: w[0])],
+        }
+        if c.code not in scope_codes:
+            row["geometry"] = shapely.geometry.mapping(shapely.from_wkb(c.geometry_wkb))
+        out.append(row)
+    return out

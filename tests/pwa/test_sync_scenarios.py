@@ -212,7 +212,7 @@ def test_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
         (note_id, note_id.replace("-", "")),
     ) == [(1,)]
     page.evaluate("location.hash = '#/sync'")
-    rejected = page.wait_for_selector("#journal-list [data-state=rejected]")
+    rejected = page.wait_for_selector("#rejected-list [data-state=rejected]")
     assert "中心" in rejected.inner_text()
 
 
@@ -246,8 +246,21 @@ def test_a_record_the_server_refuses_is_shown_in_chinese_and_the_records_around_
             "SELECT count(*) FROM visits WHERE id IN (?, ?)", (visit_id, visit_id.replace("-", ""))
         ) == [(1,)]
     page.evaluate("location.hash = '#/sync'")
-    refused = page.wait_for_selector(f"#journal-list [data-seq='{journal[1]['seq']}']")
-    assert "被拒绝" in refused.inner_text() and "数据格式不对。" in refused.inner_text()
+    # refused records are listed first, with the reason and the field, to correct or discard
+    refused = page.wait_for_selector(f"#rejected-list [data-seq='{journal[1]['seq']}']")
+    assert "数据格式不对。" in refused.inner_text() and "走访时间" in refused.inner_text()
+    assert "拒绝" in page.inner_text("#last-sync")
     page.wait_for_selector("#toast", state="hidden")
     refused.evaluate("node => node.scrollIntoView({ block: 'center' })")
     screenshot(page, "pwa-sync-refused", full_page=False)
+    # corrected: the worker says when the visit was; sent again, it is applied
+    refused.query_selector("[data-action=edit]").click()
+    when = page.wait_for_selector("form.fix input[name=visited_at]")
+    assert when.input_value()  # prefilled with now, Shanghai time
+    page.click("form.fix button[type=submit]")
+    page.wait_for_selector("#rejected-list", state="detached")
+    wait_outbox_empty(phone)
+    visit_id = journal[1]["args"]["id"]
+    assert server.query(
+        "SELECT count(*) FROM visits WHERE id IN (?, ?)", (visit_id, visit_id.replace("-", ""))
+    ) == [(1,)]

@@ -9,6 +9,8 @@ import { syncNow } from '../sync-client.js';
 import { pendingFor } from '../data.js';
 import { photoButtons, thumb } from './report.js';
 import * as geo from '../geo.js';
+import { limited, problems as checkArgs, show as showProblems } from '../checks.js';
+import { placeIndex, pathOf } from '../places.js';
 
 // What the phone may ask for (server/cases/workflow.py); the server checks again.
 const HANDLER_STEPS = { dispatched: 'handling', handling: 'handled' };
@@ -23,9 +25,10 @@ function nextSteps(c, me, myCells) {
 
 export async function render(main, [caseId], { rerender }) {
   const c = await get('cases', caseId);
-  if (!c) { main.replaceChildren(h('h2', {}, t('case.gone')), h('p', {}, t('case.gone_hint'))); return; }
-  const [session, cells, pending, journal, conflicts] = await Promise.all([
-    kvGet('session'), all('cells'), pendingFor(caseId), all('journal'), all('conflicts')]);
+  if (!c) { main.replaceChildren(h('a', { class: 'back', href: '#/cases', id: 'back' }, '‹ ', t('back.cases')), h('h2', {}, t('case.gone')), h('p', {}, t('case.gone_hint'))); return; }
+  const [session, cells, pending, journal, conflicts, reference] = await Promise.all([
+    kvGet('session'), all('cells'), pendingFor(caseId), all('journal'), all('conflicts'), kvGet('reference')]);
+  const cellPath = c.cell_code ? pathOf(placeIndex(cells, reference?.grid), c.cell_code) : '';
   const me = session?.user?.id;
   const myCells = new Set(cells.map((x) => x.code));
   const rejected = journal.filter((e) => e.state === 'rejected' && (e.args?.case_id === caseId || e.args?.id === caseId));
@@ -51,15 +54,19 @@ export async function render(main, [caseId], { rerender }) {
       h('div', {}, t('case.conflict_values', { a: x.earlier_value ?? '', b: x.later_value ?? '' })))),
   ];
 
+  const noteError = h('p', { class: 'error', role: 'alert', id: 'note-error' });
   const noteForm = h('form', { id: 'note-form' },
-    h('label', { for: 'note-text' }, t('case.note')), h('textarea', { id: 'note-text', name: 'text', rows: 2, required: true, maxlength: 4000 }),
-    h('button', { type: 'submit', class: 'primary' }, t('case.add_note')));
+    h('label', { for: 'note-text' }, t('case.note')), ...limited('textarea', { id: 'note-text', name: 'text', rows: 2, required: true }, 'case.note', 'text'),
+    noteError, h('button', { type: 'submit', class: 'primary' }, t('case.add_note')));
   const untrackNote = trackDirty(noteForm);
   noteForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = noteForm.elements.text.value.trim();
-    if (!text) return;
-    await enqueue('case.note', { id: uuid(), case_id: caseId, text }, { summary: t('summary.note', { n: c.number || '' }) });
+    const args = { id: uuid(), case_id: caseId, text };
+    const wrong = checkArgs('case.note', args);
+    showProblems(noteForm, wrong, noteError);
+    if (wrong.length) return;
+    await enqueue('case.note', args, { summary: t('summary.note', { n: c.number || '' }) });
     clean(noteForm);
     toast(t('saved'));
     syncNow();
@@ -88,11 +95,12 @@ export async function render(main, [caseId], { rerender }) {
   const localPhotos = (await Promise.all([...(c.photos || []), ...pending.filter((e) => e.name === 'photo.attach').map((e) => e.args.sha256)]
     .map((sha) => get('photos', sha)))).filter(Boolean);
 
+  const editError = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
   const editForm = h('form', { id: 'edit-form' },
-    h('label', { for: 'e-title' }, t('field.title')), h('input', { id: 'e-title', name: 'title', type: 'text', maxlength: 200, value: c.title || '' }),
-    h('label', { for: 'e-desc' }, t('field.description')), h('textarea', { id: 'e-desc', name: 'description', rows: 3, maxlength: 4000 }, c.description || ''),
-    h('label', { for: 'e-addr' }, t('field.address')), h('input', { id: 'e-addr', name: 'address', type: 'text', maxlength: 200, value: c.address || '' }),
-    h('button', { type: 'submit' }, t('case.save_fields')));
+    h('label', { for: 'e-title' }, t('field.title')), ...limited('input', { id: 'e-title', name: 'title', type: 'text' }, 'case.set_fields', 'changes.title', c.title || ''),
+    h('label', { for: 'e-desc' }, t('field.description')), ...limited('textarea', { id: 'e-desc', name: 'description', rows: 3 }, 'case.set_fields', 'changes.description', c.description || ''),
+    h('label', { for: 'e-addr' }, t('field.address')), ...limited('input', { id: 'e-addr', name: 'address', type: 'text' }, 'case.set_fields', 'changes.address', c.address || ''),
+    editError, h('button', { type: 'submit' }, t('case.save_fields')));
   const untrackEdit = trackDirty(editForm);
   editForm.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -102,6 +110,9 @@ export async function render(main, [caseId], { rerender }) {
       if (value !== (c[field] || '')) changes[field] = value;
     }
     if (!Object.keys(changes).length) return;
+    const wrong = checkArgs('case.set_fields', { case_id: caseId, changes });
+    showProblems(editForm, wrong, editError);
+    if (wrong.length) return;
     await enqueue('case.set_fields', { case_id: caseId, changes }, { baseVersion: c.version, summary: t('summary.edit', { n: c.number || '' }) });
     clean(editForm);
     toast(t('saved'));
@@ -110,11 +121,13 @@ export async function render(main, [caseId], { rerender }) {
   });
 
   main.replaceChildren(...[
+    h('a', { class: 'back', href: '#/cases', id: 'back' }, '‹ ', t('back.cases')),
     h('h2', {}, c.title || t('case.untitled')),
     h('p', {}, h('span', { class: 'tag', id: 'case-status', 'data-status': status }, t(`status.${status}`)),
       pendingStatus ? h('span', { class: 'tag due' }, t('cases.unsynced')) : null, ' ', h('span', { class: 'meta' }, c.number || t('case.number_pending'))),
     ...problems,
     h('p', {}, c.description || ''), h('p', { class: 'meta' }, c.address || ''),
+    cellPath ? h('p', { class: 'meta', id: 'case-cell', title: c.cell_code }, cellPath) : null,
     statusButtons.length ? h('div', { class: 'row' }, statusButtons) : null,
     h('h3', {}, t('case.photos')), h('div', { class: 'thumbs' }, localPhotos.map(thumb)),
     c.pending ? null : photoRow,

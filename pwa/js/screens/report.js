@@ -8,6 +8,7 @@ import { capture, objectUrl } from '../photo.js';
 import { enqueue } from '../outbox.js';
 import { uuid } from '../uuid.js';
 import { syncNow } from '../sync-client.js';
+import { limited, problems, show as showProblems } from '../checks.js';
 
 export function photoButtons(onPhoto) {
   const input = (id, extra) => h('input', { id, type: 'file', accept: 'image/*', class: 'sr-only', ...extra,
@@ -65,9 +66,9 @@ export async function render(main) {
     photoButtons((row) => { photos.push(row); thumbs.append(thumb(row)); }), thumbs,
     h('label', { for: 'cat-search' }, t('report.catalogue')), search, results, picked,
     h('label', { for: 'r-desc' }, t('report.description')),
-    h('textarea', { id: 'r-desc', name: 'description', rows: 3, required: true, maxlength: 4000 }),
+    ...limited('textarea', { id: 'r-desc', name: 'description', rows: 3, required: true }, 'case.report', 'description'),
     h('label', { for: 'r-addr' }, t('report.address')),
-    h('input', { id: 'r-addr', name: 'address', type: 'text', maxlength: 200 }),
+    ...limited('input', { id: 'r-addr', name: 'address', type: 'text' }, 'case.report', 'address'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'urgent' }), t('report.urgent')),
     h('p', { class: 'error', role: 'alert', id: 'report-error' }),
     h('button', { class: 'primary', type: 'submit', style: 'width:100%;margin-top:12px' }, t('report.save')));
@@ -87,6 +88,10 @@ export async function render(main) {
     const args = { id, title, description: description || title, address: form.elements.address.value.trim(),
       catalogue_code: item ? item.code : null, priority: form.elements.urgent.checked ? 'urgent' : 'normal',
       photos: photos.map((p) => p.sha256), ...where };
+    // What the server would refuse is said now, never after "上报已保存".
+    const wrong = problems('case.report', args);
+    showProblems(form, wrong, form.querySelector('#report-error'));
+    if (wrong.length) return;
     await enqueue('case.report', args, {
       summary: t('summary.report', { title, n: photos.length }),
       local: [['cases', { id, pending: true, status: 'reported', title, description: args.description, address: args.address, events: [], photos: args.photos, reported_at: new Date().toISOString() }]],

@@ -20,14 +20,16 @@ export async function render(main, _params, { onSignedOut, rerender }) {
   } }, t('settings.logout'));
   main.replaceChildren(...[
     h('h2', {}, t('settings.title')),
-    h('p', {}, t('settings.signed_in', { name: session?.user?.display_name || '', user: session?.user?.username || '' })),
+    // The login name and the device number are names, not words: translate="no".
+    h('p', {}, t('settings.signed_in', { name: session?.user?.display_name || '' }), ' ',
+      session?.user?.username ? h('span', { translate: 'no', class: 'meta' }, session.user.username) : null),
     h('h3', {}, t('settings.language')), langs,
     h('h3', {}, t('settings.storage')),
     h('p', { id: 'storage-usage' }, usage ? t('settings.usage', { used: formatBytes(usage.usage), free: formatBytes(usage.quota - usage.usage) }) : t('settings.usage_unknown')),
     h('p', { id: 'storage-persisted' }, persisted ? t('settings.persisted') : t('settings.not_persisted')),
     persisted ? null : h('button', { type: 'button', onclick: async () => { toast((await requestPersistence(true)) ? t('settings.persisted') : t('settings.not_persisted')); rerender(); } }, t('banner.persist_button')),
     h('h3', {}, t('settings.account')),
-    h('p', { class: 'meta' }, t('settings.device', { id: (session?.device_id || '').slice(0, 8) })),
+    h('p', { class: 'meta' }, t('settings.device'), ' ', h('span', { translate: 'no' }, (session?.device_id || '').slice(0, 8))),
     out,
   ].filter(Boolean));
 }

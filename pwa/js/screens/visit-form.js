@@ -8,6 +8,7 @@ import { enqueue } from '../outbox.js';
 import { uuid } from '../uuid.js';
 import { syncNow } from '../sync-client.js';
 import { householdsByDue } from '../data.js';
+import { limited, problems, show as showProblems } from '../checks.js';
 
 const OUTCOMES = ['met', 'not_home', 'refused'];
 
@@ -19,13 +20,15 @@ export async function render(main, [householdId]) {
     h('input', { type: 'checkbox', name: 'seen', value: r.id }), `${r.name}${r.relation ? ` (${r.relation})` : ''}`));
   const outcome = h('div', { class: 'chips', role: 'radiogroup', 'aria-labelledby': 'outcome-legend' },
     ...OUTCOMES.map((o, i) => h('label', {}, h('input', { type: 'radio', name: 'outcome', value: o, checked: i === 0 }), h('span', {}, t(`visit.outcome.${o}`)))));
-  const area = (name) => [h('label', { for: `v-${name}` }, t(`visit.${name}`)), h('textarea', { id: `v-${name}`, name, rows: 2, maxlength: 4000 })];
+  const area = (name) => [h('label', { for: `v-${name}` }, t(`visit.${name}`)), ...limited('textarea', { id: `v-${name}`, name, rows: 2 }, 'visit.create', name)];
+  const errorBox = h('p', { class: 'error', role: 'alert', id: 'visit-error' });
   const toCase = h('input', { type: 'checkbox', name: 'to_case', id: 'v-to-case' });
   const form = h('form', { id: 'visit-form' },
     h('fieldset', {}, h('legend', {}, t('visit.seen')), people.length ? people : h('p', { class: 'meta' }, t('visit.no_residents'))),
     h('fieldset', {}, h('legend', { id: 'outcome-legend' }, t('visit.outcome')), outcome),
     ...area('situation'), ...area('needs'), ...area('follow_up'),
     h('label', { class: 'check', for: 'v-to-case' }, toCase, t('visit.to_case')),
+    errorBox,
     h('button', { class: 'primary', type: 'submit', style: 'width:100%;margin-top:12px' }, t('visit.save')));
   const untrack = trackDirty(form);
   form.addEventListener('submit', async (event) => {
@@ -42,12 +45,20 @@ export async function render(main, [householdId]) {
       situation: f.situation.value.trim(), needs: f.needs.value.trim(), follow_up: f.follow_up.value.trim(), ...where,
     };
     const label = `${household.building || ''}-${household.room || ''}`;
+    const wrong = problems('visit.create', args);
+    showProblems(form, wrong, errorBox);
+    if (wrong.length) return;
     if (toCase.checked) {
       const caseId = uuid();
       const description = [args.situation, args.needs].filter(Boolean).join('\n') || t('visit.case_default', { where: label });
       // visit_id: the server files it under the visit channel, never shown in public.
-      await enqueue('case.report', { id: caseId, title: t('visit.case_title', { where: label }), description,
-        address: household.address || '', priority: 'normal', photos: [], visit_id: visitId, ...where }, {
+      const caseArgs = { id: caseId, title: t('visit.case_title', { where: label }), description,
+        address: household.address || '', priority: 'normal', photos: [], visit_id: visitId, ...where };
+      // situation + needs become the case's description, which has its own limit
+      const tooLong = problems('case.report', caseArgs).map((p) => ({ ...p, field: p.field === 'description' ? 'situation' : p.field }));
+      showProblems(form, tooLong, errorBox);
+      if (tooLong.length) return;
+      await enqueue('case.report', caseArgs, {
         summary: t('summary.case', { where: label }),
         local: [['cases', { id: caseId, pending: true, status: 'reported', title: t('visit.case_title', { where: label }), description, address: household.address || '', events: [], photos: [], reported_at: visitedAt }]],
       });
@@ -63,6 +74,7 @@ export async function render(main, [householdId]) {
     syncNow();
   });
   main.replaceChildren(
+    h('a', { class: 'back', href: '#/visits', id: 'back' }, '‹ ', t('back.visits')),
     h('h2', {}, `${household.building || ''}${t('visits.bldg')} ${household.room || ''}${t('visits.room')}`),
     h('p', { class: 'meta' }, household.address || ''),
     form);
