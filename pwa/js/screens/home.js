@@ -4,11 +4,11 @@ import { h } from '../ui.js';
 import { t } from '../i18n.js';
 import { all } from '../db.js';
 import * as geo from '../geo.js';
-import { drawMap } from '../map.js';
+import { createMap } from '../map.js';
 import { householdsByDue } from '../data.js';
 
 export async function render(main) {
-  const [cells, households] = await Promise.all([all('cells'), householdsByDue()]);
+  const [cells, households, cases] = await Promise.all([all('cells'), householdsByDue(), all('cases')]);
   const due = households.filter((x) => x.overdue).length;
   const where = h('p', { class: 'big', id: 'where' });
   const detail = h('p', { class: 'meta', id: 'where-detail' });
@@ -23,7 +23,7 @@ export async function render(main) {
       ? t('home.fix', { lat: fix.lat.toFixed(5), lon: fix.lon.toFixed(5), acc: Math.round(fix.accuracy_m) })
       : t('home.save_anyway');
     where.dataset.cell = here ? here.code : '';
-    mapBox.replaceChildren(drawMap(cells, { fix, here, label: t('home.map_label', { n: cells.length }) }));
+    map.setFix(fix, here && here.code);
   };
   main.replaceChildren(
     h('h2', {}, t('home.title')), where, detail, mapBox,
@@ -32,7 +32,10 @@ export async function render(main) {
       h('a', { class: 'btn', href: '#/report', style: 'text-align:center' }, t('home.report'))),
     h('p', { class: 'meta' }, t('home.cells', { n: cells.filter((c) => c.level === 'building_group').length || cells.length, h: households.length })),
   );
+  const map = await createMap(mapBox, { cells, households, cases, label: t('home.map_label', { n: cells.length }) });
+  if (window.wangge) window.wangge.map = map; // for tests and the bench
   update();
   geo.start();
-  return geo.onFix(update);
+  const off = geo.onFix(update);
+  return () => { off(); map.close(); };
 }
