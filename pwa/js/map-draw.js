@@ -5,7 +5,8 @@
 const MAIN = new Set(['motorway', 'trunk', 'primary', 'secondary', 'tertiary']);
 const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 const MAX_LABELS = 250;
-export const ZOOM = { mainNames: 0.3, allNames: 0.7, numbers: 1.4, poi: 0.5 };
+export const ZOOM = { mainNames: 0.3, allNames: 0.7, numbers: 1.4, poi: 0.5, casing: 0.3 };
+const CLUSTER_PX = 44; // markers closer than this on screen are drawn as one, with the sum
 
 function linePath(lines, closed) {
   const p = new Path2D();
@@ -24,7 +25,20 @@ export function buildPaths(layers, cells) {
     buildings: linePath(layers.buildings.flatMap((b) => b.rings), true),
     mainRoads: linePath(layers.roads.filter((r) => MAIN.has(r.cls)).flatMap((r) => r.lines), false),
     minorRoads: linePath(layers.roads.filter((r) => !MAIN.has(r.cls)).flatMap((r) => r.lines), false),
-    cells: cells.map((c) => ({ code: c.code, path: linePath(c.rings, true) })),
+    ...cellPaths(cells),
+  };
+}
+
+/** The cells as two outlines: the smallest cells (their edges hold every boundary, the
+ * parents' included, since children tile their parent) and the outermost ones, drawn
+ * heavier. Two strokes instead of one per cell (a street scope has 100+ cells). */
+function cellPaths(cells) {
+  const codes = new Set(cells.map((c) => c.code));
+  const parents = new Set(cells.map((c) => c.parent_code).filter(Boolean));
+  return {
+    cellLeaves: linePath(cells.filter((c) => !parents.has(c.code)).flatMap((c) => c.rings), true),
+    cellTops: linePath(cells.filter((c) => !codes.has(c.parent_code)).flatMap((c) => c.rings), true),
+    cellByCode: new Map(cells.map((c) => [c.code, c])),
   };
 }
 
@@ -32,7 +46,7 @@ export function buildPaths(layers, cells) {
 export function draw(canvas, view, scene) {
   const started = performance.now();
   const dpr = window.devicePixelRatio || 1;
-  const ctx = canvas.getContext('2d');
+  const ctx = canvas.getContext('2d', { alpha: false });
   const { layers, paths } = scene;
   const s = view.scale;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -45,35 +59,37 @@ export function draw(canvas, view, scene) {
   ctx.fill(paths.buildings, 'evenodd');
   if (s > 0.6) { ctx.strokeStyle = '#b9ab9a'; ctx.lineWidth = 1 / s; ctx.stroke(paths.buildings); }
   const roadPx = (metres, least) => Math.max(least, Math.min(22, metres * s)) / s;
-  ctx.strokeStyle = '#c4bcae';
-  ctx.lineWidth = roadPx(16, 3.5); ctx.stroke(paths.mainRoads);
-  ctx.lineWidth = roadPx(10, 2.5); ctx.stroke(paths.minorRoads);
-  ctx.strokeStyle = '#ffffff';
-  ctx.lineWidth = roadPx(16, 3.5) - 1.5 / s; ctx.stroke(paths.mainRoads);
-  ctx.lineWidth = roadPx(10, 2.5) - 1.5 / s; ctx.stroke(paths.minorRoads);
+  if (s < ZOOM.casing) { // far out: one plain stroke per class (half the cost of casings)
+    ctx.strokeStyle = '#c9c0b2';
+    ctx.lineWidth = 3 / s; ctx.stroke(paths.mainRoads);
+    ctx.lineWidth = 1.8 / s; ctx.stroke(paths.minorRoads);
+  } else {
+    ctx.strokeStyle = '#c4bcae';
+    ctx.lineWidth = roadPx(16, 3.5); ctx.stroke(paths.mainRoads);
+    ctx.lineWidth = roadPx(10, 2.5); ctx.stroke(paths.minorRoads);
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = roadPx(16, 3.5) - 1.5 / s; ctx.stroke(paths.mainRoads);
+    ctx.lineWidth = roadPx(10, 2.5) - 1.5 / s; ctx.stroke(paths.minorRoads);
+  }
   if (scene.selected) {
     ctx.fillStyle = 'rgba(30,110,220,0.35)';
     ctx.fill(linePath(scene.selected.rings, true), 'evenodd');
   }
   // cells as outlines over the base layers (a fill would hide them); the one I stand in tinted
-  ctx.setLineDash([6 / s, 4 / s]);
-  for (const c of paths.cells) {
-    if (c.code === scene.hereCode) continue;
-    ctx.strokeStyle = 'rgba(13,92,99,0.85)';
-    ctx.lineWidth = 2 / s;
-    ctx.stroke(c.path);
-  }
-  ctx.setLineDash([]);
-  const here = paths.cells.find((c) => c.code === scene.hereCode);
+  ctx.lineJoin = 'miter';
+  ctx.strokeStyle = 'rgba(13,92,99,0.7)'; ctx.lineWidth = 1.5 / s; ctx.stroke(paths.cellLeaves);
+  ctx.strokeStyle = '#0d5c63'; ctx.lineWidth = 3 / s; ctx.stroke(paths.cellTops);
+  const here = scene.hereCode && paths.cellByCode.get(scene.hereCode);
   if (here) {
-    ctx.fillStyle = 'rgba(255,200,60,0.18)'; ctx.fill(here.path, 'evenodd');
+    here.path ||= linePath(here.rings, true);
+    ctx.fillStyle = 'rgba(255,200,60,0.2)'; ctx.fill(here.path, 'evenodd');
     ctx.strokeStyle = '#a06800'; ctx.lineWidth = 3 / s; ctx.stroke(here.path);
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const labels = drawLabels(ctx, view, layers);
-  drawMarkers(ctx, view, scene.markers || {});
+  const marks = drawMarkers(ctx, view, scene.markers || {});
   if (scene.fix) drawFix(ctx, view, scene.fix);
-  return { ms: performance.now() - started, labels };
+  return { ms: performance.now() - started, labels, marks };
 }
 
 function placer(view) {
@@ -176,24 +192,41 @@ function stretchesFor(lines, view, need) {
   return found.sort((a, b) => a.off - b.off);
 }
 
+/** Markers merged per CLUSTER_PX square of the screen: [{x, y, count, members}] (pixels). */
+function clusters(view, markers, weight) {
+  const cells = new Map();
+  for (const m of markers) {
+    const [x, y] = view.toScreen(m.x, m.y);
+    if (x < -20 || y < -30 || x > view.width + 20 || y > view.height + 20) continue;
+    const key = `${Math.floor(x / CLUSTER_PX)},${Math.floor(y / CLUSTER_PX)}`;
+    const c = cells.get(key);
+    if (c) { c.count += weight(m); c.members.push(m); } else cells.set(key, { x, y, count: weight(m), members: [m] });
+  }
+  return [...cells.values()];
+}
+
+/** Due households (orange badge with how many) and open cases (red pin); what was drawn, in
+ * screen pixels, for a tap to find. */
 function drawMarkers(ctx, view, { households = [], cases = [] }) {
   ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-  for (const m of households) {
-    const [x, y] = view.toScreen(m.x, m.y);
-    ctx.fillStyle = '#d9480f'; ctx.strokeStyle = '#fff'; ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.arc(x, y, 10, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-    ctx.fillStyle = '#fff'; ctx.font = `bold 11px ${FONT}`;
-    ctx.fillText(String(m.count), x, y + 0.5);
+  ctx.font = `bold 11px ${FONT}`; ctx.strokeStyle = '#fff'; ctx.lineWidth = 2;
+  const due = clusters(view, households, (m) => m.count);
+  for (const m of due) {
+    ctx.fillStyle = '#d9480f';
+    ctx.beginPath(); ctx.arc(m.x, m.y, 10, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+    ctx.fillStyle = '#fff'; ctx.fillText(String(m.count), m.x, m.y + 0.5);
   }
-  for (const m of cases) {
-    const [x, y] = view.toScreen(m.x, m.y);
-    ctx.fillStyle = '#c92a2a'; ctx.strokeStyle = '#fff'; ctx.lineWidth = 2;
+  const open = clusters(view, cases, () => 1);
+  for (const m of open) {
+    const { x, y } = m;
+    ctx.fillStyle = '#c92a2a';
     ctx.beginPath();
     ctx.moveTo(x, y); ctx.lineTo(x - 8, y - 13); ctx.arc(x, y - 16, 8.5, Math.PI * 0.8, Math.PI * 0.2); ctx.closePath();
     ctx.fill(); ctx.stroke();
-    ctx.fillStyle = '#fff'; ctx.font = `bold 11px ${FONT}`;
-    ctx.fillText('!', x, y - 16);
+    ctx.fillStyle = '#fff';
+    ctx.fillText(m.count > 1 ? String(m.count) : '!', x, y - 16);
   }
+  return { households: due, cases: open };
 }
 
 function drawFix(ctx, view, fix) {

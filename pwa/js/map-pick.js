@@ -66,16 +66,18 @@ export function markersOf(link, cases, frame) {
   return { households, cases: open };
 }
 
-/** What a tap at screen point (sx, sy) hits: a case pin, a due badge, a footprint, or null. */
-export function pick(view, markers, buildings, sx, sy) {
-  const near = (m, dy, r) => {
-    const [x, y] = view.toScreen(m.x, m.y);
-    return Math.hypot(x - sx, y - dy - sy) <= r;
-  };
-  const c = markers.cases.find((m) => near(m, 16, 16));
-  if (c) return { case: c.case };
-  const badge = markers.households.find((m) => near(m, 0, 14));
-  if (badge) return badge.building ? { building: badge.building } : { household: badge.household };
+/**
+ * What a tap at screen point (sx, sy) hits, given the markers as drawn (`marks`, screen
+ * pixels, merged when close): a case pin, a due badge, a group of either (`zoom`: the caller
+ * zooms in), a footprint, or null.
+ */
+export function pick(view, marks, buildings, sx, sy) {
+  const near = (m, dy, r) => Math.hypot(m.x - sx, m.y - dy - sy) <= r;
+  const c = marks.cases.find((m) => near(m, 16, 16));
+  if (c) return c.members.length > 1 ? { zoom: true } : { case: c.members[0].case };
+  const badge = marks.households.find((m) => near(m, 0, 14));
+  if (badge && badge.members.length > 1) return { zoom: true };
+  if (badge) return badge.members[0].building ? { building: badge.members[0].building } : { household: badge.members[0].household };
   const [x, y] = view.toMetres(sx, sy);
   const b = buildingAt(buildings, x, y);
   return b ? { building: b } : null;

@@ -49,6 +49,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   const layers = await loadLayers(f);
   const projected = shown.map((c) => ({
     code: c.code,
+    parent_code: c.parent_code,
     rings: rings(c.geometry).map((r) => Float32Array.from(r.flatMap(([x, y]) => f.toXY(x, y)))),
   }));
   const paths = buildPaths(layers, projected);
@@ -59,7 +60,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   canvas.dataset.skipped = String(skipped);
   const sheet = h('section', { id: 'map-sheet', class: 'card', hidden: true, 'aria-live': 'polite' });
   const credit = h('p', { class: 'map-credit meta' }, layers.attribution.join(' · '));
-  const state = { fix: null, hereCode: null, selected: null, frame: 0 };
+  const state = { fix: null, hereCode: null, selected: null, frame: 0, marks: { households: [], cases: [] } };
   const scene = { layers, paths, markers };
 
   const redraw = () => {
@@ -70,12 +71,17 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
       labels: String(stats.labels.length), selected: String(Boolean(state.selected)), drawMs: stats.ms.toFixed(1), scale: view.scale.toFixed(3),
     });
     map.lastLabels = stats.labels;
+    state.marks = stats.marks;
     return stats;
   };
   const schedule = () => { if (!state.frame) state.frame = requestAnimationFrame(redraw); };
   const view = createView(canvas, {
     onChange: schedule,
-    onTap: (_, [sx, sy]) => showPick(pick(view, markers, layers.buildings, sx, sy)),
+    onTap: (_, [sx, sy]) => {
+      const hit = pick(view, state.marks, layers.buildings, sx, sy);
+      if (hit && hit.zoom) view.zoomBy(2.5, sx, sy); // a group of markers: closer, then choose
+      else showPick(hit);
+    },
   });
 
   function showPick(hit) {
@@ -126,7 +132,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   const observer = new ResizeObserver(() => { resize(); redraw(); });
   observer.observe(canvas);
   const map = {
-    canvas, view, redraw, link, markers, layers, lastLabels: [],
+    canvas, view, redraw, link, markers, layers, lastLabels: [], marks: () => state.marks,
     setFix(fix, hereCode) {
       const whole = fix && finite(fix.lon) && finite(fix.lat);
       const [x, y] = whole ? f.toXY(fix.lon, fix.lat) : [0, 0];

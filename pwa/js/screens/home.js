@@ -33,7 +33,7 @@ export async function render(main) {
     h('p', { class: 'meta' }, t('home.cells', { n: cells.filter((c) => c.level === 'building_group').length || cells.length, h: households.length })),
   );
   const map = await createMap(mapBox, { cells, households, cases, label: t('home.map_label', { n: cells.length }) });
-  if (window.wangge) window.wangge.map = map; // for tests and the bench
+  (window.wangge ||= {}).map = map; // for tests and the bench
   update();
   geo.start();
   const off = geo.onFix(update);
