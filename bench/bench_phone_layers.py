@@ -151,7 +151,7 @@ def pulled_bytes(url: str) -> None:
     print(f"  phone: next sync, nothing new: HTTP {again.status_code}, {len(again.content)} bytes")
 
 
-REDRAW = """async ([zoom, n]) => {
+REDRAW = """async ([zoom, n, mode]) => {
   const map = window.wangge.map;
   const v = map.view;
   const ctx = map.canvas.getContext('2d');
@@ -161,13 +161,16 @@ REDRAW = """async ([zoom, n]) => {
     [Infinity, Infinity, -Infinity, -Infinity]);
   v.fit(box, 0);
   v.zoomBy(zoom);
+  map.redraw();
   const times = [];
   for (let i = 0; i < n; i++) {
-    v.panBy(i % 2 ? 7 : -7, 3);
+    // a pan re-uses the cached picture; a zoom step (pinch) draws it all again
+    if (mode === 'pan') v.panBy(i % 2 ? 7 : -7, 3); else v.zoomBy(i % 2 ? 1.02 : 1 / 1.02);
     const t0 = performance.now();
-    map.redraw();
+    const { full } = map.redraw();
     ctx.getImageData(0, 0, 1, 1); // flush: the canvas rasterises its recorded drawing now
     times.push(performance.now() - t0);
+    if (full !== (mode !== 'pan')) throw new Error(`redraw ${i}: full=${full} in a ${mode}`);
     await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
   }
   return { times, labels: map.lastLabels.length, scale: v.scale };
@@ -197,14 +200,20 @@ def draw_times(url: str, runs: int) -> None:
         print(f"  footprints drawn: {page.get_attribute('#map-canvas', 'data-buildings')}")
         cdp = ctx.new_cdp_session(page)
         print(f"draw per redraw (pan), Chromium canvas 360x640 @2x, {runs} redraws, median / max:")
-        for zoom, what in ((1, "whole street (all footprints)"), (6, "zoomed in (numbers, names)")):
+        cases = [
+            (1, "pan", "pan, whole street (all footprints)"),
+            (1, "zoom", "pinch, whole street (all footprints)"),
+            (6, "pan", "pan, zoomed in (numbers, names)"),
+            (6, "zoom", "pinch, zoomed in (numbers, names)"),
+        ]
+        for zoom, mode, what in cases:
             row = []
             for rate in (1, THROTTLE):
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
-                got = page.evaluate(REDRAW, [zoom, runs])
+                got = page.evaluate(REDRAW, [zoom, runs, mode])
                 times = got["times"][2:]  # the first two warm the caches
                 row.append(f"{rate}x CPU {statistics.median(times):6.1f} / {max(times):6.1f} ms")
-            print(f"  {what:<32} labels {got['labels']:>3}  baseline {row[0]}   {row[1]}")
+            print(f"  {what:<38} labels {got['labels']:>3}  baseline {row[0]}   {row[1]}")
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
         browser.close()
 

@@ -1,7 +1,7 @@
 // Drawing the phone map on a <canvas>: footprints, roads, cells, labels, markers, position.
-// Shapes are Path2D objects built once in metres and drawn under one transform, so a redraw
-// (pan, pinch) costs a few fills and the labels; 2,000 footprints stay well under 100 ms on
-// a 4×-throttled CPU (bench/bench_phone_layers.py).
+// Shapes are Path2D objects built once in metres and drawn under one transform, so a full
+// picture costs a few fills and strokes plus the labels; map.js keeps it in a larger offscreen
+// canvas, so a pan is one copy (bench/bench_phone_layers.py).
 const MAIN = new Set(['motorway', 'trunk', 'primary', 'secondary', 'tertiary']);
 const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 const MAX_LABELS = 250;
@@ -229,7 +229,8 @@ function drawMarkers(ctx, view, { households = [], cases = [] }) {
   return { households: due, cases: open };
 }
 
-function drawFix(ctx, view, fix) {
+/** The position on the map's own canvas (over the cached picture, so a fix costs no re-render). */
+export function drawFix(ctx, view, fix) {
   const [x, y] = view.toScreen(fix.x, fix.y);
   const r = Math.max(0, fix.accuracy_m || 0) * view.scale;
   if (r > 8) {

@@ -4,9 +4,9 @@
 export const MIN_SCALE = 0.02; // ~5 km across a phone
 export const MAX_SCALE = 12;   // a room's width fills the screen
 
-export function createView(canvas, { onChange, onTap }) {
-  const view = { cx: 0, cy: 0, scale: 1, width: 1, height: 1 };
-
+/** A still view: centre (metres), scale (px per metre), size (CSS px) and the conversions. */
+export function still(cx, cy, scale, width, height) {
+  const view = { cx, cy, scale, width, height };
   view.toScreen = (x, y) => [view.width / 2 + (x - view.cx) * view.scale, view.height / 2 - (y - view.cy) * view.scale];
   view.toMetres = (sx, sy) => [view.cx + (sx - view.width / 2) / view.scale, view.cy - (sy - view.height / 2) / view.scale];
   /** The visible box in metres [x0, y0, x1, y1]. */
@@ -15,6 +15,11 @@ export function createView(canvas, { onChange, onTap }) {
     const [x1, y0] = view.toMetres(view.width, view.height);
     return [x0, y0, x1, y1];
   };
+  return view;
+}
+
+export function createView(canvas, { onChange, onTap }) {
+  const view = still(0, 0, 1, 1, 1);
   view.fit = ([x0, y0, x1, y1], padding = 0.08) => {
     view.cx = (x0 + x1) / 2; view.cy = (y0 + y1) / 2;
     const w = Math.max(x1 - x0, 20); const hgt = Math.max(y1 - y0, 20);

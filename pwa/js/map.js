@@ -5,8 +5,8 @@
 import { h } from './ui.js';
 import { t } from './i18n.js';
 import { frame as makeFrame, loadLayers, storedBox } from './map-layers.js';
-import { createView } from './map-view.js';
-import { buildPaths, draw } from './map-draw.js';
+import { createView, still } from './map-view.js';
+import { buildPaths, draw, drawFix } from './map-draw.js';
 import { linkHouseholds, markersOf, pick, casesIn } from './map-pick.js';
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -63,22 +63,47 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   const state = { fix: null, hereCode: null, selected: null, frame: 0, marks: { households: [], cases: [] } };
   const scene = { layers, paths, markers };
 
+  // The picture (layers, cells, labels, markers) is drawn into an offscreen canvas 1.5 times the
+  // view's size and copied; a pan re-uses it until the view leaves it, a zoom or a new
+  // selection draws it again. The position is drawn over the copy.
+  const PAD = 1.5;
+  const cache = { canvas: document.createElement('canvas'), view: null, key: '' };
+  const inside = (v, c) => { const [a, b, cc, d] = v.box(); const [e, f2, g, hh] = c.box(); return a >= e && b >= f2 && cc <= g && d <= hh; };
   const redraw = () => {
     state.frame = 0;
-    const stats = draw(canvas, view, { ...scene, fix: state.fix, hereCode: state.hereCode, selected: state.selected });
+    const started = performance.now();
+    const dpr = window.devicePixelRatio || 1;
+    const key = `${view.scale}|${view.width}x${view.height}|${dpr}|${state.hereCode}|${layers.buildings.indexOf(state.selected)}`;
+    const full = !cache.view || cache.key !== key || !inside(view, cache.view);
+    if (full) {
+      cache.view = still(view.cx, view.cy, view.scale, view.width * PAD, view.height * PAD);
+      cache.canvas.width = Math.round(cache.view.width * dpr); cache.canvas.height = Math.round(cache.view.height * dpr);
+      cache.key = key;
+      const stats = draw(cache.canvas, cache.view, { ...scene, hereCode: state.hereCode, selected: state.selected });
+      map.lastLabels = stats.labels;
+      state.marks = stats.marks;
+    }
+    const ctx = canvas.getContext('2d', { alpha: false });
+    const [ox, oy] = cache.view.toScreen(...view.toMetres(0, 0)); // the view's corner in the picture
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(cache.canvas, -Math.round(ox * dpr), -Math.round(oy * dpr));
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (state.fix) drawFix(ctx, view, state.fix);
+    const ms = performance.now() - started;
     Object.assign(canvas.dataset, {
       drawn: 'true', roads: String(layers.roads.length), buildings: String(layers.buildings.length),
-      labels: String(stats.labels.length), selected: String(Boolean(state.selected)), drawMs: stats.ms.toFixed(1), scale: view.scale.toFixed(3),
+      labels: String(map.lastLabels.length), selected: String(Boolean(state.selected)), drawMs: ms.toFixed(1),
+      full: String(full), scale: view.scale.toFixed(3),
     });
-    map.lastLabels = stats.labels;
-    state.marks = stats.marks;
-    return stats;
+    return { ms, full };
   };
+  /** A tap in view pixels, in the picture's pixels (where the markers were placed). */
+  const inPicture = (sx, sy) => { const [ox, oy] = cache.view.toScreen(...view.toMetres(0, 0)); return [sx + ox, sy + oy]; };
   const schedule = () => { if (!state.frame) state.frame = requestAnimationFrame(redraw); };
   const view = createView(canvas, {
     onChange: schedule,
     onTap: (_, [sx, sy]) => {
-      const hit = pick(view, state.marks, layers.buildings, sx, sy);
+      const hit = pick(cache.view, state.marks, layers.buildings, ...inPicture(sx, sy));
       if (hit && hit.zoom) view.zoomBy(2.5, sx, sy); // a group of markers: closer, then choose
       else showPick(hit);
     },
@@ -132,7 +157,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   const observer = new ResizeObserver(() => { resize(); redraw(); });
   observer.observe(canvas);
   const map = {
-    canvas, view, redraw, link, markers, layers, lastLabels: [], marks: () => state.marks,
+    canvas, view, redraw, link, markers, layers, lastLabels: [], marks: () => state.marks, picture: () => cache.view, inPicture,
     setFix(fix, hereCode) {
       const whole = fix && finite(fix.lon) && finite(fix.lat);
       const [x, y] = whole ? f.toXY(fix.lon, fix.lat) : [0, 0];

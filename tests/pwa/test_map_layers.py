@@ -26,7 +26,7 @@ AIM = """async () => {
   for (const fy of [0.5, 0.3, 0.7, 0.15, 0.85]) for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
     const [x, y] = map.view.toScreen(b.bbox[0] + fx * (b.bbox[2] - b.bbox[0]),
                                      b.bbox[1] + fy * (b.bbox[3] - b.bbox[1]));
-    const hit = pick(map.view, map.marks(), map.layers.buildings, x, y);
+    const hit = pick(map.picture(), map.marks(), map.layers.buildings, ...map.inPicture(x, y));
     if (hit && hit.building === b) {
       const [cx, cy] = map.view.toScreen(b.cx, b.cy);
       return { x: r.left + x, y: r.top + y, cx: r.left + cx, cy: r.top + cy, street: b.street,
@@ -63,6 +63,19 @@ def test_offline_the_map_draws_streets_buildings_names_and_a_tap_lists_the_house
     assert int(canvas.get_attribute("data-buildings")) == len(layers["buildings"])
     assert "OpenStreetMap" in page.inner_text(".map-credit")
     screenshot(page, "pwa-map-offline", full_page=False)
+
+    # it moves like a map: + zooms in, a drag pans (pointer events)
+    scale = float(canvas.get_attribute("data-scale"))
+    page.click("#map .map-btn[aria-label='放大']")
+    page.wait_for_function(f"() => window.wangge.map.view.scale > {scale} * 1.5")
+    centre = page.evaluate("() => [window.wangge.map.view.cx, window.wangge.map.view.cy]")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 160, box["y"] + 140, steps=5)
+    page.mouse.up()
+    moved = page.evaluate("() => [window.wangge.map.view.cx, window.wangge.map.view.cy]")
+    assert moved[0] < centre[0] and moved[1] > centre[1]  # dragged right and down: view west, north
 
     # zoomed onto a footprint: its number and the street names are written
     page.evaluate("document.querySelector('.map-frame').scrollIntoView({ block: 'start' })")
