@@ -59,7 +59,7 @@ def main() -> None:
             page.wait_for_selector("body[data-screen=home]")
             page.evaluate("window.wangge.syncNow()")
             page.evaluate("location.hash = '#/visits'; location.hash = '#/home'")
-            page.wait_for_selector("#map svg path")
+            page.wait_for_selector("#map-canvas[data-drawn=true]")
             shot("home")
             page.evaluate("location.hash = '#/visits'")
             page.wait_for_selector("[data-household]")

@@ -16,7 +16,8 @@ export function start() {
   watchId = navigator.geolocation.watchPosition(
     (pos) => {
       const fix = { lon: pos.coords.longitude, lat: pos.coords.latitude,
-        accuracy_m: pos.coords.accuracy, at: pos.timestamp || Date.now() };
+        accuracy_m: pos.coords.accuracy, at: pos.timestamp || Date.now(),
+        heading: Number.isFinite(pos.coords.heading) ? pos.coords.heading : null };
       const best = state.best;
       const stale = !best || Date.now() - best.at > FRESH_MS;
       if (stale || fix.accuracy_m <= best.accuracy_m) state.best = fix;

@@ -5,6 +5,7 @@ import { tx, req, kvGet, kvSet, all, PULLED } from './db.js';
 import { getJSON, Offline, HttpError } from './api.js';
 import * as outbox from './outbox.js';
 import { uploadPhoto, UploadFailed } from './upload.js';
+import { refreshLayers } from './map-layers.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -40,6 +41,7 @@ async function runSync() {
     await push(session);
     await uploadPhotos();
     await pull(session);
+    await pullLayers();
     await push(session); // anything saved while we pulled
     status.lastSuccessAt = new Date().toISOString();
     await kvSet('last_sync_at', status.lastSuccessAt);
@@ -162,6 +164,17 @@ async function pull(session) {
     if (!body.has_more) break;
   }
   outbox.changed();
+}
+
+/** The base layers around the cells, when their version changed (304 otherwise). A server
+ * without them, or refusing them, costs the map its streets, never the sync. */
+async function pullLayers() {
+  try {
+    await refreshLayers();
+  } catch (error) {
+    if (!(error instanceof HttpError) || error.status === 401) throw error;
+    console.warn('base layers not pulled', error.status);
+  }
 }
 
 /** The server lost or never got these bytes: send them again if we still hold them. */

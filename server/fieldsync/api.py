@@ -19,7 +19,9 @@ from server.fieldsync.operations import Settings
 from server.fieldsync.pull_routing import pull_routed
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 from server.fieldsync.reasons import add_texts, reason_text
+from server.fieldsync.scope import scope_for
 from server.grid.index import index_cache
+from server.layers import phone as phone_layers
 from server.ops.metrics import record_push_results
 from server.replica import replica_of
 
@@ -135,6 +137,29 @@ def _maybe_gzip(response: Response) -> Response:
     if request.accept_encodings["gzip"] and len(body) >= GZIP_MIN_BYTES:
         response.set_data(gzip.compress(body, compresslevel=GZIP_LEVEL))
         response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+@blp.route("/layers", methods=["GET"])
+@blp.response(200)
+@api_login_required()
+def layers() -> Any:
+    """The published roads, footprints and points around this worker's cells (200 m margin),
+    compact, for the phone to keep and draw offline (docs/pwa.md §Map). ``ETag`` is the
+    layers' ``version``: send it back as ``If-None-Match`` and get 304 until a layer is
+    published again or the cells change."""
+    caller = current_caller()
+    assert caller is not None
+    scope = scope_for(db.session, caller.user)
+    bbox = phone_layers.scope_bbox(db.session, scope.grid_version_id, scope.cell_codes)
+    version = phone_layers.version_of(phone_layers.published_layers(db.session), bbox)
+    if version in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = current_app.json.response(phone_layers.phone_layers(db.session, bbox))
+        response = _maybe_gzip(response)
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 

@@ -81,6 +81,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("pwa.pwa_file", "GET"): PUBLIC,
     ("sync.push", "POST"): ANY,
     ("sync.pull", "GET"): ANY,
+    ("sync.layers", "GET"): ANY,
     ("sync.list_conflicts", "GET"): DISPATCH,
     ("sync.resolve_conflict", "POST"): DISPATCH,
     ("grid_api.create_import", "POST"): GIS,

@@ -255,6 +255,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "residents.static": {},
     "static": {},
     "sync.list_conflicts": {"status": "enum", "limit": "int"},
+    "sync.layers": {},
     "sync.pull": {"cursor": "cursor", "limit": "int"},
     "sync.push": {},
     "sync.resolve_conflict": {},

@@ -5,13 +5,14 @@ import { h } from '../ui.js';
 import { t } from '../i18n.js';
 import { all, kvGet } from '../db.js';
 import * as geo from '../geo.js';
-import { drawMap } from '../map.js';
+import { createMap } from '../map.js';
 import { householdsByDue } from '../data.js';
 import { placeIndex, pathOf, placeAt, workersOf } from '../places.js';
 import { status as syncStatus, onStatus } from '../sync-client.js';
 
 export async function render(main) {
-  const [cells, households, reference] = await Promise.all([all('cells'), householdsByDue(), kvGet('reference')]);
+  const [cells, households, cases, reference] = await Promise.all([
+    all('cells'), householdsByDue(), all('cases'), kvGet('reference')]);
   const index = placeIndex(cells, reference?.grid);
   const due = households.filter((x) => x.overdue).length;
   const where = h('p', { class: 'big', id: 'where' });
@@ -42,7 +43,7 @@ export async function render(main) {
       : t('home.save_anyway');
     where.dataset.cell = place ? place.cell.code : '';
     where.dataset.own = place ? String(place.own) : '';
-    mapBox.replaceChildren(drawMap(cells, { fix, here, label: t('home.map_label', { n: cells.length }) }));
+    map.setFix(fix, here && here.code);
   };
   main.replaceChildren(
     h('h2', {}, t('home.title')), where, whose, detail, mapBox,
@@ -51,11 +52,13 @@ export async function render(main) {
       h('a', { class: 'btn', href: '#/report', style: 'text-align:center' }, t('home.report'))),
     h('p', { class: 'meta' }, t('home.cells', { n: cells.filter((c) => c.level === 'building_group').length || cells.length, h: households.length })),
   );
+  const map = await createMap(mapBox, { cells, households, cases, label: t('home.map_label', { n: cells.length }) });
+  (window.wangge ||= {}).map = map; // for tests and the bench
   update();
   geo.start();
   const offFix = geo.onFix(update);
   // The first sync brings the cells; the app draws this screen again when it ends
   // (app.js startSession), so until then it keeps saying "syncing".
   const offSync = onStatus((s) => { if (!(cells.length === 0 && !s.running && s.lastSuccessAt)) update(); });
-  return () => { offFix(); offSync(); };
+  return () => { offFix(); offSync(); map.close(); };
 }
