@@ -28,8 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_sync")]
 
 WORKER = "chen.xia"
 #: Latin words allowed on a Chinese screen: units, the language's own name in Settings, and
-#: the pinyin initials the catalogue search hint gives as an example (垃圾堆放 → ljdf).
-ALLOWED_WORDS = {"KB", "MB", "GB", "English", "ljdf"}
+#: the pinyin initials the catalogue search hint gives as an example (垃圾堆放 → ljdf), and the
+#: map credit the licence requires ("© OpenStreetMap contributors, ODbL").
+ALLOWED_WORDS = {"KB", "MB", "GB", "English", "ljdf", "OpenStreetMap", "contributors", "ODbL"}
 #: A case number ("XH-20261203-0001") is a code the office reads out, not a word.
 CASE_NUMBER = re.compile(r"\b[A-Z]{1,6}-\d{8}-\d{3,}\b")
 RAW = re.compile(r"\b(None|null|undefined|NaN|\[object Object\])\b")
