@@ -14,6 +14,7 @@ from server.grid.models import Duty, GridVersion
 from server.home.todo import FIRST, Figure, Item, Task, Todo, no_worker
 from server.imports.models import ImportRun
 from server.imports.pages import KIND_LABELS, unplaced
+from server.labels import label
 from server.layers.models import BaseLayer
 
 
@@ -123,9 +124,8 @@ def admin(session: Session, user: User, *, now: dt.datetime, today: dt.date) -> 
     )
 
     def person(u: User) -> Item:
-        return Item(
-            f"{u.display_name} ({u.username})", "admin.person", {"user_id": u.id}, when=u.created_at
-        )
+        # The name and role, not the user name: the person page has the rest.
+        return Item(u.display_name, "admin.person", {"user_id": u.id}, note=label(str(u.role)))
 
     def run(r: ImportRun) -> Item:
         return Item(

@@ -52,6 +52,8 @@ class Item:
     args: dict[str, Any] = field(default_factory=dict)
     cell: str | None = None
     when: dt.datetime | None = None
+    #: What `when` is: "due" (a deadline), "last" (the last visit) or "" (when it happened).
+    when_is: str = ""
     note: str = ""
 
 
@@ -90,6 +92,7 @@ def _case_item(case: Case, due: dt.datetime | None) -> Item:
         {"case_id": case.id},
         cell=case.cell_code,
         when=due,
+        when_is="due",
     )
 
 
@@ -214,6 +217,7 @@ def _visits(
             "visits.index",
             cell=h.cell_code,
             when=h.last_visit,
+            when_is="last",
             note="never" if h.last_visit is None else "",
         )
         for h in waiting

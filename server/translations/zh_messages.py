@@ -1114,6 +1114,8 @@ ZH.update(
 ZH.update(
     {
         "Due soon": "即将到期",
+        "To do": "待办",
+        "due %(t)s": "期限 %(t)s",
         "My to-do list": "我的待办",
         "Key figures, %(first)s to %(last)s": "主要指标(%(first)s 至 %(last)s)",
         "Key figures": "主要指标",
