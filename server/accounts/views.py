@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -49,8 +48,7 @@ def login() -> str | Response | tuple[str, int]:
     session.clear()  # no session fixation: a fresh session after sign-in
     if lang:
         session["lang"] = lang
-    login_user(user)
-    flash(_("Welcome, %(name)s.", name=user.display_name), "info")
+    login_user(user)  # no welcome message: the header names who is signed in, once
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.locate import GridIndex
 from server.cases.models import Case
 from server.enums import DutyRank, DutyRole, GridStatus, Placement
+from server.extensions import db
 from server.grid import people
 from server.grid.assignment import assign_case
 from server.grid.index import index_cache
@@ -96,6 +98,34 @@ def ancestors(cells: dict[str, CellInfo], code: str | None) -> list[str]:
     return path
 
 
+#: Between the names of a cell path (the admin pages' tree uses the same).
+PATH_SEPARATOR = " › "
+
+
+def cell_path(cells: dict[str, CellInfo], code: str) -> str:
+    """A cell named by its path below the street: "新华一村 › 第二块区 › 1号楼组".
+
+    Many cells share a bare name (every block has a 1号楼组); the street is left out (a
+    deployment serves one) unless the cell is the street. A code not in the grid is itself.
+    """
+    path = [cells[c] for c in reversed(ancestors(cells, code))]
+    names = [c.name for c in path if c.level != "street"] or [c.name for c in path]
+    return PATH_SEPARATOR.join(names) or code
+
+
+def cell_path_text(code: str | None) -> str:
+    """Template global: the cell's path as plain text (for an <option>); "" for no cell."""
+    return cell_path(cell_tree(db.session), code) if code else ""
+
+
+def cell_path_html(code: str | None) -> Markup:
+    """Template global: the cell's path, its code on hover (exports keep the bare code)."""
+    if not code:
+        return Markup("")
+    text = cell_path(cell_tree(db.session), code)
+    return Markup('<span class="cell-path" title="{}">{}</span>').format(code, text)
+
+
 def ancestor_at(cells: dict[str, CellInfo], code: str | None, level: str) -> str | None:
     return next((c for c in ancestors(cells, code) if cells[c].level == level), None)
 
@@ -162,3 +192,5 @@ def leaflet_url(filename: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(leaflet_url, "leaflet_url")
+    app.add_template_global(cell_path_html, "cell_path")
+    app.add_template_global(cell_path_text, "cell_path_text")

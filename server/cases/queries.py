@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, joinedload
 
@@ -18,11 +18,13 @@ from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES, CaseStatus, Channel
 
 _M_PER_DEG = 111_320.0
+#: "Due soon" in the queue and on the home page: the deadline falls within this time.
+DUE_SOON = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class QueueFilter:
-    view: str = "open"  # open | review | overdue | mine | unplaced | all
+    view: str = "open"  # open | review | soon | overdue | mine | unplaced | all
     status: CaseStatus | None = None
     q: str = ""
     cell_codes: frozenset[str] | None = None  # None: every cell
@@ -46,17 +48,25 @@ def _scoped(query: Select[Any], cells: frozenset[str] | None) -> Select[Any]:
     return query if cells is None else query.where(Case.cell_code.in_(sorted(cells)))
 
 
+def _running(now: dt.datetime, *, soon: bool) -> ColumnElement[bool]:
+    """Overdue (deadline passed) or, with `soon`, due within DUE_SOON but not yet overdue.
+
+    A paused case is neither; the others go by their stored deadline.
+    """
+    running = and_(Case.status.in_(CLOCK_STATUSES), Case.paused_since.is_(None))
+    if soon:
+        return and_(running, Case.due_at >= now, Case.due_at < now + DUE_SOON)
+    return and_(running, Case.due_at < now)
+
+
 def _filtered(f: QueueFilter, now: dt.datetime) -> Select[Any]:
     query = _scoped(select(Case), f.cell_codes)
     if f.view == "all":
         pass
     elif f.view == "review":
         query = query.where(Case.status == CaseStatus.REPORTED)
-    elif f.view == "overdue":
-        # A paused case is never overdue; the others by their stored deadline.
-        query = query.where(
-            Case.status.in_(CLOCK_STATUSES), Case.due_at < now, Case.paused_since.is_(None)
-        )
+    elif f.view in ("overdue", "soon"):
+        query = query.where(_running(now, soon=f.view == "soon"))
     elif f.view == "mine":
         query = query.where(Case.status.in_(OPEN_STATUSES), Case.assignee_id == f.user_id)
     elif f.view == "unplaced":
@@ -100,19 +110,8 @@ def counts_by_view(
             select(
                 func.sum(sql_case((open_, 1), else_=0)),
                 func.sum(sql_case((Case.status == CaseStatus.REPORTED, 1), else_=0)),
-                func.sum(
-                    sql_case(
-                        (
-                            and_(
-                                Case.status.in_(CLOCK_STATUSES),
-                                Case.due_at < now,
-                                Case.paused_since.is_(None),
-                            ),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
+                func.sum(sql_case((_running(now, soon=True), 1), else_=0)),
+                func.sum(sql_case((_running(now, soon=False), 1), else_=0)),
                 func.sum(sql_case((and_(open_, Case.assignee_id == user_id), 1), else_=0)),
                 func.sum(sql_case((and_(open_, Case.cell_code.is_(None)), 1), else_=0)),
             ).where(open_),
@@ -121,7 +120,7 @@ def counts_by_view(
     ).one()
     return dict(
         zip(
-            ("open", "review", "overdue", "mine", "unplaced"),
+            ("open", "review", "soon", "overdue", "mine", "unplaced"),
             (int(v or 0) for v in row),
             strict=True,
         )

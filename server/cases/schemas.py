@@ -82,7 +82,7 @@ class StepForm(_Form):
 class QueueArgs(_Form):
     view = fields.String(
         load_default="open",
-        validate=validate.OneOf(["open", "review", "overdue", "mine", "unplaced", "all"]),
+        validate=validate.OneOf(["open", "review", "soon", "overdue", "mine", "unplaced", "all"]),
     )
     status = fields.Enum(CaseStatus, by_value=True, load_default=None, allow_none=True)
     q = fields.String(load_default="", validate=validate.Length(max=100))

@@ -12,7 +12,6 @@ from server import clock
 from server.accounts.models import User
 from server.audit.operations import AccessContext, record
 from server.auth import page_login_required
-from server.cases import grid_access
 from server.cases.coverage import covered_cells
 from server.enums import Role
 from server.extensions import db
@@ -47,7 +46,6 @@ def index() -> str:
         overdue=overdue,
         addresses=oversight.addresses(db.session, ids),
         names=names,
-        tree=grid_access.cell_tree(db.session),
         now=now,
         total=total,
     )

@@ -94,9 +94,7 @@ def index() -> str:
             detail={"households": [str(h.household.id) for h in hits]},
         )
         db.session.commit()
-    return render_template(
-        "register/search.html", q=q, hits=hits, shown=reading.SHOWN, cells=_building_groups()
-    )
+    return render_template("register/search.html", q=q, hits=hits, shown=reading.SHOWN)
 
 
 @bp.route("/households/<uuid:household_id>")
@@ -117,7 +115,6 @@ def household(household_id: uuid.UUID) -> str:
     return render_template(
         "register/household.html",
         card=found,
-        cell=groups.get(found.household.cell_code),
         targets=sorted(c for c in groups if cells is None or c in cells),
         groups=groups,
         may_edit=current_user.role in (*EDITORS, Role.ADMIN),

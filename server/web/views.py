@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from server import clock
+from server import home as home_lists
 from server.auth import page_login_required
 from server.extensions import db
 from server.web import health
@@ -18,7 +21,15 @@ bp = Blueprint("web", __name__)
 @bp.route("/")
 @page_login_required()
 def home() -> str:
-    return render_template("home.html", summary=health.district_summary(db.session))
+    """The signed-in person's to-do list (server/home), then the district in figures."""
+    todo = home_lists.for_user(
+        db.session,
+        current_user,
+        now=clock.now(),
+        today=clock.today(),
+        language="en" if str(get_locale()) == "en" else "zh",
+    )
+    return render_template("home.html", todo=todo, summary=health.district_summary(db.session))
 
 
 @bp.route("/lang/<code>", methods=["POST"])

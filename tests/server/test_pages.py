@@ -28,12 +28,12 @@ def test_the_login_page_has_landmarks_and_labelled_fields(client):
     assert '<label for="username">' in html and '<label for="password">' in html
 
 
-def test_a_user_signs_in_and_sees_the_overview(client, make_user):
+def test_a_user_signs_in_and_sees_their_to_do_list(client, make_user):
     make_user("dispatcher", "zhao.min", display_name="赵敏")
     response = login(client, "zhao.min")
     assert response.status_code == 302 and response.headers["Location"] == "/"
     html = client.get("/").get_data(as_text=True)
-    assert "赵敏" in html and "概览" in html and "调度员" in html
+    assert "赵敏" in html and "我的待办" in html and "调度员" in html
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(client, make_user):
