@@ -11,7 +11,7 @@ const SHELL = [
   'icons/icon-192.png', 'icons/icon-512.png', 'icons/maskable-192.png', 'icons/maskable-512.png',
   'js/app.js', 'js/api.js', 'js/data.js', 'js/db.js', 'js/geo.js', 'js/i18n.js', 'js/map.js',
   'js/outbox.js', 'js/photo.js', 'js/session.js', 'js/storage.js', 'js/sync-client.js', 'js/ui.js',
-  'js/upload.js', 'js/uuid.js',
+  'js/upload.js', 'js/uuid.js', 'js/gcj02.js',
   'js/screens/case-detail.js', 'js/screens/cases.js', 'js/screens/home.js', 'js/screens/login.js',
   'js/screens/report.js', 'js/screens/settings.js', 'js/screens/sync.js', 'js/screens/visit-form.js',
   'js/screens/visits.js',
