@@ -4,7 +4,6 @@ vectors geo/chinese_offsets.py is tested with, and against the Python code point
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 from geo.chinese_offsets import gcj02_to_wgs84, wgs84_to_gcj02
 from server import REPO_ROOT
+from tests.node_eval import node_eval
 
 VECTORS = json.loads((REPO_ROOT / "tests/data/geo/gcj02-vectors.json").read_text("utf-8"))
 
@@ -24,13 +24,7 @@ def run_module(points: list[list[float]]) -> dict[str, Any]:
         "console.log(JSON.stringify({forward: pts.map(([x, y]) => m.wgs84ToGcj02(x, y)),"
         " inverse: pts.map(([x, y]) => m.gcj02ToWgs84(x, y))}));})"
     )
-    try:
-        out = subprocess.run(
-            ["node", "--input-type=module", "-e", script],
-            capture_output=True, text=True, check=True, timeout=30,
-        ).stdout  # fmt: skip
-    except FileNotFoundError:
-        pytest.skip("node is not installed")
+    out = node_eval(script)
     return dict(json.loads(out))
 
 
