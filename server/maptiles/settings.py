@@ -54,11 +54,13 @@ def _datum(value: Any) -> str:
 def _subdomains(value: Any) -> tuple[str, ...]:
     """A JSON list, a comma-separated string, or a string of one-letter subdomains ("1234").
 
-    >>> _subdomains("1234"), _subdomains("t0,t1"), _subdomains(["a", "b"])
-    (('1', '2', '3', '4'), ('t0', 't1'), ('a', 'b'))
+    >>> _subdomains("1234"), _subdomains(1234), _subdomains("t0,t1"), _subdomains(["a", "b"])
+    (('1', '2', '3', '4'), ('1', '2', '3', '4'), ('t0', 't1'), ('a', 'b'))
     """
     if value is None or value == "" or value == []:
         return ()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # WANGGE_TILES_SUBDOMAINS=1234 arrives parsed as JSON: a number
     if isinstance(value, str):
         parts = value.split(",") if "," in value else list(value)
     elif isinstance(value, list | tuple):

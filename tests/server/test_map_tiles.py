@@ -108,12 +108,14 @@ def test_a_datum_typo_is_reported_even_without_a_url(tmp_path):
 
 
 def test_settings_come_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("WANGGE_TILES_URL", "http://10.0.0.5:8080/{z}/{x}/{y}.png")
+    monkeypatch.setenv("WANGGE_TILES_URL", "http://t{s}.tiles.lan:8080/{z}/{x}/{y}.png")
+    monkeypatch.setenv("WANGGE_TILES_SUBDOMAINS", "12")  # read as JSON: the number 12
     monkeypatch.setenv("WANGGE_TILES_DATUM", "wgs84")
     monkeypatch.setenv("WANGGE_TILES_ATTRIBUTION", "区规划资源局")
     monkeypatch.setenv("WANGGE_TILES_MAX_ZOOM", "20")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     body = app.test_client().get("/api/v1/map/tiles").json
-    assert body["max_zoom"] == 20 and body["url"] == "http://10.0.0.5:8080/{z}/{x}/{y}.png"
+    assert body["max_zoom"] == 20 and body["url"] == "http://t{s}.tiles.lan:8080/{z}/{x}/{y}.png"
+    assert body["subdomains"] == ["1", "2"]
     policy = app.test_client().get("/login").headers["Content-Security-Policy"]
-    assert "img-src 'self' data: blob: http://10.0.0.5:8080;" in policy
+    assert "img-src 'self' data: blob: http://t1.tiles.lan:8080 http://t2.tiles.lan:8080;" in policy
