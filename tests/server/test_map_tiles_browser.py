@@ -262,3 +262,25 @@ def test_a_typed_known_address_places_the_intake_point(served, browser, problems
         "() => Number(document.getElementById('intake-map').dataset.tilesLoaded) > 0"
     )
     screenshot(page, f"maps-tiles-intake-{tiles.datum}-360", full_page=False)
+
+
+@pytest.mark.parametrize(
+    ("path", "selector", "signed_in"),
+    [
+        ("/map/", "#big-map", True),
+        ("/services/", "#points-map", False),
+    ],
+)
+def test_the_other_maps_draw_the_tiles_in_their_datum_too(
+    served, browser, problems, path, selector, signed_in
+):
+    base, tiles = served
+    page = open_page(browser, problems)
+    if signed_in:
+        login(page, base)
+    page.goto(f"{base}{path}")
+    page.wait_for_function(
+        "(s) => Number(document.querySelector(s).dataset.tilesLoaded) > 0", arg=selector
+    )
+    assert page.get_attribute(selector, "data-tiles-datum") == tiles.datum
+    assert CREDIT in page.inner_text(f"{selector} .leaflet-control-attribution")
