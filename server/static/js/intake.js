@@ -11,6 +11,7 @@
       });
     }
     function show(data) {
+      if (document.activeElement !== input) { return; }  // answered after the field was left
       items = data;
       list.replaceChildren();
       data.forEach(function (item, i) {

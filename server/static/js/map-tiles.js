@@ -23,8 +23,14 @@ export const gcj02Crs = L.extend({}, L.CRS.EPSG3857, {
   projection: {
     bounds: Mercator.bounds,
     project(latlng) {
+      // Leaflet reprojects every vertex at every zoom; the shift costs ~20× Mercator's own
+      // maths, so it is kept on the LatLng object (layers keep theirs) while it is unchanged.
+      const memo = latlng._wanggeGcj02;
+      if (memo && memo.lat === latlng.lat && memo.lng === latlng.lng) return memo.point.clone();
       const [lon, lat] = wgs84ToGcj02(latlng.lng, latlng.lat);
-      return Mercator.project(L.latLng(lat, lon));
+      const point = Mercator.project(L.latLng(lat, lon));
+      latlng._wanggeGcj02 = { lat: latlng.lat, lng: latlng.lng, point };
+      return point.clone();
     },
     unproject(point) {
       const shifted = Mercator.unproject(point);
