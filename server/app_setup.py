@@ -26,6 +26,9 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     app.config["WANGGE_VERSION"] = version()
     app.json = StrictJSONProvider(app)
     _check_mail(app)
+    from server.maptiles.settings import tile_settings
+
+    app.extensions["wangge_tiles"] = tile_settings(app.config)  # ValueError names the setting
     if app.config.get("ID_NUMBER_KEYS") or app.config.get("ID_NUMBER_HMAC_KEY"):
         from server.population.identity import app_vault
 
@@ -88,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from server.imports import views as imports_views
     from server.layers import api as layers_api
     from server.layers import views as layers_views
+    from server.maptiles import api as map_tiles_api
     from server.photos import api as photos_api
     from server.population import identity_api
     from server.web import docs, views
@@ -97,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     for blp in (module.blp for module in apis):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth
+    api.register_blueprint(map_tiles_api.blp)  # GET only, public: nothing to exempt
     app.register_blueprint(photos_api.bp)
     csrf.exempt(photos_api.bp)  # bearer tokens (tus clients); sessions are CSRF-checked in auth
     app.register_blueprint(views.bp)
@@ -110,6 +115,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(layers_views.bp)  # issue 14: base layers under the cells
     app.register_blueprint(imports_views.bp)  # issue 13: imports of master data
     app.register_blueprint(address_views.bp)  # issue 13: the address check
+    from server.maptiles import pages as map_pages
+
+    map_pages.init_app(app)  # issue 14 item 3: the tiles and map tools every map page embeds
     register_error_handlers(app)
     from server.ops import ratelimit
 

@@ -88,10 +88,18 @@ DEFAULTS: dict[str, Any] = {
     # A draft whose cells moved by more than this (median centroid shift against the published
     # grid, metres) is published only with an acknowledgement (docs/grids.md).
     "GRID_DISPLACEMENT_THRESHOLD_M": 30.0,
-    # Map tiles under the preview maps, e.g. "https://tile.example/{z}/{x}/{y}.png".
-    # None: polygons on a plain background (works on an office LAN with no tile server).
-    "TILE_URL": None,
-    "TILE_ATTRIBUTION": "",
+    # Online map tiles under the vector layers (docs/maps.md), checked at start-up by
+    # server/maptiles/settings.py. None: cells and base layers on a plain background (works on
+    # an office LAN with no tile server). URL: a template with {z}/{x}/{y}, optional {s}
+    # (one of SUBDOMAINS) and {k} (KEY). DATUM: what the tiles are drawn in: "wgs84",
+    # "cgcs2000" (天地图) or "gcj02" (AMap/Tencent style: everything drawn over them is
+    # shifted, and clicks shifted back). ATTRIBUTION is required with a URL.
+    "TILES_URL": None,
+    "TILES_KEY": None,
+    "TILES_DATUM": None,
+    "TILES_ATTRIBUTION": "",
+    "TILES_MAX_ZOOM": 18,
+    "TILES_SUBDOMAINS": [],
     # The district this deployment serves (its bbox sanity-checks uploads), and its case prefix.
     "DISTRICT_NAME": "新华路街道",
     "CASE_NUMBER_PREFIX": "XH",

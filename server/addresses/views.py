@@ -37,8 +37,6 @@ def check() -> str:
         "addresses/check.html",
         items=items,
         total=total,
-        tile_url=current_app.config.get("TILE_URL"),
-        tile_attribution=current_app.config.get("TILE_ATTRIBUTION", ""),
     )
 
 

@@ -8,7 +8,6 @@ import uuid
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -147,8 +146,6 @@ def version(version_id: int) -> str:
         displaced=displacement.finding(measured),
         published_id=people.published_version_id(db.session),
         lang=str(get_locale()),
-        tile_url=current_app.config.get("TILE_URL"),
-        tile_attribution=current_app.config.get("TILE_ATTRIBUTION", ""),
     )
 
 

@@ -5,16 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response
 
 
-def content_security_policy(tile_url: str | None) -> str:
-    """The policy: our own origin only; images also from data:/blob: and the tile host if any."""
-    images = ["'self'", "data:", "blob:"]
-    if tile_url:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(tile_url.replace("{s}", "a"))
-        if parts.scheme in {"http", "https"} and parts.netloc:
-            host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
-            images.append(f"{parts.scheme}://{host}")
+def content_security_policy(image_origins: list[str] | None = None) -> str:
+    """The policy: our own origin only; images also from data:/blob: and the tile hosts, each
+    named (server/maptiles/settings.py ``image_sources``: one per subdomain, no wildcard)."""
+    images = ["'self'", "data:", "blob:", *(image_origins or [])]
     return "; ".join(
         [
             "default-src 'self'",
@@ -44,7 +38,9 @@ def init_app(app: Flask) -> None:
     if app.config.get("HTTPS"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-    policy = content_security_policy(app.config.get("TILE_URL"))
+    from server.maptiles.settings import image_sources
+
+    policy = content_security_policy(image_sources(app.extensions.get("wangge_tiles")))
     header = "Content-Security-Policy-Report-Only" if app.config.get("CSP_REPORT_ONLY") else None
 
     @app.after_request

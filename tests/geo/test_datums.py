@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -22,15 +25,11 @@ from geo.datums import (
 )
 from geo.errors import GeoError, UnknownDatumError
 
-# Published vectors, (wgs_lon, wgs_lat, gcj_lon, gcj_lat): googollee/eviltransform's test
-# table (Shanghai, Shenzhen, Beijing), wandergis/coordtransform's README example, and a
-# Rust geotool test near Jiaxing. Numbers learned from those tests; no code copied.
-GCJ_VECTORS = [
-    (121.5272106, 31.1774276, 121.531541859215, 31.17530398364597),
-    (113.912316, 22.543847, 113.9171764808363, 22.540796131694766),
-    (116.377817, 39.911954, 116.38404722455657, 39.91334545536069),
-    (116.404, 39.915, 116.41024449916938, 39.91640428150164),
-]
+# Published vectors, (wgs_lon, wgs_lat, gcj_lon, gcj_lat), kept in one file the phone's
+# pwa/js/gcj02.js is tested against too (tests/pwa/test_gcj02.py): where they come from is
+# said there.
+GCJ_FILE = Path(__file__).resolve().parents[1] / "data" / "geo" / "gcj02-vectors.json"
+GCJ_VECTORS = [tuple(v) for v in json.loads(GCJ_FILE.read_text(encoding="utf-8"))["gcj02"]]
 # The geotool test agrees with the others only to 8e-8° (8 mm): its implementation differs
 # in some constant. Kept, with a sub-metre tolerance, as an independent check.
 GEOTOOL_VECTOR = (121.0917077, 30.6107779, 121.09626935575027, 30.608604331756705)

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-
-import pytest
 
 from server import REPO_ROOT
+from tests.node_eval import node_eval
 
 
 def catalogue() -> dict[str, dict[str, str]]:
     node = "import('./pwa/js/i18n.js').then(m => console.log(JSON.stringify(m.MESSAGES)))"
-    try:
-        out = subprocess.run(
-            ["node", "--input-type=module", "-e", node.replace("./pwa", str(REPO_ROOT / "pwa"))],
-            capture_output=True, text=True, check=True, timeout=30,
-        ).stdout  # fmt: skip
-    except FileNotFoundError:
-        pytest.skip("node is not installed")
+    out = node_eval(node.replace("./pwa", str(REPO_ROOT / "pwa")))
     return dict(json.loads(out))
 
 

@@ -130,6 +130,8 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("layers_api.get_layer", "GET"): GIS,
     ("layers_api.publish", "POST"): GIS,
     ("layers_api.features", "GET"): PUBLIC,
+    # issue 14 item 3: the tile provider; residents' pages show the same tiles
+    ("map_tiles_api.tiles", "GET"): PUBLIC,
     ("audit.index", "GET"): ADMINS,
     ("cases.queue", "GET"): CASE_STAFF,
     ("cases.intake", "GET"): DISPATCH,

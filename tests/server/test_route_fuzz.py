@@ -149,6 +149,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "layers_api.get_layer": {},
     "layers_api.list_layers": {},
     "layers_api.publish": {},
+    "map_tiles_api.tiles": {},
     "register.add_resident": {},
     "register.edit_household": {},
     "register.edit_resident": {},

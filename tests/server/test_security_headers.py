@@ -16,12 +16,21 @@ def test_every_answer_carries_a_strict_policy(client):
         assert "img-src 'self' data: blob:" in policy and "connect-src 'self'" in policy
 
 
-def test_the_tile_host_is_allowed_for_images_only():
-    policy = content_security_policy("https://tiles.example.cn/{z}/{x}/{y}.png")
-    assert "img-src 'self' data: blob: https://tiles.example.cn;" in policy
-    assert "connect-src 'self';" in policy
-    subdomains = content_security_policy("https://{s}.tile.example.org/{z}/{x}/{y}.png")
-    assert "https://*.tile.example.org" in subdomains
+def test_the_tile_hosts_are_allowed_for_images_only_each_by_name(make_app):
+    app = make_app(
+        TILES_URL="https://t{s}.tiles.example.cn/vec/{z}/{x}/{y}.png?tk={k}",
+        TILES_KEY="k3y",
+        TILES_SUBDOMAINS="01",
+        TILES_DATUM="cgcs2000",
+        TILES_ATTRIBUTION="天地图",
+    )
+    policy = app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert (
+        "img-src 'self' data: blob: https://t0.tiles.example.cn https://t1.tiles.example.cn;"
+        in policy
+    )
+    assert "*" not in policy and "connect-src 'self';" in policy
+    assert "img-src 'self' data: blob:;" in content_security_policy([])
 
 
 def test_without_https_there_is_no_hsts_and_cookies_are_not_secure(client, make_user):

@@ -1,5 +1,6 @@
-// The directory's map: the published cells' outlines and a marker per service point.
-(function () {
+// The directory's map: the published cells' outlines and a marker per service point. Made
+// once the page is parsed, after map-tiles.js (a module) set up the tiles and their datum.
+document.addEventListener('DOMContentLoaded', () => {
   const el = document.getElementById('points-map');
   if (!el || !window.L) return;
   const F = window.wanggeMapFeatures; // map-features.js: one feature at a time, text labels
@@ -20,4 +21,4 @@
     if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
     el.dataset.pointsDrawn = String(layer.getLayers().length);
   }).catch((error) => console.warn('map: service points not drawn', error));
-})();
+});

@@ -32,42 +32,47 @@ search.addEventListener('input', () => {
   if (q && first) select.value = first.value;
 });
 
-// --- map: published cells' outlines, no tile server needed; tap to place ---
+// --- map: published cells' outlines, no tile server needed; tap, locate me, or an address ---
+// Points are WGS-84 everywhere here; on GCJ-02 tiles map-tiles.js shifts only the drawing.
 const mapEl = document.getElementById('report-map');
+let placeOnMap = () => {};
 if (window.L && mapEl) {
+  let marker = null;
   const map = L.map(mapEl, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 }).setView([31.2075, 121.4235], 15);
-  if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
   fetch(mapEl.dataset.cells).then((r) => r.json()).then((cells) => {
     const F = window.wanggeMapFeatures; // map-features.js: one feature at a time
     const layer = F.addFeatures(map, L.geoJSON(null, { style: { color: '#0969da', weight: 1, fillOpacity: 0.05 } }), cells).addTo(map);
-    if (layer.getLayers().length) map.fitBounds(layer.getBounds());
+    if (layer.getLayers().length && !marker) map.fitBounds(layer.getBounds(), { animate: false });
     mapEl.dataset.cellsDrawn = String(layer.getLayers().length);
   }).catch(() => {});
-  let marker = null;
-  map.on('click', (event) => {
-    const { lat, lng } = event.latlng;
+  placeOnMap = (lat, lon, zoom) => {
     document.getElementById('lat').value = lat.toFixed(6);
-    document.getElementById('lon').value = lng.toFixed(6);
-    marker = marker ? marker.setLatLng(event.latlng) : L.marker(event.latlng).addTo(map);
+    document.getElementById('lon').value = lon.toFixed(6);
+    marker = marker ? marker.setLatLng([lat, lon]) : L.marker([lat, lon]).addTo(map);
+    if (zoom) map.setView([lat, lon], Math.max(map.getZoom(), zoom), { animate: false });
     document.getElementById('place-state').textContent = text('msg-placed');
-  });
+  };
+  map.on('click', (event) => placeOnMap(event.latlng.lat, event.latlng.lng));
+  mapEl.addEventListener('wangge:pick', (event) => placeOnMap(event.detail.lat, event.detail.lon));
 }
+const BUILDING_ZOOM = (window.wanggeMapTools && window.wanggeMapTools.buildingZoom) || 18;
 
-// --- address search against known buildings ---
+// --- address search against known buildings: a typed known address places the map there ---
 const address = document.getElementById('address');
 const options = document.getElementById('address-options');
 let places = [];
+function placeKnown() {
+  const match = places.find((p) => p.address === address.value.trim());
+  if (match && Number.isFinite(match.lat) && Number.isFinite(match.lon)) placeOnMap(match.lat, match.lon, BUILDING_ZOOM);
+  return Boolean(match);
+}
 address.addEventListener('input', async () => {
-  const match = places.find((p) => p.address === address.value);
-  if (match) {
-    document.getElementById('lat').value = match.lat;
-    document.getElementById('lon').value = match.lon;
-    return;
-  }
+  if (placeKnown()) return;
   if (address.value.trim().length < 2 || !navigator.onLine) return;
   try {
     places = await (await fetch(`places.json?q=${encodeURIComponent(address.value.trim())}`)).json();
     options.replaceChildren(...places.map((p) => Object.assign(document.createElement('option'), { value: p.address })));
+    placeKnown();
   } catch { /* offline: the typed address is sent as it is */ }
 });
 

@@ -1,11 +1,9 @@
 // The address check (地址核对): pick a door (or a point) on the map for the chosen household.
-(function () {
+// Made once the page is parsed, after map-tiles.js (a module) set up the tiles and their datum.
+document.addEventListener("DOMContentLoaded", () => {
   const config = JSON.parse(document.getElementById("check-map-config").textContent);
   const F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
   const map = L.map("map", {preferCanvas: true, zoomSnap: 0.25});
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: config.tile_attribution}).addTo(map);
-  }
   let active = document.querySelector(".place-form");
   const mark = (form) => {
     document.querySelectorAll("tr.active").forEach((row) => row.classList.remove("active"));
@@ -52,4 +50,4 @@
     document.getElementById("map").dataset.ready = "1";  // cells and doors are drawn
   });
   if (active) mark(active);
-})();
+});

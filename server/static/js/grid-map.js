@@ -1,14 +1,12 @@
 // The preview map of a grid version (Leaflet); settings come from #grid-map-config (CSP).
 // A draft is drawn over the published version (grey dashed outlines), so a grid that moved
-// as a whole, or one cell drawn elsewhere, shows at a glance.
-(function () {
+// as a whole, or one cell drawn elsewhere, shows at a glance. Made once the page is parsed,
+// after map-tiles.js (a module) has set up the online tiles and their datum.
+document.addEventListener("DOMContentLoaded", () => {
   const config = JSON.parse(document.getElementById("grid-map-config").textContent);
   const colours = {street: "#b3261e", residential_area: "#1f5fbf", block: "#1a7f37", building_group: "#c4661f"};
   const weights = {street: 4, residential_area: 3, block: 2, building_group: 1};
   const map = L.map("map", {preferCanvas: true, attributionControl: true, zoomSnap: 0.25});
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, {maxZoom: 19, attribution: config.tile_attribution}).addTo(map);
-  }
   const F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
   const mapEl = document.getElementById("map");
   const load = (url) => fetch(url, {credentials: "same-origin"}).then((r) => r.json());
@@ -59,4 +57,4 @@
     if (all.getBounds().isValid()) { map.fitBounds(all.getBounds(), {padding: [10, 10]}); } else { map.setView([31.2, 121.42], 13); }
     mapEl.dataset.drawn = "true";  // for people reading the DOM, and tests
   });
-})();
+});

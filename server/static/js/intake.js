@@ -11,6 +11,7 @@
       });
     }
     function show(data) {
+      if (document.activeElement !== input) { return; }  // answered after the field was left
       items = data;
       list.replaceChildren();
       data.forEach(function (item, i) {
@@ -60,10 +61,39 @@
     if (addr) {
       suggest(addr, document.getElementById("place-list"),
         function (p) { return p.address + " · " + p.cell_code; },
-        function (p) {
-          addr.value = p.address;
-          if (window.wanggeIntakePlace && p.lat && p.lon) { window.wanggeIntakePlace(p.lat, p.lon); }
-        });
+        placeAt);
+      // a typed address that names a known place exactly is placed without picking from the list
+      addr.addEventListener("change", function () {
+        var typed = addr.value.trim();
+        if (typed.length < 2) { return; }
+        fetch(addr.dataset.url + "?q=" + encodeURIComponent(typed), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (found) {
+            var same = found.filter(function (p) { return p.address === typed; });
+            if (same.length === 1) { placeAt(same[0]); }
+          });
+      });
+    }
+    /* "locate me" (map-locate.js): the browser's WGS-84 position fills the form like a click */
+    var map = document.getElementById("intake-map");
+    if (map) {
+      map.addEventListener("wangge:pick", function (e) {
+        if (window.wanggeIntakePlace) { placePoint(map, e.detail.lat, e.detail.lon); }
+      });
     }
   });
+
+  /* Put the case's point there (hidden lon/lat, pin, "falls in …") at building-level zoom. */
+  function placePoint(mapEl, lat, lon) {
+    window.wanggeIntakePlace(lat, lon);
+    if (window.wanggeMapTools) { window.wanggeMapTools.zoomToBuilding(mapEl, lat, lon); }
+  }
+
+  function placeAt(p) {
+    var addr = document.getElementById("address"), mapEl = document.getElementById("intake-map");
+    addr.value = p.address;
+    if (window.wanggeIntakePlace && mapEl && isFinite(p.lat) && isFinite(p.lon) && p.lat !== null) {
+      placePoint(mapEl, p.lat, p.lon);
+    }
+  }
 })();
