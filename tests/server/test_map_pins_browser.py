@@ -243,3 +243,38 @@ def test_a_title_with_markup_stays_text_in_the_popup_and_the_pin(
     assert MARKUP in popup.inner_text()
     assert tab.locator("#big-map img[src=x], .leaflet-popup b").count() == 0
     assert tab.evaluate("typeof window.__pwned") == "undefined"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 800), (360, 640)])
+def test_screenshots_of_the_office_map_with_groups_the_legend_and_a_pile_fanned_out(
+    server: tuple[str, dict[str, Any]], browser: Any, screenshot: Any, width: int, height: int
+) -> None:
+    url, seeded = server
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.add_init_script(WATCH_MAPS)
+    page.goto(f"{url}/login")
+    page.fill("#username", "zhao.min")
+    page.fill("#password", "wangge-demo")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/map/")
+    page.wait_for_selector(DRAWN)
+    _show_all_states(page)
+    legend = page.locator("#big-map .map-legend")
+    if width < 480:  # folded on a phone; a tap opens it
+        assert legend.get_attribute("open") is None
+        legend.locator("summary").click()
+        assert legend.get_attribute("open") is not None
+    page.locator("#big-map").scroll_into_view_if_needed()
+    page.wait_for_function(SETTLED)
+    screenshot(page, f"map-pins-office-{width}", full_page=False)
+    _go_to_the_pile(page, seeded)
+    page.wait_for_function(f"() => ({AT_CENTRE})() !== null")
+    page.mouse.click(*page.evaluate(AT_CENTRE))
+    page.wait_for_function(FANNED, arg=PILE if width > 480 else 10)
+    legend.locator("summary").click()  # fold it: the fan is the point here
+    page.wait_for_function(SETTLED)
+    screenshot(page, f"map-pins-fanned-{width}", full_page=False)
+    context.close()
