@@ -190,7 +190,13 @@ def leaflet_url(filename: str) -> str:
     return url_for("grid.leaflet", filename=filename)
 
 
+def markercluster_url(filename: str) -> str:
+    """Leaflet.markercluster's files, served from the xstatic-leaflet-markercluster package."""
+    return url_for("grid.markercluster", filename=filename)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(leaflet_url, "leaflet_url")
     app.add_template_global(cell_path_html, "cell_path")
     app.add_template_global(cell_path_text, "cell_path_text")
+    app.add_template_global(markercluster_url, "markercluster_url")

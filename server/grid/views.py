@@ -63,6 +63,14 @@ def leaflet(filename: str) -> Response:
     return response
 
 
+@bp.route("/vendor/leaflet.markercluster/<path:filename>")
+def markercluster(filename: str) -> Response:
+    """Leaflet.markercluster from its xstatic package: case pins at one place, grouped."""
+    import xstatic.pkg.leaflet_markercluster as markercluster_pkg
+
+    return send_from_directory(markercluster_pkg.BASE_DIR, filename, max_age=86400)
+
+
 @bp.route("/")
 @page_login_required(Role.GIS)
 def versions() -> str:

@@ -15,7 +15,7 @@ from server.cases.coverage import covered_cells
 from server.catalogue.models import CatalogueCategory
 from server.enums import CaseStatus, CellLevel, Role
 from server.extensions import db
-from server.mapview import queries
+from server.mapview import markers, queries
 from server.params import date_arg, int_arg
 from server.privacy import audience_for_role
 
@@ -39,6 +39,7 @@ def index() -> str:
         levels=list(CellLevel),
         statuses=list(CaseStatus),
         categories=list(categories),
+        pins=markers.pin_settings(),
     )
 
 

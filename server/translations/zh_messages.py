@@ -520,6 +520,9 @@ ZH.update(
         "Click a cell to see its people and open cases.": "点击网格查看责任人和在办案件。",
         "This cell is not yours: its cases and people are not shown.": "这不是您负责的网格,不显示其案件和责任人。",
         "Legend": "图例",
+        # case pins and their legend on the office map (server/mapview/markers.py)
+        "Case states": "案件状态",
+        "cases": "件案件",
         "Notices": "通知",
         "Mark all as read": "全部标为已读",
         "Overdue case escalated to you (level %(n)d)": "超时案件已升级给您(第 %(n)d 级)",

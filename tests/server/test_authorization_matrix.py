@@ -109,6 +109,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("photos.photo", "GET"): ANY,
     ("photos.thumb", "GET"): ANY,
     ("grid.leaflet", "GET"): PUBLIC,
+    ("grid.markercluster", "GET"): PUBLIC,
     ("grid.versions", "GET"): GIS,
     ("grid.upload", "POST"): GIS,
     ("grid.import_progress", "GET"): GIS,
@@ -230,6 +231,7 @@ ACCESS: dict[tuple[str, str], Any] = {
 _SAMPLE_PATHS = {
     "static": "favicon.svg",
     "grid.leaflet": "leaflet.js",
+    "grid.markercluster": "leaflet.markercluster.js",
     "docs_assets.swagger_asset": "swagger-ui.css",
     "pwa.pwa_file": "index.html",
 }

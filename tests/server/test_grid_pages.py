@@ -76,6 +76,13 @@ def test_leaflet_is_served_locally_from_the_package(client):
         assert response.status_code == 200 and b"Leaflet" in response.data[:2000]
 
 
+def test_markercluster_is_served_locally_from_the_package(client):
+    with client.get("/grids/vendor/leaflet.markercluster/leaflet.markercluster.js") as response:
+        assert response.status_code == 200 and b"markercluster" in response.data[:2000]
+    with client.get("/grids/vendor/leaflet.markercluster/MarkerCluster.css") as response:
+        assert response.status_code == 200 and b".leaflet-cluster-anim" in response.data
+
+
 def test_a_worker_gets_403_on_the_grid_pages(client, make_user):
     signed_in(client, make_user, role="worker", username="zhou.jie")
     assert client.get("/grids/").status_code == 403

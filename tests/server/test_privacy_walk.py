@@ -40,6 +40,7 @@ Values = Callable[[Seeded], list[Any]]
 PATH_VALUES: dict[tuple[str, str], Values] = {
     ("static", "filename"): lambda s: ["favicon.svg", "css/app.css"],
     ("grid.leaflet", "filename"): lambda s: ["leaflet.js"],
+    ("grid.markercluster", "filename"): lambda s: ["leaflet.markercluster.js"],
     ("docs_assets.swagger_asset", "filename"): lambda s: ["swagger-ui.css"],
     ("pwa.pwa_file", "filename"): lambda s: ["index.html", "sw.js", "js/app.js"],
     ("residents.static", "filename"): lambda s: ["report.js", "residents.css"],

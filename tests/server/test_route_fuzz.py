@@ -159,6 +159,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "register.resident_status": {},
     "grid.import_progress": {},
     "grid.leaflet": {},
+    "grid.markercluster": {},
     "grid.publish": {},
     "grid.reimport": {},
     "grid.upload": {},

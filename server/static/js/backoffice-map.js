@@ -35,6 +35,7 @@
       F.addFeatures(map, layer, data).addTo(map);
       if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { animate: false }); }
       container(map).dataset.cellsDrawn = String(layer.getLayers().length);
+      if (window.performance && performance.mark) { performance.mark("wangge:cells-drawn"); }
       return layer;
     });
   }
@@ -99,7 +100,10 @@
   }
 
   function bigMap(el) {
-    var map = makeMap(el), cells = null, cases = L.layerGroup().addTo(map);
+    var map = makeMap(el), cells = null;
+    var pins = window.wanggeMapMarkers.casePins(map, function (id) {  // map-markers.js
+      return el.dataset["case"].replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(id));
+    });
     var form = document.getElementById("map-filters"), card = document.getElementById("cell-card");
     function showCell(feature) {
       getJSON(el.dataset.cell.replace("CODE", encodeURIComponent(feature.properties.code))).then(function (c) {
@@ -125,25 +129,7 @@
       params.delete("level");
       if (cells) { map.removeLayer(cells); }
       cellLayer(map, el.dataset.cells + "?level=" + level, showCell).then(function (layer) { cells = layer; });
-      getJSON(el.dataset.cases + "?" + params.toString()).then(function (data) {
-        cases.clearLayers();
-        (data.features || []).forEach(function (f) {
-          // each case in its own try: one bad row (half a point, no geometry) is skipped
-          var c = f && f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
-          var at = c ? F.latLng(c[1], c[0]) : null;
-          if (!at) { F.skip(map, "a case without a whole point", f); return; }
-          F.drawOne(map, f, function () {
-            var p = f.properties || {};
-            return marker(at[0], at[1], p.status).bindPopup(function () {
-              var a = document.createElement("a");
-              a.href = el.dataset["case"].replace("00000000-0000-0000-0000-000000000000", encodeURIComponent(f.id));
-              a.textContent = p.number + " " + p.title;
-              return a;
-            }).addTo(cases);
-          });
-        });
-        el.dataset.casesDrawn = String(cases.getLayers().length);
-      });
+      getJSON(el.dataset.cases + "?" + params.toString()).then(pins.show);
     }
     form.addEventListener("submit", function (e) { e.preventDefault(); load(); });
     load();

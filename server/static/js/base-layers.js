@@ -141,6 +141,7 @@
       var el = map.getContainer();
       if (data.features.length) { el.style.background = "#f2efe9"; } // land, not Leaflet's grey
       el.dataset.baseLayers = String(data.features.length);
+      if (window.performance && performance.mark) { performance.mark("wangge:base-layers-drawn"); }
       relabel();
     }
 
