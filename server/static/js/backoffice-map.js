@@ -49,6 +49,14 @@
     });
   }
 
+  /* A cell's path as people say it, outermost first and below the street:
+     番禺居民区 › 第二块区 › 3号楼组 (the server sends it innermost first, the street last). */
+  function pathText(path) {
+    var names = path.slice().reverse();
+    if (names.length > 1) { names.shift(); }
+    return names.join(" › ");
+  }
+
   /* Intake: click or pick an address → hidden lon/lat + "falls in … goes to …". */
   function intakeMap(el) {
     var map = makeMap(el), pin = null;
@@ -59,8 +67,9 @@
       if (pin) { pin.setLatLng([lat, lon]); } else { pin = marker(lat, lon, "reported").addTo(map); }
       getJSON(el.dataset.locate + "?lon=" + lon + "&lat=" + lat).then(function (r) {
         out.textContent = r.cell_code
-          ? r.cell_path.join(" ‹ ") + " (" + r.cell_code + ") → " + (r.assignee || "—")
+          ? pathText(r.cell_path) + " → " + (r.assignee || "—")
           : out.dataset.unplaced || "—";
+        out.title = r.cell_code || ""; // the code only on hover
       });
     }
     cellLayer(map, el.dataset.cells).then(function () {
@@ -107,7 +116,7 @@
     var form = document.getElementById("map-filters"), card = document.getElementById("cell-card");
     function showCell(feature) {
       getJSON(el.dataset.cell.replace("CODE", encodeURIComponent(feature.properties.code))).then(function (c) {
-        card.replaceChildren(text("h2", c.name + " · " + c.level), text("p", c.path.join(" ‹ "), "muted small"));
+        card.replaceChildren(text("h2", c.name + " · " + c.level), text("p", pathText(c.path), "muted small"));
         if (c.restricted) { card.appendChild(text("p", c.notice, "muted")); return; }
         var people = document.createElement("ul");
         c.people.forEach(function (p) { people.appendChild(text("li", p.name + " · " + p.role + " · " + p.rank + (p.phone ? " · " + p.phone : ""))); });
