@@ -85,6 +85,7 @@ def _guard_form(form: dict[str, str]) -> None:
                 s=max(1, math.ceil(wait_s)),
             ),
             field="form",
+            details={"retry_after_s": max(1, math.ceil(wait_s))},
         )
 
 
@@ -262,7 +263,16 @@ def _form_error(error: WanggeError, form: dict[str, str]) -> Any:
     errors = {error.field or "form": [str(error.message)]}
     if _wants_json():
         return jsonify(
-            {"code": error.code, "field": error.field, "detail": str(error.message)}
+            {
+                "code": error.code,
+                "field": error.field,
+                "detail": str(error.message),
+                **(
+                    {"retry_after_s": error.details["retry_after_s"]}
+                    if "retry_after_s" in error.details
+                    else {}
+                ),
+            }
         ), status
     return _page(form, errors), status
 

@@ -1142,9 +1142,10 @@ ZH.update(
         "Saved as a text file in your downloads.": "已保存为文本文件,可在手机的“下载”中找到。",
         "We have also sent the link by text message to the phone number you gave.": "链接也已通过短信发送到您留下的手机号。",
         "You can also bookmark this page or take a screenshot.": "也可以把本页加入书签或截图保存。",
-        "Times are offered only on the days the point is open.": "只列出服务点开放日、开放时间内的时段。",
+        "Times are offered only on the days the point is open.": "只列出服务点开放日的时段。",
         "Book %(time)s": "预约 %(time)s",
     }
 )
 ZH["The point is closed on that day."] = "服务点这一天不开放。"
 ZH["Website"] = "网站"
+ZH["Choose photos"] = "选择照片"

@@ -121,6 +121,9 @@ address.addEventListener('input', async () => {
 const photoInput = document.getElementById('photos');
 const photoState = document.getElementById('photo-state');
 let shrunk = [];
+// The browser's own file button speaks the phone's language, not the page's: ours instead.
+photoInput.classList.add('file-input');
+document.getElementById('photo-button').hidden = false;
 photoInput.addEventListener('change', async () => {
   const files = [...photoInput.files];
   const max = Number(photoInput.dataset.max || 3);
@@ -157,6 +160,14 @@ function showDone(answer) {
   window.location.assign(url.toString());
 }
 
+// Sent quicker than the server accepts from a person: the button rests for the seconds it
+// said, then works again (the message above says how long).
+function holdButton(seconds) {
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  setTimeout(() => { button.disabled = false; }, seconds * 1000);
+}
+
 export async function flush() {
   for (const item of await queueAll()) {
     let result;
@@ -170,6 +181,7 @@ export async function flush() {
     if (result.ok) { showDone(result.answer); return; }
     say(result.answer.detail || '');
     state.scrollIntoView({ block: 'center' });
+    if (result.answer.retry_after_s) holdButton(result.answer.retry_after_s);
   }
 }
 
