@@ -11,16 +11,14 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-log = logging.getLogger(__name__)
+from server.ops.logs import mask_private_path
 
-#: A follow or booking link's private part: never written to a log.
-PRIVATE_LINK = re.compile(r"(/(?:report/f|services/b)/)[A-Za-z0-9_-]+")
+log = logging.getLogger(__name__)
 
 
 class SmsFailed(Exception):
@@ -33,7 +31,7 @@ class SmsSender(Protocol):
 
 def redact(text: str) -> str:
     """`text` with private links' tokens replaced by "…" (for logs)."""
-    return PRIVATE_LINK.sub(r"\1…", text)
+    return mask_private_path(text)
 
 
 class LoggingSender:

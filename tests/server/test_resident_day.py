@@ -178,3 +178,13 @@ def test_a_quick_booking_retry_gets_its_form_back_with_a_helpful_word(
     data["phone"] = "13800001111"
     assert client.post(f"/services/slots/{slot}/book", data=data).status_code == 303
     assert db.session.scalar(select(Booking.created_at)).replace(tzinfo=dt.UTC) > T0
+
+
+def test_gunicorn_access_lines_mask_private_links() -> None:
+    from server.ops.logs import GunicornAccessFormatter
+
+    record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(U)s", None, None)
+    record.args = {"U": "/report/f/SecretToken_123", "s": 200, "m": "GET"}
+    line = GunicornAccessFormatter().format(record)
+    assert "SecretToken_123" not in line
+    assert __import__("json").loads(line)["path"] == "/report/f/…"
