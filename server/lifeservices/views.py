@@ -169,7 +169,12 @@ def booking(token: str) -> Any:
     reviewed = db.session.scalar(select(ServiceReview).where(ServiceReview.booking_id == b.id))
     can_review = b.status == "confirmed" and b.slot.ends_at <= clock.now() and reviewed is None
     return render_template(
-        "lifeservices/booked.html", booking=b, reviewed=reviewed, can_review=can_review, error=error
+        "lifeservices/booked.html",
+        booking=b,
+        reviewed=reviewed,
+        can_review=can_review,
+        error=error,
+        token=token[:64],
     )
 
 

@@ -1149,3 +1149,4 @@ ZH.update(
 ZH["The point is closed on that day."] = "服务点这一天不开放。"
 ZH["Website"] = "网站"
 ZH["Choose photos"] = "选择照片"
+ZH["appointment"] = "预约"

@@ -217,5 +217,6 @@ def _day(server: str, tmp_path: Path, day: Day, width: int) -> None:
     page.click(".slots details[open] button[type=submit]")
     page.wait_for_url("**/services/b/**")
     assert "待确认" in page.inner_text("main")
+    assert page.is_visible("#copy-link") and page.is_visible("#save-link")  # keep this link too
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日周.", page.inner_text(".facts"))
     day.step("7-booked")
