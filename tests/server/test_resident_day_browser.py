@@ -152,7 +152,7 @@ def _day(server: str, tmp_path: Path, day: Day, width: int) -> None:
 
     # A 200-character unbroken text and the counter that shows the limit before it is hit.
     assert page.inner_text("#description + .counter") == "0/2000"
-    page.fill("#description", "弄口垃圾堆了三天。" + "1234567890" * 20)
+    page.fill("#description", "弄口垃圾堆了三天。" + "_" * 200)  # no break opportunity
     assert page.inner_text("#description + .counter") == f"{9 + 200}/2000"
     page.fill("#phone", f"139{width:08d}")
 
@@ -196,6 +196,7 @@ def _day(server: str, tmp_path: Path, day: Day, width: int) -> None:
     saved = Path(saving.value.path()).read_text(encoding="utf-8")
     assert follow in saved and "XH-" in saved
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日周.", page.inner_text(".facts"))
+    assert "_" * 200 in page.inner_text(".description")  # shown whole, wrapped (step checks)
     day.step("4-keep-the-link")
 
     # Services: the directory, a point open on weekdays only, book a time.
