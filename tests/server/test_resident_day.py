@@ -188,3 +188,35 @@ def test_gunicorn_access_lines_mask_private_links() -> None:
     line = GunicornAccessFormatter().format(record)
     assert "SecretToken_123" not in line
     assert __import__("json").loads(line)["path"] == "/report/f/…"
+
+
+def test_the_http_sender_posts_json_and_reports_a_refusal() -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from server.residents.sms import HttpSender, SmsFailed
+
+    received: list[tuple[str, dict[str, str]]] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.headers.get("Authorization", ""), body))
+            self.send_response(202 if body["phone"] != "13900000000" else 500)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/sms"
+        HttpSender(url, token="t0k").send("13912345678", "您好")
+        assert received == [("Bearer t0k", {"phone": "13912345678", "text": "您好"})]
+        with pytest.raises(SmsFailed):
+            HttpSender(url).send("13900000000", "x")
+    finally:
+        server.shutdown()
+        server.server_close()
