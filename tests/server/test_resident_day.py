@@ -220,3 +220,27 @@ def test_the_http_sender_posts_json_and_reports_a_refusal() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_demo_slots_fall_on_opening_days_inside_opening_hours() -> None:
+    from server.lifeservices.demo import SHANGHAI, _slots
+    from server.lifeservices.models import ServicePoint
+
+    def local(point: ServicePoint) -> list[tuple[dt.datetime, dt.datetime]]:
+        return [
+            (s.starts_at.astimezone(SHANGHAI), s.ends_at.astimezone(SHANGHAI)) for s in point.slots
+        ]
+
+    weekdays = ServicePoint(hours="周一至周五 9:00–16:00", services=["健康自测"], slots=[])
+    _slots(None, weekdays, T0)  # type: ignore[arg-type]  (the session is not used)
+    opening = hours.parse(weekdays.hours)
+    assert opening is not None and weekdays.slots
+    assert all(opening.covers(a, b) for a, b in local(weekdays))
+    assert {a.weekday() for a, _b in local(weekdays)} == {0, 1, 2, 3, 4}
+    meals = ServicePoint(hours="每日 11:00–13:00、17:00–18:30", services=["老年助餐"], slots=[])
+    _slots(None, meals, T0)  # type: ignore[arg-type]
+    assert {(a.strftime("%H:%M"), b.strftime("%H:%M")) for a, b in local(meals)} == {
+        ("11:00", "13:00"),
+        ("17:00", "18:30"),
+    }
+    assert len(meals.slots) == 14
