@@ -136,9 +136,7 @@ def test_a_click_on_a_tile_pixel_locates_to_the_wgs84_cell_it_shows(
     assert page.get_attribute("#intake-map", "data-tiles-datum") == tiles.datum
     x, y = screen_spot(page, tiles, lon, lat, ZOOM)
     page.mouse.click(x, y)
-    page.wait_for_function(
-        "(c) => document.getElementById('placement').title === c", arg=code
-    )
+    page.wait_for_function("(c) => document.getElementById('placement').title === c", arg=code)
     got_lon, got_lat = float(page.input_value("#lon")), float(page.input_value("#lat"))
     # one screen pixel at zoom 17 is ~1 m: the stored point is the WGS-84 one within 3 m
     assert abs(got_lon - lon) < 3e-5 and abs(got_lat - lat) < 3e-5
@@ -174,9 +172,7 @@ def test_locate_me_places_the_browser_position_in_its_cell(served, browser, prob
     )
     page.locator("#intake-map").scroll_into_view_if_needed()
     page.click("#intake-map .wangge-locate")
-    page.wait_for_function(
-        "(c) => document.getElementById('placement').title === c", arg=code
-    )
+    page.wait_for_function("(c) => document.getElementById('placement').title === c", arg=code)
     assert (
         abs(float(page.input_value("#lon")) - lon) < 1e-6
         and abs(float(page.input_value("#lat")) - lat) < 1e-6
