@@ -194,6 +194,7 @@ def test_the_conflicts_page_lists_both_values_and_authors_and_resolves(app, worl
     client = signed_in(app, "d1")
     html = client.get("/conflicts/").get_data(as_text=True)
     assert "旧标题" in html and "周杰" in html and "新标题" in html and "吴芳" in html
+    assert "<td>标题</td>" in html and "<td>title</td>" not in html  # the field named, not coded
     conflict = db.session.scalar(select(CaseConflict))
     post_form(client, f"/conflicts/{conflict.id}/resolve", {"choice": "earlier"})
     db.session.expire_all()
