@@ -24,7 +24,8 @@ SIZES = {"desk": (1366, 800), "phone": (360, 640)}
 #: the map's data credit as its licence words it ("© OpenStreetMap contributors", set per layer).
 ALLOWED = {"OpenStreetMap", "contributors", "OSM", "ODbL", "Leaflet", "CSV", "XLSX", "English"}
 ALLOWED |= {"km", "API"}
-RAW = re.compile(r"\b(None|null|undefined|NaN)\b")
+#: a raw value leaked into a page (a header name such as If-None-Match is not one)
+RAW = re.compile(r"(?<![\w-])(None|null|undefined|NaN)(?![\w-])")
 
 #: Elements sticking out of the viewport, unless a box that scrolls or clips holds them.
 OVERFLOW_JS = """() => {
