@@ -172,8 +172,12 @@ DEFAULTS: dict[str, Any] = {
     "OPEN311_DEFERRED_TOKENS": False,
     "OPEN311_MAX_BODY_BYTES": 64 * 1024,
     # Residents' pages (docs/residents.md). SMS_SENDER: None = no channel (phones stored as
-    # unverified), "log" = codes go to the log (development), "module:attr" = a sender object.
+    # unverified, no follow link texted), "log" = messages go to the log with private links
+    # masked (development), "http" = POST to SMS_HTTP_URL (server/residents/sms.py),
+    # "module:attr" = a sender object.
     "SMS_SENDER": None,
+    "SMS_HTTP_URL": None,
+    "SMS_HTTP_TOKEN": None,
     "REPORT_MIN_FILL_SECONDS": 3,
     "REPORT_LIMIT_PER_IP_HOUR": 20,
     "REPORT_LIMIT_PER_PHONE_DAY": 5,

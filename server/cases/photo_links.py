@@ -23,8 +23,12 @@ def store_upload(session: Session, data: bytes) -> Photo:
     limits = photos.Limits.from_config(current_app.config)
     try:
         return photos.store_photo_bytes(session, blob_store(), data, limits, utcnow())
-    except photos.UploadRejected:
-        raise InvalidInput(_l("Photos must be JPEG, PNG or WebP."), field="photos") from None
+    except photos.UploadRejected as error:  # details["reason"]: too_large, not_an_image, …
+        raise InvalidInput(
+            _l("Photos must be JPEG, PNG or WebP."),
+            field="photos",
+            details={"reason": error.code},
+        ) from None
 
 
 def photo_url(sha256: str) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from server.demo.models import DemoHousehold
+from server.lifeservices import hours as opening_hours
 from server.lifeservices.models import ServicePoint, ServiceSlot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -115,19 +116,34 @@ def load_service_points(
 
 
 def _slots(session: Session, point: ServicePoint, now: dt.datetime) -> None:
+    """A week of slots, only on the point's opening days and inside its hours: up to two a
+    day per opening range (at its first full hour and five hours later), two hours long or
+    to the range's end, never shorter than an hour."""
+    opening = opening_hours.parse(point.hours)
+    assert opening is not None, point.hours
     day0 = now.astimezone(SHANGHAI).date()
     for service in point.services:
         capacity = BOOKABLE.get(service)
         if capacity is None:
             continue
         for d in range(1, 8):
-            for hour in (9, 14):
-                start = dt.datetime.combine(day0 + dt.timedelta(days=d), dt.time(hour), SHANGHAI)
-                point.slots.append(
-                    ServiceSlot(
-                        service=service,
-                        starts_at=start.astimezone(dt.UTC),
-                        ends_at=(start + dt.timedelta(hours=2)).astimezone(dt.UTC),
-                        capacity=capacity,
+            day = day0 + dt.timedelta(days=d)
+            if day.weekday() not in opening.days:
+                continue
+            for open_at, close_at in opening.ranges:
+                first = dt.datetime.combine(day, open_at, SHANGHAI)
+                if first.minute:
+                    first = first.replace(minute=0) + dt.timedelta(hours=1)
+                closes = dt.datetime.combine(day, close_at, SHANGHAI)
+                for start in (first, first + dt.timedelta(hours=5)):
+                    end = min(start + dt.timedelta(hours=2), closes)
+                    if end - start < dt.timedelta(hours=1):
+                        continue
+                    point.slots.append(
+                        ServiceSlot(
+                            service=service,
+                            starts_at=start.astimezone(dt.UTC),
+                            ends_at=end.astimezone(dt.UTC),
+                            capacity=capacity,
+                        )
                     )
-                )

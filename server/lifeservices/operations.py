@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.enums import Role
 from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.lifeservices import hours
 from server.lifeservices.models import Booking, ServiceReview, ServiceSlot
 from server.residents.operations import clean_phone
+from server.timezones import SHANGHAI
 
 STAFF = frozenset({Role.DISPATCHER, Role.ADMIN})
 
@@ -24,7 +27,13 @@ def _sha(text: str) -> str:
 
 
 def book(
-    session: Session, slot_id: int, *, name: str, phone: str, at: dt.datetime
+    session: Session,
+    slot_id: int,
+    *,
+    name: str,
+    phone: str,
+    at: dt.datetime,
+    zone: ZoneInfo = SHANGHAI,
 ) -> tuple[Booking, str]:
     """Take one place in a slot; returns the booking and its private link's token.
 
@@ -40,6 +49,9 @@ def book(
         raise NotFound(_l("No such time slot."), field="slot_id")
     if slot.starts_at <= at:
         raise InvalidInput(_l("This time slot has passed."), field="slot_id")
+    opening = hours.parse(slot.point.hours)
+    if opening is not None and not opening.open_on(slot.starts_at.astimezone(zone)):
+        raise InvalidInput(_l("The point is closed on that day."), field="slot_id")
     claimed = session.execute(
         update(ServiceSlot)
         .where(ServiceSlot.id == slot_id, ServiceSlot.booked < ServiceSlot.capacity)

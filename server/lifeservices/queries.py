@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from server.lifeservices import hours
 from server.lifeservices.models import Booking, ServicePoint, ServiceReview, ServiceSlot
 
 
@@ -65,19 +67,21 @@ def points_geojson(session: Session) -> dict[str, Any]:
 
 
 def upcoming_slots(
-    session: Session, point_id: int, *, now: dt.datetime, days: int = 7
+    session: Session, point: ServicePoint, *, now: dt.datetime, zone: ZoneInfo, days: int = 7
 ) -> list[ServiceSlot]:
-    return list(
-        session.scalars(
-            select(ServiceSlot)
-            .where(
-                ServiceSlot.point_id == point_id,
-                ServiceSlot.starts_at > now,
-                ServiceSlot.starts_at < now + dt.timedelta(days=days),
-            )
-            .order_by(ServiceSlot.starts_at, ServiceSlot.service)
+    """The point's slots of the coming `days`, only those on its opening days
+    (server/lifeservices/hours.py; hours it cannot read hide nothing)."""
+    slots = session.scalars(
+        select(ServiceSlot)
+        .where(
+            ServiceSlot.point_id == point.id,
+            ServiceSlot.starts_at > now,
+            ServiceSlot.starts_at < now + dt.timedelta(days=days),
         )
+        .order_by(ServiceSlot.starts_at, ServiceSlot.service)
     )
+    opening = hours.parse(point.hours)
+    return [s for s in slots if opening is None or opening.open_on(s.starts_at.astimezone(zone))]
 
 
 def reviews(session: Session, point_id: int) -> list[ServiceReview]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -26,11 +28,20 @@ from server.enums import Role
 from server.exceptions import WanggeError
 from server.extensions import db
 from server.lifeservices import operations, queries
-from server.lifeservices.models import POINT_KINDS, ServicePoint
+from server.lifeservices.models import POINT_KINDS, ServicePoint, ServiceSlot
 from server.residents.limits import spend
+from server.residents.sms import redact
 from server.residents.views import DAY, HOUR, _guard_form, form_stamp
 
 bp = Blueprint("lifeservices", __name__, url_prefix="/services", template_folder="templates")
+
+
+@bp.before_request
+def _mask_private_links_in_logs() -> None:
+    """The request log gets /services/b/… instead of the booking link's token."""
+    request.environ["wangge.log_path"] = redact(request.path)
+
+
 desk = Blueprint("bookings", __name__, url_prefix="/bookings", template_folder="templates")
 
 
@@ -61,14 +72,35 @@ def _point(code: str) -> ServicePoint:
 
 @bp.route("/p/<code>")
 def point(code: str) -> str:
-    p = _point(code)
+    return _point_page(_point(code))
+
+
+def _point_page(
+    p: ServicePoint,
+    *,
+    slot_id: int | None = None,
+    form: dict[str, str] | None = None,
+    error: str = "",
+) -> str:
+    """The point's page; after a refused booking, that slot's form open with the resident's
+    values and the reason (and the form's first time stamp, so a quick retry is accepted)."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    slots = queries.upcoming_slots(db.session, p, now=clock.now(), zone=zone)
+    days: dict[dt.date, list[ServiceSlot]] = {}
+    for s in slots:
+        days.setdefault(s.starts_at.astimezone(zone).date(), []).append(s)
+    form = form or {}
     return render_template(
         "lifeservices/point.html",
         point=p,
-        slots=queries.upcoming_slots(db.session, p.id, now=clock.now()),
+        days=days,
         reviews=queries.reviews(db.session, p.id),
         rating=queries.ratings(db.session).get(p.id),
-        form_ts=form_stamp(),
+        form_ts=form_stamp(form.get("form_ts")),
+        open_slot=slot_id,
+        listed=slot_id is not None and any(s.id == slot_id for s in slots),
+        form=form,
+        error=error,
     )
 
 
@@ -100,7 +132,11 @@ def book(slot_id: int) -> Any:
         status = {"throttled": 429, "slot_full": 409, "not_found": 404}.get(error.code, 422)
         if request.accept_mimetypes.best == "application/json":
             return jsonify({"code": error.code, "detail": str(error.message)}), status
-        return render_template("lifeservices/booked.html", error=str(error.message)), status
+        slot = db.session.get(ServiceSlot, slot_id)
+        if slot is None or not slot.point.is_active:
+            return render_template("lifeservices/booked.html", error=str(error.message)), status
+        page = _point_page(slot.point, slot_id=slot_id, form=form, error=str(error.message))
+        return page, status
     db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify(
@@ -133,7 +169,12 @@ def booking(token: str) -> Any:
     reviewed = db.session.scalar(select(ServiceReview).where(ServiceReview.booking_id == b.id))
     can_review = b.status == "confirmed" and b.slot.ends_at <= clock.now() and reviewed is None
     return render_template(
-        "lifeservices/booked.html", booking=b, reviewed=reviewed, can_review=can_review, error=error
+        "lifeservices/booked.html",
+        booking=b,
+        reviewed=reviewed,
+        can_review=can_review,
+        error=error,
+        token=token[:64],
     )
 
 

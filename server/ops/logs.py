@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Any, ClassVar
@@ -109,6 +110,15 @@ def init_app(app: Flask) -> None:
         return response
 
 
+#: Paths whose last part is a private link's secret (follow, booking, rating, password reset).
+PRIVATE_PATH = re.compile(r"(/(?:report/f|services/b|rate|password-reset)/)[A-Za-z0-9_.~-]+")
+
+
+def mask_private_path(text: str) -> str:
+    """`text` with private links' secrets replaced by "…" (paths or whole URLs in text)."""
+    return PRIVATE_PATH.sub(r"\1…", text)
+
+
 class GunicornAccessFormatter(logging.Formatter):
     """gunicorn's access records as JSON: the atoms it passes as `record.args`, by name."""
 
@@ -133,6 +143,8 @@ class GunicornAccessFormatter(logging.Formatter):
         for atom, name in self._ATOMS.items():
             try:  # gunicorn's SafeAtoms looks up `{header}o` atoms in __getitem__ only
                 fields[name] = atoms[atom]
+                if name == "path" and isinstance(fields[name], str):
+                    fields[name] = mask_private_path(fields[name])
             except KeyError:
                 fields[name] = None
         clone = logging.makeLogRecord({**record.__dict__, "msg": "access", "args": None, **fields})

@@ -696,6 +696,46 @@ ZH.update(
     }
 )
 
+# Residents' and service points' day (issue 15 items 12–13): keep the link, photos, pick.
+ZH.update(
+    {
+        "That was quicker than we accept from a person. Nothing is lost: wait %(s)d seconds and press the button again.": "提交得太快了,系统无法确认是本人操作。内容都还在:请等 %(s)d 秒后再按一次。",
+        "Send at most %(n)d photos.": "最多可发送 %(n)d 张照片。",
+        "photo %(n)d": "第 %(n)d 张照片",
+        "The photo “%(name)s” could not be read: %(why)s Nothing was sent; choose another photo or remove it, then send again.": "照片“%(name)s”无法读取:%(why)s本次未提交,其他内容已保留;请重新选择照片(换一张或不附这张)后再提交。",
+        "the file is too large.": "文件太大。",
+        "it has too many pixels.": "图片像素过多。",
+        "the file is damaged.": "文件已损坏。",
+        "it is not a JPEG, PNG or WebP picture.": "不是 JPEG、PNG 或 WebP 格式的图片。",
+        "Report a problem": "反映问题",
+        "Ask for a service": "申请服务",
+        "Or choose a category": "或按类别选择",
+        "Choose a category": "请选择类别",
+        "%(n)s matching kinds: the first is chosen, change it below if needed.": "找到 %(n)s 项,已选中第一项,如不对请在下面更改。",
+        "Nothing found. Try other words, or leave it to the centre.": "没有找到。换个说法试试,或选“不确定,由中心判断”。",
+        "The photo “%(name)s” cannot be opened on this phone and was not added; choose another.": "照片“%(name)s”在这部手机上无法打开,未添加;请换一张。",
+        "“%(name)s” was not added: at most %(n)d photos.": "“%(name)s”未添加:最多 %(n)d 张照片。",
+        "Photos (up to %(n)d)": "照片(最多 %(n)d 张)",
+        "Keep this link": "请保存这个链接",
+        "It is the only way to follow your case and to rate it when it is closed. We cannot look it up for you later.": "这是查看办理进度、结案后评价的唯一凭证,以后无法替您找回。",
+        "Copy the link": "复制链接",
+        "Save it on this phone": "保存到手机",
+        "case": "案件",
+        "Case %(number)s. Follow it here:": "案件编号 %(number)s,查看进度:",
+        "Copied. Paste it into a note or a chat with yourself.": "已复制。可粘贴到备忘录,或发给自己保存。",
+        "Could not copy: press and hold the link above and choose Copy.": "无法自动复制:请长按上面的链接,选择“复制”。",
+        "Saved as a text file in your downloads.": "已保存为文本文件,可在手机的“下载”中找到。",
+        "We have also sent the link by text message to the phone number you gave.": "链接也已通过短信发送到您留下的手机号。",
+        "You can also bookmark this page or take a screenshot.": "也可以把本页加入书签或截图保存。",
+        "Times are offered only on the days the point is open.": "只列出服务点开放日的时段。",
+        "Book %(time)s": "预约 %(time)s",
+    }
+)
+ZH["The point is closed on that day."] = "服务点这一天不开放。"
+ZH["Website"] = "网站"
+ZH["Choose photos"] = "选择照片"
+ZH["appointment"] = "预约"
+
 # Password reset (issue 8): admin-issued links, "forgot password" by mail, the link itself.
 ZH.update(
     {

@@ -248,7 +248,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "rating.rate": {},
     "residents.catalogue_lookup": {"q": "text"},
     "residents.cells": {},
-    "residents.follow": {},
+    "residents.follow": {"new": "flag", "texted": "flag"},
     "residents.phone_code": {},
     "residents.places_lookup": {"q": "text"},
     "residents.rate": {},

@@ -18,18 +18,63 @@ function say(message) {
   state.textContent = message || '';
 }
 
-// --- catalogue search: filter the list locally (works offline), by name or pinyin initials ---
+// --- the kind of matter: a category first (affairs before services), then its items; or a
+// search over all of them by name, keyword or pinyin initials (works offline) ---
 const search = document.getElementById('item-search');
 const select = document.getElementById('catalogue_item_id');
+const categoryPick = document.getElementById('category-pick');
+const searchState = document.getElementById('search-state');
+const notSure = select.querySelector('option[value=""]');
+const groups = [...select.querySelectorAll('optgroup')];
+const everyItem = groups.flatMap((g) => [...g.querySelectorAll('option')]);
+
+function showItems(chosenGroups, filter) {
+  const keep = select.value;
+  const parts = [notSure];
+  let first = null;
+  for (const g of chosenGroups) {
+    const hits = [...g.querySelectorAll('option')].filter(filter);
+    if (!hits.length) continue;
+    const copy = g.cloneNode(false);
+    copy.append(...hits.map((o) => o.cloneNode(true)));
+    parts.push(copy);
+    first = first || hits[0];
+  }
+  select.replaceChildren(...parts);
+  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  return first;
+}
+
+function byCategory() {
+  const code = categoryPick.value;
+  showItems(groups.filter((g) => g.dataset.category === code), () => true);
+}
+
+function matches(option, q) {
+  return option.textContent.toLowerCase().includes(q)
+    || (option.dataset.initials || '').includes(q)
+    || (option.dataset.keywords || '').toLowerCase().includes(q);
+}
+
+if (categoryPick) {
+  const chosen = everyItem.find((o) => o.selected && o.value);
+  if (chosen) categoryPick.value = chosen.parentElement.dataset.category;
+  document.getElementById('category-step').hidden = false;
+  byCategory();
+  categoryPick.addEventListener('change', () => { search.value = ''; searchState.hidden = true; byCategory(); });
+}
+
 search.addEventListener('input', () => {
   const q = search.value.trim().toLowerCase();
-  let first = null;
-  for (const option of select.querySelectorAll('option[value]:not([value=""])')) {
-    const hit = !q || option.textContent.toLowerCase().includes(q) || (option.dataset.initials || '').includes(q);
-    option.hidden = !hit;
-    if (hit && !first) first = option;
+  if (!q) { searchState.hidden = true; byCategory(); return; }
+  const first = showItems(groups, (o) => matches(o, q));
+  const count = select.options.length - 1;
+  searchState.hidden = false;
+  searchState.textContent = count ? text('msg-found').replace('%n', count) : text('msg-none-found');
+  if (first) {
+    select.value = first.value;
+    categoryPick.value = first.parentElement.dataset.category;
   }
-  if (q && first) select.value = first.value;
 });
 
 // --- map: published cells' outlines, no tile server needed; tap, locate me, or an address ---
@@ -76,15 +121,28 @@ address.addEventListener('input', async () => {
   } catch { /* offline: the typed address is sent as it is */ }
 });
 
-// --- photos: shrunk on the phone before they are kept or sent ---
+// --- photos: shrunk on the phone before they are kept or sent; a photo this browser cannot
+// open is named on the page and left out, never dropped without a word ---
 const photoInput = document.getElementById('photos');
+const photoState = document.getElementById('photo-state');
 let shrunk = [];
+// The browser's own file button speaks the phone's language, not the page's: ours instead.
+photoInput.classList.add('file-input');
+document.getElementById('photo-button').hidden = false;
 photoInput.addEventListener('change', async () => {
-  const files = [...photoInput.files].slice(0, 3);
-  shrunk = await Promise.all(files.map((f) => shrink(f)));
+  const files = [...photoInput.files];
+  const max = Number(photoInput.dataset.max || 3);
+  const problems = files.slice(max).map((f) => text('msg-photo-extra').replace('%s', f.name));
+  const results = await Promise.all(files.slice(0, max).map((f) => shrink(f).then(
+    (p) => ({ ...p, name: f.name }),
+    () => { problems.push(text('msg-photo-unreadable').replace('%s', f.name)); return null; },
+  )));
+  shrunk = results.filter(Boolean);
+  photoState.hidden = !problems.length;
+  photoState.textContent = problems.join(' ');
   const previews = document.getElementById('photo-previews');
   previews.replaceChildren(...shrunk.map((p) => Object.assign(document.createElement('img'), {
-    src: URL.createObjectURL(new Blob([p.bytes], { type: 'image/jpeg' })), alt: '',
+    src: URL.createObjectURL(new Blob([p.bytes], { type: 'image/jpeg' })), alt: p.name, title: p.name,
   })));
 });
 
@@ -92,22 +150,27 @@ photoInput.addEventListener('change', async () => {
 async function send(item) {
   const body = new FormData();
   for (const [k, v] of Object.entries(item.fields)) body.append(k, v);
-  item.photos.forEach((bytes, i) => body.append('photos', new Blob([bytes], { type: 'image/jpeg' }), `photo-${i}.jpg`));
+  item.photos.forEach((bytes, i) => body.append('photos', new Blob([bytes], { type: 'image/jpeg' }), (item.names || [])[i] || `photo-${i + 1}.jpg`));
   const response = await fetch(form.action, { method: 'POST', body, headers: { Accept: 'application/json' } });
   const answer = await response.json();
   return { ok: response.ok, status: response.status, answer };
 }
 
 function showDone(answer) {
-  const main = document.querySelector('.resident');
-  main.replaceChildren();
-  const h1 = Object.assign(document.createElement('h1'), { textContent: answer.number });
-  const link = Object.assign(document.createElement('a'), { href: answer.follow_url, textContent: answer.follow_url, id: 'follow-link' });
-  const p = document.createElement('p');
-  p.className = 'follow-link';
-  p.append(link);
-  main.append(h1, p);
-  window.location.assign(answer.follow_url);
+  // The follow page, told it is new: it asks the resident to keep the link (copy / save)
+  // and says whether it was also texted to them.
+  const url = new URL(answer.follow_url);
+  url.searchParams.set('new', '1');
+  if (answer.texted) url.searchParams.set('texted', '1');
+  window.location.assign(url.toString());
+}
+
+// Sent quicker than the server accepts from a person: the button rests for the seconds it
+// said, then works again (the message above says how long).
+function holdButton(seconds) {
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  setTimeout(() => { button.disabled = false; }, seconds * 1000);
 }
 
 export async function flush() {
@@ -122,6 +185,8 @@ export async function flush() {
     await queueDel(item.client_id);
     if (result.ok) { showDone(result.answer); return; }
     say(result.answer.detail || '');
+    state.scrollIntoView({ block: 'center' });
+    if (result.answer.retry_after_s) holdButton(result.answer.retry_after_s);
   }
 }
 
@@ -130,7 +195,7 @@ form.addEventListener('submit', async (event) => {
   const clientId = document.getElementById('client_id').value || newClientId();
   document.getElementById('client_id').value = clientId;
   const fields = Object.fromEntries([...new FormData(form)].filter(([, v]) => typeof v === 'string'));
-  await queuePut({ client_id: clientId, fields, photos: shrunk.map((p) => p.bytes), queued_at: Date.now() });
+  await queuePut({ client_id: clientId, fields, photos: shrunk.map((p) => p.bytes), names: shrunk.map((p) => p.name), queued_at: Date.now() });
   say(text('msg-sending'));
   await flush();
 });
