@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 from tests.pwa.conftest import LiveServer, Phone
@@ -135,6 +136,19 @@ def test_tiles_lie_under_the_layers_in_their_datum_and_a_tap_lands_on_the_wgs84_
             " && Number(d.tiles) > 0 && d.tilesMissing === '0'; }"
         )
         screenshot(page, f"pwa-map-tiles-{tiles.datum}", full_page=False)
+        # a full picture (a pinch step) with the tiles held, and without them as the baseline
+        times = page.evaluate(
+            """() => { const m = window.wangge.map; const layer = m.tiles();
+              const keep = layer.draw;
+              const run = () => { const out = [];
+                for (let i = 0; i < 15; i += 1) { m.view.zoomBy(i % 2 ? 1 / 1.01 : 1.01);
+                  const r = m.redraw(); if (r.full) out.push(r.ms); }
+                return out.sort((a, b) => a - b); };
+              const withTiles = run(); layer.draw = () => layer.stats; const without = run();
+              layer.draw = keep; return [withTiles, without]; }"""
+        )
+        for name, ms in zip(("with tiles", "without (baseline)"), times, strict=True):
+            print(f"full redraw {name} ({tiles.datum}): median {ms[len(ms) // 2]:.1f} ms")
 
         # offline: the same map from IndexedDB, no tiles, no request to the tile host
         asked = len(tiles.requested)
@@ -155,3 +169,16 @@ def test_tiles_lie_under_the_layers_in_their_datum_and_a_tap_lands_on_the_wgs84_
         assert phone.errors == []
     finally:
         phone.context.close()
+
+
+def test_the_app_csp_allows_the_tile_host_for_images_only(
+    tiled: tuple[LiveServer, TileServer],
+) -> None:
+    server, tiles = tiled
+    origin = tiles.url.split("/{z}")[0]
+    for path in ("/app/", "/app/js/map-tiles.js", "/api/v1/map/tiles"):
+        policy = requests.get(server.url + path, timeout=10).headers["Content-Security-Policy"]
+        rules = dict(r.strip().split(" ", 1) for r in policy.split(";"))
+        assert origin in rules["img-src"].split(), (path, policy)
+        assert rules["connect-src"] == "'self'", (path, policy)
+    assert requests.get(server.url + "/api/v1/map/tiles", timeout=10).json()["url"] == tiles.url
