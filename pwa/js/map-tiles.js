@@ -13,9 +13,11 @@ const CIRCUMFERENCE = 2 * Math.PI * 6378137; // the Web Mercator sphere's equato
 const MIN_ZOOM = 3;
 const HELD = 200;        // decoded images kept (per z/x/y), the oldest dropped first
 const MAX_DRAWN = 96;    // a safety bound: tiles requested for one picture
-const GIVE_UP = 6;       // failed tiles in a row: the provider is unreachable, stop asking
+const GIVE_UP = 3;       // failed tiles in a row: the provider is unreachable, stop asking
 const THROTTLE_MS = 150; // arrivals within this are drawn by one redraw
 const PARENTS = 3;       // a missing tile is drawn from a loaded parent up to 3 levels up
+const DOWN_MS = 5 * 60 * 1000; // a host that failed its first tile is not asked again for 5 min
+const down = new Map(); // url template → when it failed (for every map built on this page)
 
 /** The office's tile provider, or null (offline, none configured, or any failure). */
 export async function tileSettings() {
@@ -51,10 +53,13 @@ export function tileLayer(settings, f, onArrive) {
   const gcj = settings.datum === 'gcj02';
   const maxZoom = Math.min(22, Math.max(MIN_ZOOM, Number(settings.max_zoom) || 18));
   const subdomains = Array.isArray(settings.subdomains) ? settings.subdomains : [];
-  const held = new Map(); // 'z/x/y' → { img, ready, failed }
-  const stats = { requested: 0, loaded: 0, failed: 0, drawn: 0, missing: 0, zoom: null };
+  const held = new Map(); // 'z/x/y' → { img, ready }
+  const stats = { requested: 0, loaded: 0, failed: 0, drawn: 0, missing: 0, zoom: null, down: false };
+  const isDown = () => { stats.down = Date.now() - (down.get(settings.url) ?? -Infinity) < DOWN_MS; return stats.down; };
   const placed = new Map(); // 'z/x/y' → [x0, y0, x1, y1] in the picture's CSS pixels (tests)
   let failedInRow = 0;
+  let trusted = false; // until one tile has loaded, one request at a time (a dead host: one error)
+  let inFlight = 0;
   let timer = 0;
 
   // the datum conversions: map (WGS-84 metres) ⇄ the tiles' lon/lat
@@ -74,15 +79,19 @@ export function tileLayer(settings, f, onArrive) {
     const key = `${z}/${x}/${y}`;
     const got = held.get(key);
     if (got) { held.delete(key); held.set(key, got); return got; } // most recent last
-    if (!ask || failedInRow >= GIVE_UP || !navigator.onLine) return null;
+    if (!ask || failedInRow >= GIVE_UP || !navigator.onLine || (!trusted && (inFlight > 0 || isDown()))) return null;
     // An <img>, not fetch(): the CSP's img-src names the tile hosts, connect-src stays 'self'.
     const img = new Image();
-    const entry = { img, ready: false, failed: false };
+    const entry = { img, ready: false };
     img.decoding = 'async';
-    img.onload = () => { entry.ready = true; failedInRow = 0; stats.loaded += 1; arrived(); };
-    img.onerror = () => { entry.failed = true; failedInRow += 1; stats.failed += 1; };
+    img.onload = () => { inFlight -= 1; trusted = true; entry.ready = true; failedInRow = 0; stats.loaded += 1; arrived(); };
+    img.onerror = () => { // kept in `held`: not asked again
+      inFlight -= 1; failedInRow += 1; stats.failed += 1;
+      if (!trusted) { down.set(settings.url, Date.now()); stats.down = true; }
+    };
     img.src = url(z, x, y);
     stats.requested += 1;
+    inFlight += 1;
     held.set(key, entry);
     while (held.size > HELD) held.delete(held.keys().next().value);
     return entry;

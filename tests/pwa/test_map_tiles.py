@@ -11,6 +11,7 @@ as before, without tiles and without a request to the tile host.
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,53 @@ def test_the_app_csp_allows_the_tile_host_for_images_only(
         assert origin in rules["img-src"].split(), (path, policy)
         assert rules["connect-src"] == "'self'", (path, policy)
     assert requests.get(server.url + "/api/v1/map/tiles", timeout=10).json()["url"] == tiles.url
+
+
+def test_an_unreachable_tile_host_costs_one_failed_image_and_the_map_is_as_before(
+    demo_template: Path, tmp_path_factory: pytest.TempPathFactory, browser: Any, has_sync: bool
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    server = LiveServer(tmp_path_factory.mktemp("tiles-dead"), demo_template)
+    server.env.update(
+        WANGGE_TILES_URL=f"http://127.0.0.1:{dead}/{{z}}/{{x}}/{{y}}.png",
+        WANGGE_TILES_DATUM="gcj02",
+        WANGGE_TILES_ATTRIBUTION=CREDIT,
+    )
+    server.start()
+    phone = Phone(browser, server, has_sync)
+    phone.expected_network_errors = True  # counted below instead
+    seen: list[str] = []
+    phone.page.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
+    try:
+        page = phone.login(WORKER)
+        assert phone.sync()
+        seen.clear()
+        page.reload()
+        page.wait_for_selector("body[data-settled=true]")
+        down = (
+            "() => { const m = window.wangge.map; return m && m.tiles() && m.tiles().stats.down; }"
+        )
+        page.wait_for_function(down)
+        canvas = page.wait_for_selector("#map-canvas[data-drawn=true]")
+        assert int(canvas.get_attribute("data-roads")) > 0
+        assert canvas.get_attribute("data-tiles") == "0"
+        stats = page.evaluate("() => window.wangge.map.tiles().stats")
+        assert stats["requested"] <= 1 and stats["loaded"] == 0, stats  # a probe, not a screenful
+        # the map built again (another screen and back): the host is not asked again
+        page.evaluate("location.hash = '#/visits'")
+        page.wait_for_selector("body[data-screen=visits]")
+        page.evaluate("location.hash = '#/'")
+        page.wait_for_selector("body[data-screen=home]")
+        page.wait_for_function(down)
+        assert page.evaluate("() => window.wangge.map.tiles().stats.requested") == 0
+        page.evaluate("() => window.wangge.map.view.zoomBy(2)")
+        page.wait_for_selector("#map-canvas[data-drawn=true]")
+        assert page.evaluate("() => window.wangge.map.tiles().stats.requested") == 0
+        assert len([m for m in seen if "ERR_CONNECTION_REFUSED" in m]) <= 1, seen
+        assert len(seen) <= 1, seen
+        assert phone.errors == []
+    finally:
+        phone.context.close()
+        server.stop()
