@@ -172,7 +172,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
       state.hereCode = hereCode || null;
       schedule();
     },
-    close() { closed = true; observer.disconnect(); },
+    close() { closed = true; observer.disconnect(); window.removeEventListener('online', addTiles); },
     tiles: () => tiles,
     /** Where tile 'z/x/y' was drawn in the last picture, in viewport CSS pixels (tests). */
     tileRect(key) {
@@ -184,14 +184,17 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
     },
   };
   redraw();
-  tileSettings().then((settings) => {
-    if (!settings || closed) return;
+  // online tiles: asked for now, and again when the phone comes online without them
+  const addTiles = () => tileSettings().then((settings) => {
+    if (!settings || closed || tiles) return;
     const again = () => { if (!closed) { cache.key = ''; schedule(); } }; // a full picture
     tiles = tileLayer(settings, f, again);
     canvas.dataset.tilesDatum = settings.datum;
     credit.textContent = [...layers.attribution, settings.attribution].filter(Boolean).join(' · ');
     again();
   });
+  addTiles();
+  window.addEventListener('online', addTiles);
   return map;
 }
 

@@ -167,6 +167,12 @@ def test_tiles_lie_under_the_layers_in_their_datum_and_a_tap_lands_on_the_wgs84_
         assert len(tiles.requested) == asked
         port = tiles.url.split(":")[2].split("/")[0]
         assert not [m for m in seen if port in m], seen
+
+        # back online: the tiles come back under the same map, without a reload
+        phone.context.set_offline(False)
+        page.wait_for_function("() => Number(window.wangge.map.canvas.dataset.tiles) > 0")
+        assert CREDIT in page.inner_text(".map-credit")
+        assert len(tiles.requested) > asked
         assert phone.errors == []
     finally:
         phone.context.close()
