@@ -10,7 +10,7 @@ const SHELL = [
   './', 'index.html', 'app.css', 'manifest.webmanifest',
   'icons/icon-192.png', 'icons/icon-512.png', 'icons/maskable-192.png', 'icons/maskable-512.png',
   'js/app.js', 'js/api.js', 'js/data.js', 'js/db.js', 'js/geo.js', 'js/i18n.js', 'js/map.js',
-  'js/map-draw.js', 'js/map-layers.js', 'js/map-pick.js', 'js/map-view.js',
+  'js/map-draw.js', 'js/map-layers.js', 'js/map-pick.js', 'js/map-tiles.js', 'js/map-view.js',
   'js/outbox.js', 'js/photo.js', 'js/session.js', 'js/storage.js', 'js/sync-client.js', 'js/ui.js',
   'js/upload.js', 'js/uuid.js', 'js/limits.js', 'js/checks.js', 'js/places.js', 'js/gcj02.js',
   'js/screens/case-detail.js', 'js/screens/cases.js', 'js/screens/home.js', 'js/screens/login.js',

@@ -52,6 +52,7 @@ export function draw(canvas, view, scene) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = '#f3f0e9';
   ctx.fillRect(0, 0, view.width, view.height);
+  if (scene.underlay) scene.underlay(ctx, view, dpr); // online tiles (map-tiles.js), if any
   // everything in metres from here to the labels
   ctx.setTransform(s * dpr, 0, 0, -s * dpr, (view.width / 2 - view.cx * s) * dpr, (view.height / 2 + view.cy * s) * dpr);
   ctx.lineJoin = 'round'; ctx.lineCap = 'round';

@@ -8,6 +8,7 @@ import { frame as makeFrame, loadLayers, storedBox } from './map-layers.js';
 import { createView, still } from './map-view.js';
 import { buildPaths, draw, drawFix } from './map-draw.js';
 import { linkHouseholds, markersOf, pick, casesIn } from './map-pick.js';
+import { tileLayer, tileSettings } from './map-tiles.js';
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 
@@ -61,7 +62,9 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   const sheet = h('section', { id: 'map-sheet', class: 'card', hidden: true, 'aria-live': 'polite' });
   const credit = h('p', { class: 'map-credit meta' }, layers.attribution.join(' · '));
   const state = { fix: null, hereCode: null, selected: null, frame: 0, marks: { households: [], cases: [] } };
-  const scene = { layers, paths, markers };
+  // online tiles under the layers, once the office says it has them (map-tiles.js)
+  let tiles = null;
+  const scene = { layers, paths, markers, underlay: (ctx, v, dpr) => tiles && tiles.draw(ctx, v, dpr) };
 
   // The picture (layers, cells, labels, markers) is drawn into an offscreen canvas 1.5 times the
   // view's size and copied; a pan re-uses it until the view leaves it, a zoom or a new
@@ -94,6 +97,8 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
       drawn: 'true', roads: String(layers.roads.length), buildings: String(layers.buildings.length),
       labels: String(map.lastLabels.length), selected: String(Boolean(state.selected)), drawMs: ms.toFixed(1),
       full: String(full), scale: view.scale.toFixed(3),
+      tiles: String(tiles ? tiles.stats.drawn : 0), tileZoom: String(tiles ? tiles.stats.zoom : ''),
+      tilesMissing: String(tiles ? tiles.stats.missing : 0),
     });
     return { ms, full };
   };
@@ -156,6 +161,7 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
   fitCells();
   const observer = new ResizeObserver(() => { resize(); redraw(); });
   observer.observe(canvas);
+  let closed = false;
   const map = {
     canvas, view, redraw, link, markers, layers, lastLabels: [], marks: () => state.marks, picture: () => cache.view, inPicture,
     setFix(fix, hereCode) {
@@ -166,9 +172,29 @@ export async function createMap(box, { cells, households, cases, label = '' }) {
       state.hereCode = hereCode || null;
       schedule();
     },
-    close() { observer.disconnect(); },
+    close() { closed = true; observer.disconnect(); window.removeEventListener('online', addTiles); },
+    tiles: () => tiles,
+    /** Where tile 'z/x/y' was drawn in the last picture, in viewport CSS pixels (tests). */
+    tileRect(key) {
+      const r = tiles && tiles.placed.get(key);
+      if (!r) return null;
+      const [ox, oy] = cache.view.toScreen(...view.toMetres(0, 0));
+      const c = canvas.getBoundingClientRect();
+      return [r[0] - ox + c.left, r[1] - oy + c.top, r[2] - ox + c.left, r[3] - oy + c.top];
+    },
   };
   redraw();
+  // online tiles: asked for now, and again when the phone comes online without them
+  const addTiles = () => tileSettings().then((settings) => {
+    if (!settings || closed || tiles) return;
+    const again = () => { if (!closed) { cache.key = ''; schedule(); } }; // a full picture
+    tiles = tileLayer(settings, f, again);
+    canvas.dataset.tilesDatum = settings.datum;
+    credit.textContent = [...layers.attribution, settings.attribution].filter(Boolean).join(' · ');
+    again();
+  });
+  addTiles();
+  window.addEventListener('online', addTiles);
   return map;
 }
 
