@@ -27,7 +27,9 @@ from server.population.models import Household, Resident
 from sync.db import utcnow
 from sync.versions import next_version
 
-DEMO_GRID_NAME = "新华路街道 演示网格 (demo)"
+DEMO_GRID_NAME = "新华路街道 演示网格"
+#: The name demo databases loaded before issue 15 carry (an English word on a Chinese page).
+_OLD_DEMO_GRID_NAME = "新华路街道 演示网格 (demo)"
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -44,7 +46,12 @@ class DemoLoadResult:
 
 def demo_is_loaded(session: Session) -> bool:
     return (
-        session.scalar(select(GridVersion.id).where(GridVersion.name == DEMO_GRID_NAME)) is not None
+        session.scalar(
+            select(GridVersion.id).where(
+                GridVersion.name.in_([DEMO_GRID_NAME, _OLD_DEMO_GRID_NAME])
+            )
+        )
+        is not None
     )
 
 
@@ -148,7 +155,7 @@ def write_base_layers(session: Session, district: District) -> dict[str, int]:
 OSM_NAME = "OpenStreetMap"
 _LAYER_NAMES = {
     "roads": "新华路街道 道路 (OpenStreetMap)",
-    "buildings": "演示建筑轮廓 (generated)",
+    "buildings": "演示建筑轮廓(程序生成)",
     "poi": "新华路街道 地标 (OpenStreetMap)",
 }
 

@@ -44,7 +44,7 @@ def gis(session: Session, user: User, *, now: dt.datetime, today: dt.date) -> To
                 "grid.versions",
                 {},
                 [
-                    Item(g.name, "grid.version", {"version_id": g.id}, when=g.created_at)
+                    Item(g.name, "grid.version", {"version_id": g.id}, when=g.created_at, name=True)
                     for g in grids[:FIRST]
                 ],
             ),
@@ -55,7 +55,13 @@ def gis(session: Session, user: User, *, now: dt.datetime, today: dt.date) -> To
                 "layers.index",
                 {},
                 [
-                    Item(layer.name, "layers.layer", {"layer_id": layer.id}, when=layer.created_at)
+                    Item(
+                        layer.name,
+                        "layers.layer",
+                        {"layer_id": layer.id},
+                        when=layer.created_at,
+                        name=True,
+                    )
                     for layer in layers[:FIRST]
                 ],
             ),
@@ -125,7 +131,9 @@ def admin(session: Session, user: User, *, now: dt.datetime, today: dt.date) -> 
 
     def person(u: User) -> Item:
         # The name and role, not the user name: the person page has the rest.
-        return Item(u.display_name, "admin.person", {"user_id": u.id}, note=label(str(u.role)))
+        return Item(
+            u.display_name, "admin.person", {"user_id": u.id}, note=label(str(u.role)), name=True
+        )
 
     def run(r: ImportRun) -> Item:
         return Item(
@@ -134,6 +142,7 @@ def admin(session: Session, user: User, *, now: dt.datetime, today: dt.date) -> 
             {"run_id": r.id},
             when=r.created_at,
             note=str(KIND_LABELS.get(r.kind, "")),
+            name=bool(r.filename),
         )
 
     return Todo(

@@ -55,6 +55,8 @@ class Item:
     #: What `when` is: "due" (a deadline), "last" (the last visit) or "" (when it happened).
     when_is: str = ""
     note: str = ""
+    #: `text` is a name (a person, a file, a version): marked translate="no" on the page.
+    name: bool = False
 
 
 @dataclass

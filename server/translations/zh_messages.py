@@ -205,7 +205,7 @@ ZH: dict[str, str] = {
     "No problems found.": "未发现问题。",
     "Repairs": "自动修复",
     "Upload a grid file": "上传网格文件",
-    "GeoJSON file (FeatureCollection, Feature or geometry)": "GeoJSON 文件(FeatureCollection、Feature 或几何对象)",
+    "GeoJSON file (FeatureCollection, Feature or geometry)": "GeoJSON 文件(要素集合、单个要素或几何对象)",
     "Datum of the file": "文件坐标系",
     "WGS-84 (GPS, RFC 7946)": "WGS-84(GPS,RFC 7946)",
     "GCJ-02 (AMap, Tencent)": "GCJ-02(高德、腾讯)",

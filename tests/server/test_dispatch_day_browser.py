@@ -9,56 +9,15 @@ element wider than the viewport that no scrolling box holds. Screenshots: dispat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.demo_server import demo_server
+from tests.page_checks import SIZES, Day
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SIZES = {"desk": (1366, 800), "phone": (360, 640)}
-#: Latin words a Chinese page may show: brands, file formats, units, the language switch, and
-#: the map's data credit as its licence words it ("© OpenStreetMap contributors", set per layer).
-ALLOWED = {"OpenStreetMap", "contributors", "OSM", "ODbL", "Leaflet", "CSV", "XLSX", "English"}
-ALLOWED |= {"km", "API"}
-#: a raw value leaked into a page (a header name such as If-None-Match is not one)
-RAW = re.compile(r"(?<![\w-])(None|null|undefined|NaN)(?![\w-])")
-
-#: Elements sticking out of the viewport, unless a box that scrolls or clips holds them.
-OVERFLOW_JS = """() => {
-  const vw = document.documentElement.clientWidth, out = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= vw + 1) continue;
-    let held = false;
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      const ox = getComputedStyle(p).overflowX;
-      if (['auto', 'scroll', 'hidden', 'clip'].includes(ox)) { held = true; break; }
-    }
-    const cls = typeof el.className === 'string' ? el.className : '';
-    if (!held) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (cls ? '.' + cls.split(' ').join('.') : '') + ' right=' + Math.round(r.right));
-  }
-  return out.slice(0, 10);
-}"""
-
-
-def english_words(text: str) -> list[str]:
-    """Latin words of two letters or more, leaving out tokens with digits (case numbers,
-    codes, the version) and the allow-list.
-
-    >>> english_words("案件 XH-20261126-0001 已派遣 · Case queue · OpenStreetMap 0.1.0+g3.dirty")
-    ['Case', 'queue']
-    """
-    words = []
-    for token in text.split():
-        if any(c.isdigit() for c in token):
-            continue
-        words += [w for w in re.findall(r"[A-Za-z]{2,}", token) if w not in ALLOWED]
-    return words
 
 
 @pytest.fixture(scope="module")
@@ -67,55 +26,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-class Day:
-    """One browser context at one size; `look(name)` checks the page and screenshots it."""
-
-    def __init__(self, browser: Any, size: str, screenshot: Any) -> None:
-        width, height = SIZES[size]
-        self.size, self.screenshot = size, screenshot
-        self.context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN"
-        )
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        page = self.page
-        page.on(
-            "console",
-            lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None,
-        )
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on(
-            "requestfailed",
-            lambda r: (
-                None
-                if "ERR_ABORTED" in (r.failure or "")
-                else self.problems.append(f"failed: {r.url} {r.failure}")
-            ),
-        )
-        page.set_default_timeout(20_000)
-
-    def look(self, name: str, *, english: bool = True) -> None:
-        page = self.page
-        text = page.inner_text("body")
-        if english:
-            assert english_words(text) == [], (name, english_words(text)[:10])
-        assert not RAW.search(text), (name, RAW.findall(text))
-        assert page.evaluate(OVERFLOW_JS) == [], name
-        self.screenshot(page, f"dispatch-day-{self.size}-{name}")
-        assert self.problems == [], (name, self.problems)
-
-    def login(self, server: str, username: str) -> None:
-        self.context.clear_cookies()
-        self.page.goto(f"{server}/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", "wangge-demo")
-        self.page.click("main button[type=submit]")
-        self.page.wait_for_url(f"{server}/")
-
-
 @pytest.fixture(params=list(SIZES))
 def day(request: pytest.FixtureRequest, browser: Any, screenshot: Any) -> Iterator[Day]:
-    d = Day(browser, request.param, screenshot)
+    d = Day(browser, request.param, screenshot, "dispatch-day")
     yield d
     d.context.close()
 
@@ -211,7 +124,7 @@ def test_the_managers_dashboard(server: str, day: Day) -> None:
     page.goto(f"{server}/dashboard/?from=2026-11-20&to=2026-11-01")
     page.wait_for_selector("#range-error")
     assert "开始日期晚于结束日期" in page.inner_text("#range-error")
-    day.problems = [p for p in day.problems if "422" not in p]  # the page's own status
+    day.expect(422)  # the page's own status
     day.look("dashboard-reversed")
 
 
