@@ -23,7 +23,7 @@ ACTIONS: dict[str, Any] = {
     "read": _l("Viewed"),
     "reveal": _l("Revealed"),
     "create": _l("Created"),
-    "update": _l("Changed"),
+    "update": _l("Edited"),
     "delete": _l("Deleted"),
     "export": _l("Exported"),
     "login": _l("Signed in"),

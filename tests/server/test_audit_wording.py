@@ -52,12 +52,13 @@ def test_the_audit_page_names_actions_subjects_and_fields_in_chinese(client, mak
     login(client, "root")
     html = client.get("/audit/").get_data(as_text=True)
     text = _visible_text(html)
-    for words in ("查看", "案件来电人", "XH-2026-000123", "来电人、来电人电话", "修改", "居民",
+    for words in ("查看", "案件来电人", "XH-2026-000123", "来电人、来电人电话", "已修改", "居民",
                   "王**", "电话、公民身份号码", "新华路329弄12号301室", "工作人员", "周杰",
                   "已删除", "走访记录"):  # fmt: skip
         assert words in text, words
     for raw in (*ids.values(), "case_caller", "caller_phone", "read", "id_number", "王秀英"):
         assert raw not in text, raw
+    assert "修改时间" not in text  # "update" is an action, not the column "Changed (time)"
     assert ids["gone"] in html  # kept for support, in the hover title only
 
 
