@@ -230,11 +230,16 @@ def test_the_office_map_shows_a_hovered_cell_and_a_clicked_case_as_text(
     assert tab.evaluate("typeof window.__pwned") == "undefined"
 
 
-def test_the_workers_map_titles_cells_as_text_and_skips_broken_ones(server: str, tab: Any) -> None:
+def test_the_workers_map_draws_names_as_text_and_skips_broken_cells(server: str, tab: Any) -> None:
+    """The phone's canvas map: a cell with a broken outline is skipped, never the map; half a
+    fix is not drawn; names with markup are only ever text (nothing injected around it)."""
     tab.goto(f"{server}/report/")
     result = tab.evaluate(
         """async ([markup]) => {
-          const { drawMap } = await import('/app/js/map.js');
+          const { createMap } = await import('/app/js/map.js');
+          const warnings = [];
+          const warn = console.warn;
+          console.warn = (...args) => { warnings.push(args.join(' ')); warn(...args); };
           const d = 0.001;
           const square = (x, y) => ({ type: 'Polygon',
             coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]] });
@@ -245,21 +250,26 @@ def test_the_workers_map_titles_cells_as_text_and_skips_broken_ones(server: str,
             { code: 'G1', name: markup, level: 'building_group', geometry: square(121.42, 31.2) },
             { code: 'G2', name: markup, level: 'building_group', geometry: square(121.421, 31.2) },
           ];
-          const fix = { lon: 121.4205, lat: null, accuracy_m: 5 };  // half a fix: not drawn
-          const svg = drawMap(cells, { fix, label: markup });
-          document.body.append(svg);
-          const count = (selector) => svg.querySelectorAll(selector).length;
-          return { paths: count('path'), skipped: svg.dataset.skipped,
-                   titles: [...svg.querySelectorAll('title')].map((t) => t.textContent).sort(),
-                   injected: count('img, b'), circles: count('circle') };
+          const box = document.createElement('div');
+          box.style.width = '360px';
+          document.body.append(box);
+          const map = await createMap(box, { cells, households: [], cases: [], label: markup });
+          map.setFix({ lon: 121.4205, lat: null, accuracy_m: 5 }, 'G1');  // half a fix
+          map.redraw();
+          console.warn = warn;
+          return { canvases: box.querySelectorAll('canvas').length,
+                   skipped: map.canvas.dataset.skipped,
+                   label: map.canvas.getAttribute('aria-label'),
+                   injected: box.querySelectorAll('img, b').length,
+                   halfFix: warnings.some((w) => w.includes('no whole point')) };
         }""",
         [MARKUP],
     )
     assert result == {
-        "paths": 2,
+        "canvases": 1,
         "skipped": "2",
-        "titles": [f"{MARKUP} · G1", f"{MARKUP} · G2"],
+        "label": MARKUP,
         "injected": 0,
-        "circles": 0,
+        "halfFix": True,
     }
     assert tab.evaluate("typeof window.__pwned") == "undefined"
