@@ -127,6 +127,7 @@ def _as_int(value: str) -> int | None:
 def _names(session: Session, kind: str, ids: set[str], locale: str) -> dict[str, str]:
     """{subject id: name} for one kind of subject (ids it does not know are left out)."""
     from server.accounts.models import User
+    from server.backoffice import mask
     from server.cases.models import Case
     from server.catalogue.models import CatalogueItem
     from server.grid.models import GridVersion
@@ -135,13 +136,10 @@ def _names(session: Session, kind: str, ids: set[str], locale: str) -> dict[str,
     from server.population.models import Household, Resident
     from server.units.models import Unit
 
-    def masked(name: str) -> str:
-        return name[:1] + "*" * (len(name) - 1)
-
     table: dict[str, tuple[Any, Callable[[str], Any], Callable[[Any], str]]] = {
         "case": (Case, _as_uuid, lambda c: c.number),
         "case_caller": (Case, _as_uuid, lambda c: c.number),
-        "resident": (Resident, _as_uuid, lambda r: masked(r.name)),
+        "resident": (Resident, _as_uuid, lambda r: mask(r.name)),
         "household": (Household, _as_uuid, lambda h: h.address),
         "user": (User, _as_int, lambda u: u.display_name),
         "unit": (Unit, _as_int, lambda u: u.name(locale)),

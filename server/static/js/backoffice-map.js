@@ -10,10 +10,8 @@
   var F = window.wanggeMapFeatures;  // map-features.js: one feature at a time, text labels
 
   function makeMap(el) {
-    var map = L.map(el, { attributionControl: !!el.dataset.tiles });
-    if (el.dataset.tiles) {
-      L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
-    }
+    // tiles and credits are added by map-tiles.js and base-layers.js, which add the control
+    var map = L.map(el, { attributionControl: false });
     map.setView(CENTRE, 15);
     return map;
   }
