@@ -5,6 +5,27 @@ from __future__ import annotations
 from flask import Flask, Response
 
 
+# Only directives that Chromium, Firefox and WebKit all know: WebKit logs a console error for
+# every directive it does not recognise, on every page load (``manifest-src`` was one). The web
+# app manifest is still limited to our origin: without ``manifest-src`` it falls back to
+# ``default-src 'self'`` (CSP3 §6.1.5), in the browsers that check manifests at all.
+DIRECTIVES_EVERY_ENGINE_KNOWS = frozenset(
+    {
+        "default-src",
+        "script-src",
+        "style-src",
+        "img-src",
+        "connect-src",
+        "worker-src",
+        "font-src",
+        "object-src",
+        "base-uri",
+        "form-action",
+        "frame-ancestors",
+    }
+)
+
+
 def content_security_policy(image_origins: list[str] | None = None) -> str:
     """The policy: our own origin only; images also from data:/blob: and the tile hosts, each
     named (server/maptiles/settings.py ``image_sources``: one per subdomain, no wildcard)."""
@@ -17,7 +38,6 @@ def content_security_policy(image_origins: list[str] | None = None) -> str:
             f"img-src {' '.join(images)}",
             "connect-src 'self'",
             "worker-src 'self'",
-            "manifest-src 'self'",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",

@@ -97,6 +97,16 @@ def test_the_worker_app_passes_the_policy(browser: Any, server: LiveServer) -> N
     assert not watched.problems, "\n".join(watched.problems)
 
 
+def test_the_residents_pages_pass_the_policy(browser: Any, server: LiveServer) -> None:
+    """/report/ (map, photo inputs, the page's module scripts) and /services/, signed out."""
+    watched = Watched(browser, server)
+    page = watched.visit("/report/", "#report-form")
+    page.wait_for_function("() => document.getElementById('report-map').dataset.cellsDrawn")
+    watched.visit("/services/", "main h1")
+    assert not watched.problems, "\n".join(watched.problems)
+
+
 def test_the_policy_header_is_on_api_answers_too(server: LiveServer) -> None:
     answer = requests.get(f"{server.url}/healthz/live", timeout=5)
     assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    assert "manifest-src" not in answer.headers["Content-Security-Policy"]
