@@ -12,7 +12,7 @@ const SHELL = [
   'js/app.js', 'js/api.js', 'js/data.js', 'js/db.js', 'js/geo.js', 'js/i18n.js', 'js/map.js',
   'js/map-draw.js', 'js/map-layers.js', 'js/map-pick.js', 'js/map-tiles.js', 'js/map-view.js',
   'js/outbox.js', 'js/photo.js', 'js/session.js', 'js/storage.js', 'js/sync-client.js', 'js/ui.js',
-  'js/upload.js', 'js/uuid.js', 'js/limits.js', 'js/checks.js', 'js/places.js', 'js/gcj02.js',
+  'js/upload.js', 'js/uuid.js', 'js/browser-check.js', 'js/browser-notice.js', 'js/limits.js', 'js/checks.js', 'js/places.js', 'js/gcj02.js',
   'js/screens/case-detail.js', 'js/screens/cases.js', 'js/screens/home.js', 'js/screens/login.js',
   'js/screens/report.js', 'js/screens/settings.js', 'js/screens/sync.js', 'js/screens/visit-form.js',
   'js/screens/visits.js',

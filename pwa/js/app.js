@@ -3,8 +3,10 @@ import { t, applyStatic } from './i18n.js';
 import { kvGet, kvSet } from './db.js';
 import { h, anyDirty, toast } from './ui.js';
 import { syncNow, startTriggers, isBusy, onStatus } from './sync-client.js';
-import { pendingCount, onChange, unresolved } from './outbox.js';
-import { isPersisted, requestPersistence, iosNeedsHomeScreen } from './storage.js';
+import { pendingCount, pending, onChange, unresolved } from './outbox.js';
+import { isPersisted, requestPersistence, iosNeedsHomeScreen, persistenceSupported } from './storage.js';
+import { checkBrowser } from './browser-check.js';
+import { showBrowserNotice, appName } from './browser-notice.js';
 import * as login from './screens/login.js';
 import * as home from './screens/home.js';
 import * as visits from './screens/visits.js';
@@ -58,6 +60,9 @@ async function refreshChrome() {
 // --- banners ------------------------------------------------------------------------------
 let waitingWorker = null;
 const PERSIST_BANNER_QUIET_MS = 7 * 86400000;
+const STALE_ON_IOS_MS = 24 * 3600000;
+let iosNoticeDismissed = false; // for this page load only: it comes back at the next open
+let inAppRisk = null;           // the in-app browser the worker chose to stay in
 
 async function renderBanners() {
   const box = document.getElementById('banners');
@@ -69,12 +74,32 @@ async function renderBanners() {
   if (signedIn && await kvGet('session_expired')) {
     banners.push(h('div', { class: 'banner', id: 'expired-banner' }, h('p', {}, t('banner.expired'))));
   }
-  if (signedIn && iosNeedsHomeScreen()) banners.push(h('div', { class: 'banner', id: 'ios-banner' }, h('p', {}, t('banner.ios'))));
+  if (inAppRisk) {
+    banners.push(h('div', { class: 'banner alarm', id: 'in-app-banner', role: 'alert' }, h('p', {}, t('banner.in_app', { app: appName(inAppRisk) }))));
+  }
+  if (signedIn && iosNeedsHomeScreen()) {
+    // iOS Safari outside the Home Screen deletes our storage after 7 days without use: records
+    // waiting more than a day get a red warning that stays until they are sent.
+    const waiting = await pending();
+    const oldest = waiting.length ? Date.parse(waiting[0].recorded_at_device) : NaN;
+    if (Date.now() - oldest > STALE_ON_IOS_MS) {
+      banners.push(h('div', { class: 'banner alarm', id: 'ios-stale-banner', role: 'alert' },
+        h('p', {}, t('banner.ios_stale', { n: waiting.length })),
+        h('button', { type: 'button', onclick: () => syncNow() }, t('sync.now'))));
+    } else if (!iosNoticeDismissed) {
+      banners.push(h('div', { class: 'banner', id: 'ios-banner' }, h('p', {}, t('banner.ios')),
+        h('button', { type: 'button', class: 'close', id: 'ios-dismiss', 'aria-label': t('banner.dismiss'), title: t('banner.dismiss'),
+          onclick: () => { iosNoticeDismissed = true; renderBanners(); } }, '×')));
+    }
+  }
   // Compact and dismissible: dismissed, it stays away for a week; Settings keeps the button.
+  // No banner where the browser cannot be asked (nothing the worker could do about it).
   const dismissedAt = signedIn ? await kvGet('persist_banner_dismissed') : null;
-  if (signedIn && !(dismissedAt && Date.now() - dismissedAt < PERSIST_BANNER_QUIET_MS) && !(await isPersisted())) {
-    banners.push(h('div', { class: 'banner compact', id: 'persist-banner' }, h('p', {}, t('banner.persist')),
-      h('button', { type: 'button', onclick: async () => { await requestPersistence(true); renderBanners(); } }, t('banner.persist_button')),
+  if (signedIn && persistenceSupported() && !(dismissedAt && Date.now() - dismissedAt < PERSIST_BANNER_QUIET_MS) && !(await isPersisted())) {
+    const refused = await kvGet('persist_refused_at');
+    banners.push(h('div', { class: 'banner compact', id: 'persist-banner', 'data-refused': String(Boolean(refused)) },
+      h('p', {}, t(refused ? 'banner.persist_refused' : 'banner.persist')),
+      refused ? null : h('button', { type: 'button', id: 'persist-ask', onclick: async () => { await requestPersistence(true); renderBanners(); } }, t('banner.persist_button')),
       h('button', { type: 'button', class: 'close', id: 'persist-dismiss', 'aria-label': t('banner.dismiss'), title: t('banner.dismiss'),
         onclick: async () => { await kvSet('persist_banner_dismissed', Date.now()); renderBanners(); } }, '×')));
   }
@@ -120,11 +145,25 @@ function startSession() {
 
 async function boot() {
   applyStatic();
+  // In-app browsers and browsers that cannot keep records: say so before anything is typed.
+  const check = await checkBrowser();
+  document.body.dataset.browser = check.blocked ? 'blocked' : check.app ? 'in-app' : 'ok';
+  if (check.blocked) {
+    main.replaceChildren();
+    showBrowserNotice(check);
+    document.body.dataset.ready = 'true';
+    return; // nothing may be captured here: it could not be kept
+  }
+  if (check.app) {
+    showBrowserNotice(check, () => { inAppRisk = check.app; renderBanners(); });
+  }
   document.getElementById('sync-now').addEventListener('click', () => syncNow());
   startTriggers();
   onChange(refreshChrome);
   onStatus((s) => { document.getElementById('sync-now').disabled = s.running; });
   document.addEventListener('wangge:persistence', renderBanners);
+  // the iOS warnings depend on how long records have waited: look again on each return
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') renderBanners(); });
   addEventListener('hashchange', show);
   signedIn = Boolean(await kvGet('session'));
   await refreshChrome();

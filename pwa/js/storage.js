@@ -1,13 +1,22 @@
 // Storage durability: ask for persistence after the first saved record, report usage.
+import { kvSet } from './db.js';
+import { isIOS, isStandalone } from './browser-check.js';
+
 let asked = false;
+
+/** Can this browser be asked to keep our storage at all? (Older Safari, some webviews: no.) */
+export const persistenceSupported = () =>
+  Boolean(navigator.storage && navigator.storage.persist && navigator.storage.persisted);
 
 /** Ask once per page load on our own (after the first saved record); `force` for the button. */
 export async function requestPersistence(force = false) {
-  if ((asked && !force) || !navigator.storage || !navigator.storage.persist) return false;
+  if ((asked && !force) || !persistenceSupported()) return false;
   asked = true;
   try {
     if (await navigator.storage.persisted()) return true;
     const granted = await navigator.storage.persist();
+    // A "no" is remembered: the banner then says so instead of offering the same button.
+    await kvSet('persist_refused_at', granted ? null : Date.now());
     document.dispatchEvent(new CustomEvent('wangge:persistence', { detail: granted }));
     return granted;
   } catch {
@@ -34,9 +43,7 @@ export async function estimate() {
 
 /** iOS Safari outside the Home Screen: storage is evicted after 7 days without use. */
 export function iosNeedsHomeScreen() {
-  const ios = /iPhone|iPad|iPod/.test(navigator.userAgent)
-    || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
-  return ios && !navigator.standalone && !matchMedia('(display-mode: standalone)').matches;
+  return isIOS() && !isStandalone();
 }
 
 export function formatBytes(n) {

@@ -14,6 +14,9 @@ class DeviceReset extends Error {}
 const PUSH_BATCH = 100;
 const PULL_LIMIT = 500;
 const TIMER_MS = 2 * 60 * 1000;
+// The timer's period can be shortened for tests and support only through the kv setting
+// `sync_timer_ms` (read at start-up; never below one second); nothing in the app writes it.
+const TIMER_MIN_MS = 1000;
 
 export const status = { running: false, lastSuccessAt: null, lastError: null, progress: {} };
 const listeners = new Set();
@@ -192,7 +195,12 @@ async function requeueMissing(hashes) {
 export function startTriggers() {
   addEventListener('online', () => syncNow());
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') syncNow(); });
-  setInterval(() => { if (document.visibilityState === 'visible') syncNow(); }, TIMER_MS);
+  // The timer is what keeps a phone without Background Sync (Safari, Firefox) sending while
+  // the app stays open and visible with no network change.
+  kvGet('sync_timer_ms').catch(() => null).then((override) => {
+    const period = Number.isFinite(override) ? Math.max(TIMER_MIN_MS, override) : TIMER_MS;
+    setInterval(() => { if (document.visibilityState === 'visible') syncNow(); }, period);
+  });
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (event.data && event.data.type === 'sync') {

@@ -2,7 +2,7 @@
 import { h, toast } from '../ui.js';
 import { t, lang, setLang } from '../i18n.js';
 import { kvGet, count } from '../db.js';
-import { estimate, formatBytes, isPersisted, requestPersistence } from '../storage.js';
+import { estimate, formatBytes, isPersisted, requestPersistence, persistenceSupported } from '../storage.js';
 import { logout } from '../session.js';
 
 export async function render(main, _params, { onSignedOut, rerender }) {
@@ -27,7 +27,8 @@ export async function render(main, _params, { onSignedOut, rerender }) {
     h('h3', {}, t('settings.storage')),
     h('p', { id: 'storage-usage' }, usage ? t('settings.usage', { used: formatBytes(usage.usage), free: formatBytes(usage.quota - usage.usage) }) : t('settings.usage_unknown')),
     h('p', { id: 'storage-persisted' }, persisted ? t('settings.persisted') : t('settings.not_persisted')),
-    persisted ? null : h('button', { type: 'button', onclick: async () => { toast((await requestPersistence(true)) ? t('settings.persisted') : t('settings.not_persisted')); rerender(); } }, t('banner.persist_button')),
+    persisted || persistenceSupported() ? null : h('p', { id: 'storage-persist-unsupported' }, t('settings.persist_unsupported')),
+    persisted || !persistenceSupported() ? null : h('button', { type: 'button', onclick: async () => { toast((await requestPersistence(true)) ? t('settings.persisted') : t('settings.not_persisted')); rerender(); } }, t('banner.persist_button')),
     h('h3', {}, t('settings.account')),
     h('p', { class: 'meta' }, t('settings.device'), ' ', h('span', { translate: 'no' }, (session?.device_id || '').slice(0, 8))),
     out,

@@ -1,10 +1,13 @@
-// The report page's outbox: one IndexedDB store of reports not yet acknowledged.
+// The report page's outbox: one IndexedDB store of reports not yet acknowledged. Where this
+// browser has no working IndexedDB every call rejects, and report.js keeps the report itself.
 const NAME = 'wangge-residents';
 let opening = null;
 
 function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
+      // Some in-app browsers never answer an open: after 3 s the page keeps the report itself.
+      setTimeout(() => reject(new Error('IndexedDB did not open')), 3000);
       const req = indexedDB.open(NAME, 1);
       req.onupgradeneeded = () => req.result.createObjectStore('queue', { keyPath: 'client_id' });
       req.onsuccess = () => resolve(req.result);

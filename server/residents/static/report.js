@@ -122,29 +122,47 @@ address.addEventListener('input', async () => {
 });
 
 // --- photos: shrunk on the phone before they are kept or sent; a photo this browser cannot
-// open is named on the page and left out, never dropped without a word ---
+// open is named on the page and left out, never dropped without a word. Two inputs: the
+// camera (`capture`: each shot adds one) and the album (a new pick replaces the last one). ---
+const cameraInput = document.getElementById('photos-camera');
 const photoInput = document.getElementById('photos');
 const photoState = document.getElementById('photo-state');
+const maxPhotos = Number(photoInput.dataset.max || 3);
+let fromCamera = [];
+let fromAlbum = [];
 let shrunk = [];
-// The browser's own file button speaks the phone's language, not the page's: ours instead.
-photoInput.classList.add('file-input');
-document.getElementById('photo-button').hidden = false;
-photoInput.addEventListener('change', async () => {
-  const files = [...photoInput.files];
-  const max = Number(photoInput.dataset.max || 3);
-  const problems = files.slice(max).map((f) => text('msg-photo-extra').replace('%s', f.name));
-  const results = await Promise.all(files.slice(0, max).map((f) => shrink(f).then(
+// The browser's own file buttons speak the phone's language, not the page's: ours instead.
+for (const [input, button] of [[cameraInput, 'camera-button'], [photoInput, 'photo-button']]) {
+  input.classList.add('file-input');
+  document.getElementById(button).hidden = false;
+}
+
+async function shrinkAll(files, problems) {
+  const results = await Promise.all(files.map((f) => shrink(f).then(
     (p) => ({ ...p, name: f.name }),
     () => { problems.push(text('msg-photo-unreadable').replace('%s', f.name)); return null; },
   )));
-  shrunk = results.filter(Boolean);
+  return results.filter(Boolean); // ArrayBuffers (never Blobs: WebKit refuses them in IndexedDB)
+}
+
+async function photosPicked(input) {
+  const problems = [];
+  const picked = await shrinkAll([...input.files], problems);
+  input.value = '';
+  if (input === cameraInput) fromCamera = [...fromCamera, ...picked];
+  else fromAlbum = picked;
+  const all = [...fromAlbum, ...fromCamera];
+  problems.push(...all.slice(maxPhotos).map((p) => text('msg-photo-extra').replace('%s', p.name)));
+  shrunk = all.slice(0, maxPhotos);
   photoState.hidden = !problems.length;
   photoState.textContent = problems.join(' ');
   const previews = document.getElementById('photo-previews');
   previews.replaceChildren(...shrunk.map((p) => Object.assign(document.createElement('img'), {
     src: URL.createObjectURL(new Blob([p.bytes], { type: 'image/jpeg' })), alt: p.name, title: p.name,
   })));
-});
+}
+cameraInput.addEventListener('change', () => photosPicked(cameraInput));
+photoInput.addEventListener('change', () => photosPicked(photoInput));
 
 // --- send, or queue and resend ---
 async function send(item) {
@@ -173,16 +191,61 @@ function holdButton(seconds) {
   setTimeout(() => { button.disabled = false; }, seconds * 1000);
 }
 
+// --- where an unsent report waits: IndexedDB when this browser has it (in-app browsers and
+// private modes may not); otherwise this page's memory, and its text in localStorage, so a
+// closed page gives the words back next time. Nothing typed is ever thrown away. ---
+let unkept = null;         // the report waiting in memory when IndexedDB refused it
+const DRAFT = 'wangge-report-draft';
+
+function keepDraft(fields) {
+  try { localStorage.setItem(DRAFT, JSON.stringify(fields)); } catch { /* no storage: the page keeps it */ }
+}
+
+function dropDraft() {
+  try { localStorage.removeItem(DRAFT); } catch { /* nothing kept */ }
+}
+
+function restoreDraft() {
+  let fields = null;
+  try { fields = JSON.parse(localStorage.getItem(DRAFT) || 'null'); } catch { fields = null; }
+  if (!fields || typeof fields !== 'object') return;
+  for (const name of ['description', 'address', 'name', 'phone', 'catalogue_item_id', 'lon', 'lat', 'client_id']) {
+    const field = form.elements[name];
+    if (field && !field.value && typeof fields[name] === 'string') field.value = fields[name];
+  }
+  if (fields.disclosure) {
+    const radio = form.querySelector(`input[name=disclosure][value="${CSS.escape(fields.disclosure)}"]`);
+    if (radio) radio.checked = true;
+  }
+  say(text('msg-draft-back'));
+}
+
+async function waiting() {
+  try {
+    return [...await queueAll(), ...(unkept ? [unkept] : [])];
+  } catch {
+    // No IndexedDB here: the promise under the button must not claim the phone keeps it.
+    document.getElementById('offline-hint').textContent = text('msg-no-storage-hint');
+    return unkept ? [unkept] : [];
+  }
+}
+
+async function forget(item) {
+  if (item === unkept) { unkept = null; dropDraft(); return; }
+  try { await queueDel(item.client_id); } catch { /* already gone */ }
+}
+
 export async function flush() {
-  for (const item of await queueAll()) {
+  for (const item of await waiting()) {
     let result;
     try {
       result = await send(item);
     } catch {
-      say(text('msg-queued'));
+      say(text(item === unkept ? 'msg-not-kept' : 'msg-queued'));
+      state.scrollIntoView({ block: 'center' });
       return; // still offline: try again on the next 'online' event
     }
-    await queueDel(item.client_id);
+    await forget(item);
     if (result.ok) { showDone(result.answer); return; }
     say(result.answer.detail || '');
     state.scrollIntoView({ block: 'center' });
@@ -195,10 +258,18 @@ form.addEventListener('submit', async (event) => {
   const clientId = document.getElementById('client_id').value || newClientId();
   document.getElementById('client_id').value = clientId;
   const fields = Object.fromEntries([...new FormData(form)].filter(([, v]) => typeof v === 'string'));
-  await queuePut({ client_id: clientId, fields, photos: shrunk.map((p) => p.bytes), names: shrunk.map((p) => p.name), queued_at: Date.now() });
+  const item = { client_id: clientId, fields, photos: shrunk.map((p) => p.bytes), names: shrunk.map((p) => p.name), queued_at: Date.now() };
+  try {
+    await queuePut(item);
+    unkept = null;
+  } catch {
+    unkept = item; // this browser cannot keep it: the page does, and the text goes to localStorage
+    keepDraft(fields);
+  }
   say(text('msg-sending'));
   await flush();
 });
 
 window.addEventListener('online', flush);
+restoreDraft();
 flush();
