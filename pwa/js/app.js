@@ -93,9 +93,10 @@ async function renderBanners() {
     }
   }
   // Compact and dismissible: dismissed, it stays away for a week; Settings keeps the button.
-  // No banner where the browser cannot be asked (nothing the worker could do about it).
+  // No banner where the browser cannot be asked (nothing the worker could do about it), nor
+  // on iOS outside the Home Screen: adding the app there is the one step that keeps the data.
   const dismissedAt = signedIn ? await kvGet('persist_banner_dismissed') : null;
-  if (signedIn && persistenceSupported() && !(dismissedAt && Date.now() - dismissedAt < PERSIST_BANNER_QUIET_MS) && !(await isPersisted())) {
+  if (signedIn && persistenceSupported() && !iosNeedsHomeScreen() && !(dismissedAt && Date.now() - dismissedAt < PERSIST_BANNER_QUIET_MS) && !(await isPersisted())) {
     const refused = await kvGet('persist_refused_at');
     banners.push(h('div', { class: 'banner compact', id: 'persist-banner', 'data-refused': String(Boolean(refused)) },
       h('p', {}, t(refused ? 'banner.persist_refused' : 'banner.persist')),
@@ -104,6 +105,7 @@ async function renderBanners() {
         onclick: async () => { await kvSet('persist_banner_dismissed', Date.now()); renderBanners(); } }, '×')));
   }
   box.replaceChildren(...banners);
+  box.dataset.for = signedIn ? 'signed-in' : 'signed-out'; // tests wait on it
 }
 
 function applyUpdate() {

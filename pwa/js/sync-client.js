@@ -31,6 +31,12 @@ export function syncNow() {
   return current;
 }
 
+/** For triggers that mean "now it may work" (back online, back in view): a sync already
+ * running may have started before the network came back, so if it fails, run once more. */
+function syncAfterCurrent() {
+  return current ? current.then((ok) => ok || syncNow()) : syncNow();
+}
+
 /** True while a push is in flight: the update prompt must not reload then. */
 export const isBusy = () => status.running;
 
@@ -193,8 +199,8 @@ async function requeueMissing(hashes) {
 
 /** Wire every trigger. Call once at start-up. */
 export function startTriggers() {
-  addEventListener('online', () => syncNow());
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') syncNow(); });
+  addEventListener('online', () => syncAfterCurrent());
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') syncAfterCurrent(); });
   // The timer is what keeps a phone without Background Sync (Safari, Firefox) sending while
   // the app stays open and visible with no network change.
   kvGet('sync_timer_ms').catch(() => null).then((override) => {

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-
 # Only directives that Chromium, Firefox and WebKit all know: WebKit logs a console error for
 # every directive it does not recognise, on every page load (``manifest-src`` was one). The web
 # app manifest is still limited to our origin: without ``manifest-src`` it falls back to
-# ``default-src 'self'`` (CSP3 §6.1.5), in the browsers that check manifests at all.
+# ``default-src 'self'`` (CSP Level 3), in the browsers that check manifests at all.
 DIRECTIVES_EVERY_ENGINE_KNOWS = frozenset(
     {
         "default-src",

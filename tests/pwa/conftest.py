@@ -160,8 +160,17 @@ class Phone:
     """One browser context = one installed app = one device, with its console watched."""
 
     def __init__(
-        self, browser: Any, server: LiveServer, has_sync: bool, *, geolocation: bool = True
+        self,
+        browser: Any,
+        server: LiveServer,
+        has_sync: bool,
+        *,
+        geolocation: bool = True,
+        user_agent: str | None = None,
+        init_script: str | None = None,
     ) -> None:
+        """`user_agent` poses as another browser (an iPhone, WeChat); `init_script` runs
+        before the page's own scripts (to take away an API an engine lacks)."""
         options: dict[str, Any] = {
             "viewport": VIEWPORT,
             "device_scale_factor": 2,
@@ -173,7 +182,11 @@ class Phone:
         if geolocation:
             options["permissions"] = ["geolocation"]
             options["geolocation"] = {"latitude": 31.2088, "longitude": 121.4266, "accuracy": 12}
+        if user_agent:
+            options["user_agent"] = user_agent
         self.context = browser.new_context(**options)
+        if init_script:
+            self.context.add_init_script(init_script)
         self.server = server
         self.errors: list[str] = []
         self.expected_network_errors = False

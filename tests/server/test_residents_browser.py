@@ -183,7 +183,9 @@ def _directory_and_booking(server: str, screenshot: Shot, page: Any, problems: l
 
 
 def test_report_photos_from_the_camera_or_the_album(server: str, screenshot: Shot) -> None:
-    in_browser(lambda _context, page, problems: _camera_and_album(server, screenshot, page, problems))
+    in_browser(
+        lambda _context, page, problems: _camera_and_album(server, screenshot, page, problems)
+    )
 
 
 def _camera_and_album(server: str, screenshot: Shot, page: Any, problems: list[str]) -> None:
