@@ -736,12 +736,12 @@ ZH["Website"] = "网站"
 ZH["Choose photos"] = "选择照片"
 ZH["Take a photo"] = "拍照"
 ZH["Choose from the album"] = "从相册选"
-ZH["No connection: the report was not sent, and this browser cannot keep it on the phone. Keep this page open: it is sent as soon as you are online, or tap “Send the report” again."] = (
-    "网络未连接:报告没有发出,这个浏览器也无法把它保存在手机上。请不要关闭本页:联网后会自动发送,也可以再点“提交”。"
-)
-ZH["No signal? This browser cannot keep the report on the phone: keep this page open until it is sent."] = (
-    "没有信号?这个浏览器无法把报告保存在手机上:发出之前请不要关闭本页。"
-)
+ZH[
+    "No connection: the report was not sent, and this browser cannot keep it on the phone. Keep this page open: it is sent as soon as you are online, or tap “Send the report” again."
+] = "网络未连接:报告没有发出,这个浏览器也无法把它保存在手机上。请不要关闭本页:联网后会自动发送,也可以再点“提交”。"
+ZH[
+    "No signal? This browser cannot keep the report on the phone: keep this page open until it is sent."
+] = "没有信号?这个浏览器无法把报告保存在手机上:发出之前请不要关闭本页。"
 ZH["A report that was not sent last time has been filled in again below: check it and send it."] = (
     "上次没有发出的报告已填回下面,请检查后提交。"
 )
