@@ -22,6 +22,7 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import time
 import warnings
@@ -56,6 +57,14 @@ _NETWORK_FAILURE = re.compile(
     r"|Connection refused|Fetch API cannot load",
     re.IGNORECASE,
 )
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: SIGTERM it when its parent dies (no Xvfb or driver outlives a
+    killed pytest on a shared machine)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class WebKitScriptError(RuntimeError):
@@ -99,6 +108,7 @@ class XvfbDisplay:
                 [XVFB, "-displayfd", str(write_fd), "-screen", "0", self.screen,
                  "-nolisten", "tcp", "-noreset"],
                 pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )  # fmt: skip
             os.close(write_fd)
             number = b""
@@ -187,6 +197,7 @@ class WebKitPhone:
         geolocation: tuple[float, float, float] | None,
         display: XvfbDisplay | None = None,
         language: str = "zh-CN",
+        user_agent: str | None = None,
         timeout: float = 15,
     ) -> None:
         check_installed()
@@ -195,6 +206,7 @@ class WebKitPhone:
         self.geolocation = geolocation
         self.display = display or shared_display()
         self.language = language
+        self.user_agent_override = user_agent  # None: WebKitGTK's own (desktop Safari-like)
         self.timeout = timeout
         self.errors: list[str] = []
         self.expected_network_errors = False
@@ -210,6 +222,7 @@ class WebKitPhone:
 
     def _start(self) -> None:
         from selenium import webdriver
+        from selenium.common.exceptions import WebDriverException
 
         started = time.monotonic()
         options = webdriver.WebKitGTKOptions()
@@ -219,6 +232,8 @@ class WebKitPhone:
         options.add_argument(f"--log={self.log_path}")
         options.add_argument(f"--viewport={VIEWPORT[0]}x{VIEWPORT[1]}")
         options.add_argument(f"--language={self.language}")
+        if self.user_agent_override:
+            options.add_argument(f"--user-agent={self.user_agent_override}")
         if self.geolocation is not None:
             options.add_argument("--geolocation=" + ",".join(map(str, self.geolocation)))
         # WebKitWebDriver matches this against the name the browser reports for itself.
@@ -232,15 +247,29 @@ class WebKitPhone:
             "LANGUAGE": self.language.replace("-", "_"),
         }
         service = webdriver.WebKitGTKService(
-            executable_path=WEBDRIVER, env=env, log_output=str(self.driver_log)
+            executable_path=WEBDRIVER,
+            env=env,
+            log_output=str(self.driver_log),
+            popen_kw={"preexec_fn": _die_with_parent},
         )
         with warnings.catch_warnings():
             # Selenium's own local drivers still pass the deprecated `remote_server_addr`.
             warnings.filterwarnings("ignore", "setting remote_server_addr", DeprecationWarning)
-            self.driver = webdriver.WebKitGTK(options=options, service=service)
+            try:
+                self.driver = webdriver.WebKitGTK(options=options, service=service)
+            except WebDriverException as error:
+                tail = self._log_tail()
+                raise EngineMissing(f"WebKit did not start: {error.msg}\n{tail}") from error
         self.driver.set_script_timeout(max(self.timeout, 30))
         self.driver.set_page_load_timeout(60)
         self.launch_seconds = time.monotonic() - started
+
+    def _log_tail(self, lines: int = 20) -> str:
+        text = ""
+        for path in (self.log_path, self.driver_log):
+            with contextlib.suppress(OSError):
+                text += "".join(path.read_text(errors="replace").splitlines(True)[-lines:])
+        return text
 
     def _browser_pid(self) -> int | None:
         try:
@@ -420,7 +449,7 @@ def _wait_exit(pid: int, timeout: float) -> None:
     while _alive(pid):
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
             return
         time.sleep(_POLL_S)  # polling a process's end
 

@@ -13,7 +13,7 @@ denies it, prefers zh-CN, and writes every console message (WebKit's own `CONSOL
 to the log file named on the command line, which the driver reads for `errors`.
 
     /usr/bin/python3 webkit_browser.py --profile DIR --log FILE [--geolocation LAT,LON,ACC]
-        [--viewport 360x640] [--language zh-CN] --automation
+        [--viewport 360x640] [--language zh-CN] [--user-agent UA] --automation
 
 WebKitWebDriver adds `--automation` and sets WEBKIT_INSPECTOR_SERVER in the environment;
 WebKit itself then listens for the driver. The browser names itself to the driver with
@@ -39,6 +39,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--geolocation", default="", help="LAT,LON,ACCURACY_M; empty denies")
     parser.add_argument("--viewport", default="360x640")
     parser.add_argument("--language", default="zh-CN")
+    parser.add_argument("--user-agent", default="")
     parser.add_argument("--automation", action="store_true")
     args, _unknown = parser.parse_known_args(argv)
     return args
@@ -62,6 +63,13 @@ def _log_to(path: Path) -> None:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     _log_to(args.log)
+    if args.automation:  # end with WebKitWebDriver, even when it is killed
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            return 1
     args.profile.mkdir(parents=True, exist_ok=True)
     # The driver waits for this process to end before starting another on the profile.
     (args.profile / "browser.pid").write_text(str(os.getpid()))
@@ -107,6 +115,8 @@ def main(argv: list[str]) -> int:
     settings.set_enable_write_console_messages_to_stdout(True)
     settings.set_enable_developer_extras(True)
     settings.set_javascript_can_open_windows_automatically(True)
+    if args.user_agent:
+        settings.set_user_agent(args.user_agent)
 
     def permission_request(view: Any, request: Any) -> bool:
         geolocation = isinstance(request, WebKit2.GeolocationPermissionRequest)

@@ -126,7 +126,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_the_app_signs_in_and_keeps_its_worker_and_data_across_a_restart(
-    make_phone: Callable[..., Any], server: LiveServer, screenshot_dir: Path
+    make_phone: Callable[..., Any], server: LiveServer, screenshot_dir: Path, photo_jpeg: Path
 ) -> None:
     phone = make_phone()
     sign_in(phone, server)
@@ -141,6 +141,16 @@ def test_the_app_signs_in_and_keeps_its_worker_and_data_across_a_restart(
     assert png_size(shot) == (VIEWPORT[0] * PIXEL_RATIO, VIEWPORT[1] * PIXEL_RATIO)
     assert phone.count("body[data-screen=home]") == 1
     assert phone.text("body")
+
+    # A photo picked in the report form (an <input type=file>) is read and shown.
+    phone.evaluate("location.hash = '#/report';")
+    phone.wait_for("#report-form")
+    phone.set_files("#photo-album", photo_jpeg)
+    phone.wait_for("#report-thumbs img")
+    phone.fill("#r-desc", "楼道堆放杂物 3 处")
+    assert phone.evaluate("return document.querySelector('#r-desc').value;") == "楼道堆放杂物 3 处"
+    phone.evaluate("location.hash = '#/';")
+    phone.wait_for("body[data-screen=home]", state="attached")
 
     bytes_ = list(range(256)) * 4
     phone.evaluate(IDB_PUT, bytes_)
