@@ -67,6 +67,10 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+class WebKitStartError(RuntimeError):
+    """The browser is installed but its session did not start (the message has its log)."""
+
+
 class WebKitScriptError(RuntimeError):
     """A script run by `evaluate` threw or rejected; the message is the page's error."""
 
@@ -259,7 +263,7 @@ class WebKitPhone:
                 self.driver = webdriver.WebKitGTK(options=options, service=service)
             except WebDriverException as error:
                 tail = self._log_tail()
-                raise EngineMissing(f"WebKit did not start: {error.msg}\n{tail}") from error
+                raise WebKitStartError(f"WebKit did not start: {error.msg}\n{tail}") from error
         self.driver.set_script_timeout(max(self.timeout, 30))
         self.driver.set_page_load_timeout(60)
         self.launch_seconds = time.monotonic() - started

@@ -17,7 +17,8 @@ import pytest
 from tests.engines.base import DEFAULT_FIX, PIXEL_RATIO, VIEWPORT, EngineMissing
 from tests.pwa.conftest import DEMO_PASSWORD, IN_CI, LiveServer
 
-pytestmark = pytest.mark.browser
+# `webkit` first: a machine without WebKit skips before the demo server is built.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("webkit")]
 
 # Console errors the worker app itself logs in WebKit, reported and tolerated here until the
 # app is fixed (every other error fails): WebKit does not know CSP's `manifest-src`.
@@ -70,7 +71,7 @@ return {state, ...result};
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def webkit() -> Any:
     """The driver module, with the session's one Xvfb started (skips when not installed)."""
     from tests.engines import webkit
