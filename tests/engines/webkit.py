@@ -10,7 +10,8 @@ Console messages: WebKit writes each one, from every web process of the browser,
 `[url:line:col: ]CONSOLE <SOURCE> <LEVEL> <text>` line to the browser's stderr, which the
 browser points at `<profile>/console.log`. Every call on the phone (and `close()`) reads the
 new lines, and those of level ERROR (console.error, uncaught exceptions, unhandled
-rejections, CSP and network errors) go to `errors`.
+rejections, CSP and network errors) go to `errors`; so does reading `errors` and setting
+`expected_network_errors` (lines logged before the change are judged by the old value).
 """
 
 from __future__ import annotations
@@ -212,8 +213,8 @@ class WebKitPhone:
         self.language = language
         self.user_agent_override = user_agent  # None: WebKitGTK's own (desktop Safari-like)
         self.timeout = timeout
-        self.errors: list[str] = []
-        self.expected_network_errors = False
+        self._errors: list[str] = []
+        self._expect_network_errors = False
         self.log_path = self.profile_dir / "console.log"
         self.driver_log = self.profile_dir / "webdriver.log"
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -313,14 +314,34 @@ class WebKitPhone:
             text, where = match["text"], match["where"] or ""
             if where.startswith("undefined:"):  # a script run through WebDriver
                 where = ""
-            if self.expected_network_errors and (
+            if self._expect_network_errors and (
                 match["source"] == "NETWORK" or _NETWORK_FAILURE.search(text)
             ):
                 continue
             kind = "pageerror" if match["source"] == "JS" else "console"
-            self.errors.append(f"{kind}: {text}" + (f" @ {where}" if where else ""))
+            self._errors.append(f"{kind}: {text}" + (f" @ {where}" if where else ""))
 
     # --- EnginePhone -----------------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[str]:
+        """The error list (one list object), brought up to date with the log when read."""
+        self._drain()
+        return self._errors
+
+    @errors.setter
+    def errors(self, value: list[str]) -> None:
+        self._drain()
+        self._errors = value
+
+    @property
+    def expected_network_errors(self) -> bool:
+        return self._expect_network_errors
+
+    @expected_network_errors.setter
+    def expected_network_errors(self, value: bool) -> None:
+        self._drain()  # what was logged before the change is judged by the old setting
+        self._expect_network_errors = value
 
     def goto(self, url: str) -> None:
         self.driver.get(url)
