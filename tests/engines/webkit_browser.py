@@ -9,8 +9,9 @@ session, where IndexedDB refuses Blobs, nothing survives a restart, geolocation 
 This one keeps one phone's profile on disk (service worker, Cache Storage, IndexedDB,
 cookies, local storage), shows each page in a plain window the size of the phone's viewport
 (the device pixel ratio comes from GDK_SCALE), answers geolocation with a fixed position or
-denies it, prefers zh-CN, and writes every console message (WebKit's own `CONSOLE …` lines)
-to the log file named on the command line, which the driver reads for `errors`.
+denies it, prefers zh-CN, offers `navigator.storage` as Safari does, and writes every
+console message (WebKit's own `CONSOLE …` lines) to the log file named on the command line,
+which the driver reads for `errors`.
 
     /usr/bin/python3 webkit_browser.py --profile DIR --log FILE [--geolocation LAT,LON,ACC]
         [--viewport 360x640] [--language zh-CN] [--user-agent UA] --automation
@@ -115,6 +116,12 @@ def main(argv: list[str]) -> int:
     settings.set_enable_write_console_messages_to_stdout(True)
     settings.set_enable_developer_extras(True)
     settings.set_javascript_can_open_windows_automatically(True)
+    # navigator.storage (persist, estimate) is on in Safari and off by default in WebKitGTK.
+    features = WebKit2.Settings.get_all_features()
+    for index in range(features.get_length()):
+        feature = features.get(index)
+        if feature.get_identifier() in ("StorageAPI", "StorageAPIEstimate"):
+            settings.set_feature_enabled(feature, True)
     if args.user_agent:
         settings.set_user_agent(args.user_agent)
 

@@ -138,6 +138,7 @@ def test_the_app_signs_in_and_keeps_its_worker_and_data_across_a_restart(
     assert (screen["w"], screen["h"], screen["ratio"]) == (*VIEWPORT, PIXEL_RATIO), screen
     assert screen["lang"].startswith("zh"), screen
     assert "WebKit" in phone.user_agent()
+    phone.wait_for("body[data-settled=true]", state="attached", timeout=30)  # first sync done
     shot = phone.screenshot(screenshot_dir / "webkit-home.png")
     assert png_size(shot) == (VIEWPORT[0] * PIXEL_RATIO, VIEWPORT[1] * PIXEL_RATIO)
     assert phone.count("body[data-screen=home]") == 1
