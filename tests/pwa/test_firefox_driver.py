@@ -161,7 +161,8 @@ const value = await new Promise((resolve, reject) => {
 db.close();
 if (!(value instanceof ArrayBuffer)) return { kind: String(value) };
 const bytes = new Uint8Array(value);
-return { kind: 'ArrayBuffer', length: bytes.length, ok: bytes.every((b, i) => b === (i * 7) % 256) };
+const ok = bytes.every((b, i) => b === (i * 7) % 256);
+return { kind: 'ArrayBuffer', length: bytes.length, ok };
 """
 
 
