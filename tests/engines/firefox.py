@@ -153,6 +153,7 @@ _STATES = {
     "detached": {"detached"},
 }
 _POLL_S = 0.05  # between two looks at a condition in `wait_for` / `wait_until`
+_SCRIPT_TIMEOUT_S = 120  # the longest an awaited `evaluate` may take
 
 
 def geckodriver_path() -> Path:
@@ -229,7 +230,13 @@ class FirefoxPhone:
         )
         started = time.monotonic()
         self._driver = webdriver.Firefox(options=options, service=service)
-        self._driver.set_script_timeout(120)
+        # Before the first BiDi command opens the web socket: Selenium polls for each answer
+        # every 0.1 s by default (a tenth of a second on every call), and gives up after 30 s
+        # (an awaited `evaluate` may run longer).
+        config = self._driver.command_executor.client_config
+        config.websocket_interval = 0.005
+        config.websocket_timeout = _SCRIPT_TIMEOUT_S
+        self._driver.set_script_timeout(_SCRIPT_TIMEOUT_S)
         self._origins.clear()
         context = self._driver.current_window_handle
         self._driver.browsing_context.set_viewport(
@@ -312,6 +319,12 @@ class FirefoxPhone:
 
     def _quit(self) -> None:
         driver, self._driver = self._driver, None
+        # quit() closes the BiDi web socket first and joins its reader thread for up to the
+        # command timeout; that thread often sees the close only ~10 s later, a delay before
+        # the browser is even asked to quit. It is a daemon thread and ends with Firefox.
+        connection = getattr(driver, "_websocket_connection", None)
+        if connection is not None:
+            connection.response_wait_timeout = 0.5
         driver.quit()
 
     def evaluate(self, script: str, *args: Any) -> Any:
