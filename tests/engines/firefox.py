@@ -202,6 +202,7 @@ class FirefoxPhone:
         self.log_path = (log_dir or self.profile_dir.parent) / f"{self.profile_dir.name}.log"
         self.errors: list[str] = []
         self.expected_network_errors = False
+        self.ignored_errors: list[str] = []  # network failures while they were expected
         self.launch_seconds: list[float] = []
         self._origins: set[str] = set()
         self._last_url: str | None = None
@@ -261,18 +262,18 @@ class FirefoxPhone:
         return self._driver
 
     def _on_console(self, entry: Any) -> None:
-        if entry.level != "error":
-            return
-        text = str(entry.text)
-        if self.expected_network_errors and any(e in text for e in _NETWORK_ERRORS):
-            return
-        self.errors.append(f"console: {text}{_where(entry)}")
+        if entry.level == "error":
+            self._record(f"console: {entry.text}{_where(entry)}")
 
     def _on_error(self, entry: Any) -> None:
-        text = str(entry.text)
-        if self.expected_network_errors and any(e in text for e in _NETWORK_ERRORS):
-            return
-        self.errors.append(f"pageerror: {text}{_where(entry)}")
+        self._record(f"pageerror: {entry.text}{_where(entry)}")
+
+    def _record(self, error: str) -> None:
+        """Called on Selenium's event threads (list.append is atomic)."""
+        if self.expected_network_errors and any(e in error for e in _NETWORK_ERRORS):
+            self.ignored_errors.append(error)
+        else:
+            self.errors.append(error)
 
     def _allow(self, url: str) -> None:
         """Grant (or deny) geolocation to the origin before its first page loads."""

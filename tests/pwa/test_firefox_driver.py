@@ -190,3 +190,4 @@ def test_restart_keeps_the_app_and_it_runs_offline(
     phone.restart()  # a cold start with no server: everything comes from the profile
     phone.wait_for("body[data-screen=home]", state="attached")
     assert phone.current_url().startswith(f"{server.url}/app/")
+    print("firefox launches (s):", phone.launch_seconds, "ignored offline:", phone.ignored_errors)
