@@ -183,9 +183,7 @@ class ChromiumPhone:
         self._timeout(
             expression,
             lambda: self._run(
-                lambda: self.page.wait_for_function(
-                    f"() => ({expression})", timeout=timeout * 1000
-                )
+                lambda: self.page.wait_for_function(f"() => ({expression})", timeout=timeout * 1000)
             ),
         )
 

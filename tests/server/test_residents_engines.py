@@ -68,9 +68,7 @@ def test_report_offline_then_follow(
         phone.expected_network_errors = True
         net.go_offline()
         phone.click("#report-form button[type=submit]")
-        phone.wait_until(
-            "document.getElementById('queue-state').textContent.includes('已保存')"
-        )
+        phone.wait_until("document.getElementById('queue-state').textContent.includes('已保存')")
         queued = idb(phone, "queue", database="wangge-residents")
         assert len(queued) == 1 and queued[0]["fields"]["phone"] == mobile
         assert queued[0]["photos"] and queued[0]["photos"][0] > 0  # the shrunk photo's bytes
