@@ -12,6 +12,7 @@ its own server with a fresh copy of the demo, so the engines do not share cases.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,8 @@ def test_e2_reconnect_leaves_exactly_the_records_and_photos(
 ) -> None:
     capture_offline(phone, server, net, photo)
     outbox = idb(phone, "outbox")
-    sha = idb(phone, "photos")[0]["sha256"]
+    shot = idb(phone, "photos")[0]
+    sha = shot["sha256"]
     server.start()
     assert sync(phone)
     wait_outbox_empty(phone)
@@ -175,6 +177,10 @@ def test_e2_reconnect_leaves_exactly_the_records_and_photos(
     assert server.query("SELECT proof FROM photo_links WHERE photo_sha256 = ?", (sha,)) == [
         ("upload",)
     ]
+    stored = [p for p in (server.root / "instance").rglob(sha) if p.is_file()]
+    assert len(stored) == 1, stored  # the bytes on the server's disk are the phone's
+    assert hashlib.sha256(stored[0].read_bytes()).hexdigest() == sha
+    assert stored[0].stat().st_size == shot["size"]
     assert sync(phone)
     assert [p["upload_state"] for p in idb(phone, "photos")] == ["uploaded"]
     for entry in outbox:
