@@ -10,7 +10,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium nginx screenshots addresses
+.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium webkit nginx screenshots addresses
 
 run: demo
 	@$(MAKE) --no-print-directory addresses
@@ -29,7 +29,7 @@ addresses:
 	  echo "  services (便民服务)       http://$$h:$(PORT)/services/"; \
 	done
 
-test: setup demo lint chromium nginx
+test: setup demo lint chromium webkit nginx
 	$(BIN)/python -m pytest
 
 # Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
@@ -45,6 +45,20 @@ chromium:
 	  apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
 	else \
 	  echo "Chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk' (browser tests need it)"; \
+	  if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+# The WebKit driver (tests/engines/webkit.py): WebKitGTK's WebDriver server, Xvfb for its
+# display, and PyGObject + WebKit2 4.1 for the small browser it drives (run with Debian's
+# /usr/bin/python3, where python3-gi lives). Installed like Chromium above.
+WEBKIT_PACKAGES := webkit2gtk-driver xvfb xauth python3-gi gir1.2-webkit2-4.1 fonts-noto-cjk
+webkit:
+	@if [ -x /usr/bin/WebKitWebDriver ] && [ -x /usr/bin/Xvfb ] \
+	  && /usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y --no-install-recommends $(WEBKIT_PACKAGES); \
+	else \
+	  echo "WebKit is missing: run 'sudo apt-get install $(WEBKIT_PACKAGES)' (WebKit tests need it)"; \
 	  if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
 
