@@ -114,6 +114,14 @@ def idb(phone: EnginePhone, store: str, database: str = "wangge") -> list[dict[s
     return list(phone.evaluate(IDB_DUMP, database, store))
 
 
+def tap_clear(phone: EnginePhone, css: str) -> None:
+    """Click once no toast is up. The toast (3.5 s, fixed above the tabs) covers a form's
+    last button when the page cannot scroll it higher: Playwright's click waits for it to
+    go, WebDriver's fails at once ("element click intercepted"). Wait as a person would."""
+    phone.wait_for("#toast", state="hidden", timeout=10)
+    phone.click(css)
+
+
 def save_report(phone: EnginePhone, description: str, photo: Path | None = None) -> None:
     go(phone, "#/report")
     phone.wait_for("#report-form")
@@ -121,7 +129,7 @@ def save_report(phone: EnginePhone, description: str, photo: Path | None = None)
         phone.set_files("#photo-album", photo)
         phone.wait_for("#report-thumbs img", timeout=30)
     phone.fill("#r-desc", description)
-    phone.click("#report-form button[type=submit]")
+    tap_clear(phone, "#report-form button[type=submit]")
     phone.wait_for("body[data-screen=cases]", state="attached")
 
 
@@ -135,7 +143,7 @@ def save_visit(phone: EnginePhone, situation: str) -> str:
     phone.click("[data-household]")
     phone.wait_for("#visit-form")
     phone.fill("#v-situation", situation)
-    phone.click("#visit-form button[type=submit]")
+    tap_clear(phone, "#visit-form button[type=submit]")
     phone.wait_for("body[data-screen=visits]", state="attached")
     return household
 

@@ -30,6 +30,7 @@ from tests.engines import (
     screen,
     sync,
     sync_idle,
+    tap_clear,
     wait_outbox_empty,
     wait_ready,
 )
@@ -246,7 +247,7 @@ def test_e6_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
     phone.click("[data-to]")
     phone.wait_for("[data-pending]")
     phone.fill("#note-text", "已到现场处理")
-    phone.click("#note-form button[type=submit]")
+    tap_clear(phone, "#note-form button[type=submit]")
     phone.wait_until("document.querySelectorAll('[data-pending]').length === 2")
     office_closes(server, case_id)
     net.go_online()
@@ -273,6 +274,7 @@ def test_e9_location_is_stored_with_its_accuracy_when_granted(
     phone: EnginePhone, net: NetProxy
 ) -> None:
     login(phone, net.url, "wei.lan")
+    assert sync(phone)  # the cells are in: the home screen says where, or why not
     go_offline(phone, net)  # the report stays in the outbox, where its location can be read
     phone.wait_until("(document.querySelector('#where-detail')?.textContent || '')"
                      ".includes('31.20880')")  # fmt: skip
@@ -285,6 +287,7 @@ def test_e9_location_is_stored_with_its_accuracy_when_granted(
 def test_e9_location_denied_never_blocks_saving(make_phone: MakePhone, net: NetProxy) -> None:
     phone = make_phone(geolocation=None)
     login(phone, net.url, "chu.ming")
+    assert sync(phone)  # the cells are in: the home screen says where, or why not
     go_offline(phone, net)
     phone.wait_until("(document.querySelector('#where')?.textContent || '')"
                      ".includes('未获定位权限')")  # fmt: skip
