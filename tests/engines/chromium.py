@@ -73,8 +73,12 @@ class ChromiumPhone:
         self._pw: Any = None
         self._context: Any = None
         self.page: Any = None
-        self._run(self._start_playwright)
-        self._run(self._launch)
+        try:
+            self._run(self._start_playwright)
+            self._run(self._launch)
+        except BaseException:
+            self.close()  # no Playwright driver process or thread left behind
+            raise
 
     # --- the thread every Playwright call runs in -------------------------------------------
 
