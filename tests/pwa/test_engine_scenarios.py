@@ -111,6 +111,12 @@ def photo(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_jpeg(tmp_path_factory.mktemp(f"photos-{engine}") / "patrol.jpg", seed=5)
 
 
+@pytest.fixture(scope="module")
+def shots(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each engine's screens, to look at (never the committed docs/screenshots/)."""
+    return tmp_path_factory.mktemp(f"engine-shots-{engine}")
+
+
 def go_offline(phone: EnginePhone, net: NetProxy) -> None:
     phone.expected_network_errors = True
     net.go_offline()
@@ -158,7 +164,7 @@ def test_e1_offline_capture_survives_a_reload_and_a_browser_restart(
 
 
 def test_e2_reconnect_leaves_exactly_the_records_and_photos(
-    phone: EnginePhone, server: LiveServer, net: NetProxy, photo: Path
+    phone: EnginePhone, server: LiveServer, net: NetProxy, photo: Path, shots: Path
 ) -> None:
     capture_offline(phone, server, net, photo)
     outbox = idb(phone, "outbox")
@@ -189,6 +195,7 @@ def test_e2_reconnect_leaves_exactly_the_records_and_photos(
     go(phone, "#/sync")
     phone.wait_for("#pending-count[data-count='0']", state="attached")
     assert phone.count("#journal-list [data-state=synced]") == 2
+    phone.screenshot(shots / f"e2-synced-{phone.engine}.png")
 
 
 def mutation_rows(server: LiveServer, op_id: str) -> list[tuple[Any, ...]]:
@@ -229,7 +236,7 @@ def test_e3_an_upload_cut_midway_resumes_from_the_server_offset(
 
 
 def test_e6_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
-    phone: EnginePhone, server: LiveServer, net: NetProxy
+    phone: EnginePhone, server: LiveServer, net: NetProxy, shots: Path
 ) -> None:
     login(phone, net.url, "zhou.jie")
     assert sync(phone)
@@ -265,6 +272,7 @@ def test_e6_a_case_closed_by_the_office_while_offline_is_shown_as_rejected(
     go(phone, "#/sync")
     phone.wait_for("#rejected-list [data-state=rejected]")
     assert "中心" in phone.text("#rejected-list [data-state=rejected]")
+    phone.screenshot(shots / f"e6-rejected-{phone.engine}.png")
 
 
 # --- E9 --------------------------------------------------------------------------------------
