@@ -237,7 +237,13 @@ export function applyStatic() {
 // Every date on the worker's screens is Shanghai time, whatever the phone's zone: the office,
 // the residents and the records all count days there.
 export const ZONE = 'Asia/Shanghai';
-const dayKey = (d) => d.toLocaleDateString('en-CA', { timeZone: ZONE });
+// "YYYY-MM-DD" in Shanghai, from the parts: the 'en-CA' short date is not ISO in every engine
+// (WebKitGTK gives "12/1/2026", which made every date look like another year's).
+const DAY_PARTS = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+const dayKey = (d) => {
+  const part = Object.fromEntries(DAY_PARTS.formatToParts(d).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day}`;
+};
 
 export const fmt = {
   /** "12月3日 13:58" (this year), "2025年12月3日 13:58" (another), "今天 13:58" (today). */
