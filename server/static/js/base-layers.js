@@ -205,6 +205,7 @@
       if (state.pending) { state.again = true; return; }
       if (state.loaded && state.loaded.contains(view)) { relabel(); return; }
       state.pending = true;
+      map.getContainer().dataset.baseLayersPending = "true"; // tests leave the page after it
       var box = view.pad(PAD), sw = box.getSouthWest(), ne = box.getNorthEast();
       var lon = (sw.lng + ne.lng) / 2, lat = (sw.lat + ne.lat) / 2;
       var dx = Math.min((ne.lng - sw.lng) / 2, MAX_SPAN / 2), dy = Math.min((ne.lat - sw.lat) / 2, MAX_SPAN / 2);
@@ -216,6 +217,7 @@
         .catch(function () { map.getContainer().dataset.baseLayers = "failed"; })
         .then(function () {
           state.pending = false;
+          delete map.getContainer().dataset.baseLayersPending;
           if (state.again) { state.again = false; load(); }
         });
     }
