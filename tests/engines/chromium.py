@@ -12,12 +12,13 @@ and every call is run there.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM_ARGS as BROWSER_ARGS
 from tests.engines.base import (
     DEFAULT_FIX,
     PIXEL_RATIO,
@@ -26,15 +27,8 @@ from tests.engines.base import (
     EngineTimeout,
 )
 
-CHROMIUM = os.environ.get("WANGGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=zh-CN",
-]
+# Debian's Chromium with the flags every browser test uses, in Chinese.
+CHROMIUM_ARGS = [*BROWSER_ARGS, "--lang=zh-CN"]
 # What Chromium logs for a fetch that found no network; expected while offline.
 NETWORK_ERRORS = ("net::ERR_", "Failed to fetch", "Failed to load resource")
 
