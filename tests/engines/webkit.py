@@ -46,6 +46,11 @@ INSTALL_HINT = "run `make webkit` (as root) to install WebKitGTK's driver, Xvfb 
 # The X screen holds the 720×1280 device pixels of one phone window (GDK_SCALE=2).
 SCREEN = "800x1400x24"
 _POLL_S = 0.05
+# A fetch that a navigation cancels is logged by WebKit as an error ("Fetch API cannot load
+# … due to access control checks"): not the page's fault, so dropped between these markers,
+# which goto() and reload() log around the navigations they start.
+_NAVIGATING, _NAVIGATED = "wangge-driver: navigating", "wangge-driver: navigated"
+_CANCELLED_BY_NAVIGATION = re.compile(r"^Fetch API cannot load .* due to access control checks")
 
 # `[url:line:col: ]CONSOLE [SOURCE ]LEVEL text`, e.g. "CONSOLE JS ERROR Error: boom".
 _CONSOLE_LINE = re.compile(
@@ -215,6 +220,7 @@ class WebKitPhone:
         self.timeout = timeout
         self._errors: list[str] = []
         self._expect_network_errors = False
+        self._navigating = False
         self.log_path = self.profile_dir / "console.log"
         self.driver_log = self.profile_dir / "webdriver.log"
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
@@ -309,9 +315,14 @@ class WebKitPhone:
         *lines, self._partial = (self._partial + data).split(b"\n")
         for raw in lines:
             match = _CONSOLE_LINE.match(raw.decode("utf-8", "replace"))
+            if match and match["text"] in (_NAVIGATING, _NAVIGATED):
+                self._navigating = match["text"] == _NAVIGATING
+                continue
             if not match or match["level"] != "ERROR":
                 continue
             text, where = match["text"], match["where"] or ""
+            if self._navigating and _CANCELLED_BY_NAVIGATION.search(text):
+                continue
             if where.startswith("undefined:"):  # a script run through WebDriver
                 where = ""
             if self._expect_network_errors and (
@@ -343,8 +354,17 @@ class WebKitPhone:
         self._drain()  # what was logged before the change is judged by the old setting
         self._expect_network_errors = value
 
+    def _mark(self, marker: str) -> None:
+        """Log a navigation marker in the page (nothing when no page is there yet)."""
+        from selenium.common.exceptions import WebDriverException
+
+        with contextlib.suppress(WebDriverException):
+            self.driver.execute_script(f"console.log({marker!r});")
+
     def goto(self, url: str) -> None:
+        self._mark(_NAVIGATING)
         self.driver.get(url)
+        self._mark(_NAVIGATED)
         self._drain()
 
     def current_url(self) -> str:
@@ -352,7 +372,9 @@ class WebKitPhone:
 
     def reload(self) -> None:
         # WebKit's reload goes through the service worker (unlike Gecko's WebDriver refresh).
+        self._mark(_NAVIGATING)
         self.driver.refresh()
+        self._mark(_NAVIGATED)
         self._drain()
 
     def restart(self) -> None:

@@ -349,6 +349,11 @@ def test_a_record_saved_offline_goes_by_itself_with_or_without_background_sync(
     )
     assert has_background_sync == (engine == "chromium"), engine
     phone.evaluate(KV_PUT, "sync_timer_ms", 1000)
+    # Reload only once the home map has its tile settings: WebKit logs a fetch that a
+    # navigation cancels as an error ("… due to access control checks").
+    phone.wait_until(
+        "performance.getEntriesByType('resource').some((e) => e.name.endsWith('/map/tiles'))"
+    )
     phone.reload()
     wait_ready(phone)
     sync_idle(phone)
