@@ -31,12 +31,13 @@ export function isStandalone() {
 }
 
 /** Can IndexedDB open a database here? Some private modes and webviews have the object but
- * refuse (or never answer) an open: 3 s without an answer counts as no. */
+ * refuse (or never answer) an open: 10 s without an answer counts as no (long enough that a
+ * slow phone under load is never locked out by a late answer). */
 function probeIndexedDB() {
   return new Promise((resolve) => {
     let done = false;
     const finish = (ok) => { if (!done) { done = true; resolve(ok); } };
-    setTimeout(() => finish(false), 3000);
+    setTimeout(() => finish(false), 10000);
     try {
       if (typeof indexedDB === 'undefined' || !indexedDB) { finish(false); return; }
       const req = indexedDB.open('wangge-probe', 1);
