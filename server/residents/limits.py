@@ -21,11 +21,13 @@ def spend(session: Session, key: str, *, limit: int, window_s: int, at: dt.datet
     """Count one hit for `key` in the current window; Throttled once `limit` is used up.
 
     The increment is one conditional UPDATE (`count < limit`), so parallel requests cannot
-    slip past the limit; the first hit of a window inserts the row (a lost race retries).
+    slip past the limit. The first hit of a window inserts the row; a request that finds the
+    row only after its UPDATE missed it (another request inserted it in between, or won the
+    insert) counts against that row instead. Only a row at its limit throttles.
     """
     now_s = int(at.timestamp())
     start = now_s - now_s % window_s
-    for _attempt in range(2):
+    for _attempt in range(3):
         done = session.execute(
             update(RateCounter)
             .where(
@@ -37,16 +39,18 @@ def spend(session: Session, key: str, *, limit: int, window_s: int, at: dt.datet
         )
         if done.rowcount:  # type: ignore[attr-defined]
             return
-        exists = session.scalar(
+        count = session.scalar(
             select(RateCounter.count).where(
                 RateCounter.key == key, RateCounter.window_start == start
             )
         )
-        if exists is not None:
-            raise Throttled(
-                _l("Too many attempts. Please wait and try again."),
-                retry_after_s=start + window_s - now_s,
-            )
+        if count is not None:
+            if count >= limit:
+                raise Throttled(
+                    _l("Too many attempts. Please wait and try again."),
+                    retry_after_s=start + window_s - now_s,
+                )
+            continue  # the window's row appeared after the UPDATE looked: count against it
         try:
             with session.begin_nested():
                 session.add(RateCounter(key=key[:100], window_start=start, count=1))
