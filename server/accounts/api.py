@@ -64,8 +64,10 @@ def create_token(args: dict[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
     db.session.commit()
     policy = token_policy()
+    lifetime = min(policy.lifetime, policy.absolute)
     return {"token": token, "token_type": "Bearer", "device_id": device.id, "user": user,
-            "expires_at": now + min(policy.lifetime, policy.absolute)}  # fmt: skip
+            "expires_at": now + lifetime,
+            "expires_in": int(lifetime.total_seconds())}  # fmt: skip
 
 
 @blp.route("/token/renew", methods=["POST"])
@@ -79,19 +81,21 @@ def renew_token(args: dict[str, Any]) -> dict[str, Any]:
     stolen copy); 401 means "sign in with the password", 429 too many unknown tokens from
     this address (the login throttle's budget). docs/security.md, "Device tokens".
     """
+    now = clock.now()
     try:
         renewed = accounts.renew_token(
             db.session,
             args["token"],
             ip=request.remote_addr or "?",
-            at=clock.now(),
+            at=now,
             policy=token_policy(),
             throttle=throttle_policy(),
         )
     finally:
         db.session.commit()  # keep the failure count and a reuse's revocations
     return {"token": renewed.token, "token_type": "Bearer", "device_id": renewed.device.id,
-            "user": renewed.user, "expires_at": renewed.row.expires_at}  # fmt: skip
+            "user": renewed.user, "expires_at": renewed.row.expires_at,
+            "expires_in": max(0, int((renewed.row.expires_at - now).total_seconds()))}  # fmt: skip
 
 
 @blp.route("/token", methods=["DELETE"])

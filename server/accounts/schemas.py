@@ -39,6 +39,9 @@ class TokenResponseSchema(Schema):
     expires_at = fields.DateTime(
         metadata={"description": "When the token stops working unless renewed before."}
     )
+    expires_in = fields.Integer(
+        metadata={"description": "Seconds until then (phones' clocks may be off)."}
+    )
 
 
 class MeSchema(Schema):

@@ -76,7 +76,7 @@ def test_renewal_gives_a_new_token_and_the_old_one_stops_at_once(
     assert answer.status_code == 201, answer.get_json()
     body = answer.get_json()
     assert body["token"] != first["token"] and body["device_id"] == first["device_id"]
-    assert body["user"]["username"] == user.username
+    assert body["user"]["username"] == user.username and body["expires_in"] == 24 * 3600
     assert dt.datetime.fromisoformat(body["expires_at"]) == clock.now + dt.timedelta(hours=24)
     assert not _works(client, first["token"])
     assert _works(client, body["token"])
