@@ -22,7 +22,8 @@ password: Argon2id), ``renew`` (the realistic morning since device tokens expire
 still holds yesterday's token, made at set-up, and renews it — POST /api/v1/auth/token/renew,
 a SHA-256 and a few indexed queries), or ``both``: a renewing morning, then a password
 morning of the same phones, in one run, so the two compare under the same machine load.
-``--morning-only`` stops after the morning (no end of shift, no exactly-once checks).
+``--morning-only`` stops after the morning (no end of shift, no exactly-once checks);
+``--no-pull`` leaves out the morning's pull, so the sign-in or renewal is all the load.
 
 Set-up (the bench's own): a fresh database (PostgreSQL: a new database next to
 ``WANGGE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file), migrated, with a
@@ -230,7 +231,7 @@ async def pull_all(http: aiohttp.ClientSession, base: str, phone: Phone, stats: 
 
 
 async def morning(http: aiohttp.ClientSession, base: str, phone: Phone, stats: Stats,
-                  renew: bool = False) -> None:  # fmt: skip
+                  renew: bool = False, pull: bool = True) -> None:  # fmt: skip
     """Sign in (Argon2id) — or renew yesterday's token (``renew``) — and pull the whole
     scope, as a phone does when the shift starts."""
     if renew:
@@ -246,6 +247,8 @@ async def morning(http: aiohttp.ClientSession, base: str, phone: Phone, stats: S
         return
     phone.auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
     phone.cursor, phone.households, phone.ready = None, [], False  # a fresh phone's pull
+    if not pull:
+        return
     if not await pull_all(http, base, phone, stats):
         return
     if not phone.households:
@@ -581,7 +584,7 @@ async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProf
                 "both": [("morning (renew)", True), ("morning (password)", False)],
             }
             for phase, renew in mornings[args.morning]:
-                step = lambda h, p, s, r=renew: morning(h, base, p, s, r)  # noqa: E731
+                step = lambda h, p, s, r=renew: morning(h, base, p, s, r, not args.no_pull)  # noqa: E731
                 wall, cpu = time.perf_counter(), time.process_time()
                 await open_loop(http, phones, args.window, 1, step, stats[phase], deadline)
                 times[phase] = (time.perf_counter() - wall, time.process_time() - cpu)
@@ -732,8 +735,12 @@ def main() -> None:
                         help="phones sign in with the password, renew yesterday's token, or "
                         "both mornings one after the other")  # fmt: skip
     parser.add_argument("--morning-only", action="store_true", help="stop after the morning")
+    parser.add_argument("--no-pull", action="store_true",
+                        help="the morning is the sign-in (or renewal) alone; implies "
+                        "--morning-only")  # fmt: skip
     args = parser.parse_args()
     args.devices = args.devices or (100 if args.quick else 1000)
+    args.morning_only = args.morning_only or args.no_pull
     args.window = args.window or (60.0 if args.quick else 300.0)
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
     ok = all([run(b, args) for b in backends])
