@@ -91,11 +91,16 @@ def renew_token(args: dict[str, Any]) -> dict[str, Any]:
             policy=token_policy(),
             throttle=throttle_policy(),
         )
+        # Read before the commit expires the rows: no queries after it.
+        user, expires = renewed.user, renewed.row.expires_at
+        answer = {"token": renewed.token, "token_type": "Bearer", "device_id": renewed.device.id,
+                  "user": {"id": user.id, "username": user.username,
+                           "display_name": user.display_name, "role": user.role.value},
+                  "expires_at": expires,
+                  "expires_in": max(0, int((expires - now).total_seconds()))}  # fmt: skip
     finally:
         db.session.commit()  # keep the failure count and a reuse's revocations
-    return {"token": renewed.token, "token_type": "Bearer", "device_id": renewed.device.id,
-            "user": renewed.user, "expires_at": renewed.row.expires_at,
-            "expires_in": max(0, int((renewed.row.expires_at - now).total_seconds()))}  # fmt: skip
+    return answer
 
 
 @blp.route("/token", methods=["DELETE"])

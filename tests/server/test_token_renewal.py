@@ -240,3 +240,26 @@ def test_a_malformed_renewal_is_422_and_changes_nothing(client, make_user, body)
     answer = client.post("/api/v1/auth/token/renew", json=body)
     assert answer.status_code == 422
     assert db.session.scalars(select(ApiToken.revoked_at)).all() == before
+
+
+def test_a_renewal_costs_a_handful_of_statements_and_no_argon2(client, make_user, monkeypatch):
+    """One count (throttle), one lookup by SHA-256, the claim, the insert, the link, the
+    device's last-seen: nothing that grows with users or tokens, and no password hashing."""
+    from sqlalchemy import event
+
+    token = _sign_in(client, make_user())["token"]
+    monkeypatch.setattr(passwords, "verify_password", lambda *a: pytest.fail("Argon2 used"))
+    monkeypatch.setattr(passwords, "hash_password", lambda *a: pytest.fail("Argon2 used"))
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert _renew(client, token).status_code == 201
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    work = [s for s in statements if s in {"SELECT", "INSERT", "UPDATE", "DELETE"}]
+    assert work.count("SELECT") == 2, statements  # the address's failures; the token
+    assert work.count("INSERT") == 1 and len(work) <= 6, statements
