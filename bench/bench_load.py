@@ -17,6 +17,14 @@ Two ways to load the server:
   back to back with no pause, as fast as the server answers — a stress test that finds the
   saturation throughput; its latencies are mostly queueing.
 
+The morning has three forms (``--morning``): ``password`` (every phone signs in with its
+password: Argon2id), ``renew`` (the realistic morning since device tokens expire: every phone
+still holds yesterday's token, made at set-up, and renews it — POST /api/v1/auth/token/renew,
+a SHA-256 and a few indexed queries), or ``both``: a renewing morning, then a password
+morning of the same phones, in one run, so the two compare under the same machine load.
+``--morning-only`` stops after the morning (no end of shift, no exactly-once checks);
+``--no-pull`` leaves out the morning's pull, so the sign-in or renewal is all the load.
+
 Set-up (the bench's own): a fresh database (PostgreSQL: a new database next to
 ``WANGGE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file), migrated, with a
 published grid of N/5 building-group cells (4 households each), N workers on duty there (one
@@ -76,11 +84,15 @@ def _cell_box(i: int) -> Any:
 
 
 def seed(url: str, instance: Path, devices: int) -> list[dict[str, Any]]:
-    """Migrate and fill the database; return per device: username, cell code, a point in it."""
+    """Migrate and fill the database; return per device: username, cell code, a point in it,
+    and yesterday's device token (device_id, token) for the renewing morning."""
+    import secrets
+
     from flask_migrate import upgrade
 
     from server import create_app
-    from server.accounts.models import User
+    from server.accounts.models import ApiToken, Device, User
+    from server.accounts.operations import TOKEN_PREFIX, token_digest
     from server.accounts.passwords import hash_password
     from server.enums import CellLevel, DutyRole, GridStatus
     from server.extensions import db
@@ -125,8 +137,19 @@ def seed(url: str, instance: Path, devices: int) -> list[dict[str, Any]]:
             session.add(Duty(user_id=user.id, cell_code=code, role=DutyRole.GRID_WORKER,
                              starts_on=start))  # fmt: skip
             centre = boxes[n % cells].centroid
+            # Yesterday's sign-in: a token 23 hours into its 24, in a chain begun 10 days ago.
+            now = utcnow()
+            device = Device(id=uuid.uuid4(), user_id=user.id, name="load", created_at=now)
+            token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+            session.add(device)
+            session.add(ApiToken(device=device, token_sha256=token_digest(token),
+                                 prefix=token[:10], created_at=now - dt.timedelta(hours=23),
+                                 expires_at=now + dt.timedelta(hours=1),
+                                 signed_in_at=now - dt.timedelta(days=10),
+                                 session_epoch=user.session_epoch))  # fmt: skip
             plan.append({"username": user.username, "cell": code, "lon": centre.x,
-                         "lat": centre.y})  # fmt: skip
+                         "lat": centre.y, "device_id": str(device.id),
+                         "token": token})  # fmt: skip
         for i in range(cells):
             for k in range(HOUSEHOLDS_PER_CELL):
                 h = Household(address=f"G{i:04d} 室 {k}", road="新华路", building=str(i),
@@ -183,7 +206,7 @@ class Phone:
 
     plan: dict[str, Any]
     photos: list[bytes]
-    device_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    device_id: str = ""
     auth: dict[str, str] = field(default_factory=dict)
     households: list[str] = field(default_factory=list)
     cursor: str | None = None
@@ -207,15 +230,25 @@ async def pull_all(http: aiohttp.ClientSession, base: str, phone: Phone, stats: 
     return False
 
 
-async def morning(http: aiohttp.ClientSession, base: str, phone: Phone, stats: Stats) -> None:
-    """Sign in (Argon2id) and pull the whole scope, as a phone does when the shift starts."""
-    status, _, body = await timed(stats, "signin", http.post(f"{base}/api/v1/auth/token", json={
-        "username": phone.plan["username"], "password": PASSWORD,
-        "device_id": phone.device_id, "device_name": "load"}))  # fmt: skip
+async def morning(http: aiohttp.ClientSession, base: str, phone: Phone, stats: Stats,
+                  renew: bool = False, pull: bool = True) -> None:  # fmt: skip
+    """Sign in (Argon2id) — or renew yesterday's token (``renew``) — and pull the whole
+    scope, as a phone does when the shift starts."""
+    if renew:
+        status, _, body = await timed(stats, "renew", http.post(
+            f"{base}/api/v1/auth/token/renew", json={"token": phone.plan["token"]}))  # fmt: skip
+    else:
+        status, _, body = await timed(stats, "signin", http.post(
+            f"{base}/api/v1/auth/token", json={"username": phone.plan["username"],
+            "password": PASSWORD, "device_id": phone.device_id,
+            "device_name": "load"}))  # fmt: skip
     if status != 201:
-        stats.errors.append(f"signin {status} {body[:200]!r}")
+        stats.errors.append(f"{'renew' if renew else 'signin'} {status} {body[:200]!r}")
         return
     phone.auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+    phone.cursor, phone.households, phone.ready = None, [], False  # a fresh phone's pull
+    if not pull:
+        return
     if not await pull_all(http, base, phone, stats):
         return
     if not phone.households:
@@ -513,7 +546,7 @@ def report(label: str, stats: Stats, elapsed: float, cpu: float) -> None:
     print(f"  {label}: wall {elapsed:.1f} s; {requests_total:,} requests = "
           f"{requests_total / elapsed:.1f} req/s; {stats.mutations_applied / elapsed:.0f} "
           f"mutations/s applied; load generator CPU {cpu:.1f} s{behind}")  # fmt: skip
-    for kind in ("signin", "pull", "upload", "push"):
+    for kind in ("signin", "renew", "pull", "upload", "push"):
         values = stats.latencies.get(kind, [])
         if values:
             p50, p95, p99 = (percentile(values, q) for q in (0.50, 0.95, 0.99))
@@ -531,7 +564,7 @@ async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProf
     deadline = time.monotonic() + args.max_seconds
     times: dict[str, tuple[float, float]] = {}
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        first = lambda h, p, s: morning(h, base, p, s)  # noqa: E731
+        first = lambda h, p, s: morning(h, base, p, s, args.morning == "renew")  # noqa: E731
         second = lambda h, p, s: shift_end(h, base, p, args.batch, s)  # noqa: E731
         if args.concurrency:
             if profile:
@@ -541,9 +574,22 @@ async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProf
                               stats["day"], deadline)  # fmt: skip
             times["day"] = (time.perf_counter() - wall, time.process_time() - cpu)
         else:
-            wall, cpu = time.perf_counter(), time.process_time()
-            await open_loop(http, phones, args.window, 1, first, stats["morning"], deadline)
-            times["morning"] = (time.perf_counter() - wall, time.process_time() - cpu)
+            # Warm every worker (imports, connections) before the first timed phase.
+            bogus = {"Authorization": "Bearer wg_warm-up"}
+            await asyncio.gather(*(timed(Stats(), "warm", http.get(
+                f"{base}/api/v1/auth/me", headers=bogus)) for _ in range(40)))  # fmt: skip
+            mornings = {
+                "password": [("morning", False)],
+                "renew": [("morning", True)],
+                "both": [("morning (renew)", True), ("morning (password)", False)],
+            }
+            for phase, renew in mornings[args.morning]:
+                step = lambda h, p, s, r=renew: morning(h, base, p, s, r, not args.no_pull)  # noqa: E731
+                wall, cpu = time.perf_counter(), time.process_time()
+                await open_loop(http, phones, args.window, 1, step, stats[phase], deadline)
+                times[phase] = (time.perf_counter() - wall, time.process_time() - cpu)
+            if args.morning_only:
+                return times
             if profile:
                 profile.start()
             wall, cpu = time.perf_counter(), time.process_time()
@@ -555,7 +601,11 @@ async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProf
 
 
 def run(backend: str, args: Any) -> bool:
+    import tests.live
     from tests.live import LiveServer
+
+    # On a loaded machine the first /healthz of each worker can take seconds.
+    tests.live._START_TIMEOUT_S = max(tests.live._START_TIMEOUT_S, 180)
 
     folder = Path(tempfile.mkdtemp(prefix=f"wangge-load-{backend}-"))
     admin = None
@@ -573,7 +623,8 @@ def run(backend: str, args: Any) -> bool:
         t = time.perf_counter()
         plan = seed(url, folder / "seed", args.devices)
         photos = make_photos(PHOTOS * args.devices)
-        phones = [Phone(p, photos[PHOTOS * n : PHOTOS * n + PHOTOS]) for n, p in enumerate(plan)]
+        phones = [Phone(p, photos[PHOTOS * n : PHOTOS * n + PHOTOS], device_id=p["device_id"])
+                  for n, p in enumerate(plan)]  # fmt: skip
         workers = min(2 * (os.cpu_count() or 1) + 1, 12)
         server = LiveServer(url, folder / "live", workers=workers, RATELIMIT_ENABLED="false")
         server.start()
@@ -581,12 +632,16 @@ def run(backend: str, args: Any) -> bool:
         profile = (WorkerProfile(server.process.pid, folder / "py-spy.txt")
                    if args.profiler == "py-spy" else None)  # fmt: skip
         mode = (f"closed loop, {args.concurrency} phones at once" if args.concurrency else
-                f"open loop, arrivals at random within {args.window:.0f} s")  # fmt: skip
+                f"open loop, arrivals at random within {args.window:.0f} s; morning: "
+                f"{args.morning}")  # fmt: skip
         print(f"\n== {backend}: {args.devices} devices, {mode}; {MUTATIONS} mutations in "
               f"pushes of {args.batch}, {PHOTOS} photos each; gunicorn {workers} sync workers "
               f"on {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} "
               f"(set-up {time.perf_counter() - t:.0f} s)")  # fmt: skip
-        phases = ["day"] if args.concurrency else ["morning", "shift end"]
+        mornings = (["morning (renew)", "morning (password)"] if args.morning == "both"
+                    else ["morning"])  # fmt: skip
+        phases = ["day"] if args.concurrency else mornings + (
+            [] if args.morning_only else ["shift end"])  # fmt: skip
         stats = {phase: Stats() for phase in phases}
         try:
             times = asyncio.run(run_day(server.url, phones, args, profile, stats))
@@ -594,6 +649,10 @@ def run(backend: str, args: Any) -> bool:
             server.stop()
         for phase in phases:
             report(phase, stats[phase], *times.get(phase, (float("nan"), 0.0)))
+        if args.morning_only:
+            errors = [e for s in stats.values() for e in s.errors]
+            print(f"  errors: {len(errors)}" + (f" e.g. {errors[:3]}" if errors else ""))
+            return not errors
         checks = check_database(url, args.devices)
         exact = all(found == expected for found, expected in checks.values())
         for label, (found, expected) in checks.items():
@@ -672,8 +731,16 @@ def main() -> None:
     parser.add_argument("--request-timeout", type=float, default=120)
     parser.add_argument("--profiler", choices=["py-spy", "pyinstrument", "none"], default="py-spy")
     parser.add_argument("--profile-lines", type=int, default=20)
+    parser.add_argument("--morning", choices=["password", "renew", "both"], default="password",
+                        help="phones sign in with the password, renew yesterday's token, or "
+                        "both mornings one after the other")  # fmt: skip
+    parser.add_argument("--morning-only", action="store_true", help="stop after the morning")
+    parser.add_argument("--no-pull", action="store_true",
+                        help="the morning is the sign-in (or renewal) alone; implies "
+                        "--morning-only")  # fmt: skip
     args = parser.parse_args()
     args.devices = args.devices or (100 if args.quick else 1000)
+    args.morning_only = args.morning_only or args.no_pull
     args.window = args.window or (60.0 if args.quick else 300.0)
     backends = ["postgres", "sqlite"] if args.backend == "both" else [args.backend]
     ok = all([run(b, args) for b in backends])

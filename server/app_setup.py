@@ -26,6 +26,10 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
     app.config["WANGGE_VERSION"] = version()
     app.json = StrictJSONProvider(app)
     _check_mail(app)
+    from server.accounts import passwords
+
+    # Argon2id cost of new hashes (docs/security.md); ValueError names the setting.
+    passwords.configure(passwords.Argon2Parameters.from_config(app.config))
     from server.maptiles.settings import tile_settings
 
     app.extensions["wangge_tiles"] = tile_settings(app.config)  # ValueError names the setting

@@ -11,6 +11,7 @@ from flask import abort, request
 from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 
+from server import clock
 from server.accounts import operations as accounts
 from server.accounts.models import ApiToken, Device, User
 from server.enums import Role
@@ -57,7 +58,7 @@ def current_caller() -> Caller | None:
 def _authenticate_request() -> Caller | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        found = accounts.resolve_token(db.session, header[7:].strip())
+        found = accounts.resolve_token(db.session, header[7:].strip(), at=clock.now())
         if found is None:
             return None
         if db.session.dirty:  # the last-seen touch, at most once a minute per token

@@ -34,6 +34,21 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "LOGIN_MAX_FAILURES_PER_USER": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 30,
+    # Argon2id for passwords (server/accounts/passwords.py, docs/security.md): OWASP's
+    # m=19 MiB, t=2, p=1. Hashes made with other values are rehashed at the next sign-in.
+    "PASSWORD_ARGON2_MEMORY_KIB": 19456,
+    "PASSWORD_ARGON2_TIME_COST": 2,
+    "PASSWORD_ARGON2_PARALLELISM": 1,
+    # Device tokens (docs/security.md, "Device tokens"): a token works for TOKEN_HOURS; the
+    # app renews it without a password (POST /api/v1/auth/token/renew) before then, or up to
+    # TOKEN_RENEW_GRACE_HOURS after it lapsed; after TOKEN_ABSOLUTE_DAYS since the password
+    # sign-in the password is needed again. A renewal whose answer was lost may be retried
+    # with the old token for TOKEN_RETRY_SECONDS while the new one is unused; any other
+    # second use of a renewed token is taken as theft and ends all the device's tokens.
+    "TOKEN_HOURS": 24,
+    "TOKEN_RENEW_GRACE_HOURS": 7 * 24,
+    "TOKEN_ABSOLUTE_DAYS": 30,
+    "TOKEN_RETRY_SECONDS": 300,
     # Password-reset links (docs/security.md): lifetime, and self-service mails per user per
     # hour (counted in the database; more requests are answered alike and silently dropped).
     "PASSWORD_RESET_HOURS": 24,
@@ -134,6 +149,7 @@ DEFAULTS: dict[str, Any] = {
         "password_reset.forgot": "10 per hour on POST",
         "password_reset.reset": "30 per hour on POST",
         "auth.create_token": "120 per minute on POST",
+        "auth.renew_token": "120 per minute on POST",
         "web.set_language": "60 per minute on POST",
         "api-docs.openapi_json": "60 per minute",
     },

@@ -25,7 +25,8 @@ let signedIn = false;
 async function show() {
   if (cleanup) { cleanup(); cleanup = null; }
   const [name, ...params] = (location.hash.replace(/^#\/?/, '') || 'home').split('/');
-  const screen = signedIn ? ROUTES[name] || home : login;
+  // 'signin': the sign-in screen again while signed in (renewal refused); nothing local is lost
+  const screen = signedIn && name !== 'signin' ? ROUTES[name] || home : login;
   document.querySelectorAll('#tabs a').forEach((a) => {
     if (a.dataset.tab === name || (name === 'visit' && a.dataset.tab === 'visits') || (name === 'case' && a.dataset.tab === 'cases')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -36,7 +37,7 @@ async function show() {
     onSignedOut: () => { signedIn = false; refreshChrome(); location.hash = '#/'; show(); },
   });
   cleanup = typeof result === 'function' ? result : null;
-  document.body.dataset.screen = signedIn ? name || 'home' : 'login';
+  document.body.dataset.screen = signedIn && name !== 'signin' ? name || 'home' : 'login';
 }
 
 async function refreshChrome() {
@@ -72,7 +73,9 @@ async function renderBanners() {
       h('button', { type: 'button', id: 'update-button', onclick: applyUpdate }, t('banner.update_button'))));
   }
   if (signedIn && await kvGet('session_expired')) {
-    banners.push(h('div', { class: 'banner', id: 'expired-banner' }, h('p', {}, t('banner.expired'))));
+    banners.push(h('div', { class: 'banner', id: 'expired-banner' }, h('p', {}, t('banner.expired')),
+      location.hash === '#/signin' ? null
+        : h('button', { type: 'button', id: 'sign-in-again', onclick: () => { location.hash = '#/signin'; } }, t('banner.sign_in_again'))));
   }
   if (inAppRisk) {
     banners.push(h('div', { class: 'banner alarm', id: 'in-app-banner', role: 'alert' }, h('p', {}, t('banner.in_app', { app: appName(inAppRisk) }))));
@@ -162,7 +165,14 @@ async function boot() {
   document.getElementById('sync-now').addEventListener('click', () => syncNow());
   startTriggers();
   onChange(refreshChrome);
-  onStatus((s) => { document.getElementById('sync-now').disabled = s.running; });
+  onStatus((s) => {
+    document.getElementById('sync-now').disabled = s.running;
+    // The token could not be renewed: back to the sign-in screen, unless a form is half filled
+    // (its banner offers the way there); records and outbox stay on the phone either way.
+    if (s.running || s.lastError !== 'signed_out' || !signedIn) return;
+    renderBanners();
+    if (location.hash !== '#/signin' && !anyDirty()) location.hash = '#/signin';
+  });
   document.addEventListener('wangge:persistence', renderBanners);
   // the iOS warnings depend on how long records have waited: look again on each return
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') renderBanners(); });

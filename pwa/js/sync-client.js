@@ -3,6 +3,7 @@
 // and Background Sync where the browser has it; the outbox never depends on any one of them.
 import { tx, req, kvGet, kvSet, all, PULLED } from './db.js';
 import { getJSON, Offline, HttpError } from './api.js';
+import { renewIfDue } from './session.js';
 import * as outbox from './outbox.js';
 import { uploadPhoto, UploadFailed } from './upload.js';
 import { refreshLayers } from './map-layers.js';
@@ -11,6 +12,8 @@ export const SCHEMA_VERSION = 1;
 
 /** The server does not know this device (wiped there): sign in again; the outbox is kept. */
 class DeviceReset extends Error {}
+/** The server refused to renew the token: sign in with the password; the outbox is kept. */
+class SignInNeeded extends Error {}
 const PUSH_BATCH = 100;
 const PULL_LIMIT = 500;
 const TIMER_MS = 2 * 60 * 1000;
@@ -47,18 +50,23 @@ async function runSync() {
   status.lastError = null;
   emit();
   try {
-    await push(session);
-    await uploadPhotos();
-    await pull(session);
-    await pullLayers();
-    await push(session); // anything saved while we pulled
+    if (!(await renewWhenDue())) throw new SignInNeeded();
+    try {
+      await exchange(session);
+    } catch (error) {
+      // Expired while the phone was off (or revoked): one renewal, then the sync once more.
+      if (!(error instanceof HttpError && error.status === 401)) throw error;
+      if (!(await renewIfDue({ force: true }))) throw new SignInNeeded();
+      await exchange(session);
+    }
     status.lastSuccessAt = new Date().toISOString();
     await kvSet('last_sync_at', status.lastSuccessAt);
     return true;
   } catch (error) {
     status.lastError = describe(error);
-    if ((error instanceof HttpError && error.status === 401) || error instanceof DeviceReset) await kvSet('session_expired', true);
-    if (!(error instanceof Offline) && !(error instanceof HttpError) && !(error instanceof DeviceReset)) console.warn('sync failed', error);
+    const signedOut = (error instanceof HttpError && error.status === 401) || error instanceof DeviceReset || error instanceof SignInNeeded;
+    if (signedOut) await kvSet('session_expired', true);
+    if (!(error instanceof Offline) && !(error instanceof HttpError) && !signedOut) console.warn('sync failed', error);
     return false;
   } finally {
     status.running = false;
@@ -66,9 +74,28 @@ async function runSync() {
   }
 }
 
+/** The token's renewal when due; a renewal that cannot be made now (offline, server busy)
+ * leaves the old token, still valid for hours, to the sync. */
+async function renewWhenDue() {
+  try {
+    return await renewIfDue();
+  } catch (error) {
+    if (error instanceof Offline || error instanceof HttpError) return true;
+    throw error;
+  }
+}
+
+async function exchange(session) {
+  await push(session);
+  await uploadPhotos();
+  await pull(session);
+  await pullLayers();
+  await push(session); // anything saved while we pulled
+}
+
 function describe(error) {
   if (error instanceof Offline) return 'offline';
-  if (error instanceof DeviceReset) return 'signed_out';
+  if (error instanceof DeviceReset || error instanceof SignInNeeded) return 'signed_out';
   if (error instanceof HttpError) {
     if (error.status === 401) return 'signed_out';
     if (error.status === 409) return 'upgrade_required';
@@ -111,6 +138,7 @@ async function uploadPhotos() {
       delete status.progress[photo.sha256];
     } catch (error) {
       if (!(error instanceof UploadFailed)) throw error;   // offline: stop, resume next time
+      if (error.status === 401) throw new HttpError(401, null); // the token, not the photo: renew
       await tx('photos', 'readwrite', async (s) => {
         const row = await req(s.photos.get(photo.sha256));
         s.photos.put({ ...row, upload_state: 'failed', error: error.code || String(error.status) });

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import current_app, request
 
+from server import clock
 from server.accounts import operations as accounts
-from server.accounts.schemas import MeSchema, TokenRequestSchema, TokenResponseSchema
+from server.accounts.schemas import (
+    MeSchema,
+    RenewRequestSchema,
+    TokenRequestSchema,
+    TokenResponseSchema,
+)
 from server.api.base import Blueprint
 from server.auth import api_login_required, current_caller
 from server.extensions import db
@@ -24,11 +31,22 @@ def throttle_policy() -> accounts.ThrottlePolicy:
     )
 
 
+def token_policy() -> accounts.TokenPolicy:
+    config = current_app.config
+    return accounts.TokenPolicy(
+        lifetime=dt.timedelta(hours=float(config["TOKEN_HOURS"])),
+        renew_grace=dt.timedelta(hours=float(config["TOKEN_RENEW_GRACE_HOURS"])),
+        absolute=dt.timedelta(days=float(config["TOKEN_ABSOLUTE_DAYS"])),
+        retry=dt.timedelta(seconds=float(config["TOKEN_RETRY_SECONDS"])),
+    )
+
+
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenResponseSchema)
 def create_token(args: dict[str, Any]) -> dict[str, Any]:
     """Sign in a device: username and password in, a bearer token for this device out."""
+    now = clock.now()
     try:
         user = accounts.authenticate(
             db.session,
@@ -36,14 +54,53 @@ def create_token(args: dict[str, Any]) -> dict[str, Any]:
             password=args["password"],
             ip=request.remote_addr or "?",
             policy=throttle_policy(),
+            at=now,
         )
     finally:
         db.session.commit()  # keep the failure count even when the login fails
     token, device = accounts.issue_device_token(
-        db.session, user, device_id=args["device_id"], device_name=args["device_name"]
-    )
+        db.session, user, device_id=args["device_id"], device_name=args["device_name"],
+        policy=token_policy(), at=now,
+    )  # fmt: skip
     db.session.commit()
-    return {"token": token, "token_type": "Bearer", "device_id": device.id, "user": user}
+    policy = token_policy()
+    lifetime = min(policy.lifetime, policy.absolute)
+    return {"token": token, "token_type": "Bearer", "device_id": device.id, "user": user,
+            "expires_at": now + lifetime,
+            "expires_in": int(lifetime.total_seconds())}  # fmt: skip
+
+
+@blp.route("/token/renew", methods=["POST"])
+@blp.arguments(RenewRequestSchema)
+@blp.response(201, TokenResponseSchema)
+def renew_token(args: dict[str, Any]) -> dict[str, Any]:
+    """Renew a device's token without the password: the current token (or one expired at most
+    TOKEN_RENEW_GRACE_HOURS ago) in, a new one out; the old one stops working at once.
+
+    Presenting an already renewed token again revokes every token of the device (reuse of a
+    stolen copy); 401 means "sign in with the password", 429 too many unknown tokens from
+    this address (the login throttle's budget). docs/security.md, "Device tokens".
+    """
+    now = clock.now()
+    try:
+        renewed = accounts.renew_token(
+            db.session,
+            args["token"],
+            ip=request.remote_addr or "?",
+            at=now,
+            policy=token_policy(),
+            throttle=throttle_policy(),
+        )
+        # Read before the commit expires the rows: no queries after it.
+        user, expires = renewed.user, renewed.row.expires_at
+        answer = {"token": renewed.token, "token_type": "Bearer", "device_id": renewed.device.id,
+                  "user": {"id": user.id, "username": user.username,
+                           "display_name": user.display_name, "role": user.role.value},
+                  "expires_at": expires,
+                  "expires_in": max(0, int((expires - now).total_seconds()))}  # fmt: skip
+    finally:
+        db.session.commit()  # keep the failure count and a reuse's revocations
+    return answer
 
 
 @blp.route("/token", methods=["DELETE"])

@@ -68,7 +68,12 @@ class Device(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for one device. Only its SHA-256 is stored; the token itself is shown once."""
+    """A bearer token for one device. Only its SHA-256 is stored; the token itself is shown once.
+
+    Tokens live for hours and are renewed without a password (rotation: the renewed token is
+    revoked and names its successor); the chain started by one password sign-in ends
+    `TOKEN_ABSOLUTE_DAYS` after `signed_in_at` (docs/security.md, "Device tokens").
+    """
 
     __tablename__ = "api_tokens"
 
@@ -80,6 +85,15 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    #: The token stops working then; it may still be renewed for a grace period after.
+    expires_at: Mapped[dt.datetime]
+    #: When the password sign-in that began this chain of renewals happened.
+    signed_in_at: Mapped[dt.datetime]
+    #: The user's session epoch when the chain began: a password change ends renewal.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    #: Set when this token was exchanged for `successor_id` (it is revoked at the same time).
+    renewed_at: Mapped[dt.datetime | None]
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
 
     device: Mapped[Device] = relationship(back_populates="tokens")
 

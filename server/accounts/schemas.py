@@ -16,6 +16,14 @@ class TokenRequestSchema(Schema):
     )
 
 
+class RenewRequestSchema(Schema):
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The device's current (or recently expired) bearer token."},
+    )
+
+
 class UserSchema(Schema):
     id = fields.Integer()
     username = fields.String()
@@ -28,6 +36,12 @@ class TokenResponseSchema(Schema):
     token_type = fields.String()
     device_id = fields.UUID()
     user = fields.Nested(UserSchema)
+    expires_at = fields.DateTime(
+        metadata={"description": "When the token stops working unless renewed before."}
+    )
+    expires_in = fields.Integer(
+        metadata={"description": "Seconds until then (phones' clocks may be off)."}
+    )
 
 
 class MeSchema(Schema):

@@ -49,6 +49,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("accounts.login", "POST"): PUBLIC,
     ("accounts.logout", "POST"): PUBLIC,
     ("auth.create_token", "POST"): PUBLIC,
+    ("auth.renew_token", "POST"): PUBLIC,  # the token is in the body (expired ones too)
     # Password reset (issue 8): the forms need no sign-in (the link's token is the key);
     # the user list and issuing links are for administrators only.
     ("password_reset.forgot", "GET"): PUBLIC,

@@ -107,6 +107,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
         "page": "int",
     },
     "auth.create_token": {},
+    "auth.renew_token": {},
     "auth.delete_token": {},
     "auth.me": {},
     "bookings.decide": {},

@@ -1,14 +1,15 @@
 // Login: online once; afterwards the app opens signed in, with or without signal.
 import { h } from '../ui.js';
 import { t } from '../i18n.js';
-import { login } from '../session.js';
+import { login, current } from '../session.js';
 import { Offline, HttpError } from '../api.js';
 
-export function render(main, _params, { onSignedIn }) {
+export async function render(main, _params, { onSignedIn }) {
+  const previous = await current();   // signing in again: the records on the phone stay
   const error = h('p', { class: 'error', role: 'alert', id: 'login-error' });
   const form = h('form', { 'aria-describedby': 'login-error', novalidate: true },
     h('label', { for: 'username' }, t('login.username')),
-    h('input', { id: 'username', name: 'username', type: 'text', autocomplete: 'username', autocapitalize: 'none', required: true }),
+    h('input', { id: 'username', name: 'username', type: 'text', autocomplete: 'username', autocapitalize: 'none', required: true, value: previous?.user?.username || '' }),
     h('label', { for: 'password' }, t('login.password')),
     h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     error,
@@ -30,5 +31,5 @@ export function render(main, _params, { onSignedIn }) {
       button.disabled = false;
     }
   });
-  main.replaceChildren(h('h2', {}, t('login.title')), h('p', { class: 'meta' }, t('login.hint')), form);
+  main.replaceChildren(h('h2', {}, t('login.title')), h('p', { class: 'meta', id: 'login-hint' }, t(previous ? 'login.again_hint' : 'login.hint')), form);
 }
