@@ -467,8 +467,8 @@ def _settings(sheet: _Sheet | None, found: list[FormProblem]) -> dict[str, str] 
             problem("unsupported_column", sheet=sheet.title, row=extra, column="*", value="…")
         )
     lower = {h.strip().lower(): h for h in sheet.headers if h}
-    title_zh = cells.get(lower.get("form_title", ""), "").strip()
-    title_en = cells.get(lower.get("form_title_en", ""), "").strip()
+    title_zh = cells.get(lower.get("form_title", ""), "")  # texts keep their spaces
+    title_en = cells.get(lower.get("form_title_en", ""), "")
     for base, header in lower.items():
         value = cells.get(header, "").strip()
         if base in ("form_title", "form_title_en") or not value:
@@ -507,7 +507,7 @@ def _settings(sheet: _Sheet | None, found: list[FormProblem]) -> dict[str, str] 
                     value=value[:60],
                 )
             )
-    if not title_zh:
+    if not title_zh.strip():
         found.append(problem("missing_value", sheet=sheet.title, row=number, column="form_title"))
         return None
     return {"zh": title_zh, **({"en": title_en} if title_en else {})}
