@@ -1331,3 +1331,13 @@ ZH.update(
         "Phones in use": "在用手机",
     }
 )
+
+# Forms (server/forms/problems.py): the summaries; each problem carries its own zh/en text.
+ZH.update(
+    {
+        "The form has problems; see the list.": "表单有问题,请查看列表。",
+        "The form definition has problems; see the list.": "表单定义有问题,请查看列表。",
+        "The answers do not fit the form; see the list.": "回答与表单不符,请查看列表。",
+        "The XLSForm was not imported; see the list.": "XLSForm 未导入,请查看列表。",
+    }
+)
