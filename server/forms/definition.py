@@ -189,7 +189,7 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[FormProblem] = []
 
-    def add(self, code: str, question: str | None = None, **data: object) -> None:
+    def add(self, code: str, question: str | None = None, **data: Any) -> None:
         self.problems.append(problem(code, question=question, **data))
 
 
@@ -571,7 +571,7 @@ def _kind(question: Question) -> str:
 
 
 def _check_compare(form: FormDefinition, name: str, node: cond.Compare, found: _Collector) -> None:
-    sides = []
+    sides: list[tuple[str, Any]] = []
     for operand in (node.left, node.right):
         if isinstance(operand, cond.Ref):
             question = form.question(operand.name)

@@ -256,7 +256,7 @@ def problem(
     row: int | None = None,
     column: str | None = None,
     severity: Severity = "error",
-    **data: object,
+    **data: Any,
 ) -> FormProblem:
     """Build a problem from the catalogue; an unknown code is a programming error (KeyError)."""
     zh, en = RULES[code]

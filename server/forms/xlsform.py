@@ -136,6 +136,17 @@ def _read_sheet(sheet: Any, found: list[FormProblem]) -> _Sheet | None:
     out: list[tuple[int, dict[str, str]]] = []
     for number, values in enumerate(rows, start=2):
         cells = {h: _cell(v) for h, v in zip(headers, values, strict=False) if h}
+        for index, value in enumerate(values):
+            if (index >= len(headers) or not headers[index]) and _cell(value).strip():
+                found.append(
+                    problem(
+                        "unsupported_column",
+                        sheet=sheet.title,
+                        row=number,
+                        column=f"#{index + 1}",
+                        value=_cell(value).strip()[:60],
+                    )
+                )
         if any(v.strip() for v in cells.values()):
             if len(out) >= MAX_ROWS:
                 found.append(
@@ -362,7 +373,7 @@ def _question(
     raw_type = " ".join(get(cells, "type").split())
     kind = " ".join(raw_type.lower().replace("_", " ").split())  # "begin_group" = "begin group"
     name = get(cells, "name")
-    at = {"sheet": sheet, "row": number}
+    at: dict[str, Any] = {"sheet": sheet, "row": number}
     if not raw_type:
         found.append(problem("missing_value", column="type", **at))
         return None

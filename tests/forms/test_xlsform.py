@@ -3,12 +3,13 @@ the import by default), broken forms are refused, and what we write reads back t
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 
-from server.forms.definition import FormDefinition, definition_to_json
+from server.forms.definition import FormDefinition, Text, definition_to_json
 from server.forms.problems import XLSFormError
 from server.forms.xlsform import read_xlsform, write_xlsform
 from tests.forms.forms_world import (
@@ -246,3 +247,24 @@ def test_valid_definitions_round_trip_through_xlsform(form: FormDefinition) -> N
     assert imported.problems == []
     assert imported.definition == form
     assert definition_to_json(imported.definition) == definition_to_json(form)
+
+
+def test_values_under_no_header_are_reported_not_dropped() -> None:
+    survey = fire_survey()
+    survey[4] = [*survey[4], "stray note"]  # column 10 has no header
+    data = xlsx({"survey": survey, "choices": fire_choices(), "settings": fire_settings()})
+    assert ("error", "unsupported_column", "survey", 5, "#10") in refused(data)
+
+
+def test_a_label_that_looks_like_a_formula_stays_text() -> None:
+    form = read_xlsform(fire_xlsform()).definition
+    first = form.questions[0]
+    changed = dataclasses.replace(
+        form,
+        questions=(
+            dataclasses.replace(first, label=Text("=SUM(A1:A3)", "=1+1")),
+            *form.questions[1:],
+        ),
+    )
+    again = read_xlsform(write_xlsform(changed)).definition
+    assert again.questions[0].label == Text("=SUM(A1:A3)", "=1+1")
