@@ -17,6 +17,7 @@ from server.api.base import Api, StrictJSONProvider
 from server.config import apply_config
 from server.errors import register_error_handlers
 from server.extensions import babel, csrf, db, login_manager, migrate
+from server.forms import store as form_store
 
 api = Api()
 
@@ -70,6 +71,7 @@ def init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     locations.watch_writes()  # a half point is refused at flush, whichever entry forgot to check
+    form_store.watch_writes()  # a published form version is refused any change at flush
     replica.init_app(app)  # optional read-only engine (DATABASE_REPLICA_URL)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale)

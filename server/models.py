@@ -13,6 +13,7 @@ from server.evaluation.models import (
     RatingRequest,
     StaffEvaluation,
 )
+from server.forms.models import Form, FormVersion
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.imports.models import CategoryMapping, ImportFile, ImportReview, ImportRun
 from server.layers.models import BaseLayer, BaseLayerFeature
@@ -59,6 +60,8 @@ __all__ = [
     "DeviceState",
     "Duty",
     "FieldStamp",
+    "Form",
+    "FormVersion",
     "GridImportJob",
     "GridVersion",
     "Household",

@@ -1331,3 +1331,15 @@ ZH.update(
         "Phones in use": "在用手机",
     }
 )
+
+# Forms (server/forms/problems.py): the summaries; each problem carries its own zh/en text.
+ZH.update(
+    {
+        "The form has problems; see the list.": "表单有问题,请查看列表。",
+        "The form definition has problems; see the list.": "表单定义有问题,请查看列表。",
+        "The answers do not fit the form; see the list.": "回答与表单不符,请查看列表。",
+        "The XLSForm was not imported; see the list.": "XLSForm 未导入,请查看列表。",
+        "This form version is already published.": "此表单版本已发布。",
+        "A published form version cannot be changed; make a new version.": "已发布的表单版本不能修改,请新建版本。",
+    }
+)
