@@ -1,7 +1,7 @@
 """Forms and form versions (issue 18): definitions stored as JSON, published versions frozen
 
 Revision ID: 0019
-Revises: 0017 (to be re-chained onto 0018 by the lead: 0018 was being written in parallel)
+Revises: 0018
 Create Date: 2026-12-03 23:30:00
 
 """
@@ -14,7 +14,7 @@ import sync.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
