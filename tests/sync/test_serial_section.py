@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.accounts.models import User
+from server.cases.models import CaseEvent
 from server.extensions import db
 from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.phone_actor import PhoneActor
@@ -27,21 +29,25 @@ from server.population.models import Visit
 from sync.engine import DeviceContext, Handler, Mutation, PushOutcome, push
 from sync.models import DeviceState, MutationRecord
 from sync.versions import VersionClock
-from tests.sync.conftest import World, visit_args
+from tests.sync.conftest import World, make_case, visit_args
 
 WAIT_S = 60  # a bound on waiting for another thread; the tests never wait on time
 
 
-def _mutations(households: list[uuid.UUID], n: int, start: int = 1) -> list[Mutation]:
-    return [
-        Mutation(
-            seq=start + i,
-            op_id=uuid.uuid4(),
-            name="visit.create",
-            args=visit_args(households[i % len(households)]),
-        )
-        for i in range(n)
-    ]
+def _mutations(
+    households: list[uuid.UUID], n: int, note_on: uuid.UUID | None = None
+) -> list[Mutation]:
+    """`n` visits from seq 1; with `note_on`, every seventh is a note on that case instead
+    (not append-only: the group takes the clock there)."""
+    batch = []
+    for i in range(n):
+        if note_on is not None and i % 7 == 6:
+            name = "case.note"
+            args = {"id": str(uuid.uuid4()), "case_id": str(note_on), "text": f"note {i}"}
+        else:
+            name, args = "visit.create", visit_args(households[i % len(households)])
+        batch.append(Mutation(seq=1 + i, op_id=uuid.uuid4(), name=name, args=args))
+    return batch
 
 
 def _push_in_thread(
@@ -62,34 +68,18 @@ def _push_in_thread(
             db.session.remove()
 
 
-class _Thread(threading.Thread):
-    """A thread that keeps its target's answer or exception for the test to look at."""
-
-    def __init__(self, target: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self._target_fn = target
-        self.answer: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.answer = self._target_fn()
-        except BaseException as error:  # handed to the test, which re-raises it
-            self.error = error
-
-    def result(self) -> Any:
-        self.join(WAIT_S)
-        assert not self.is_alive(), "the push thread did not finish"
-        if self.error is not None:
-            raise self.error
-        return self.answer
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    """Threads for concurrent pushes; a future's result() re-raises what its thread raised."""
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        yield executor
 
 
-def _wait_for(event: threading.Event, thread: _Thread) -> None:
+def _wait_for(event: threading.Event, future: Future[Any]) -> None:
     """Wait until `event` is set, or fail with what the thread raised if it ended first."""
     while not event.wait(0.05):
-        if not thread.is_alive():
-            thread.result()  # raises the thread's error, if any
+        if future.done():
+            future.result()  # raises the thread's error, if any
             raise AssertionError("the thread ended before the event")
 
 
@@ -139,19 +129,23 @@ def _bump_clock_elsewhere(database_url: str) -> int:
 
 
 def test_an_append_only_group_takes_the_clock_only_after_its_prefetch(
-    app: Flask, world: World, phone: Any, database_url: str, paused_prefetch: Any
+    app: Flask,
+    world: World,
+    phone: Any,
+    database_url: str,
+    paused_prefetch: Any,
+    pool: ThreadPoolExecutor,
 ):
     """While a group of visits is paused inside its prefetch, another writer bumps the clock
     and commits; the group then commits under a later version."""
     handlers, reached, release = paused_prefetch
     user_id, device_id = world.users["wa"].id, phone("wa").device_id
     batch = _mutations(world.households["G1"], 3)
-    pusher = _Thread(lambda: _push_in_thread(app, user_id, device_id, batch, handlers))
-    pusher.start()
+    pusher = pool.submit(_push_in_thread, app, user_id, device_id, batch, handlers)
     _wait_for(reached, pusher)
     bumped = _bump_clock_elsewhere(database_url)  # fails (lock timeout) if the push held it
     release.set()
-    outcome = pusher.result()
+    outcome = pusher.result(WAIT_S)
     assert not outcome.retry and outcome.last_seq == 3
     assert [r["status"] for r in outcome.results] == ["applied"] * 3, outcome.results
     versions = {r["version"] for r in outcome.results}
@@ -162,7 +156,7 @@ def test_an_append_only_group_takes_the_clock_only_after_its_prefetch(
 
 
 def test_a_push_of_the_same_device_that_commits_first_turns_the_paused_one_into_duplicates(
-    app: Flask, world: World, phone: Any, paused_prefetch: Any
+    app: Flask, world: World, phone: Any, paused_prefetch: Any, pool: ThreadPoolExecutor
 ):
     """Two pushes of one device's outbox at once (a retry while the first is still running):
     the one paused before the clock finds the device's mark moved once it takes the clock,
@@ -170,13 +164,12 @@ def test_a_push_of_the_same_device_that_commits_first_turns_the_paused_one_into_
     handlers, reached, release = paused_prefetch
     user_id, device_id = world.users["wa"].id, phone("wa").device_id
     batch = _mutations(world.households["G1"], 4)
-    first = _Thread(lambda: _push_in_thread(app, user_id, device_id, batch, handlers))
-    first.start()
+    first = pool.submit(_push_in_thread, app, user_id, device_id, batch, handlers)
     _wait_for(reached, first)
     second = _push_in_thread(app, user_id, device_id, batch, handlers)  # not paused
     assert [r["status"] for r in second.results] == ["applied"] * 4
     release.set()
-    outcome = first.result()
+    outcome = first.result(WAIT_S)
     assert not outcome.retry and outcome.last_seq == 4
     assert [r["status"] for r in outcome.results] == ["duplicate"] * 4
     assert [r["original_status"] for r in outcome.results] == ["applied"] * 4
@@ -210,32 +203,30 @@ def _observe(database_url: str, stop: threading.Event) -> list[tuple[int, set[uu
 
 
 def test_concurrent_pushes_commit_in_clock_order_exactly_once(
-    app: Flask, world: World, phone: Any, database_url: str
+    app: Flask, world: World, phone: Any, database_url: str, pool: ThreadPoolExecutor
 ):
-    """Four devices push in small groups at once, one of them twice at the same time, while a
-    reader takes snapshots: no snapshot that saw the clock at N misses a change that later
-    shows up at a version <= N; every mutation is applied once; every mark is right."""
+    """Four devices push visits and case notes in small groups at once, one of them twice at
+    the same time, while a reader takes snapshots: no snapshot that saw the clock at N
+    misses a change that later shows up at a version <= N; every mutation is applied once;
+    every mark is right."""
     handlers = build_handlers(Settings())
     households = world.households["G1"]
     devices = [(world.users[n].id, phone(n).device_id) for n in ("wa", "wc", "wa", "wc")]
     per_device = 30
-    batches = [_mutations(households, per_device) for _ in devices]
-    pushes = [
-        _Thread(lambda u=u, d=d, b=b: _push_in_thread(app, u, d, b, handlers, commit_every=3))
-        for (u, d), b in zip(devices, batches, strict=True)
-    ]
-    user0, device0 = devices[0]
-    pushes.append(  # the same outbox of device 0 again, at the same time
-        _Thread(lambda: _push_in_thread(app, user0, device0, batches[0], handlers, commit_every=3))
-    )
+    case_id = make_case(db.session, world)  # in G1, the cell of both workers
+    batches = [_mutations(households, per_device, note_on=case_id) for _ in devices]
     stop = threading.Event()
-    reader = _Thread(lambda: _observe(database_url, stop))
-    reader.start()
-    for thread in pushes:
-        thread.start()
-    outcomes = [thread.result() for thread in pushes]
-    stop.set()
-    snapshots = reader.result()
+    reader = pool.submit(_observe, database_url, stop)
+    user0, device0 = devices[0]
+    pushes = [
+        pool.submit(_push_in_thread, app, u, d, b, handlers, 3)
+        for (u, d), b in zip(devices, batches, strict=True)
+    ] + [pool.submit(_push_in_thread, app, user0, device0, batches[0], handlers, 3)]  # again
+    try:
+        outcomes = [future.result(WAIT_S) for future in pushes]
+    finally:
+        stop.set()
+    snapshots = reader.result(WAIT_S)
 
     assert not any(o.retry for o in outcomes), "a push met a temporary failure"
     assert all(o.last_seq == per_device for o in outcomes)
@@ -255,4 +246,7 @@ def test_concurrent_pushes_commit_in_clock_order_exactly_once(
         assert not late, f"a snapshot at clock {top} missed {len(late)} changes committed later"
     for _, device_id in devices:
         assert db.session.get(DeviceState, device_id).last_seq == per_device
-    assert db.session.scalar(select(func.count()).select_from(Visit)) == len(everything)
+    visits = sum(m.name == "visit.create" for b in batches for m in b)
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == visits
+    notes = select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "note")
+    assert db.session.scalar(notes) == len(everything) - visits
