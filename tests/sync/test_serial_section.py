@@ -26,6 +26,7 @@ from server.extensions import db
 from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.phone_actor import PhoneActor
 from server.population.models import Visit
+from sync import engine as sync_engine
 from sync.engine import DeviceContext, Handler, Mutation, PushOutcome, push
 from sync.models import DeviceState, MutationRecord
 from sync.versions import VersionClock
@@ -104,18 +105,18 @@ def paused_prefetch() -> Iterator[tuple[dict[str, Handler], threading.Event, thr
     release.set()
 
 
-def _bump_clock_elsewhere(database_url: str) -> int:
-    """Bump the version clock on a connection of its own, waiting at most 5 s for the lock
-    (the push holding it would make this fail); return the new version."""
+def _bump_clock_elsewhere(database_url: str, wait_ms: int = 5000) -> int:
+    """Bump the version clock on a connection of its own, waiting at most `wait_ms` for the
+    lock (the push holding it makes this fail); return the new version."""
     sqlite = database_url.startswith("sqlite")
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
             if sqlite:
-                conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
-                conn.exec_driver_sql("SET lock_timeout = '5s'")
+                conn.exec_driver_sql(f"SET lock_timeout = '{wait_ms}ms'")
             version = conn.execute(
                 sa.update(VersionClock)
                 .where(VersionClock.id == 1)
@@ -153,6 +154,34 @@ def test_an_append_only_group_takes_the_clock_only_after_its_prefetch(
     db.session.expire_all()
     stored = db.session.scalars(select(Visit.version).where(Visit.device_id == device_id)).all()
     assert stored == [outcome.results[0]["version"]] * 3
+
+
+def test_the_probe_finds_the_clock_held_when_a_group_takes_it_first(
+    app: Flask,
+    world: World,
+    phone: Any,
+    database_url: str,
+    paused_prefetch: Any,
+    pool: ThreadPoolExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """The control of the test above: a group made to take the clock first (as every group
+    did before) holds it through its prefetch, and the same bump elsewhere times out."""
+    handlers, reached, release = paused_prefetch
+    late_group = sync_engine._Run.group
+
+    def clock_first(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return late_group(self, *args, **{**kwargs, "clock_first": True})
+
+    monkeypatch.setattr(sync_engine._Run, "group", clock_first)
+    user_id, device_id = world.users["wa"].id, phone("wa").device_id
+    batch = _mutations(world.households["G1"], 2)
+    pusher = pool.submit(_push_in_thread, app, user_id, device_id, batch, handlers)
+    _wait_for(reached, pusher)
+    with pytest.raises(sa.exc.OperationalError):
+        _bump_clock_elsewhere(database_url, wait_ms=300)
+    release.set()
+    assert pusher.result(WAIT_S).last_seq == 2
 
 
 def test_a_push_of_the_same_device_that_commits_first_turns_the_paused_one_into_duplicates(
