@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
+
+
+class _Pending:
+    """The type of PENDING (a singleton, so `is` finds it)."""
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+#: A queued row's value for "the group's server version": written as that version at flush,
+#: when the version clock has been taken (docs/sync-protocol.md §The serial section).
+PENDING: Final = _Pending()
 
 
 class GroupWriter:
@@ -16,10 +29,15 @@ class GroupWriter:
     row the database refuses fails the whole executemany: the engine then replays the group
     one mutation per transaction, each flushing its own rows in its savepoint, so that row
     rejects its mutation alone.
+
+    `version()` is called at flush, before the first row is written (the engine takes the
+    version clock there if the group has not yet), and a queued value that `is PENDING`
+    becomes that version: a handler can queue rows before the group has its version.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, version: Callable[[], int] | None = None) -> None:
         self.session = session
+        self._version = version
         self._rows: dict[Table, list[dict[str, Any]]] = {}
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
@@ -28,7 +46,18 @@ class GroupWriter:
 
     def flush(self) -> None:
         """Write every queued row now (raises IntegrityError like any insert)."""
+        if not self._rows:
+            return
         rows, self._rows = self._rows, {}
+        # Writes happen under the version clock: `version()` takes it if the group has not.
+        version = self._version() if self._version is not None else None
+        for values in rows.values():
+            for row in values:
+                for key, value in row.items():
+                    if value is PENDING:
+                        if version is None:
+                            raise ValueError("a PENDING value needs the group's version")
+                        row[key] = version
         for table, values in rows.items():
             self.session.execute(insert(table), values)
 

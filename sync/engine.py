@@ -22,6 +22,15 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
   plain rows with `ctx.writes.insert(table, row)`; queued rows go to the database in one
   executemany per table before any other handler runs and before the log rows, so they are
   in the same transaction and later mutations of the group read them.
+* The serial section (docs/sync-protocol.md §The serial section): the version clock
+  (`sync.versions.next_version`, the write lock of the whole database) is taken as late as
+  possible and held until commit. The device's mark, the op-id check, validation and
+  prefetch are read before it; append-only mutations (`Handler.append_only`) run before it
+  and queue their rows with version PENDING; the clock is taken before the first write —
+  the first mutation that is not append-only, the first flush of queued rows, or the log —
+  and then the device's mark is read again: if another push of the same device committed
+  in between, the group starts over with the clock taken first. Every write of a group is
+  made under the clock, so versions still commit in clock order.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync.batching import GroupWriter
+from sync.batching import PENDING, GroupWriter
 from sync.db import utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
@@ -86,12 +95,20 @@ class MutationContext:
     session: Session
     device: DeviceContext
     mutation: Mutation
-    version: int
+    #: The group's version, taken from the version clock on the first call (see `version`).
+    clock: Callable[[], int]
     received_at: dt.datetime
     clock_offset_ms: int | None
     clock_suspect: bool
     batch: Any = None
     writes: GroupWriter | None = None
+
+    @property
+    def version(self) -> int:
+        """The group's server version. Reading it takes the version clock (the write lock)
+        if the group has not yet; an append-only handler queues `sync.batching.PENDING`
+        instead, so that it runs before the lock."""
+        return self.clock()
 
 
 @dataclass(frozen=True)
@@ -108,8 +125,16 @@ class Handler:
     #: Optional: (session, DeviceContext, validated args of the group's mutations of this name)
     #: → state handed to each `apply` as `ctx.batch` (one query for the group instead of one
     #: per mutation). It must only read. A handler that queues rows on `ctx.writes` must keep
-    #: that state current itself (a repeated id inside one group).
+    #: that state current itself (a repeated id inside one group). It runs before the group
+    #: takes the version clock: what it read may have changed by commit (see `append_only`).
     prefetch: Callable[[Session, DeviceContext, list[dict[str, Any]]], Any] | None = None
+    #: True, or a test of the validated args, when `apply` (which must check before writing)
+    #: only adds new rows with ids the phone minted, queued on `ctx.writes` with version
+    #: PENDING, and nothing it reads must still hold at commit beyond what a unique key or a
+    #: foreign key re-checks when the row is written. Such a mutation runs before the group
+    #: takes the version clock, on reads (its prefetch too) that may be a few milliseconds
+    #: old (docs/sync-protocol.md §The serial section). Anything else runs under the clock.
+    append_only: bool | Callable[[dict[str, Any]], bool] = False
 
 
 @dataclass
@@ -203,6 +228,10 @@ class _Run:
         self.culprit_bound = 0
         #: Seqs whose unplanned failure is already in the log (a replay meets it again).
         self.logged: set[int] = set()
+        #: The open group's version, once it has taken the version clock.
+        self.version: int | None = None
+        #: The device's mark as read before the clock (None: the clock was taken first).
+        self.unlocked_last_seq: int | None = None
 
     def committed_last_seq(self) -> int:
         if self.last_committed is None:
@@ -215,7 +244,13 @@ class _Run:
         """Apply `group` in one transaction; if it fails and the failure is not temporary,
         replay it one mutation per transaction up to the one that was running."""
         try:
-            return self.group(group, outcome)
+            try:
+                return self.group(group, outcome)
+            except _Raced:
+                self.session.rollback()
+                log.info("push: another push of this device committed first; group again")
+                outcome.expected = None  # a gap seen before the other push committed
+                return self.group(group, outcome, clock_first=True)
         except Exception as error:
             self.session.rollback()
             if is_temporary(error):
@@ -245,28 +280,40 @@ class _Run:
         return done, False
 
     def group(
-        self, group: Sequence[Mutation], outcome: PushOutcome, *, isolated: bool = False
+        self,
+        group: Sequence[Mutation],
+        outcome: PushOutcome,
+        *,
+        isolated: bool = False,
+        clock_first: bool = False,
     ) -> tuple[int, bool]:
         """Apply `group` in one transaction; return (mutations consumed, stop the batch).
 
         `isolated`: every mutation runs in a savepoint, and a failure it raises (other than a
-        temporary one) rejects it alone instead of failing the group.
+        temporary one) rejects it alone instead of failing the group. It and `clock_first`
+        take the version clock before anything is read, as every group did before it was
+        taken late (module docstring); raises _Raced when taken late and the device's mark
+        moved meanwhile.
         """
         session = self.session
         self.culprit_bound = group[-1].seq if group else 0
-        version = next_version(session)  # the write lock: taken first, held until commit
-        state = self._state()
+        self.version, self.unlocked_last_seq = None, None
+        if isolated or clock_first:
+            self._take_clock()
+        last_seq = self._last_seq()
+        if self.version is None:
+            self.unlocked_last_seq = last_seq
         known = self._known_op_ids(group)
-        prepared = self._prepare(group, state.last_seq)
-        writes = GroupWriter(session)
+        prepared = self._prepare(group, last_seq)
+        writes = GroupWriter(session, self._take_clock)
         pending: list[dict[str, Any]] = []
-        results: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []  # a stored result, or a record (answered at commit)
         consumed, stop, previous_name = 0, False, None
         for mutation in group:
-            if mutation.seq <= state.last_seq:
-                results.append(self._stored_result(mutation))
-            elif mutation.seq > state.last_seq + 1:
-                outcome.expected = state.last_seq + 1
+            if mutation.seq <= last_seq:
+                answers.append(self._stored_result(mutation))
+            elif mutation.seq > last_seq + 1:
+                outcome.expected = last_seq + 1
                 stop = True
                 break
             else:
@@ -274,18 +321,24 @@ class _Run:
                     writes.flush()  # another handler may read what the previous ones queued
                 previous_name = mutation.name
                 self.culprit_bound = mutation.seq
-                record = self._apply(mutation, version, known, isolated, prepared, writes)
+                if not self._runs_unlocked(mutation, known, isolated, prepared):
+                    self._take_clock()
+                record = self._apply(mutation, known, isolated, prepared, writes)
                 pending.append(record)
-                results.append(result_of(record))
-                state.last_seq = mutation.seq
+                answers.append(record)
+                last_seq = mutation.seq
                 if self.faults:
                     self.faults("before_commit", mutation.seq)
             consumed += 1
         self.culprit_bound = group[-1].seq if group else 0
-        last_seq = state.last_seq
         if pending:
+            version = self._take_clock()  # the serial section: from here to the commit
             writes.flush()
+            for record in pending:
+                record["server_version"] = version
             session.execute(insert(LOG), pending)
+            state = self._state()
+            state.last_seq = last_seq
             state.last_push_at = self.received_at
             state.last_clock_offset_ms = self.offset
             state.clock_suspect = self.suspect
@@ -294,8 +347,35 @@ class _Run:
         else:
             session.rollback()  # only duplicates or a gap: nothing to write, release the lock
         self.last_committed = last_seq
-        outcome.results.extend(results)
+        # A log record (it has a server_version) is answered now that its version is known.
+        outcome.results.extend(result_of(a) if "server_version" in a else a for a in answers)
         return consumed, stop
+
+    def _take_clock(self) -> int:
+        """The group's version: bumps the version clock on the first call (the write lock,
+        held until commit), and, if the device's mark was read before, reads it again under
+        the lock; raises _Raced if another push of this device committed in between."""
+        if self.version is None:
+            self.version = next_version(self.session)
+            if self.unlocked_last_seq is not None and self._last_seq() != self.unlocked_last_seq:
+                raise _Raced()
+        return self.version
+
+    def _runs_unlocked(
+        self, mutation: Mutation, known: set[uuid.UUID], isolated: bool, prepared: _Prepared
+    ) -> bool:
+        """True when `mutation` may run before the clock: it writes nothing (an unknown name,
+        a reused op id, args already rejected) or is append-only, and not in a savepoint."""
+        if self.version is not None:
+            return True  # the clock is held already
+        handler = self.handlers.get(mutation.name)
+        args = prepared.args.get(mutation.seq)
+        if handler is None or mutation.op_id in known or isinstance(args, Rejected):
+            return True
+        if isolated or args is None or not handler.checks_before_writing:
+            return False
+        test = handler.append_only
+        return test(args) if callable(test) else test
 
     def _prepare(self, group: Sequence[Mutation], last_seq: int) -> _Prepared:
         """Validate the group's new mutations and run each handler's prefetch once."""
@@ -323,6 +403,13 @@ class _Run:
             assert prefetch is not None
             prepared.batches[name] = prefetch(self.session, self.device, args_list)
         return prepared
+
+    def _last_seq(self) -> int:
+        """The device's mark as committed now (READ COMMITTED: a fresh read each time)."""
+        found = self.session.scalar(
+            select(DeviceState.last_seq).where(DeviceState.device_id == self.device.device_id)
+        )
+        return int(found) if found is not None else 0
 
     def _state(self) -> DeviceState:
         state = self.session.get(DeviceState, self.device.device_id, populate_existing=True)
@@ -358,13 +445,12 @@ class _Run:
     def _apply(
         self,
         mutation: Mutation,
-        version: int,
         known: set[uuid.UUID],
         isolated: bool,
         prepared: _Prepared,
         writes: GroupWriter,
     ) -> dict[str, Any]:
-        record = self._record(mutation, version)
+        record = self._record(mutation, PENDING)  # stamped at commit
         try:
             if mutation.op_id in known:
                 # Same op id under another seq or device: never apply one operation twice.
@@ -382,7 +468,7 @@ class _Run:
                 self.session,
                 self.device,
                 mutation,
-                version,
+                self._take_clock,
                 self.received_at,
                 self.offset,
                 self.suspect,
@@ -457,7 +543,7 @@ class _Run:
             return 1
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, mutation: Mutation, version: int) -> dict[str, Any]:
+    def _record(self, mutation: Mutation, version: Any) -> dict[str, Any]:
         return {
             "device_id": self.device.device_id,
             "user_id": self.device.user_id,
@@ -474,6 +560,10 @@ class _Run:
             "reason_code": None,
             "reason_message": None,
         }
+
+
+class _Raced(Exception):
+    """Another push of the same device committed between reading its mark and the clock."""
 
 
 @dataclass

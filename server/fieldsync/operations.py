@@ -43,6 +43,7 @@ from server.population.models import Household, Resident, Visit
 from server.privacy.declaration import default_disclosure
 from server.privacy.operations import found_on_visit
 from server.timezones import shanghai_date
+from sync.batching import PENDING
 from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
 from sync.models import CaseConflict
@@ -190,7 +191,7 @@ def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
         "accuracy_m": args["accuracy_m"],
         "corrects_visit_id": corrects,
         "case_id": case_id,
-        "version": ctx.version,
+        "version": PENDING,  # the group's version, stamped when the row is written
     }
     if case_id is not None:  # after every check: this handler writes nothing before them
         found_on_visit(ctx.session, case_id, args["id"], actor.user_id, version=ctx.version)
@@ -198,6 +199,15 @@ def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
     ctx.writes.insert(VISITS, row)
     batch.visits[args["id"]] = (actor.user_id, args["household_id"])
     return {"visit_id": str(args["id"])}
+
+
+def visit_is_append_only(args: dict[str, Any]) -> bool:
+    """A visit that names no case only adds its own row (its id minted by the phone): it runs
+    before the group takes the version clock. One that names a case also makes that case
+    private (`found_on_visit`, a read-decide-write of a shared row): it runs under the clock.
+    Why the reads it decides on may be a few milliseconds old: docs/sync-protocol.md
+    §The serial section."""
+    return args["case_id"] is None
 
 
 # --- cases --------------------------------------------------------------------------------
@@ -401,6 +411,7 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
             visit_create,
             checks_before_writing=True,
             prefetch=visit_prefetch,
+            append_only=visit_is_append_only,
         ),
         "case.report": Handler(
             load["case.report"],
