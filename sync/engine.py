@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.batching import GroupWriter
+from sync.bulk import insert_rows
 from sync.db import utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
@@ -285,7 +286,7 @@ class _Run:
         last_seq = state.last_seq
         if pending:
             writes.flush()
-            session.execute(insert(LOG), pending)
+            insert_rows(session, LOG, pending)
             state.last_push_at = self.received_at
             state.last_clock_offset_ms = self.offset
             state.clock_suspect = self.suspect
