@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from sync.batching import GroupWriter
 from sync.bulk import insert_rows
-from sync.db import utcnow
+from sync.db import among, utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
 from sync.models import APPLIED, DUPLICATE, DeviceState, MutationRecord
@@ -337,7 +337,9 @@ class _Run:
     def _known_op_ids(self, group: Sequence[Mutation]) -> set[uuid.UUID]:
         ids = [m.op_id for m in group]
         return set(
-            self.session.scalars(select(MutationRecord.op_id).where(MutationRecord.op_id.in_(ids)))
+            self.session.scalars(
+                select(MutationRecord.op_id).where(among(self.session, MutationRecord.op_id, ids))
+            )
         )
 
     def _stored_result(self, mutation: Mutation) -> dict[str, Any]:
