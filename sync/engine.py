@@ -20,8 +20,9 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
   rest goes on in groups. So a single bad record is rejected instead of jamming the batch.
 * Batching: a handler may `prefetch` what the whole group needs in a few queries, and queue
   plain rows with `ctx.writes.insert(table, row)`; queued rows go to the database in one
-  executemany per table before any other handler runs and before the log rows, so they are
-  in the same transaction and later mutations of the group read them.
+  bulk insert per table (`sync.bulk`: COPY on PostgreSQL) before any other handler runs and
+  before the log rows, so they are in the same transaction and later mutations of the group
+  read them.
 """
 
 from __future__ import annotations
