@@ -1,12 +1,14 @@
-"""Rows queued by push handlers, written with one executemany per table per group."""
+"""Rows queued by push handlers, written with one bulk insert per table per group."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
+
+from sync.bulk import insert_rows
 
 
 class _Pending:
@@ -22,11 +24,11 @@ PENDING: Final = _Pending()
 
 
 class GroupWriter:
-    """Rows queued by handlers for one executemany per table.
+    """Rows queued by handlers for one bulk insert per table (`sync.bulk.insert_rows`).
 
     Queued rows go to the database before any other handler runs and before the log rows,
     in the same transaction (sync/engine.py), so later mutations of the group read them. A
-    row the database refuses fails the whole executemany: the engine then replays the group
+    row the database refuses fails the whole insert: the engine then replays the group
     one mutation per transaction, each flushing its own rows in its savepoint, so that row
     rejects its mutation alone.
 
@@ -59,7 +61,7 @@ class GroupWriter:
                             raise ValueError("a PENDING value needs the group's version")
                         row[key] = version
         for table, values in rows.items():
-            self.session.execute(insert(table), values)
+            insert_rows(self.session, table, values)
 
     def __bool__(self) -> bool:
         return bool(self._rows)

@@ -11,10 +11,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Uuid
+from sqlalchemy import ARRAY, JSON, ColumnElement, DateTime, MetaData, Uuid, any_, bindparam
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 #: Deterministic constraint names, so migrations can drop what they created (Alembic docs).
@@ -82,3 +82,11 @@ def utcnow() -> dt.datetime:
     True
     """
     return dt.datetime.now(dt.UTC)
+
+
+def among(session: Session, column: Any, ids: Any) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(:array)`: one parameter instead of a thousand,
+    so the statement is the same for every list (psycopg prepares it) and parses fast."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(ids)  # type: ignore[no-any-return]

@@ -20,8 +20,9 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
   rest goes on in groups. So a single bad record is rejected instead of jamming the batch.
 * Batching: a handler may `prefetch` what the whole group needs in a few queries, and queue
   plain rows with `ctx.writes.insert(table, row)`; queued rows go to the database in one
-  executemany per table before any other handler runs and before the log rows, so they are
-  in the same transaction and later mutations of the group read them.
+  bulk insert per table (`sync.bulk`: COPY on PostgreSQL) before any other handler runs and
+  before the log rows, so they are in the same transaction and later mutations of the group
+  read them.
 * The serial section (docs/sync-protocol.md §The serial section): the version clock
   (`sync.versions.next_version`, the write lock of the whole database) is taken as late as
   possible and held until commit. The device's mark, the op-id check, validation and
@@ -46,7 +47,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.batching import PENDING, GroupWriter
-from sync.db import utcnow
+from sync.bulk import insert_rows
+from sync.db import among, utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
 from sync.models import APPLIED, DUPLICATE, DeviceState, MutationRecord
@@ -336,7 +338,7 @@ class _Run:
             writes.flush()
             for record in pending:
                 record["server_version"] = version
-            session.execute(insert(LOG), pending)
+            insert_rows(session, LOG, pending)
             state = self._state()
             state.last_seq = last_seq
             state.last_push_at = self.received_at
@@ -423,7 +425,9 @@ class _Run:
     def _known_op_ids(self, group: Sequence[Mutation]) -> set[uuid.UUID]:
         ids = [m.op_id for m in group]
         return set(
-            self.session.scalars(select(MutationRecord.op_id).where(MutationRecord.op_id.in_(ids)))
+            self.session.scalars(
+                select(MutationRecord.op_id).where(among(self.session, MutationRecord.op_id, ids))
+            )
         )
 
     def _stored_result(self, mutation: Mutation) -> dict[str, Any]:

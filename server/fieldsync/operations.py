@@ -44,6 +44,7 @@ from server.privacy.declaration import default_disclosure
 from server.privacy.operations import found_on_visit
 from server.timezones import shanghai_date
 from sync.batching import PENDING
+from sync.db import among
 from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
 from sync.models import CaseConflict
@@ -91,13 +92,17 @@ def visit_prefetch(
     visits = {
         row.id: (row.worker_id, row.household_id)
         for row in session.execute(
-            select(Visit.id, Visit.worker_id, Visit.household_id).where(Visit.id.in_(visit_ids))
+            select(Visit.id, Visit.worker_id, Visit.household_id).where(
+                among(session, Visit.id, visit_ids)
+            )
         )
     }
     households = {
         row.id: row.cell_code
         for row in session.execute(
-            select(Household.id, Household.cell_code).where(Household.id.in_(household_ids))
+            select(Household.id, Household.cell_code).where(
+                among(session, Household.id, household_ids)
+            )
         )
     }
     cases_found = (
@@ -105,7 +110,7 @@ def visit_prefetch(
             row.id: CaseReach(row.cell_code, row.assignee_id, row.reporter_id)
             for row in session.execute(
                 select(Case.id, Case.cell_code, Case.assignee_id, Case.reporter_id).where(
-                    Case.id.in_(case_ids)
+                    among(session, Case.id, case_ids)
                 )
             )
         }
@@ -123,7 +128,7 @@ def _households_of(session: Session, resident_ids: set[uuid.UUID]) -> dict[uuid.
     for start in range(0, len(ordered), _RESIDENTS_PER_QUERY):
         part = ordered[start : start + _RESIDENTS_PER_QUERY]
         for row in session.execute(
-            select(Resident.id, Resident.household_id).where(Resident.id.in_(part))
+            select(Resident.id, Resident.household_id).where(among(session, Resident.id, part))
         ):
             found[row.id] = row.household_id
     return found

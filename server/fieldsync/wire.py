@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import shapely
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
@@ -16,15 +16,10 @@ from server.catalogue.search import search_initials
 from server.enums import DutyRank, DutyRole, PhotoStatus
 from server.grid.models import Cell, Duty
 from server.population.models import CareTag, Visit
+from sync.db import among
 from sync.models import CaseConflict, MutationRecord
 
-
-def among(session: Session, column: Any, ids: list[Any]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL `= ANY(:array)`: one parameter instead of a thousand,
-    so the statement is the same on every page (psycopg prepares it) and parses fast."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(column.type)))
-    return column.in_(ids)  # type: ignore[no-any-return]
+__all__ = ["among"]  # kept importable from here (server/fieldsync/pulling.py)
 
 
 def _iso(value: Any) -> str | None:

@@ -29,9 +29,11 @@ from server.fieldsync.phone_actor import PhoneActor
 from server.ops.logs import RequestContextFilter
 from server.population.models import Visit
 from sync.batching import GroupWriter
+from sync.bulk import COPY_MIN_ROWS
 from sync.engine import DeviceContext, Handler, Mutation, MutationContext, push
 from sync.errors import Unavailable
 from sync.failures import is_temporary
+from sync.models import MutationRecord
 from tests.sync.conftest import Phone, World, make_case, visit_args
 
 # --- which failures are temporary ---------------------------------------------------------
@@ -198,8 +200,9 @@ def _no_such_household(row: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("spoil", "code"), [(_naive_time, "INTERNAL_ERROR"), (_no_such_household, "INTEGRITY")]
 )
+@pytest.mark.parametrize("size", [12, COPY_MIN_ROWS + 20])  # executemany; COPY on PostgreSQL
 def test_a_bad_row_in_a_batched_group_of_visits_takes_none_of_its_neighbours_down(
-    app, world: World, phone, logged, spoil, code
+    app, world: World, phone, logged, spoil, code, size
 ):
     p = phone()
     handlers = build_handlers(Settings())
@@ -211,19 +214,22 @@ def test_a_bad_row_in_a_batched_group_of_visits_takes_none_of_its_neighbours_dow
 
     _broken(handlers, "visit.create", poisoned_visit)
     households = world.households["G1"]
-    entries = [("visit.create", visit_args(households[i % 3])) for i in range(12)]
+    entries = [("visit.create", visit_args(households[i % 3])) for i in range(size)]
     entries[5][1]["situation"] = "poison"
     batch = _mutations(*entries)
-    tail = _mutations(*[("visit.create", visit_args(households[0])) for _ in range(3)], start=13)
+    tail = _mutations(
+        *[("visit.create", visit_args(households[0])) for _ in range(3)], start=size + 1
+    )
     outcome = push(db.session, _device(p), [*batch, *tail], handlers, commit_every=500)
-    assert outcome.last_seq == 15 and not outcome.retry
-    assert [r["seq"] for r in outcome.results] == list(range(1, 16))
+    assert outcome.last_seq == size + 3 and not outcome.retry
+    assert [r["seq"] for r in outcome.results] == list(range(1, size + 4))
     rejected = [
         (r["seq"], r["reason"]["code"]) for r in outcome.results if r["status"] != "applied"
     ]
     assert rejected == [(6, code)]
-    assert _count(Visit) == 14
+    assert _count(Visit) == size + 2
     assert _count(Visit, Visit.situation == "poison") == 0
+    assert _count(MutationRecord) == size + 3
 
 
 def test_a_handler_that_returns_something_unstorable_is_rejected_alone(app, world, phone, logged):

@@ -1,0 +1,150 @@
+"""Many plain rows into one table, faster than a Core executemany (the push's visits and log).
+
+A Core `insert(table)` executemany spends most of its time per row in SQLAlchemy, not in the
+database: building each row's parameters and running each value through its column type's
+bind processor (a UTC datetime costs ~9 µs on SQLite, more than inserting the row). Here the
+rows are turned into tuples with the same bind processors, each repeated value (a group's
+`received_at`, its device, its household) processed once, then handed to the driver:
+
+* PostgreSQL (psycopg), from `COPY_MIN_ROWS` rows: `COPY table (columns) FROM STDIN`, several
+  times faster than an executemany. COPY is all or nothing like the executemany: a row the
+  database refuses fails the whole statement, raised as the SQLAlchemy exception Core would
+  raise (IntegrityError, OperationalError, …), so the push engine replays the group one
+  mutation at a time and that row rejects its mutation alone (sync/engine.py).
+* SQLite: one `executemany` of the driver through `Connection.exec_driver_sql`
+  (SQLAlchemy's error wrapping and events, no per-row compilation).
+* Anything else (fewer rows on PostgreSQL, another driver, rows whose keys differ, a column left
+  out that has a Python-side default): the Core executemany, unchanged.
+
+Either way the rows go out on the session's connection, inside its transaction or savepoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, exc, insert
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+#: Below this many rows a COPY saves too little to be worth a second code path in use.
+COPY_MIN_ROWS = 64
+
+#: Types whose processed value is memoised within one call (hashable, and repeated: the
+#: group's times, device and household; equal values are processed alike).
+_MEMO_TYPES = (dt.datetime, dt.date, uuid.UUID)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How rows with these keys go into this table on this dialect."""
+
+    keys: tuple[str, ...]
+    #: Per key: the column type's bind processor (None: the value goes as it is) and whether
+    #: its results are memoised.
+    processors: tuple[tuple[Callable[[Any], Any] | None, bool], ...]
+    insert_sql: str | None  # the driver's INSERT, or None where only Core is used
+    copy_sql: str | None  # COPY … FROM STDIN, PostgreSQL with psycopg only
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts of column values, as for `session.execute(insert(table), rows)`)
+    on the session's connection; raises what that executemany would raise for a row the
+    database refuses (sqlalchemy.exc.IntegrityError, …)."""
+    if not rows:
+        return
+    connection = session.connection()
+    keys = rows[0].keys()
+    plan = _plan(table, connection.dialect, tuple(keys))
+    fast = plan is not None and all(row.keys() == keys for row in rows)
+    if plan is not None and fast and plan.copy_sql and len(rows) >= COPY_MIN_ROWS:
+        _copy(connection, plan.copy_sql, _tuples(plan, rows))
+    elif plan is not None and fast and plan.insert_sql:
+        connection.exec_driver_sql(plan.insert_sql, _tuples(plan, rows))
+    else:
+        session.execute(insert(table), list(rows))
+
+
+def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row's values in `plan.keys` order, through the bind processors."""
+    columns: list[list[Any]] = []
+    for key, (process, memoised) in zip(plan.keys, plan.processors, strict=True):
+        values = [row[key] for row in rows]
+        if process is not None:
+            if memoised:
+                done: dict[Any, Any] = {}
+                out = []
+                for value in values:
+                    try:
+                        out.append(done[value])
+                    except KeyError:
+                        out.append(done.setdefault(value, process(value)))
+                values = out
+            else:
+                values = [process(value) for value in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def _copy(connection: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """COPY `values` in; a driver error is raised as SQLAlchemy's (IntegrityError, …)."""
+    dialect = connection.dialect
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for row in values:
+                write(row)
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, raw, None)
+        raise exc.DBAPIError.instance(
+            sql,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """The plan for these keys, or None when only Core's executemany does the same thing."""
+    if not keys or any(key not in table.c for key in keys):
+        return None
+    if any(c.default is not None for c in table.columns if c.name not in keys):
+        return None  # Core would fill a Python-side default in
+    processors = []
+    for key in keys:
+        column_type = table.c[key].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        processors.append((process, _memoisable(column_type)))
+    quote = dialect.identifier_preparer
+    name = quote.format_table(table)
+    columns = ", ".join(quote.quote(key) for key in keys)
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    insert_sql = copy_sql = None
+    if dialect.name == "sqlite" and marker is not None:
+        insert_sql = f"INSERT INTO {name} ({columns}) VALUES ({', '.join([marker] * len(keys))})"
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        copy_sql = f"COPY {name} ({columns}) FROM STDIN"
+    if insert_sql is None and copy_sql is None:
+        return None
+    return _Plan(keys, tuple(processors), insert_sql, copy_sql)
+
+
+def _memoisable(column_type: TypeEngine[Any]) -> bool:
+    """Whether the type's values are of `_MEMO_TYPES` (looking through TypeDecorators)."""
+    while isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    try:
+        return issubclass(column_type.python_type, _MEMO_TYPES)
+    except NotImplementedError:
+        return False
