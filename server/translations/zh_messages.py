@@ -1341,5 +1341,11 @@ ZH.update(
         "The XLSForm was not imported; see the list.": "XLSForm 未导入,请查看列表。",
         "This form version is already published.": "此表单版本已发布。",
         "A published form version cannot be changed; make a new version.": "已发布的表单版本不能修改,请新建版本。",
+        "This sign-in is not known; sign in again.": "无法识别此次登录,请重新登录。",
+        "This device was signed out; sign in again.": "此设备已退出登录,请重新登录。",
+        "The password was changed; sign in with the new one.": "密码已修改,请用新密码登录。",
+        "Signed in too long ago; sign in again with your password.": "登录已超过期限,请输入密码重新登录。",
+        "This sign-in was used twice; sign in again with your password.": "此登录凭证被重复使用,请输入密码重新登录。",
+        "This sign-in was just renewed elsewhere; sign in again.": "此登录刚在别处续期,请重新登录。",
     }
 )
