@@ -26,7 +26,7 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, exc, insert
 from sqlalchemy.engine import Connection, Dialect
@@ -39,6 +39,9 @@ COPY_MIN_ROWS = 64
 #: Types whose processed value is memoised within one call (hashable, and repeated: the
 #: group's times, device and household; equal values are processed alike).
 _MEMO_TYPES = (dt.datetime, dt.date, uuid.UUID)
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,12 @@ def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
 def _copy(connection: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
     """COPY `values` in; a driver error is raised as SQLAlchemy's (IntegrityError, …)."""
     dialect = connection.dialect
+    # Only called for psycopg 3 (`_plan` checks the driver), whose cursors have COPY.
     raw = connection.connection.dbapi_connection
     assert raw is not None
+    psycopg_connection = cast("psycopg.Connection[Any]", raw)
     try:
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        with psycopg_connection.cursor() as cursor, cursor.copy(sql) as copy:
             write = copy.write_row
             for row in values:
                 write(row)
