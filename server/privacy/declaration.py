@@ -261,6 +261,10 @@ TABLES: dict[str, Table] = {
     ),
     "resident_tags": Table({"resident_id": PERSONAL, "tag_code": SENSITIVE, "since": SENSITIVE}),
     "care_tags": Table(default=INTERNAL),  # the vocabulary (独居老人 …), nobody's data
+    # The office's own form definitions (questions and choices), nobody's data; answers,
+    # which will be personal, get their own table and class.
+    "forms": Table(default=INTERNAL),
+    "form_versions": Table(default=INTERNAL),
     "visits": Table(
         {
             "id": INTERNAL,

@@ -121,6 +121,9 @@ def tab(server: str, browser: Any) -> Iterator[Any]:
     )
     page.set_default_timeout(20_000)
     yield page
+    # A map may still be fetching features when the test ends: let a running route handler
+    # finish before the context goes (closing under it disposes its response mid-read).
+    page.unroute_all(behavior="wait")
     context.close()
     assert problems == []
 
