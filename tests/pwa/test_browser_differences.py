@@ -90,7 +90,11 @@ def save_unsent(phone: Any, description: str) -> None:
 
 
 def sent_without_asking(phone: Any, server: LiveServer, description: str) -> None:
-    """The outbox empties by itself (nobody calls sync) and the server has the case once."""
+    """The outbox empties by itself (nobody calls sync) and the server has the case once.
+
+    The badge is hidden in the page's markup until the app has counted the outbox, so after a
+    reload a hidden badge proves nothing: wait for the session's first sync to be over too."""
+    phone.page.wait_for_selector("body[data-settled=true]", timeout=30000)
     phone.page.wait_for_selector("#pending-badge", state="hidden", timeout=30000)
     assert phone.idb("outbox") == []
     query = "SELECT count(*) FROM cases WHERE description = ?"
