@@ -46,7 +46,7 @@ def token_policy() -> accounts.TokenPolicy:
 @blp.response(201, TokenResponseSchema)
 def create_token(args: dict[str, Any]) -> dict[str, Any]:
     """Sign in a device: username and password in, a bearer token for this device out."""
-    now = clock.now()
+    now, policy = clock.now(), token_policy()
     try:
         user = accounts.authenticate(
             db.session,
@@ -60,14 +60,13 @@ def create_token(args: dict[str, Any]) -> dict[str, Any]:
         db.session.commit()  # keep the failure count even when the login fails
     token, device = accounts.issue_device_token(
         db.session, user, device_id=args["device_id"], device_name=args["device_name"],
-        policy=token_policy(), at=now,
+        policy=policy, at=now,
     )  # fmt: skip
     db.session.commit()
-    policy = token_policy()
-    lifetime = min(policy.lifetime, policy.absolute)
+    expires = accounts.token_expiry(policy, at=now, signed_in_at=now)
     return {"token": token, "token_type": "Bearer", "device_id": device.id, "user": user,
-            "expires_at": now + lifetime,
-            "expires_in": int(lifetime.total_seconds())}  # fmt: skip
+            "expires_at": expires,
+            "expires_in": int((expires - now).total_seconds())}  # fmt: skip
 
 
 @blp.route("/token/renew", methods=["POST"])

@@ -316,6 +316,11 @@ def issue_device_token(
     return token, device
 
 
+def token_expiry(policy: TokenPolicy, *, at: dt.datetime, signed_in_at: dt.datetime) -> dt.datetime:
+    """When a token made `at`, in a chain begun by the password at `signed_in_at`, stops working."""
+    return min(at + policy.lifetime, signed_in_at + policy.absolute)
+
+
 def _new_token(
     session: Session,
     device: Device,
@@ -331,7 +336,7 @@ def _new_token(
         token_sha256=token_digest(token),
         prefix=token[:10],
         created_at=at,
-        expires_at=min(at + policy.lifetime, signed_in_at + policy.absolute),
+        expires_at=token_expiry(policy, at=at, signed_in_at=signed_in_at),
         signed_in_at=signed_in_at,
         session_epoch=session_epoch,
     )

@@ -32,7 +32,6 @@ from server.enums import OPEN_STATUSES
 from server.fieldsync.scope import WorkerScope, scope_for, scope_today
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
-    among,
     care_tags,
     case_data,
     cell_data,
@@ -48,6 +47,7 @@ from server.fieldsync.wire import (
 )
 from server.grid.models import Cell
 from server.population.models import ACTIVE, Household, Resident, ResidentTag, Visit
+from sync.db import among
 from sync.history import HISTORY_HORIZON
 from sync.models import (
     REJECTED,

@@ -19,8 +19,6 @@ from server.population.models import CareTag, Visit
 from sync.db import among
 from sync.models import CaseConflict, MutationRecord
 
-__all__ = ["among"]  # kept importable from here (server/fieldsync/pulling.py)
-
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None

@@ -80,22 +80,29 @@ TYPE_HINTS: dict[str, tuple[str, str]] = {
     "begin repeat": ("不支持重复组。", " Repeats are not supported."),
     "end repeat": ("不支持重复组。", " Repeats are not supported."),
 }
-SURVEY_COLUMNS = {
+ZH_LANGUAGE, EN_LANGUAGE = "Chinese (zh)", "English (en)"
+#: The survey sheet's columns, in the order written. The last five are our extensions (ODK
+#: tools ignore unknown columns): see docs/forms.md.
+SURVEY_HEADERS = [
     "type",
     "name",
+    f"label::{ZH_LANGUAGE}",
+    f"label::{EN_LANGUAGE}",
+    f"hint::{ZH_LANGUAGE}",
+    f"hint::{EN_LANGUAGE}",
     "required",
     "relevant",
     "constraint",
     "appearance",
-    # Our extensions (ODK tools ignore unknown columns): see docs/forms.md.
     "unit",
     "opens_case",
     "opens_case_when",
     "case_photo",
     "case_priority",
-}
+]
+#: What a survey column may be called when read (label and hint come with a language).
+SURVEY_COLUMNS = {header for header in SURVEY_HEADERS if "::" not in header}
 CHOICE_COLUMNS = {"list_name", "name"}
-ZH_LANGUAGE, EN_LANGUAGE = "Chinese (zh)", "English (en)"
 RANGE_PART = re.compile(r"^\s*\.\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)\s*$")
 YES = {"yes", "true", "true()", "1"}
 NO = {"", "no", "false", "false()", "0"}
@@ -526,23 +533,6 @@ def _settings(sheet: _Sheet | None, found: list[FormProblem]) -> dict[str, str] 
 
 # --- writing ----------------------------------------------------------------------------
 
-SURVEY_HEADERS = [
-    "type",
-    "name",
-    f"label::{ZH_LANGUAGE}",
-    f"label::{EN_LANGUAGE}",
-    f"hint::{ZH_LANGUAGE}",
-    f"hint::{EN_LANGUAGE}",
-    "required",
-    "relevant",
-    "constraint",
-    "appearance",
-    "unit",
-    "opens_case",
-    "opens_case_when",
-    "case_photo",
-    "case_priority",
-]
 CHOICES_HEADERS = ["list_name", "name", f"label::{ZH_LANGUAGE}", f"label::{EN_LANGUAGE}"]
 SETTINGS_HEADERS = ["form_title", "form_title_en", "default_language"]
 
