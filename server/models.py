@@ -3,6 +3,7 @@
 from server.accounts.models import ApiToken, Device, LoginAttempt, PasswordReset, User
 from server.addresses.models import StandardAddress
 from server.audit.models import AuditEntry
+from server.campaigns.models import Campaign, CampaignCell, CampaignTarget
 from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.catalogue.models import CatalogueCategory, CatalogueItem
 from server.evaluation.models import (
@@ -13,7 +14,7 @@ from server.evaluation.models import (
     RatingRequest,
     StaffEvaluation,
 )
-from server.forms.models import Form, FormVersion
+from server.forms.models import Form, FormAnswer, FormVersion
 from server.grid.models import Cell, Duty, GridImportJob, GridVersion
 from server.imports.models import CategoryMapping, ImportFile, ImportReview, ImportRun
 from server.layers.models import BaseLayer, BaseLayerFeature
@@ -44,6 +45,9 @@ __all__ = [
     "BaseLayer",
     "BaseLayerFeature",
     "Booking",
+    "Campaign",
+    "CampaignCell",
+    "CampaignTarget",
     "CareTag",
     "Case",
     "CaseConflict",
@@ -61,6 +65,7 @@ __all__ = [
     "Duty",
     "FieldStamp",
     "Form",
+    "FormAnswer",
     "FormVersion",
     "GridImportJob",
     "GridVersion",

@@ -5,9 +5,10 @@ immutable (its definition, number and dates), and answers name the version they 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync.db import Base, utcnow
@@ -48,3 +49,41 @@ class FormVersion(Base):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class FormAnswer(Base):
+    """One filled-in form: an append-only record whose id the phone minted.
+
+    It names the version it was made on (a newer version published meanwhile does not
+    invalidate it) and what it is about: a visit (a care tag's visit form, stored beside the
+    visit) or a campaign's target. `late` marks answers made before their campaign closed
+    that reached the server after it did.
+    """
+
+    __tablename__ = "form_answers"
+    __table_args__ = (
+        Index("ix_form_answers_campaign_target", "campaign_id", "target_id"),
+        # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
+        Index("ix_form_answers_version_id", "version", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    target_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("campaign_targets.id"))
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"))
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("residents.id"))
+    #: The cell the answer belongs to (its target's or household's): scope and reports.
+    cell_code: Mapped[str] = mapped_column(String(64), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[uuid.UUID | None]
+    #: The answers by question name, as `server.forms.answers.validate_answers` kept them.
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: When the form was filled in, by the phone's clock (display only).
+    answered_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    late: Mapped[bool] = mapped_column(default=False)
+    #: Ids (strings) of the cases these answers opened (`opens_case`).
+    case_ids: Mapped[list[Any]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

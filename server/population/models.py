@@ -28,6 +28,9 @@ class CareTag(Base):
     visit_every_days: Mapped[int]
     priority: Mapped[int] = mapped_column(default=5)
     description_zh: Mapped[str] = mapped_column(Text, default="")
+    #: The form a visit to this group asks (its latest published version); None: the
+    #: visit's free-text fields only.
+    visit_form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_zh

@@ -261,10 +261,48 @@ TABLES: dict[str, Table] = {
     ),
     "resident_tags": Table({"resident_id": PERSONAL, "tag_code": SENSITIVE, "since": SENSITIVE}),
     "care_tags": Table(default=INTERNAL),  # the vocabulary (独居老人 …), nobody's data
-    # The office's own form definitions (questions and choices), nobody's data; answers,
-    # which will be personal, get their own table and class.
+    # The office's own form definitions (questions and choices), nobody's data.
     "forms": Table(default=INTERNAL),
     "form_versions": Table(default=INTERNAL),
+    # Filled-in forms: what a worker recorded about a household, a person or a building.
+    "form_answers": Table(
+        {
+            "id": INTERNAL,
+            "form_version_id": INTERNAL,
+            "campaign_id": INTERNAL,
+            "target_id": INTERNAL,
+            "visit_id": INTERNAL,
+            "household_id": PERSONAL,
+            "resident_id": PERSONAL,
+            "cell_code": INTERNAL,
+            "worker_id": INTERNAL,
+            "device_id": INTERNAL,
+            "values": SENSITIVE,  # health, living conditions, hazards at a door
+            "answered_at": PERSONAL,
+            "received_at": INTERNAL,
+            "late": INTERNAL,
+            "case_ids": INTERNAL,
+            "version": INTERNAL,
+        }
+    ),
+    # Campaigns: the office's plans (internal); their targets name households and people.
+    "campaigns": Table(default=INTERNAL),
+    "campaign_cells": Table(default=INTERNAL),
+    "campaign_targets": Table(
+        {
+            "id": INTERNAL,
+            "campaign_id": INTERNAL,
+            "kind": INTERNAL,
+            "household_id": PERSONAL,
+            "resident_id": PERSONAL,
+            "road": PUBLIC,
+            "lane": PUBLIC,
+            "building": PUBLIC,
+            "label": PERSONAL,  # a household's holds its room, a resident's their name
+            "cell_code": INTERNAL,
+            "version": INTERNAL,
+        }
+    ),
     "visits": Table(
         {
             "id": INTERNAL,
