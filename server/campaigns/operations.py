@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from server.campaigns.errors import CampaignInvalid, CampaignStateConflict
@@ -313,3 +313,14 @@ def close(session: Session, campaign: Campaign) -> int:
     campaign.status, campaign.closed_at, campaign.version = CLOSED, now, version
     session.flush()
     return len(exits)
+
+
+def target_counts(session: Session, campaign: Campaign) -> dict[str, int]:
+    """Stored targets per cell code (empty for a draft)."""
+    stmt = (
+        select(CampaignTarget.cell_code, func.count())
+        .where(CampaignTarget.campaign_id == campaign.id)
+        .group_by(CampaignTarget.cell_code)
+        .order_by(CampaignTarget.cell_code)
+    )
+    return {code: int(n) for code, n in session.execute(stmt)}
