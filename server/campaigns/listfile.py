@@ -118,10 +118,10 @@ def read_list(
         if not _match(register, kind, text, found, digest):
             unmatched.append({"row": number, "value": text[:80]})
     if unmatched:
-        shown = "、".join(f"{u['row']}（{u['value']}）" for u in unmatched[:SHOWN])
+        shown = "、".join(str(u["row"]) for u in unmatched[:SHOWN])
         raise CampaignListUnmatched(
             _l(
-                "%(n)d line(s) of the list match nothing on the register; rows %(rows)s. "
+                "%(n)d line(s) of the list match nothing on the register (rows %(rows)s). "
                 "Nothing was kept: correct or remove them and upload again.",
                 n=len(unmatched),
                 rows=shown + ("…" if len(unmatched) > SHOWN else ""),

@@ -278,7 +278,8 @@ def publish(
         }
         for t in targets
     ]
-    session.execute(insert(CampaignTarget), rows)
+    # Core's executemany (insertmanyvalues), not the ORM's bulk path: no objects to build.
+    session.execute(insert(CampaignTarget.__table__), rows)
     campaign.status, campaign.published_at, campaign.version = PUBLISHED, utcnow(), version
     session.flush()
     return len(rows)
@@ -309,7 +310,7 @@ def close(session: Session, campaign: Campaign) -> int:
         for target_id, cell_code in session.execute(stmt)
     ]
     if exits:
-        session.execute(insert(ScopeExit), exits)
+        session.execute(insert(ScopeExit.__table__), exits)
     campaign.status, campaign.closed_at, campaign.version = CLOSED, now, version
     session.flush()
     return len(exits)

@@ -1422,7 +1422,7 @@ ZH.update(
         "This campaign is already closed.": "该专项行动已经结束。",
         "The list cannot be read: %(detail)s Give a CSV or XLSX file with a header row naming 登记键, 身份证号, 户号 or 地址.": "名单无法读取:%(detail)s 请上传 CSV 或 XLSX 文件,表头含登记键、身份证号、户号或地址。",
         "The list has more than %(n)d lines.": "名单超过 %(n)d 行。",
-        "%(n)d line(s) of the list match nothing on the register; rows %(rows)s. Nothing was kept: correct or remove them and upload again.": "名单中有 %(n)d 行在登记册中找不到:第 %(rows)s 行。名单未保存:请改正或删除这些行后重新上传。",
+        "%(n)d line(s) of the list match nothing on the register (rows %(rows)s). Nothing was kept: correct or remove them and upload again.": "名单中有 %(n)d 行在登记册中找不到(行号:%(rows)s)。名单未保存:请改正或删除这些行后重新上传。",
         "The list has no lines under its header.": "名单表头下没有内容。",
     }
 )

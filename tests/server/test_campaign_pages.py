@@ -11,7 +11,7 @@ from server.campaigns.models import Campaign, CampaignTarget
 from server.extensions import db
 from sync.models import ScopeExit
 from tests.server.backoffice_world import form_token
-from tests.server.campaign_world import campaign_world, xlsx_list  # noqa: F401
+from tests.server.campaign_world import xlsx_list
 from tests.server.conftest import login
 
 
@@ -77,7 +77,7 @@ def test_unmatched_list_lines_are_shown_and_nothing_is_saved(app, campaign_world
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert "名单中有 1 行在登记册中找不到" in html and "火星路1号1室" in html
-    assert re.search(r'<td>3</td><td>火星路1号1室</td>', html)
+    assert re.search(r"<td>3</td><td>火星路1号1室</td>", html)
     assert 'value="冬季消防检查"' in html  # the form keeps what was typed
     assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
 

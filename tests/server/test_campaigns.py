@@ -16,7 +16,7 @@ from server.exceptions import Conflict
 from server.extensions import db
 from sync.models import ScopeExit
 from sync.versions import current_version
-from tests.server.campaign_world import CampaignWorld, campaign_world, xlsx_list  # noqa: F401
+from tests.server.campaign_world import CampaignWorld, xlsx_list
 
 TODAY = dt.date(2026, 11, 26)
 
