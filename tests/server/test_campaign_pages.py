@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
+from server.campaigns.listfile import read_list
 from server.campaigns.models import Campaign, CampaignTarget
 from server.extensions import db
 from sync.models import ScopeExit
@@ -110,3 +111,22 @@ def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:
     worker = _signed_in(app, "w1")
     assert worker.get("/campaigns/").status_code == 403
     assert worker.get(f"/campaigns/{campaign.id}").status_code == 403
+
+
+def test_a_draft_is_edited_until_published(app, campaign_world) -> None:
+    cw = campaign_world
+    campaign = cw.draft(upload=read_list(db.session, "户号\n1\n".encode(), "one.csv"))
+    client = _signed_in(app, "mgr")
+    path = f"/campaigns/{campaign.id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert "当前名单:one.csv" in page and 'value="fire_2026"' in page
+    changed = _draft_form(cw, target_kind="resident", responsible=["S"], drop_list="1")
+    assert _post(client, path, changed, path).status_code == 302
+    db.session.expire_all()
+    campaign = db.session.get(Campaign, campaign.id)
+    assert campaign.target_kind == "resident" and campaign.selection["list"] is None
+    detail = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "现在发布的对象数:5" in detail
+    _post(client, f"/campaigns/{campaign.id}/publish", {}, f"/campaigns/{campaign.id}")
+    refused = _post(client, path, changed, f"/campaigns/{campaign.id}")
+    assert refused.status_code == 409 and "只有草稿状态" in refused.get_data(as_text=True)

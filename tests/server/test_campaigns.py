@@ -234,3 +234,20 @@ def test_publishing_nothing_or_after_the_end_is_refused(campaign_world) -> None:
     assert caught.value.code == "campaign_dates"
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(CampaignTarget)) == 0
+
+
+def test_an_identity_number_on_the_list_finds_the_resident_by_its_digest(
+    app, campaign_world
+) -> None:
+    from server.population.identity import app_vault
+
+    cw = campaign_world
+    vault = app_vault(app)
+    number = "11010119900307123X"
+    cw.people["赵六"].id_number_digest = vault.digest(number)
+    db.session.commit()
+    data = f"身份证号\n{number.lower()}\n".encode()
+    found = read_list(db.session, data, "ids.csv", digest=vault.digest)
+    assert found.residents == {cw.people["赵六"].id}
+    with pytest.raises(CampaignListUnmatched):
+        read_list(db.session, data, "ids.csv")  # without the keyring nothing can match
