@@ -16,6 +16,7 @@ from server.accounts import operations as accounts
 from server.accounts.models import User
 from server.extensions import db
 from tests.server.backoffice_world import world  # noqa: F401  (fixture for back-office tests)
+from tests.server.campaign_world import campaign_world  # noqa: F401  (a register for campaigns)
 from tests.server.import_world import office  # noqa: F401  (a small office for import tests)
 from tests.server.lifeservices_world import point  # noqa: F401  (a service point with a slot)
 
