@@ -28,7 +28,7 @@ from server.forms.models import FormAnswer
 from sync.db import among
 
 #: The findings list shows at most this many (newest first); the export has them all.
-MAX_FINDINGS = 500
+MAX_FINDINGS = 200
 AREA_LEVEL = "residential_area"
 
 
@@ -117,8 +117,38 @@ def _count_true(condition: Any) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def cell_tallies(
+def _answer_cells(session: Session, cells_allowed: frozenset[str] | None) -> list[Any]:
+    if cells_allowed is None:
+        return []
+    return [among(session, FormAnswer.cell_code, sorted(cells_allowed))]
+
+
+def _answer_groups(
     session: Session, campaign_id: int, cells_allowed: frozenset[str] | None
+) -> list[Any]:
+    """One pass over the campaign's answers, grouped by (cell, worker): answers, distinct
+    targets, late answers, findings. An answer carries its target's cell (the contract of
+    `form.answer`), so no join is needed; a target is in one cell, so distinct targets per
+    (cell, worker) add up to distinct targets per worker."""
+    return session.execute(
+        select(
+            FormAnswer.cell_code,
+            FormAnswer.worker_id,
+            func.count(),
+            func.count(distinct(FormAnswer.target_id)),
+            _count_true(FormAnswer.late),
+            _count_true(has_cases(session, FormAnswer.case_ids)),
+        )
+        .where(FormAnswer.campaign_id == campaign_id, *_answer_cells(session, cells_allowed))
+        .group_by(FormAnswer.cell_code, FormAnswer.worker_id)
+    ).all()
+
+
+def cell_tallies(
+    session: Session,
+    campaign_id: int,
+    cells_allowed: frozenset[str] | None,
+    groups: list[Any] | None = None,
 ) -> dict[str, Tally]:
     """Targets, done, answers, late answers and findings per target cell."""
     cells = grid_access.cell_tree(session)
@@ -139,20 +169,13 @@ def cell_tallies(
         code: Tally(code, grid_access.cell_path(cells, code), targets=n, done=done)
         for code, n, done in done_rows
     }
-    answer_rows = session.execute(
-        select(
-            CampaignTarget.cell_code,
-            func.count(),
-            _count_true(FormAnswer.late),
-            _count_true(has_cases(session, FormAnswer.case_ids)),
-        )
-        .join(CampaignTarget, CampaignTarget.id == FormAnswer.target_id)
-        .where(FormAnswer.campaign_id == campaign_id, *where)
-        .group_by(CampaignTarget.cell_code)
-    ).all()
-    for code, answers, late, findings in answer_rows:
+    if groups is None:
+        groups = _answer_groups(session, campaign_id, cells_allowed)
+    for code, _worker, answers, _done, late, found in groups:
         tally = out.setdefault(code, Tally(code, grid_access.cell_path(cells, code)))
-        tally.answers, tally.late, tally.findings = answers, int(late or 0), int(findings or 0)
+        tally.answers += answers
+        tally.late += int(late or 0)
+        tally.findings += int(found or 0)
     return out
 
 
@@ -172,29 +195,21 @@ def area_tallies(session: Session, by_cell: Iterable[Tally]) -> list[Tally]:
     return sorted(areas.values(), key=lambda t: (t.key == "", t.name, t.key))
 
 
-def worker_tallies(
-    session: Session, campaign_id: int, cells_allowed: frozenset[str] | None
-) -> list[Tally]:
+def worker_tallies(session: Session, groups: list[Any]) -> list[Tally]:
     """Per worker who answered: targets done (distinct), answers, late answers, findings."""
-    rows = session.execute(
-        select(
-            FormAnswer.worker_id,
-            User.display_name,
-            func.count(distinct(FormAnswer.target_id)),
-            func.count(),
-            _count_true(FormAnswer.late),
-            _count_true(has_cases(session, FormAnswer.case_ids)),
-        )
-        .join(CampaignTarget, CampaignTarget.id == FormAnswer.target_id)
-        .join(User, User.id == FormAnswer.worker_id)
-        .where(FormAnswer.campaign_id == campaign_id, *_in_cells(session, cells_allowed))
-        .group_by(FormAnswer.worker_id, User.display_name)
-    ).all()
-    out = [
-        Tally(str(wid), name, done=done, answers=n, late=int(late or 0), findings=int(f or 0))
-        for wid, name, done, n, late, f in rows
-    ]
-    return sorted(out, key=lambda t: (-t.done, t.name))
+    names = dict(
+        session.execute(
+            select(User.id, User.display_name).where(User.id.in_(sorted({g[1] for g in groups})))
+        ).all()
+    )
+    out: dict[int, Tally] = {}
+    for _code, worker, answers, done, late, found in groups:
+        tally = out.setdefault(worker, Tally(str(worker), names.get(worker, "")))
+        tally.done += done
+        tally.answers += answers
+        tally.late += int(late or 0)
+        tally.findings += int(found or 0)
+    return sorted(out.values(), key=lambda t: (-t.done, t.name))
 
 
 def findings(
@@ -206,6 +221,9 @@ def findings(
 ) -> list[Finding]:
     """Answers that opened cases, newest first, with each case's number and status."""
     cells = grid_access.cell_tree(session)
+    targets = _targets_with_findings(session, campaign_id, cells_allowed)
+    if not targets:
+        return []
     query = (
         select(
             FormAnswer.id,
@@ -220,8 +238,8 @@ def findings(
         .join(User, User.id == FormAnswer.worker_id)
         .where(
             FormAnswer.campaign_id == campaign_id,
+            among(session, FormAnswer.target_id, targets),
             has_cases(session, FormAnswer.case_ids),
-            *_in_cells(session, cells_allowed),
         )
         .order_by(FormAnswer.answered_at.desc(), FormAnswer.id)
     )
@@ -240,6 +258,25 @@ def findings(
         )
         for r in rows
     ]
+
+
+def _targets_with_findings(
+    session: Session, campaign_id: int, cells_allowed: frozenset[str] | None
+) -> list[uuid.UUID]:
+    """Targets (in the allowed cells) with an answer that opened a case. Reads only columns
+    of the index proposed for the progress page (docs/forms.md), so it scans no table rows;
+    the findings themselves are then read by target through ix_form_answers_campaign_target."""
+    return list(
+        session.scalars(
+            select(FormAnswer.target_id)
+            .where(
+                FormAnswer.campaign_id == campaign_id,
+                has_cases(session, FormAnswer.case_ids),
+                *_answer_cells(session, cells_allowed),
+            )
+            .distinct()
+        )
+    )
 
 
 def _case_uuids(values: Iterable[Any]) -> list[uuid.UUID]:
@@ -268,8 +305,9 @@ def campaign_progress(
     session: Session, campaign: Campaign, cells_allowed: frozenset[str] | None
 ) -> Progress:
     """Everything the progress page shows, for the cells the reader may see."""
+    groups = _answer_groups(session, campaign.id, cells_allowed)
     by_cell = sorted(
-        cell_tallies(session, campaign.id, cells_allowed).values(), key=lambda t: t.name
+        cell_tallies(session, campaign.id, cells_allowed, groups).values(), key=lambda t: t.name
     )
     total = Tally("", "")
     for tally in by_cell:
@@ -278,8 +316,8 @@ def campaign_progress(
         total=total,
         by_cell=by_cell,
         by_area=area_tallies(session, by_cell),
-        by_worker=worker_tallies(session, campaign.id, cells_allowed),
-        findings=findings(session, campaign.id, cells_allowed),
+        by_worker=worker_tallies(session, groups),
+        findings=findings(session, campaign.id, cells_allowed) if total.findings else [],
         findings_total=total.findings,
     )
 
@@ -289,12 +327,10 @@ def finding_points(
 ) -> list[dict[str, Any]]:
     """The located cases the campaign's answers opened: id, number, status, lon, lat."""
     rows = session.execute(
-        select(FormAnswer.case_ids)
-        .join(CampaignTarget, CampaignTarget.id == FormAnswer.target_id)
-        .where(
+        select(FormAnswer.case_ids).where(
             FormAnswer.campaign_id == campaign_id,
             has_cases(session, FormAnswer.case_ids),
-            *_in_cells(session, cells_allowed),
+            *_answer_cells(session, cells_allowed),
         )
     ).scalars()
     ids = sorted({c for values in rows for c in _case_uuids(values)})
