@@ -105,7 +105,9 @@ def _chart(q: reports.QuestionReport) -> str:
             for r in q.rows
             if isinstance(r, reports.ChoiceRow)
         ]
-        return charts.stacked_shares(rows, legend, title=q.question.label)
+        return charts.share_bars(
+            rows, legend, title=q.question.label, stacked=q.question.type != "select_multiple"
+        )
     return charts.histogram(q.bins, title=q.question.label)
 
 

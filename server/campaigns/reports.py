@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.campaigns.models import Campaign, CampaignTarget
+from server.campaigns.models import Campaign
 from server.campaigns.progress import AREA_LEVEL, area_of
 from server.cases import grid_access
 from server.forms.definition import CHOICE_TYPES, NUMBER_TYPES
@@ -125,11 +125,34 @@ class LatestAnswer:
 def latest_answers(
     session: Session, campaign_id: int, cells_allowed: frozenset[str] | None
 ) -> dict[uuid.UUID, LatestAnswer]:
-    """Target id → its latest answer, for targets in the allowed cells."""
+    """Target id → its latest answer, for targets in the allowed cells.
+
+    The latest is picked in SQL (a window over each target's answers, newest by the phone's
+    clock, then arrival, then id), so only one answer per target is decoded."""
+    where = [FormAnswer.campaign_id == campaign_id]
+    if cells_allowed is not None:
+        where.append(among(session, FormAnswer.cell_code, sorted(cells_allowed)))
+    ranked = (
+        select(
+            FormAnswer.id,
+            func.row_number()
+            .over(
+                partition_by=FormAnswer.target_id,
+                order_by=(
+                    FormAnswer.answered_at.desc(),
+                    FormAnswer.received_at.desc(),
+                    FormAnswer.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(*where)
+        .subquery()
+    )
     query = (
         select(
             FormAnswer.target_id,
-            CampaignTarget.cell_code,
+            FormAnswer.cell_code,
             FormAnswer.id,
             FormAnswer.values,
             FormAnswer.worker_id,
@@ -138,13 +161,10 @@ def latest_answers(
             FormAnswer.case_ids,
             FormVersion.number,
         )
-        .join(CampaignTarget, CampaignTarget.id == FormAnswer.target_id)
+        .join(ranked, ranked.c.id == FormAnswer.id)
         .join(FormVersion, FormVersion.id == FormAnswer.form_version_id)
-        .where(FormAnswer.campaign_id == campaign_id)
-        .order_by(FormAnswer.answered_at, FormAnswer.received_at, FormAnswer.id)
+        .where(ranked.c.rank == 1, FormAnswer.target_id.is_not(None))
     )
-    if cells_allowed is not None:
-        query = query.where(among(session, CampaignTarget.cell_code, sorted(cells_allowed)))
     out: dict[uuid.UUID, LatestAnswer] = {}
     for r in session.execute(query):
         out[r[0]] = LatestAnswer(
