@@ -24,7 +24,7 @@
     function polygons(collection) {
       var layer = L.geoJSON(null, {
         style: function (f) {
-          return { color: "#57606a", weight: 1, fillOpacity: 0.7, fillColor: colour(f.properties.share, f.properties.done) };
+          return { className: "progress-cell", color: "#57606a", weight: 1, fillOpacity: 0.7, fillColor: colour(f.properties.share, f.properties.done) };
         },
         onEachFeature: function (f, lyr) {
           var p = f.properties;
