@@ -200,3 +200,13 @@ def test_an_unknown_campaign_or_grouping_is_a_clear_4xx(client: Any, seeded: Any
     bad = client.get(f"/campaigns/{seeded.campaign.id}/report?per=street")
     assert bad.status_code in (400, 422)
     assert "请选择按网格或按居民区统计" in bad.get_data(as_text=True)
+
+
+def test_a_value_that_no_longer_fits_its_question_is_left_out_not_guessed() -> None:
+    old = {"questions": [{"name": "n", "type": "text", "label": {"zh": "数量(文字)"}}]}
+    new = {"questions": [{"name": "n", "type": "integer", "label": {"zh": "数量"}}]}
+    [q] = reports.merged_questions([old, new])
+    assert (q.type, q.label) == ("integer", "数量")
+    grouped = {("G1", "1号楼组"): [{"n": "3"}, {"n": 2}, {"n": True}, {"n": 4}]}
+    report = reports._number_report(q, grouped)
+    assert (report.total.n, report.total.min, report.total.max) == (2, 2, 4)
