@@ -15,6 +15,10 @@ LABELS: dict[str, Any] = {
     "booking_pending": _l("Waiting for confirmation"),
     "booking_confirmed": _l("Confirmed"),
     "booking_cancelled": _l("Cancelled"),
+    # campaigns (issue 18)
+    "campaign_draft": _l("Campaign draft"),
+    "campaign_published": _l("Campaign under way"),
+    "campaign_closed": _l("Campaign closed"),
     # roles
     "worker": _l("Grid worker"),
     "dispatcher": _l("Dispatcher"),

@@ -72,7 +72,6 @@ def detail(campaign_id: int) -> str:
         form=db.session.get(Form, campaign.form_id),
         tags=_tags(),
         may_edit=_may_edit(),
-        has_progress="campaigns.progress" in current_app.view_functions,
     )
 
 

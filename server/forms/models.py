@@ -63,6 +63,16 @@ class FormAnswer(Base):
     __tablename__ = "form_answers"
     __table_args__ = (
         Index("ix_form_answers_campaign_target", "campaign_id", "target_id"),
+        # The progress page groups a campaign's answers by cell and worker (covering).
+        Index(
+            "ix_form_answers_campaign_progress",
+            "campaign_id",
+            "cell_code",
+            "worker_id",
+            "target_id",
+            "late",
+            "case_ids",
+        ),
         # Pull lists keys in (version, id) order from a cursor (server/fieldsync/pulling.py).
         Index("ix_form_answers_version_id", "version", "id"),
     )

@@ -156,6 +156,12 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("evaluation.export_xlsx", "GET"): VIEWERS,
     ("evaluation.evaluations", "GET"): MANAGERS,
     ("evaluation.evaluations", "POST"): MANAGERS,
+    # A campaign's progress, report and exports (issue 18): office readers, never a worker.
+    ("campaign_progress.progress_page", "GET"): VIEWERS,
+    ("campaign_progress.progress_json", "GET"): VIEWERS,
+    ("campaign_progress.report_page", "GET"): VIEWERS,
+    ("campaign_progress.export_csv", "GET"): VIEWERS,
+    ("campaign_progress.export_xlsx", "GET"): VIEWERS,
     ("mapview.index", "GET"): MAP_STAFF,
     ("mapview.cells_geojson", "GET"): MAP_STAFF,
     ("mapview.cases_geojson", "GET"): MAP_STAFF,
