@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
     from server.cases import conflicts, grid_access, photo_links
     from server.cases import views as case_views
     from server.evaluation import views as evaluation_views
+    from server.forms import views as form_views
     from server.mapview import views as map_views
     from server.notices import views as notice_views
     from server.population import views as visit_views
@@ -100,6 +101,7 @@ def init_app(app: Flask) -> None:
         register_views.bp,
         conflicts.bp,
         audit_views.bp,
+        form_views.bp,
     ):
         app.register_blueprint(bp)
     grid_access.init_app(app)
