@@ -227,6 +227,17 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("register.add_resident", "POST"): {"worker", "manager"},
     ("register.edit_resident", "POST"): {"worker", "manager"},
     ("register.resident_status", "POST"): {"worker", "manager"},
+    # Forms (issue 18): the office's definitions, edited by managers (and administrators).
+    ("forms.index", "GET"): MANAGERS,
+    ("forms.create", "POST"): MANAGERS,
+    ("forms.import_new", "POST"): MANAGERS,
+    ("forms.import_into", "POST"): MANAGERS,
+    ("forms.form", "GET"): MANAGERS,
+    ("forms.new_draft", "POST"): MANAGERS,
+    ("forms.version", "GET"): MANAGERS,
+    ("forms.save", "POST"): MANAGERS,
+    ("forms.publish", "POST"): MANAGERS,
+    ("forms.export", "GET"): MANAGERS,
 }
 
 _SAMPLE_PATHS = {

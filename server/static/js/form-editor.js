@@ -177,7 +177,7 @@ function questionCard(q, index) {
       });
       return button;
     };
-    const remove = el('button', { type: 'button', class: 'danger', text: W.removeQuestion });
+    const remove = el('button', { type: 'button', class: 'secondary danger', text: W.removeQuestion });
     remove.addEventListener('click', () => { def.questions.splice(index, 1); changed(true); });
     tools.append(move(-1, W.up), move(1, W.down), remove);
     head.append(tools);

@@ -1,0 +1,93 @@
+"""The office edits a form in a real browser against a real server: two questions, a condition
+("ask B only if A is yes") that the phone-size preview obeys as it is answered, a case rule,
+save, publish, then the version is read-only. Screenshots forms-editor.png (1280×800) and
+forms-preview.png (the 360×640 preview) go to a temporary folder, or docs/screenshots/ with
+`--update-screenshots`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.server import test_back_office_browser as back_office
+from tests.server.test_imports_browser import sign_in
+
+# The demo served in its own process and a watched tab (console errors and 4xx fail the test).
+server, page = back_office.server, back_office.page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def card(tab: Any, index: int) -> Any:
+    return tab.locator(".question-card").nth(index)
+
+
+def preview(tab: Any, name: str) -> Any:
+    return tab.locator(f"#preview-root .wf-q[data-name='{name}']")
+
+
+def test_an_office_edits_a_form_sees_the_preview_react_and_publishes(
+    server: str, page: Any, screenshot: Any, screenshot_dir: Any
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, server)
+    page.goto(f"{server}/forms/")
+    page.fill("#title", "冬季消防安全检查")
+    page.fill("#code", "fire_check_2026")
+    page.click("form[action='/forms/'] button.primary")
+    page.wait_for_selector("#preview-root .wf-form")
+
+    first = card(page, 0)
+    first.locator(".q-label").fill("楼内配有灭火器吗？")
+    first.locator(".q-required").check()
+    assert preview(page, "q1").locator("legend").inner_text().startswith("楼内配有灭火器吗？")
+    assert preview(page, "q1").locator(".wf-required").is_visible()
+
+    page.click("#add-question")
+    second = card(page, 1)
+    second.locator(".q-label").fill("灭火器在有效期内？")
+    second.locator(".q-relevant").fill("${q1} = 'yes'")
+    assert preview(page, "q2").is_hidden()
+    preview(page, "q1").get_by_role("button", name="是").click()
+    assert preview(page, "q2").is_visible()
+    preview(page, "q1").get_by_role("button", name="否").click()
+    assert preview(page, "q2").is_hidden()
+
+    # a condition outside the subset is named at once, before any save
+    second.locator(".q-relevant").fill("count-selected(${q1}) > 0")
+    assert "不支持函数“count-selected()”" in second.locator(".condition-problem").inner_text()
+    second.locator(".q-relevant").fill("${q1} = 'yes'")
+    assert second.locator(".condition-problem").is_hidden()
+
+    # a "no" to the second question files a fire-safety case
+    second.locator(".case-editor select").first.select_option(index=1)
+    second.locator(".case-editor .when label", has_text="否").locator("input").check()
+
+    page.click("#add-question")
+    card(page, 2).locator("select").first.select_option("integer")
+    third = card(page, 2)
+    third.locator(".q-label").fill("灭火器数量")
+    third.locator(".field", has_text="最大值").locator("input").fill("50")
+    third.locator(".field", has_text="单位").locator("input").fill("个")
+    third.locator(".q-relevant").fill("${q1} = 'yes'")
+
+    page.click("#save-draft")
+    page.wait_for_selector(".editor-status.ok")
+    assert page.inner_text("#editor-status") == "已保存。"
+    preview(page, "q1").get_by_role("button", name="是").click()
+    preview(page, "q3").locator("input").fill("60")
+    assert preview(page, "q3").locator(".wf-problem").inner_text() == "60 大于最大值 50。"
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "forms-editor", full_page=False)
+    page.locator("#phone-frame").screenshot(path=str(screenshot_dir / "forms-preview.png"))
+
+    page.click("#publish-form button")
+    page.wait_for_selector(".flash")
+    assert "版本 1 已发布" in page.inner_text(".flash")
+    page.click("text=查看")
+    page.wait_for_selector("#preview-root .wf-form")
+    assert page.inner_text("#editor-status") == "只读"
+    assert page.locator("#save-draft").count() == 0
+    assert card(page, 0).locator(".q-label").is_disabled()
+
