@@ -115,15 +115,15 @@ def save_draft(session: Session, version: FormVersion, data: Any) -> FormVersion
             code="form_version_published",
             field="version",
         )
-    return store.save_draft(
-        session, version.form, data, catalogue_items=catalogue_codes(session)
-    )
+    return store.save_draft(session, version.form, data, catalogue_items=catalogue_codes(session))
 
 
 def publish(session: Session, version: FormVersion) -> None:
     """Freeze the draft (checked again against today's catalogue)."""
     if not version.is_published:
-        parse_definition(copy.deepcopy(version.definition), catalogue_items=catalogue_codes(session))
+        parse_definition(
+            copy.deepcopy(version.definition), catalogue_items=catalogue_codes(session)
+        )
     store.publish(session, version)
 
 

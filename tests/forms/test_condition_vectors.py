@@ -30,7 +30,10 @@ def test_python_refuses_each_vector_with_the_stored_reason(case: dict[str, Any])
     with pytest.raises(cond.ConditionError) as caught:
         cond.parse(case["condition"])
     assert caught.value.construct == case["construct"]
-    assert (caught.value.detail_zh, caught.value.detail_en) == (case["detail_zh"], case["detail_en"])
+    assert (caught.value.detail_zh, caught.value.detail_en) == (
+        case["detail_zh"],
+        case["detail_en"],
+    )
 
 
 def test_python_relevance_follows_the_vectors() -> None:
@@ -42,6 +45,7 @@ def test_python_relevance_follows_the_vectors() -> None:
 RUN_IN_BROWSER = """async (vectors) => {
   const c = await import('/js/forms/conditions.js');
   const wrong = [];
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   for (const v of vectors.evaluate) {
     const expr = c.parse(v.condition);
     const got = c.evaluate(expr, v.values);
@@ -54,17 +58,21 @@ RUN_IN_BROWSER = """async (vectors) => {
       c.parse(v.condition);
       wrong.push(['parsed', v.condition]);
     } catch (error) {
-      if (!(error instanceof c.ConditionError)) { wrong.push(['threw', v.condition, String(error)]); continue; }
+      if (!(error instanceof c.ConditionError)) {
+        wrong.push(['threw', v.condition, String(error)]);
+        continue;
+      }
       const got = [error.construct, error.detailZh, error.detailEn];
       const want = [v.construct, v.detail_zh, v.detail_en];
-      if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(['refused', v.condition, got, want]);
+      if (!same(got, want)) wrong.push(['refused', v.condition, got, want]);
     }
   }
   for (const v of vectors.relevance) {
     const got = c.relevantQuestions(vectors.forms[v.form].questions, v.values);
-    if (JSON.stringify(got) !== JSON.stringify(v.relevant)) wrong.push(['relevance', v.values, got]);
+    if (!same(got, v.relevant)) wrong.push(['relevance', v.values, got]);
   }
-  return {wrong, count: vectors.evaluate.length + vectors.refused.length + vectors.relevance.length};
+  const count = vectors.evaluate.length + vectors.refused.length + vectors.relevance.length;
+  return {wrong, count};
 }"""
 
 

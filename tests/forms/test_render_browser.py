@@ -61,9 +61,7 @@ def test_a_yes_shows_the_follow_up_questions_and_a_no_hides_and_clears_them(
         assert question(page, "has_ext").is_visible()
         for name in ("ext_photo", "ext_valid", "count", "width"):
             assert question(page, name).is_hidden()
-        assert problems(page) == [
-            {"name": "has_ext", "code": "required", "message": "此题必答。"}
-        ]
+        assert problems(page) == [{"name": "has_ext", "code": "required", "message": "此题必答。"}]
 
         question(page, "has_ext").get_by_role("button", name="是").click()
         for name in ("ext_photo", "ext_valid", "count"):

@@ -91,3 +91,41 @@ def test_an_office_edits_a_form_sees_the_preview_react_and_publishes(
     assert page.locator("#save-draft").count() == 0
     assert card(page, 0).locator(".q-label").is_disabled()
 
+
+def test_the_servers_problems_show_beside_the_question_at_fault(
+    server: str, browser: Any, screenshot: Any
+) -> None:
+    # Its own tab: the refused save is a 422 on purpose (the watched tab fails on any 4xx).
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        sign_in(tab, server)
+        tab.goto(f"{server}/forms/")
+        tab.fill("#title", "电动车充电检查")
+        tab.fill("#code", "ebike_check")
+        tab.click("form[action='/forms/'] button.primary")
+        tab.wait_for_selector("#preview-root .wf-form")
+        first = card(tab, 0)
+        first.locator("select").first.select_option("select_one")
+        first = card(tab, 0)
+        first.locator(".q-label").fill("充电地点")
+        values = first.locator(".choice-value")
+        values.nth(0).fill("indoor")
+        values.nth(1).fill("indoor")  # a duplicate choice value
+        tab.click("#add-question")
+        card(tab, 1).locator(".q-label").fill("拍照")
+        card(tab, 1).locator(".q-relevant").fill("${q2} = 'yes'")  # reads itself: a cycle
+        tab.click("#save-draft")
+        tab.wait_for_selector(".editor-status.error")
+        assert "未保存" in tab.inner_text("#editor-status")
+        assert "选项值“indoor”重复" in card(tab, 0).locator(".problems").inner_text()
+        assert "循环" in card(tab, 1).locator(".problems").inner_text()
+        screenshot(tab, "forms-editor-problems", full_page=False)
+        tab.reload()
+        tab.wait_for_selector("#preview-root .wf-form")
+        assert card(tab, 0).locator("select").first.input_value() == "yes_no"  # nothing stored
+        assert errors == []
+    finally:
+        context.close()

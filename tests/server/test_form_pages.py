@@ -51,9 +51,7 @@ def new_form(client: Any, code: str = "fire_check_2026", title: str = "冬季消
 
 def save(client: Any, url: str, data: Any) -> Any:
     token = form_token(client, url)
-    return client.post(
-        url + "/definition.json", json=data, headers={"X-CSRFToken": token}
-    )
+    return client.post(url + "/definition.json", json=data, headers={"X-CSRFToken": token})
 
 
 def test_a_manager_makes_a_form_edits_its_draft_and_publishes_it(manager: Any) -> None:
@@ -103,6 +101,8 @@ def test_a_manager_makes_a_form_edits_its_draft_and_publishes_it(manager: Any) -
         ("unknown_item", {("opens_case_unknown_item", "ext_valid")}),
         ("bad_condition", {("bad_condition", "count")}),
         ("not_json", None),
+        ("deep_json", None),
+        ("list", {("not_an_object", None)}),
     ],
 )
 def test_a_refused_draft_names_each_problem_and_stores_nothing(
@@ -120,15 +120,17 @@ def test_a_refused_draft_names_each_problem_and_stores_nothing(
         data["questions"][2]["opens_case"]["catalogue_item"] = "A02-03"  # not in this catalogue
     elif change == "bad_condition":
         data["questions"][3]["relevant"] = "count-selected(${hazards}) > 1"
-    if change == "not_json":
+    elif change == "list":
+        data = [fire()]
+    if change in ("not_json", "deep_json"):
         token = form_token(manager, editor)
         answer = manager.post(
             editor + "/definition.json",
-            data="{not json",
+            data="{not json" if change == "not_json" else "[" * 100_000 + "]" * 100_000,
             content_type="application/json",
             headers={"X-CSRFToken": token},
         )
-        assert answer.status_code == 422
+        assert answer.status_code in (400, 422)
     else:
         answer = save(manager, editor, data)
         assert answer.status_code == 422
@@ -158,11 +160,17 @@ def test_an_xlsform_comes_in_as_a_new_form_and_goes_out_again(manager: Any) -> N
     token = form_token(manager, "/forms/")
     answer = manager.post(
         "/forms/import",
-        data={"csrf_token": token, "code": "odk_fire", "file": (io.BytesIO(fire_xlsform()), "f.xlsx")},
+        data={
+            "csrf_token": token,
+            "code": "odk_fire",
+            "file": (io.BytesIO(fire_xlsform()), "f.xlsx"),
+        },
     )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200, html
-    assert "已导入为“冬季消防安全检查”的草稿（版本 1）" in html and "start" in html  # metadata fields named as left out
+    assert (
+        "已导入为“冬季消防安全检查”的草稿（版本 1）" in html and "start" in html
+    )  # metadata fields named as left out
     form = db.session.scalar(select(Form).where(Form.code == "odk_fire"))
     assert form is not None and form.title_zh == "冬季消防安全检查"
     version = form.versions[0]
@@ -232,9 +240,7 @@ def test_an_import_into_a_form_replaces_its_open_draft(manager: Any) -> None:
     assert draft is not None and draft.definition["questions"][0]["name"] == "has_extinguisher"
 
 
-def test_unknown_forms_and_versions_are_404_and_others_are_refused(
-    manager: Any, app: Any
-) -> None:
+def test_unknown_forms_and_versions_are_404_and_others_are_refused(manager: Any, app: Any) -> None:
     assert manager.get("/forms/987654").status_code == 404
     editor = new_form(manager)
     assert manager.get(editor.replace("/versions/1", "/versions/9")).status_code == 404
