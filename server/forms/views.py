@@ -68,7 +68,9 @@ def create() -> Page:
 
 
 def _report(problems: list[FormProblem], status: int, **context: Any) -> tuple[str, int]:
-    return render_template("forms/import_report.html", problems=problems, **context), status
+    """The import report: errors first, then what was left out, each in file order."""
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    return render_template("forms/import_report.html", problems=ordered, **context), status
 
 
 def _upload() -> bytes:

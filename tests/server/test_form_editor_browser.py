@@ -6,10 +6,12 @@ forms-preview.png (the 360×640 preview) go to a temporary folder, or docs/scree
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.forms.forms_world import fire_choices, fire_settings, fire_survey, xlsx
 from tests.server import test_back_office_browser as back_office
 from tests.server.test_imports_browser import sign_in
 
@@ -90,10 +92,15 @@ def test_an_office_edits_a_form_sees_the_preview_react_and_publishes(
     assert page.inner_text("#editor-status") == "只读"
     assert page.locator("#save-draft").count() == 0
     assert card(page, 0).locator(".q-label").is_disabled()
+    page.goto(f"{server}/forms/")
+    screenshot(page, "forms-index")
+    page.click("text=冬季消防安全检查")
+    page.wait_for_selector("#versions-title")
+    screenshot(page, "forms-versions")
 
 
 def test_the_servers_problems_show_beside_the_question_at_fault(
-    server: str, browser: Any, screenshot: Any
+    server: str, browser: Any, screenshot: Any, tmp_path: Path
 ) -> None:
     # Its own tab: the refused save is a 422 on purpose (the watched tab fails on any 4xx).
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
@@ -126,6 +133,24 @@ def test_the_servers_problems_show_beside_the_question_at_fault(
         tab.reload()
         tab.wait_for_selector("#preview-root .wf-form")
         assert card(tab, 0).locator("select").first.input_value() == "yes_no"  # nothing stored
+
+        # an XLSForm with a group and a calculation: refused, each named in the report
+        survey = fire_survey()
+        survey.insert(3, ["begin group", "g1", "分组", None, None, None, None, None, None])
+        survey.append(["end group", None, None, None, None, None, None, None, None])
+        survey.append(["calculate", "total", None, None, None, None, None, None, None])
+        path = tmp_path / "消防检查.xlsx"
+        path.write_bytes(
+            xlsx({"survey": survey, "choices": fire_choices(), "settings": fire_settings()})
+        )
+        tab.goto(f"{server}/forms/")
+        tab.set_input_files("#import-file", str(path))
+        tab.fill("#import-code", "odk_fire")
+        tab.click("form[action='/forms/import'] button.primary")
+        tab.wait_for_selector("#report-title")
+        report = tab.inner_text("main")
+        assert "文件没有导入" in report and "begin group" in report and "calculate" in report
+        screenshot(tab, "forms-import-report")
         assert errors == []
     finally:
         context.close()
