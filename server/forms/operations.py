@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.catalogue.models import CatalogueItem
@@ -102,8 +105,22 @@ def _new_form(session: Session, code: str, title_zh: str) -> Form:
 
 def create_form(session: Session, *, code: str, title_zh: str) -> FormVersion:
     """A new form with a first draft (one question) to edit."""
-    form = _new_form(session, code, title_zh)
-    return store.save_draft(session, form, starter_definition(title_zh.strip()))
+    with _one_at_a_time():
+        form = _new_form(session, code, title_zh)
+        return store.save_draft(session, form, starter_definition(title_zh.strip()))
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Two offices making the same code or the same draft number at once: the second meets
+    the unique index and gets a Conflict to retry, not a 500 (the caller rolls back)."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            _l("Someone else changed this form at the same moment; reload and try again."),
+            field="form",
+        ) from None
 
 
 def save_draft(session: Session, version: FormVersion, data: Any) -> FormVersion:
@@ -135,7 +152,8 @@ def new_draft(session: Session, form: Form) -> FormVersion:
     latest = latest_published(form)
     if latest is None:  # pragma: no cover - a form is created with a draft
         raise Conflict(_l("This form has no version to start from."), field="form")
-    return store.save_draft(session, form, copy.deepcopy(latest.definition))
+    with _one_at_a_time():
+        return store.save_draft(session, form, copy.deepcopy(latest.definition))
 
 
 def import_xlsform(
@@ -150,9 +168,10 @@ def import_xlsform(
     named `code`. XLSFormError carries the whole report; nothing is stored then."""
     imported = read_xlsform(data, strict=strict, catalogue_items=catalogue_codes(session))
     definition = definition_to_json(imported.definition)
-    if form is None:
-        form = _new_form(session, code, imported.definition.title.zh)
-    version = store.save_draft(session, form, definition)
+    with _one_at_a_time():
+        if form is None:
+            form = _new_form(session, code, imported.definition.title.zh)
+        version = store.save_draft(session, form, definition)
     return Imported(version, imported.problems)
 
 

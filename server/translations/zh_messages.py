@@ -1359,6 +1359,7 @@ ZH.update(
         "Give the form a Chinese title of at most %(n)d characters.": "请填写表单的中文标题，最多 %(n)d 个字。",
         "A form with this code exists already.": "已有使用此编码的表单。",
         "This form has no version to start from.": "此表单没有可作为起点的版本。",
+        "Someone else changed this form at the same moment; reload and try again.": "有人同时修改了此表单，请刷新后重试。",
         "Choose an XLSForm file (.xlsx) to upload.": "请选择要上传的 XLSForm 文件（.xlsx）。",
         "Version %(n)d is published; it can no longer change.": "版本 %(n)d 已发布，此后不能再修改。",
         "Version %(n)d": "版本 %(n)d",

@@ -31,7 +31,6 @@ const WORDS = {
       below_min: (d) => `${d.value} 小于最小值 ${d.min}。`,
       above_max: (d) => `${d.value} 大于最大值 ${d.max}。`,
       bad_date: (d) => `“${d.value}”不是有效日期（YYYY-MM-DD）。`,
-      text: (d) => `最多 ${d.limit} 个字。`,
     },
   },
   en: {
@@ -48,7 +47,6 @@ const WORDS = {
       below_min: (d) => `${d.value} is below the minimum ${d.min}.`,
       above_max: (d) => `${d.value} is above the maximum ${d.max}.`,
       bad_date: (d) => `"${d.value}" is not a valid date (YYYY-MM-DD).`,
-      text: (d) => `At most ${d.limit} characters.`,
     },
   },
 };
@@ -323,7 +321,8 @@ const WIDGETS = {
   },
   photo(ctx) {
     const { q, id, box, words, set, options, urls } = ctx;
-    const input = el('input', { id, type: 'file', accept: 'image/*', capture: 'environment', class: 'wf-file' });
+    // No `capture`: the phone offers the camera or the gallery, as the label says.
+    const input = el('input', { id, type: 'file', accept: 'image/*', class: 'wf-file' });
     const pick = el('label', { class: 'wf-big wf-pick', for: id, text: words.photo });
     const preview = el('img', { class: 'wf-preview', alt: words.photoAlt, hidden: true });
     const remove = el('button', { type: 'button', class: 'wf-small', hidden: true, text: words.remove });
