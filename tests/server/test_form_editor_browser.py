@@ -21,6 +21,12 @@ server, page = back_office.server, back_office.page
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+WIDE = """() => [...document.querySelectorAll('main *')]
+  .filter((e) => e.getBoundingClientRect().right > 361)
+  .map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+  .slice(0, 12)"""
+
+
 def card(tab: Any, index: int) -> Any:
     return tab.locator(".question-card").nth(index)
 
@@ -114,6 +120,7 @@ def test_the_servers_problems_show_beside_the_question_at_fault(
         tab.fill("#code", "ebike_check")
         tab.click("form[action='/forms/'] button.primary")
         tab.wait_for_selector("#preview-root .wf-form")
+        editor_path = tab.url.removeprefix(server)
         first = card(tab, 0)
         first.locator("select").first.select_option("select_one")
         first = card(tab, 0)
@@ -151,6 +158,14 @@ def test_the_servers_problems_show_beside_the_question_at_fault(
         report = tab.inner_text("main")
         assert "文件没有导入" in report and "begin group" in report and "calculate" in report
         screenshot(tab, "forms-import-report")
+
+        # the office pages on a phone: nothing wider than the screen
+        tab.set_viewport_size({"width": 360, "height": 640})
+        for path in ("/forms/", editor_path):
+            tab.goto(f"{server}{path}")
+            wide = tab.evaluate(WIDE)
+            assert tab.evaluate("document.documentElement.scrollWidth") <= 360, (path, wide)
+        screenshot(tab, "forms-editor-phone", full_page=False)
         assert errors == []
     finally:
         context.close()
