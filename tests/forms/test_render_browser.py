@@ -39,6 +39,10 @@ MOUNT = """async ({definition, locale}) => {
 def mount(page: Any, definition: dict[str, Any], locale: str = "zh") -> None:
     page.evaluate(MOUNT, {"definition": definition, "locale": locale})
     page.wait_for_function("document.querySelector('.wf-form') !== null")
+    # sizes are asserted below: wait for forms.css, which render.js links in
+    page.wait_for_function(
+        "[...document.styleSheets].some((s) => (s.href || '').endsWith('/forms.css'))"
+    )
 
 
 def values(page: Any) -> dict[str, Any]:
