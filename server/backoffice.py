@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
     from server.cases import conflicts, grid_access, photo_links
     from server.cases import views as case_views
     from server.evaluation import views as evaluation_views
+    from server.forms import views as form_views
     from server.mapview import views as map_views
     from server.notices import views as notice_views
     from server.population import views as visit_views
@@ -104,6 +105,7 @@ def init_app(app: Flask) -> None:
         audit_views.bp,
         campaign_views.bp,  # issue 18: campaigns (progress and reports add routes to it)
         campaign_progress_views.bp,  # issue 18: a campaign's progress, report, exports
+        form_views.bp,
     ):
         app.register_blueprint(bp)
     grid_access.init_app(app)

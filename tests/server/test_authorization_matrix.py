@@ -242,6 +242,17 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("campaigns.edit", "POST"): MANAGERS,
     ("campaigns.publish", "POST"): MANAGERS,
     ("campaigns.close", "POST"): MANAGERS,
+    # Forms (issue 18): the office's definitions, edited by managers (and administrators).
+    ("forms.index", "GET"): MANAGERS,
+    ("forms.create", "POST"): MANAGERS,
+    ("forms.import_new", "POST"): MANAGERS,
+    ("forms.import_into", "POST"): MANAGERS,
+    ("forms.form", "GET"): MANAGERS,
+    ("forms.new_draft", "POST"): MANAGERS,
+    ("forms.version", "GET"): MANAGERS,
+    ("forms.save", "POST"): MANAGERS,
+    ("forms.publish", "POST"): MANAGERS,
+    ("forms.export", "GET"): MANAGERS,
 }
 
 _SAMPLE_PATHS = {
