@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.cases.models import Case, PhotoLink
-from server.enums import Channel, CaseStatus
+from server.enums import CaseStatus, Channel
 from server.extensions import db
 from server.forms.answering import case_id_for
 from server.forms.models import FormAnswer
