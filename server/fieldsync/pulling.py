@@ -29,6 +29,7 @@ from server.accounts.models import User
 from server.cases.models import Case, CaseEvent
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES
+from server.fieldsync.campaign_sources import campaign_sources
 from server.fieldsync.scope import WorkerScope, scope_for, scope_today
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
@@ -499,6 +500,13 @@ def _sources(
                 and_(MutationRecord.device_id == device_id, MutationRecord.status == REJECTED),
             ),
             rejections_load,
+        ),
+        *campaign_sources(
+            session,
+            scope,
+            full,
+            keyset,
+            lambda table, rank: (exits_keys(table, rank, False), exits_load(table)),
         ),
     ]
     loaders = {
