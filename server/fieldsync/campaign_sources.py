@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 from server.campaigns.models import CLOSED, PUBLISHED, Campaign, CampaignCell, CampaignTarget
 from server.fieldsync.scope import WorkerScope
 from server.forms.answering import latest_published
+
+# The version of the last change to a care tag's visit form: every care tag, and the form
+# versions they name, are sent again at it (a dozen rows).
+from server.forms.care_tags import CARE_TAGS_MARK
 from server.forms.models import Form, FormAnswer, FormVersion
 from server.population.models import CareTag
 from sync.db import among
@@ -29,9 +33,6 @@ ListKeys = Callable[[Key | None, int, int], Keys]
 #: (version column, id column, rank, native id type, filter) → the keyset listing.
 Keyset = Callable[[Any, Any, int, Callable[[str], Any], ColumnElement[bool]], ListKeys]
 
-#: The version of the last change to a care tag's visit form (server/forms/care_tags.py):
-#: every care tag, and the form versions they name, are sent again at it (a dozen rows).
-CARE_TAGS_MARK = "care_tags"
 RANK_CAMPAIGNS, RANK_TARGET_EXITS, RANK_TARGETS = 10, 11, 12
 RANK_CARE_TAGS, RANK_FORM_VERSIONS, RANK_ANSWERS = 13, 14, 15
 
