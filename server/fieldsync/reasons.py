@@ -61,7 +61,7 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "WRONG_FORM": (
         "这份表单不是该专项行动的表单。",
-        "This form is not the campaign's form.",
+        "This form does not belong to the campaign.",
     ),
     "CAMPAIGN_CLOSED": (
         "专项行动已结束,结束后填写的表单不再接收。",
