@@ -35,6 +35,8 @@ Keyset = Callable[[Any, Any, int, Callable[[str], Any], ColumnElement[bool]], Li
 
 RANK_CAMPAIGNS, RANK_TARGET_EXITS, RANK_TARGETS = 10, 11, 12
 RANK_CARE_TAGS, RANK_FORM_VERSIONS, RANK_ANSWERS = 13, 14, 15
+#: Ranks of sources whose ids are integers (cells are rank 1); the others' are UUIDs.
+INT_ID_RANKS = frozenset({1, 2, RANK_CAMPAIGNS, RANK_FORM_VERSIONS, 8, 9})
 
 
 def _iso(value: Any) -> str | None:
@@ -132,14 +134,18 @@ def computed_keys(
     return listing
 
 
+Loaders = dict[str, Callable[[Keys], list[Change]]]
+
+
 def campaign_sources(
     session: Session,
     scope: WorkerScope,
     full: bool,
     keyset: Keyset,
     exits: Callable[[str, int], tuple[ListKeys, Callable[[Keys], list[Change]]]],
-) -> list[Source]:
-    """The sources of this module's tables for `scope` (`full`: a first pull, no cursor)."""
+) -> tuple[list[Source], Loaders]:
+    """The sources of this module's tables for `scope` (`full`: a first pull, no cursor), and
+    the upsert loaders a scope transition reuses (server/fieldsync/transition.py)."""
     codes = sorted(scope.cell_codes)
     mine = (
         select(CampaignCell.campaign_id).where(CampaignCell.cell_code.in_(codes)).scalar_subquery()
@@ -210,8 +216,13 @@ def campaign_sources(
 
     exit_keys, exit_load = exits("campaign_targets", RANK_TARGET_EXITS)
     tags_stamp, tags_keys, form_keys = _care_tag_keys(session)
-    for version_id, version in _campaign_form_keys(session, codes).items():
+    for version_id, version in campaign_form_keys(session, codes).items():
         form_keys[version_id] = max(version, form_keys.get(version_id, 0))
+    loaders = {
+        "campaigns": campaigns_load,
+        "campaign_targets": targets_load,
+        "form_versions": forms_load,
+    }
     return [
         Source(
             "campaigns",
@@ -268,7 +279,7 @@ def campaign_sources(
             ),
             answers_load,
         ),
-    ]
+    ], loaders
 
 
 def _care_tag_keys(session: Session) -> tuple[int, list[str], dict[int, int]]:
@@ -282,7 +293,7 @@ def _care_tag_keys(session: Session) -> tuple[int, list[str], dict[int, int]]:
     return int(stamp), [code for code, _ in tags], dict.fromkeys(latest.values(), int(stamp))
 
 
-def _campaign_form_keys(session: Session, codes: list[str]) -> dict[int, int]:
+def campaign_form_keys(session: Session, codes: list[str]) -> dict[int, int]:
     """The latest published version of each current campaign's form (of the worker's cells)
     → the highest version of the campaigns that need it."""
     rows = session.execute(

@@ -15,6 +15,8 @@ from tests.sync.campaign_world import (
     targets_of,
     version_of,
 )
+from tests.sync.conftest import Phone
+from tests.sync.test_scope_changes import hand_over
 
 
 def test_a_workers_pull_brings_the_campaign_its_form_and_only_their_cells_targets(phone, world):
@@ -120,3 +122,37 @@ def test_form_versions_pulled_are_published_and_never_drafts(phone, world):
         db.session.scalars(select(FormVersion.id).where(FormVersion.published_at.is_not(None)))
     )
     assert ids and ids <= published
+
+
+def _converged(phone: Phone, tables: tuple[str, ...]) -> None:
+    fresh = Phone(phone.client, phone.user)
+    fresh.pull()
+    for table in tables:
+        mine = {k: {**v, "version": 0} for k, v in phone.table(table).items()}
+        theirs = {k: {**v, "version": 0} for k, v in fresh.table(table).items()}
+        assert mine == theirs, table
+
+
+def test_a_cell_handed_over_moves_its_targets_between_phones(phone, world):
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form, cells=("G1",))
+    a, b = phone("wa"), phone("wb")
+    a.pull(), b.pull()
+    assert len(a.table("campaign_targets")) == 3 and not b.table("campaign_targets")
+    hand_over(world, "G1", "wa", "wb")
+    pages = [*a.pull(), *b.pull()]
+    assert not any(p.get("reset") for p in pages)  # a transition, not a rebuild
+    moved = {(c["table"], c["op"]) for p in pages for c in p["changes"]}
+    assert {("campaign_targets", "delete"), ("campaign_targets", "upsert")} <= moved
+    assert not a.table("campaign_targets") and not a.table("campaigns")
+    assert set(b.table("campaign_targets")) == {
+        str(t.id) for t in targets_of(db.session, campaign, "G1")
+    }
+    assert set(b.table("campaigns")) == {str(campaign.id)}
+    assert set(b.table("form_versions")) == {str(version_of(db.session, form, 1))}
+    # Form versions are immutable and never deleted: the phone that lost the cell keeps one.
+    _converged(a, ("campaigns", "campaign_targets"))
+    _converged(b, ("campaigns", "campaign_targets", "form_versions"))
+    close_campaign(db.session, campaign)  # the exits name G1: they reach its new worker
+    b.pull()
+    assert not b.table("campaign_targets") and not b.table("campaigns")
