@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -33,8 +33,9 @@ from sync.engine import DeviceContext, MutationContext
 from sync.errors import Rejected
 
 ANSWERS = FormAnswer.__table__
-#: The key `answer_prefetch` sets on each args dict: do the answers open cases?
-OPENS_CASES = "_opens_cases"
+#: Keys `answer_prefetch` sets on each validated args dict (the log keeps the raw args): do
+#: the answers open cases, and the values checked against the version (None: unknown).
+OPENS_CASES, CHECKED = "_opens_cases", "_checked"
 
 #: (args as CaseReportArgs loads them, channel) → the filed case.
 FileCase = Callable[[dict[str, Any], Channel], Case]
@@ -49,7 +50,6 @@ class AnswerBatch:
     targets: dict[uuid.UUID, CampaignTarget]
     campaigns: dict[int, Campaign]
     households: dict[uuid.UUID, Household]
-    checked: dict[uuid.UUID, CleanAnswers | AnswersError] = field(default_factory=dict)
 
 
 def answer_prefetch(
@@ -96,8 +96,7 @@ def answer_prefetch(
     for args in args_list:
         known = versions.get(args["form_version_id"])
         checked = _check_values(known[1], args["values"]) if known else None
-        if checked is not None:
-            batch.checked[args["id"]] = checked
+        args[CHECKED] = checked
         args[OPENS_CASES] = checked is None or (
             isinstance(checked, CleanAnswers) and bool(checked.cases)
         )
@@ -139,7 +138,7 @@ def form_answer(ctx: MutationContext, args: dict[str, Any], file_case: FileCase)
     )
     if not scope.is_office and subject["cell_code"] not in scope.cell_codes:
         raise Rejected("NOT_IN_SCOPE", "this target is not in your cells")
-    checked = batch.checked.get(args["id"]) or _check_values(form, args["values"])
+    checked = args.get(CHECKED) or _check_values(form, args["values"])
     if isinstance(checked, AnswersError):
         raise Rejected(
             "ANSWERS_INVALID",

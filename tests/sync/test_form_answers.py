@@ -325,3 +325,18 @@ def test_arguments_naming_neither_or_both_subjects_are_invalid(phone, world):
         {**base, "campaign_id": 1, "target_id": str(uuid.uuid4()), "visit_id": str(uuid.uuid4())},
     )
     assert [r["reason"]["code"] for r in a.push()["results"]] == ["INVALID_ARGS"] * 3
+
+
+def test_a_refused_answer_sent_again_corrected_under_the_same_id_is_kept(phone, world):
+    """The app fixes an answer the server refused and resends it (same id, same batch)."""
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form)
+    target = targets_of(db.session, campaign, "G1")[0]
+    bad = answer_args(campaign, target, version_of(db.session, form, 1), extinguisher_ok=True)
+    fixed = {**bad, "values": {"extinguisher_ok": "yes"}}
+    a = phone("wa")
+    a.add("form.answer", bad)
+    a.add("form.answer", fixed)
+    body = a.push()
+    assert statuses(body) == ["rejected", "applied"]
+    assert stored(bad["id"]).values == {"extinguisher_ok": "yes"}
