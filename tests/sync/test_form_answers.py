@@ -340,3 +340,28 @@ def test_a_refused_answer_sent_again_corrected_under_the_same_id_is_kept(phone, 
     body = a.push()
     assert statuses(body) == ["rejected", "applied"]
     assert stored(bad["id"]).values == {"extinguisher_ok": "yes"}
+
+
+def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
+    """An answer that opens no case only adds its row (append-only, before the clock); one
+    that files a case, or that the prefetch could not check, runs under it."""
+    from server.fieldsync.form_answers import answer_is_append_only
+    from server.fieldsync.operations import Settings, build_handlers
+    from server.fieldsync.phone_actor import PhoneActor
+    from sync.engine import DeviceContext
+
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form)
+    target = targets_of(db.session, campaign, "G1")[0]
+    version = version_of(db.session, form, 1)
+    handler = build_handlers(Settings())["form.answer"]
+    raw = [
+        answer_args(campaign, target, version),
+        answer_args(campaign, target, version, extinguisher_ok="no"),
+        answer_args(campaign, target, 999_999),
+    ]
+    loaded = [handler.validate(r) for r in raw]
+    user = world.users["wa"]
+    assert handler.prefetch is not None
+    handler.prefetch(db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), loaded)
+    assert [answer_is_append_only(args) for args in loaded] == [True, False, False]
