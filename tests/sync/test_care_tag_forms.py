@@ -43,6 +43,8 @@ def test_a_manager_picks_a_visit_form_and_the_phones_learn_it(client, phone, wor
     a.pull()
     assert a.table("care_tags") == {} and a.table("form_versions") == {}
     office = manager(client)
+    oversight = office.get("/visits/").get_data(as_text=True)
+    assert 'href="/admin/care-tags/"' in oversight  # reached from the visits oversight page
     page = office.get("/admin/care-tags/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
