@@ -24,6 +24,11 @@ a SHA-256 and a few indexed queries), or ``both``: a renewing morning, then a pa
 morning of the same phones, in one run, so the two compare under the same machine load.
 ``--morning-only`` stops after the morning (no end of shift, no exactly-once checks);
 ``--no-pull`` leaves out the morning's pull, so the sign-in or renewal is all the load.
+``--push-only`` times the end of the shift's pushes alone (the photos and the pull follow,
+untimed, so the checks still hold): the write path and its version clock without the rest.
+Each phase also reports the server's CPU seconds (gunicorn, and the PostgreSQL backends of the
+bench's database) per phone, and how many phones per second the machine's CPUs could fit at
+most: on a small machine that, not the version clock, is what bounds the knee.
 
 Set-up (the bench's own): a fresh database (PostgreSQL: a new database next to
 ``WANGGE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file), migrated, with a
@@ -278,8 +283,9 @@ def outbox(phone: Phone, hashes: list[str]) -> list[dict[str, Any]]:
 
 
 async def shift_end(http: aiohttp.ClientSession, base: str, phone: Phone, batch: int,
-                    stats: Stats) -> None:  # fmt: skip
-    """The PWA's sync: push the outbox, upload the photos, pull since the morning."""
+                    stats: Stats, push_only: bool = False) -> None:  # fmt: skip
+    """The PWA's sync: push the outbox, upload the photos, pull since the morning
+    (``push_only``: the pushes alone; `uploads_and_pull` does the rest afterwards)."""
     if not phone.ready:
         return
     hashes = [hashlib.sha256(data).hexdigest() for data in phone.photos]
@@ -300,6 +306,14 @@ async def shift_end(http: aiohttp.ClientSession, base: str, phone: Phone, batch:
             stats.errors.append(
                 f"push not applied: {[r for r in results if r['status'] != 'applied'][:2]}"
             )
+    if not push_only:
+        await uploads_and_pull(http, base, phone, stats)
+
+
+async def uploads_and_pull(http: aiohttp.ClientSession, base: str, phone: Phone,
+                           stats: Stats) -> None:  # fmt: skip
+    """The rest of the PWA's sync after its pushes: upload the photos by tus, pull."""
+    hashes = [hashlib.sha256(data).hexdigest() for data in phone.photos]
     for data, sha in zip(phone.photos, hashes, strict=True):
         tus = {**phone.auth, "Tus-Resumable": "1.0.0"}
         status, headers, body = await timed(stats, "upload", http.post(
@@ -534,18 +548,62 @@ def check_database(url: str, devices: int) -> dict[str, Any]:
     return {k: (found[k], expected[k]) for k in expected}
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def server_cpu(master_pid: int, database: str | None) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn (master and workers) and by the PostgreSQL backends
+    serving `database` (those connected now; the app's pooled connections live for the run).
+    What bounds the knee on a small machine is this, per phone (docs/scaling.md)."""
+    app = db = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        stat = _proc_stat(entry)
+        if stat is None:
+            continue
+        parent, seconds = stat
+        if int(entry) == master_pid or parent == master_pid:
+            app += seconds
+        elif database is not None:
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+                db += seconds
+    return app, db
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-def report(label: str, stats: Stats, elapsed: float, cpu: float) -> None:
+def report(label: str, stats: Stats, elapsed: float, cpu: float,
+           server: tuple[float, float] | None = None, phones: int = 0) -> None:  # fmt: skip
     requests_total = sum(len(v) for v in stats.latencies.values())
     late = max(stats.late_starts, default=0.0)
     behind = f"; latest start {late * 1000:.0f} ms behind schedule" if late > 0.05 else ""
     print(f"  {label}: wall {elapsed:.1f} s; {requests_total:,} requests = "
           f"{requests_total / elapsed:.1f} req/s; {stats.mutations_applied / elapsed:.0f} "
           f"mutations/s applied; load generator CPU {cpu:.1f} s{behind}")  # fmt: skip
+    if server is not None and phones:
+        app, db = server
+        per_phone = (app + db) / phones
+        cpus = os.cpu_count() or 1
+        print(f"    server CPU: app {app:.1f} s + database {db:.1f} s = {per_phone * 1000:.0f} "
+              f"ms per phone; {cpus} CPUs fit at most {cpus / per_phone:.1f} phones/s "
+              f"of this phase")  # fmt: skip
     for kind in ("signin", "renew", "pull", "upload", "push"):
         values = stats.latencies.get(kind, [])
         if values:
@@ -557,15 +615,23 @@ def report(label: str, stats: Stats, elapsed: float, cpu: float) -> None:
 
 
 async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProfile | None,
-                  stats: dict[str, Stats]) -> dict[str, tuple[float, float]]:  # fmt: skip
-    """The morning, then the end of the shift; returns (wall, client CPU) per phase."""
+                  stats: dict[str, Stats], cpu_of_server: Any,
+                  server_cpus: dict[str, tuple[float, float]],
+                  ) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """The morning, then the end of the shift; returns (wall, client CPU) per phase and fills
+    `server_cpus` with the server's CPU seconds (app, database) per phase."""
+
+    def spent(since: tuple[float, float]) -> tuple[float, float]:
+        app, db = cpu_of_server()
+        return app - since[0], db - since[1]
+
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
     deadline = time.monotonic() + args.max_seconds
     times: dict[str, tuple[float, float]] = {}
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         first = lambda h, p, s: morning(h, base, p, s, args.morning == "renew")  # noqa: E731
-        second = lambda h, p, s: shift_end(h, base, p, args.batch, s)  # noqa: E731
+        second = lambda h, p, s: shift_end(h, base, p, args.batch, s, args.push_only)  # noqa: E731
         if args.concurrency:
             if profile:
                 profile.start()
@@ -585,16 +651,27 @@ async def run_day(base: str, phones: list[Phone], args: Any, profile: WorkerProf
             }
             for phase, renew in mornings[args.morning]:
                 step = lambda h, p, s, r=renew: morning(h, base, p, s, r, not args.no_pull)  # noqa: E731
-                wall, cpu = time.perf_counter(), time.process_time()
+                wall, cpu, used = time.perf_counter(), time.process_time(), cpu_of_server()
                 await open_loop(http, phones, args.window, 1, step, stats[phase], deadline)
                 times[phase] = (time.perf_counter() - wall, time.process_time() - cpu)
+                server_cpus[phase] = spent(used)
             if args.morning_only:
                 return times
             if profile:
                 profile.start()
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu, used = time.perf_counter(), time.process_time(), cpu_of_server()
             await open_loop(http, phones, args.window, 2, second, stats["shift end"], deadline)
             times["shift end"] = (time.perf_counter() - wall, time.process_time() - cpu)
+            server_cpus["shift end"] = spent(used)
+            if args.push_only:  # untimed: the photos and the pull, so the checks hold
+                gate = asyncio.Semaphore(8)
+
+                async def rest(phone: Phone) -> None:
+                    async with gate:
+                        if phone.ready:
+                            await uploads_and_pull(http, base, phone, Stats())
+
+                await asyncio.gather(*(rest(phone) for phone in phones))
         if profile:
             profile.stop()
     return times
@@ -643,12 +720,18 @@ def run(backend: str, args: Any) -> bool:
         phases = ["day"] if args.concurrency else mornings + (
             [] if args.morning_only else ["shift end"])  # fmt: skip
         stats = {phase: Stats() for phase in phases}
+        master = server.process.pid
+        database = name if backend == "postgres" else None
+        server_cpus: dict[str, tuple[float, float]] = {}
+        used = lambda: server_cpu(master, database)  # noqa: E731
         try:
-            times = asyncio.run(run_day(server.url, phones, args, profile, stats))
+            times = asyncio.run(run_day(server.url, phones, args, profile, stats, used,
+                                        server_cpus))  # fmt: skip
         finally:
             server.stop()
         for phase in phases:
-            report(phase, stats[phase], *times.get(phase, (float("nan"), 0.0)))
+            report(phase, stats[phase], *times.get(phase, (float("nan"), 0.0)),
+                   server_cpus.get(phase), args.devices)  # fmt: skip
         if args.morning_only:
             errors = [e for s in stats.values() for e in s.errors]
             print(f"  errors: {len(errors)}" + (f" e.g. {errors[:3]}" if errors else ""))
@@ -735,6 +818,9 @@ def main() -> None:
                         help="phones sign in with the password, renew yesterday's token, or "
                         "both mornings one after the other")  # fmt: skip
     parser.add_argument("--morning-only", action="store_true", help="stop after the morning")
+    parser.add_argument("--push-only", action="store_true",
+                        help="time the shift end's pushes alone (photos and pull after, untimed):"
+                        " the write path and its version clock without the rest")  # fmt: skip
     parser.add_argument("--no-pull", action="store_true",
                         help="the morning is the sign-in (or renewal) alone; implies "
                         "--morning-only")  # fmt: skip

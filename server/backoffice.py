@@ -82,6 +82,7 @@ def rollup_command(rebuild: bool, now_text: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     from server.audit import views as audit_views
+    from server.campaigns import views as campaign_views
     from server.cases import conflicts, grid_access, photo_links
     from server.cases import views as case_views
     from server.evaluation import views as evaluation_views
@@ -100,6 +101,7 @@ def init_app(app: Flask) -> None:
         register_views.bp,
         conflicts.bp,
         audit_views.bp,
+        campaign_views.bp,  # issue 18: campaigns (progress and reports add routes to it)
     ):
         app.register_blueprint(bp)
     grid_access.init_app(app)

@@ -147,6 +147,10 @@ LABELS: dict[str, Any] = {
     "service_provider": _l("Service provider"),
     "affair": _l("Public affair"),
     "service": _l("Service"),
+    # what a campaign's targets are (issue 18)
+    "campaign_kind_building": _l("Each building"),
+    "campaign_kind_household": _l("Each household"),
+    "campaign_kind_resident": _l("Each resident"),
 }
 
 

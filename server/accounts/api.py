@@ -14,6 +14,7 @@ from server.accounts.schemas import (
     RenewRequestSchema,
     TokenRequestSchema,
     TokenResponseSchema,
+    UserSchema,
 )
 from server.api.base import Blueprint
 from server.auth import api_login_required, current_caller
@@ -93,8 +94,7 @@ def renew_token(args: dict[str, Any]) -> dict[str, Any]:
         # Read before the commit expires the rows: no queries after it.
         user, expires = renewed.user, renewed.row.expires_at
         answer = {"token": renewed.token, "token_type": "Bearer", "device_id": renewed.device.id,
-                  "user": {"id": user.id, "username": user.username,
-                           "display_name": user.display_name, "role": user.role.value},
+                  "user": UserSchema().dump(user),
                   "expires_at": expires,
                   "expires_in": max(0, int((expires - now).total_seconds()))}  # fmt: skip
     finally:

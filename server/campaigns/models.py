@@ -38,7 +38,9 @@ class Campaign(Base):
     #: building | household | resident (TARGET_KINDS).
     target_kind: Mapped[str] = mapped_column(String(16))
     #: How the targets were chosen, kept for the record and for re-selection of a draft:
-    #: {"cells": [...], "care_tags": [...], "list": "<file name>" | null}.
+    #: {"responsible": [picked codes], "cells": [...], "care_tags": [...],
+    #:  "list": "<file name>" | null, "list_households": [hex], "list_residents": [hex]}
+    #: (server/campaigns/selection.py, `Selection.to_json`).
     selection: Mapped[dict[str, Any]] = mapped_column(default=dict)
     starts_on: Mapped[dt.date]
     ends_on: Mapped[dt.date]

@@ -108,3 +108,31 @@ def test_english_switch_and_back(phone: Any) -> None:
     assert page.inner_text("#tabs").count("Visits") == 1
     page.click("text=简体中文")
     page.wait_for_selector("h2:has-text('设置')")
+
+
+def test_a_toast_never_takes_a_tap(phone: Any) -> None:
+    """A toast shows for 3.5 s near the bottom, where the forms' buttons are: a tap on it
+    reaches what is under it (the 登录 button here), never the toast."""
+    page = phone.open()
+    page.evaluate("import('/app/js/ui.js').then((ui) => ui.toast('已保存,等待同步'))")
+    toast = page.wait_for_selector("#toast", state="visible")
+    box = toast.bounding_box()
+    assert box is not None
+    under = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.id ?? ''",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert under != "toast"
+    # Placed right over the sign-in button, the button still takes the tap.
+    button = page.query_selector("button[type=submit]")
+    rect = button.bounding_box()
+    page.evaluate(
+        "(top) => { const t = document.getElementById('toast');"
+        " t.style.bottom = 'auto'; t.style.top = top + 'px'; }",
+        rect["y"],
+    )
+    phone.expected_network_errors = True  # Chromium logs the 401 of a wrong password
+    page.fill("#username", "chen.xia")
+    page.fill("#password", "wrong password")
+    page.mouse.click(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    page.wait_for_function("() => document.getElementById('login-error').textContent !== ''")

@@ -16,6 +16,7 @@ from server.accounts import operations as accounts
 from server.accounts.models import User
 from server.extensions import db
 from tests.server.backoffice_world import world  # noqa: F401  (fixture for back-office tests)
+from tests.server.campaign_world import campaign_world  # noqa: F401  (a register for campaigns)
 from tests.server.import_world import office  # noqa: F401  (a small office for import tests)
 from tests.server.lifeservices_world import point  # noqa: F401  (a service point with a slot)
 
@@ -62,19 +63,26 @@ def make_user(app: Any) -> Callable[..., User]:
 @pytest.fixture
 def token_for(client: FlaskClient) -> Callable[..., str]:
     def issue(user: User, password: str = PASSWORD, device_id: uuid.UUID | None = None) -> str:
-        response = client.post(
-            "/api/v1/auth/token",
-            json={
-                "username": user.username,
-                "password": password,
-                "device_id": str(device_id or uuid.uuid4()),
-                "device_name": "test phone",
-            },
-        )
-        assert response.status_code == 201, response.get_json()
-        return str(response.get_json()["token"])
+        return str(sign_in(client, user, password, device_id)["token"])
 
     return issue
+
+
+def sign_in(
+    client: FlaskClient, user: User, password: str = PASSWORD, device_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """A device's password sign-in; the whole answer (token, user, expiry)."""
+    response = client.post(
+        "/api/v1/auth/token",
+        json={
+            "username": user.username,
+            "password": password,
+            "device_id": str(device_id or uuid.uuid4()),
+            "device_name": "test phone",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    return dict(response.get_json())
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

@@ -231,6 +231,15 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("register.add_resident", "POST"): {"worker", "manager"},
     ("register.edit_resident", "POST"): {"worker", "manager"},
     ("register.resident_status", "POST"): {"worker", "manager"},
+    # Campaigns (issue 18): managers (and admins) edit, dispatchers read, workers use phones.
+    ("campaigns.index", "GET"): VIEWERS,
+    ("campaigns.detail", "GET"): VIEWERS,
+    ("campaigns.new", "GET"): MANAGERS,
+    ("campaigns.new", "POST"): MANAGERS,
+    ("campaigns.edit", "GET"): MANAGERS,
+    ("campaigns.edit", "POST"): MANAGERS,
+    ("campaigns.publish", "POST"): MANAGERS,
+    ("campaigns.close", "POST"): MANAGERS,
 }
 
 _SAMPLE_PATHS = {

@@ -114,6 +114,12 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     "bookings.decide": {},
     "bookings.index": {"status": "enum"},
     "bookings.reply": {},
+    "campaigns.close": {},
+    "campaigns.detail": {},
+    "campaigns.edit": {},
+    "campaigns.index": {},
+    "campaigns.new": {},
+    "campaigns.publish": {},
     "cases.catalogue_lookup": {"q": "text"},
     "cases.detail": {"reveal": "enum", "rating_link": "text"},
     "cases.disclosure": {},
@@ -367,6 +373,12 @@ BODY_FIELDS = [
     "form_ts",
     "lang",
     "next",
+    "title_zh",
+    "form_id",
+    "target_kind",
+    "responsible",
+    "starts_on",
+    "ends_on",
 ]
 #: One value of every kind per body: each body sets every field to it.
 BODY_VALUES: list[Any] = [

@@ -16,7 +16,7 @@ from server.accounts import operations as accounts
 from server.accounts import passwords
 from server.accounts.models import ApiToken
 from server.extensions import db
-from tests.server.conftest import PASSWORD
+from tests.server.conftest import PASSWORD, sign_in
 
 
 class Clock:
@@ -37,20 +37,6 @@ def clock(app: Any) -> Clock:
     return clock
 
 
-def _sign_in(client: Any, user: Any, device_id: uuid.UUID | None = None) -> dict[str, Any]:
-    response = client.post(
-        "/api/v1/auth/token",
-        json={
-            "username": user.username,
-            "password": PASSWORD,
-            "device_id": str(device_id or uuid.uuid4()),
-            "device_name": "test phone",
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def _renew(client: Any, token: str, ip: str = "10.0.0.1") -> Any:
     return client.post(
         "/api/v1/auth/token/renew", json={"token": token}, environ_base={"REMOTE_ADDR": ip}
@@ -67,7 +53,7 @@ def test_renewal_gives_a_new_token_and_the_old_one_stops_at_once(
     client, make_user, clock, monkeypatch
 ):
     user = make_user()
-    first = _sign_in(client, user)
+    first = sign_in(client, user)
     assert dt.datetime.fromisoformat(first["expires_at"]) == clock.now + dt.timedelta(hours=24)
     # No password hashing on this path: Argon2 would fail the test.
     monkeypatch.setattr(passwords, "verify_password", lambda *a: pytest.fail("Argon2 used"))
@@ -84,13 +70,13 @@ def test_renewal_gives_a_new_token_and_the_old_one_stops_at_once(
 
 def test_a_token_expires_and_renews_within_the_grace_but_not_after(client, make_user, clock):
     user = make_user()
-    token = _sign_in(client, user)["token"]
+    token = sign_in(client, user)["token"]
     clock.advance(hours=24)
     assert not _works(client, token)  # expired: the app renews
     clock.advance(days=6, hours=23)
     renewed = _renew(client, token)
     assert renewed.status_code == 201
-    late = _sign_in(client, user)["token"]
+    late = sign_in(client, user)["token"]
     clock.advance(hours=24 + 7 * 24)
     refused = _renew(client, late)
     assert refused.status_code == 401
@@ -99,7 +85,7 @@ def test_a_token_expires_and_renews_within_the_grace_but_not_after(client, make_
 
 def test_the_password_is_needed_again_after_the_absolute_lifetime(client, make_user, clock):
     user = make_user()
-    token = _sign_in(client, user)["token"]
+    token = sign_in(client, user)["token"]
     signed_in = clock.now
     for _ in range(29):
         clock.advance(hours=23)
@@ -118,8 +104,8 @@ def test_the_password_is_needed_again_after_the_absolute_lifetime(client, make_u
 def test_reusing_a_renewed_token_ends_every_token_of_the_device(client, make_user, clock):
     user = make_user()
     device_id = uuid.uuid4()
-    stolen = _sign_in(client, user, device_id)["token"]
-    other_device = _sign_in(client, user)["token"]
+    stolen = sign_in(client, user, device_id=device_id)["token"]
+    other_device = sign_in(client, user)["token"]
     mine = _renew(client, stolen).get_json()["token"]
     assert _works(client, mine)  # the app used its new token
     clock.advance(seconds=10)
@@ -137,7 +123,7 @@ def test_a_retry_after_a_lost_answer_renews_again_and_voids_the_unused_token(
     client, make_user, clock
 ):
     user = make_user()
-    old = _sign_in(client, user)["token"]
+    old = sign_in(client, user)["token"]
     lost = _renew(client, old).get_json()["token"]  # the answer never reached the phone
     clock.advance(seconds=30)
     retried = _renew(client, old)
@@ -152,7 +138,7 @@ def test_a_retry_after_a_lost_answer_renews_again_and_voids_the_unused_token(
 
 def test_a_retry_outside_the_window_counts_as_reuse(client, make_user, clock):
     user = make_user()
-    old = _sign_in(client, user)["token"]
+    old = sign_in(client, user)["token"]
     unused = _renew(client, old).get_json()["token"]
     clock.advance(minutes=6)
     answer = _renew(client, old)
@@ -164,7 +150,7 @@ def test_renewal_is_refused_for_disabled_users_revoked_devices_signed_out_tokens
     client, make_user, clock
 ):
     disabled, moved_on, lost_phone, signed_out = (make_user() for _ in range(4))
-    tokens = {u.username: _sign_in(client, u) for u in (disabled, moved_on, lost_phone, signed_out)}
+    tokens = {u.username: sign_in(client, u) for u in (disabled, moved_on, lost_phone, signed_out)}
     accounts.set_active(db.session, disabled.username, False)
     accounts.set_password(db.session, moved_on.username, "a brand new password")
     accounts.revoke_device(db.session, uuid.UUID(tokens[lost_phone.username]["device_id"]))
@@ -184,7 +170,7 @@ def test_renewal_is_refused_for_disabled_users_revoked_devices_signed_out_tokens
 
 def test_a_password_changed_elsewhere_ends_renewal_even_for_a_live_token(client, make_user, clock):
     user = make_user()
-    token = _sign_in(client, user)["token"]
+    token = sign_in(client, user)["token"]
     user.session_epoch += 1  # e.g. a role change, or a password set by a path that keeps tokens
     db.session.commit()
     answer = _renew(client, token)
@@ -196,7 +182,7 @@ def test_a_password_changed_elsewhere_ends_renewal_even_for_a_live_token(client,
 
 def test_guessed_tokens_share_the_address_budget_of_failed_logins(client, app, make_user, clock):
     user = make_user()
-    token = _sign_in(client, user)["token"]
+    token = sign_in(client, user)["token"]
     limit = app.config["LOGIN_MAX_FAILURES_PER_IP"]
     for n in range(limit):
         answer = _renew(client, f"wg_guess{n}", ip="198.51.100.7")
@@ -221,7 +207,7 @@ def test_guessed_tokens_share_the_address_budget_of_failed_logins(client, app, m
 
 def test_failed_password_logins_throttle_renewal_from_that_address(client, app, make_user, clock):
     users = [make_user() for _ in range(7)]
-    token = _sign_in(client, users[0])["token"]
+    token = sign_in(client, users[0])["token"]
     app.config["LOGIN_MAX_FAILURES_PER_IP"] = 6
     for victim in users[1:]:
         client.post(
@@ -235,7 +221,7 @@ def test_failed_password_logins_throttle_renewal_from_that_address(client, app, 
 
 @pytest.mark.parametrize("body", [{}, {"token": ""}, {"token": "x" * 201}, {"token": 5}])
 def test_a_malformed_renewal_is_422_and_changes_nothing(client, make_user, body):
-    _sign_in(client, make_user())
+    sign_in(client, make_user())
     before = db.session.scalars(select(ApiToken.revoked_at)).all()
     answer = client.post("/api/v1/auth/token/renew", json=body)
     assert answer.status_code == 422
@@ -247,7 +233,7 @@ def test_a_renewal_costs_a_handful_of_statements_and_no_argon2(client, make_user
     device's last-seen: nothing that grows with users or tokens, and no password hashing."""
     from sqlalchemy import event
 
-    token = _sign_in(client, make_user())["token"]
+    token = sign_in(client, make_user())["token"]
     monkeypatch.setattr(passwords, "verify_password", lambda *a: pytest.fail("Argon2 used"))
     monkeypatch.setattr(passwords, "hash_password", lambda *a: pytest.fail("Argon2 used"))
     statements: list[str] = []

@@ -7,12 +7,14 @@ function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       // Some in-app browsers never answer an open: after 3 s the page keeps the report itself.
-      setTimeout(() => reject(new Error('IndexedDB did not open')), 3000);
+      const timer = setTimeout(() => reject(new Error('IndexedDB did not open')), 3000);
       const req = indexedDB.open(NAME, 1);
       req.onupgradeneeded = () => req.result.createObjectStore('queue', { keyPath: 'client_id' });
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
+      req.onsuccess = () => { clearTimeout(timer); resolve(req.result); };
+      req.onerror = () => { clearTimeout(timer); reject(req.error); };
     });
+    // A failed open is not kept: the next call tries again (a storage hiccup, a closed tab).
+    opening.catch(() => { opening = null; });
   }
   return opening;
 }

@@ -1,0 +1,132 @@
+"""The campaign pages: a manager drafts, previews, publishes and closes; others read or not."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import func, select
+
+from server.campaigns.listfile import read_list
+from server.campaigns.models import Campaign, CampaignTarget
+from server.extensions import db
+from sync.models import ScopeExit
+from tests.server.backoffice_world import form_token
+from tests.server.campaign_world import xlsx_list
+from tests.server.conftest import login
+
+
+def _signed_in(app, username):
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def _draft_form(cw, **overrides):
+    data = {
+        "code": "fire_2026",
+        "title_zh": "冬季消防检查",
+        "description_zh": "每户检查灭火器",
+        "form_id": str(cw.form.id),
+        "target_kind": "household",
+        "responsible": ["S-A1"],
+        "starts_on": "2026-11-26",
+        "ends_on": "2026-12-31",
+    }
+    data.update(overrides)
+    return data
+
+
+def _post(client, path, data, token_from):
+    return client.post(
+        path,
+        data={**data, "csrf_token": form_token(client, token_from)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_manager_drafts_previews_publishes_and_closes(app, campaign_world) -> None:
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    listed = xlsx_list([["户号"], ["1"], ["3"]])
+    data = _draft_form(cw, list=(io.BytesIO(listed), "名单.xlsx"))
+    saved = _post(client, "/campaigns/new", data, "/campaigns/new")
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    campaign = db.session.scalars(select(Campaign)).one()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "现在发布的对象数:2" in page and "名单.xlsx" in page
+    assert "1号楼组" in page and "2号楼组" in page  # the count per cell
+    published = _post(client, f"/campaigns/{campaign.id}/publish", {}, f"/campaigns/{campaign.id}")
+    assert published.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(CampaignTarget)) == 2
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "对象:2" in page and "已发布" in page and 'id="campaign-links"' in page
+    again = _post(client, f"/campaigns/{campaign.id}/publish", {}, "/campaigns/")
+    assert again.status_code == 409 and "已经发布" in again.get_data(as_text=True)
+    closed = _post(client, f"/campaigns/{campaign.id}/close", {}, f"/campaigns/{campaign.id}")
+    assert closed.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(ScopeExit)) == 2
+    assert "已结束" in client.get("/campaigns/").get_data(as_text=True)
+
+
+def test_unmatched_list_lines_are_shown_and_nothing_is_saved(app, campaign_world) -> None:
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    listed = "地址\n新华路329弄12号101室\n火星路1号1室\n".encode()
+    data = _draft_form(cw, list=(io.BytesIO(listed), "bad.csv"))
+    answer = _post(client, "/campaigns/new", data, "/campaigns/new")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "名单中有 1 行在登记册中找不到" in html and "火星路1号1室" in html
+    assert re.search(r"<td>3</td><td>火星路1号1室</td>", html)
+    assert 'value="冬季消防检查"' in html  # the form keeps what was typed
+    assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_bad_inputs_get_chinese_messages_and_a_4xx(app, campaign_world) -> None:
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    wrong = _post(client, "/campaigns/new", _draft_form(cw, ends_on="2026-11-01"), "/campaigns/new")
+    assert wrong.status_code == 422 and "结束日期不能早于开始日期" in wrong.get_data(as_text=True)
+    unpublished = _draft_form(cw, form_id=str(cw.draft_form.id))
+    answer = _post(client, "/campaigns/new", unpublished, "/campaigns/new")
+    assert answer.status_code == 422 and "还没有发布的版本" in answer.get_data(as_text=True)
+    empty = _draft_form(cw, care_tags=["old"], responsible=["G1"])
+    assert _post(client, "/campaigns/new", empty, "/campaigns/new").status_code == 302
+    campaign = db.session.scalars(select(Campaign)).one()
+    path = f"/campaigns/{campaign.id}"
+    nothing = _post(client, f"{path}/publish", {}, path)
+    assert nothing.status_code == 422 and "没有任何对象" in nothing.get_data(as_text=True)
+    draft_close = _post(client, f"{path}/close", {}, path)
+    assert draft_close.status_code == 409 and "草稿状态" in draft_close.get_data(as_text=True)
+    assert client.get("/campaigns/987654").status_code == 404
+
+
+def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:
+    campaign = campaign_world.draft()
+    dispatcher = _signed_in(app, "d1")
+    page = dispatcher.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "冬季消防检查" in page and "发布</button>" not in page
+    assert dispatcher.get("/campaigns/new").status_code == 403
+    worker = _signed_in(app, "w1")
+    assert worker.get("/campaigns/").status_code == 403
+    assert worker.get(f"/campaigns/{campaign.id}").status_code == 403
+
+
+def test_a_draft_is_edited_until_published(app, campaign_world) -> None:
+    cw = campaign_world
+    campaign = cw.draft(upload=read_list(db.session, "户号\n1\n".encode(), "one.csv"))
+    client = _signed_in(app, "mgr")
+    path = f"/campaigns/{campaign.id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert "当前名单:one.csv" in page and 'value="fire_2026"' in page
+    changed = _draft_form(cw, target_kind="resident", responsible=["S"], drop_list="1")
+    assert _post(client, path, changed, path).status_code == 302
+    db.session.expire_all()
+    campaign = db.session.get(Campaign, campaign.id)
+    assert campaign.target_kind == "resident" and campaign.selection["list"] is None
+    detail = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "现在发布的对象数:5" in detail
+    _post(client, f"/campaigns/{campaign.id}/publish", {}, f"/campaigns/{campaign.id}")
+    refused = _post(client, path, changed, f"/campaigns/{campaign.id}")
+    assert refused.status_code == 409 and "只有草稿状态" in refused.get_data(as_text=True)
