@@ -3,6 +3,9 @@ the phones of each cell's workers and leave them when the campaign closes. Both 
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy import select
 
 from server.extensions import db
@@ -156,3 +159,67 @@ def test_a_cell_handed_over_moves_its_targets_between_phones(phone, world):
     close_campaign(db.session, campaign)  # the exits name G1: they reach its new worker
     b.pull()
     assert not b.table("campaign_targets") and not b.table("campaigns")
+
+
+def test_the_office_publish_and_close_reach_the_phones(phone, world):
+    """The real publish and close (server/campaigns/operations.py) keep the contract the
+    pull and form.answer rely on: targets arrive, answers are kept, then late, then refused."""
+    import datetime as dt
+
+    from server.campaigns import operations as campaigns
+    from server.cases.grid_access import cell_tree
+    from server.forms.models import FormAnswer
+    from sync.db import utcnow
+
+    form = make_form(db.session)
+    today = dt.date.today()
+    fields = campaigns.CampaignFields(
+        code="fire_2026",
+        title_zh="冬季消防检查",
+        form_id=form.id,
+        target_kind="household",
+        responsible=["B1"],
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=30),
+    )
+    tree = cell_tree(db.session)
+    campaign = campaigns.save_draft(db.session, fields, tree, actor_id=world.users["office"].id)
+    db.session.commit()
+    assert campaigns.publish(db.session, campaign, tree, today=today) == 6
+    db.session.commit()
+    a = phone("wa")
+    a.pull()
+    targets = a.table("campaign_targets")
+    assert len(targets) == 3 and {t["cell_code"] for t in targets.values()} == {"G1"}
+    target_id = sorted(targets)[0]
+    version = version_of(db.session, form, 1)
+
+    def answer(at: dt.datetime) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "form_version_id": version,
+            "campaign_id": campaign.id,
+            "target_id": target_id,
+            "values": {"extinguisher_ok": "yes"},
+            "answered_at": at.isoformat(),
+        }
+
+    on_time, before_close, after_close = (answer(utcnow()) for _ in range(3))
+    a.add("form.answer", on_time)
+    assert a.push()["results"][0]["status"] == "applied"
+    before_close["answered_at"] = (utcnow() - dt.timedelta(minutes=5)).isoformat()
+    campaigns.close(db.session, campaign)
+    db.session.commit()
+    after_close["answered_at"] = (utcnow() + dt.timedelta(hours=1)).isoformat()
+    a.add("form.answer", before_close)
+    a.add("form.answer", after_close)
+    body = a.push()
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected"]
+    assert body["results"][0]["result"]["late"] is True
+    assert body["results"][1]["reason"]["code"] == "CAMPAIGN_CLOSED"
+    assert (
+        db.session.scalar(select(FormAnswer.late).where(FormAnswer.id == uuid.UUID(on_time["id"])))
+        is False
+    )
+    a.pull()
+    assert not a.table("campaign_targets") and not a.table("campaigns")
