@@ -99,11 +99,11 @@ def register_blueprints(app: Flask) -> None:
     from server.layers import views as layers_views
     from server.maptiles import api as map_tiles_api
     from server.photos import api as photos_api
-    from server.population import identity_api
+    from server.population import care_tags_api, identity_api
     from server.web import docs, views
 
     params.init_app(app)  # before any rule: a path integer no column holds is a 404
-    apis = (accounts_api, sync_api, grid_api, imports_api, identity_api, layers_api)
+    apis = (accounts_api, sync_api, grid_api, imports_api, identity_api, layers_api, care_tags_api)
     for blp in (module.blp for module in apis):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # bearer tokens; session callers are CSRF-checked in server.auth

@@ -466,3 +466,35 @@ def _actors(entries: list[Any]) -> dict[int, str]:
         return {}
     query = select(User.id, User.display_name).where(User.id.in_(ids))
     return {user_id: name for user_id, name in db.session.execute(query).all()}
+
+
+# --- care tags' visit forms (issue 18) ------------------------------------------------------
+
+
+@bp.route("/care-tags/", methods=["GET", "POST"])
+@page_login_required(Role.MANAGER, Role.ADMIN)
+def care_tags() -> Page:
+    """Which form a visit to each care group asks (its latest published version)."""
+    from server.forms import care_tags as visit_forms
+    from server.population.models import CareTag
+
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        code = request.form.get("code", "")
+        wanted = request.form.get("visit_form_id", "")
+        try:
+            if wanted and not (wanted.isdecimal() and len(wanted) < 10):
+                raise InvalidInput(_("Choose a form from the list."), field="visit_form_id")
+            visit_forms.set_visit_form(
+                db.session, _context(), code, int(wanted) if wanted else None
+            )
+        except WanggeError as error:
+            status, errors = _refused(error)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "info")
+            return redirect(url_for("admin.care_tags"))
+    tags = db.session.scalars(select(CareTag).order_by(CareTag.priority, CareTag.code)).all()
+    forms = visit_forms.forms_with_a_published_version(db.session)
+    return render_template("admin/care_tags.html", tags=tags, forms=forms, errors=errors), status

@@ -54,6 +54,7 @@ SUBJECTS: dict[str, Any] = {
     "catalogue_item": _l("Catalogue item"),
     "catalogue_items": _l("Catalogue"),
     "category_mapping": _l("Category mapping"),
+    "care_tag": _l("Care tag"),
     "grid_version": _l("Grid version"),
     "base_layer": _l("Base layer"),
     "import_run": _l("Import"),
@@ -100,6 +101,7 @@ FIELDS: dict[str, Any] = {
     "limit_urgent_hours": _l("Time limit (urgent)"),
     "limit_high_hours": _l("Time limit (high)"),
     "limit_normal_hours": _l("Time limit (normal)"),
+    "visit_form_id": _l("Visit form"),
 }
 
 

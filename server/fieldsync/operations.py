@@ -32,6 +32,7 @@ from server.catalogue.models import CatalogueItem
 from server.enums import CaseStatus, Channel, Priority
 from server.exceptions import InvalidInput
 from server.fieldsync import schemas
+from server.fieldsync.form_answers import answer_is_append_only, answer_prefetch, form_answer
 from server.fieldsync.phone_actor import actor_of as _actor
 from server.fieldsync.phone_actor import case_in_reach as _case_in_reach
 from server.fieldsync.phone_actor import clock_facts as _clock
@@ -226,12 +227,33 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         if existing.reporter_id == actor.user_id:
             return {"case_id": str(existing.id), "number": existing.number, "existing": True}
         raise Rejected("ID_TAKEN", "another record already has this id")
+    channel = Channel.VISIT if args["visit_id"] else Channel.PATROL  # found at a household
+    case = file_case(ctx, settings, args, channel=channel)
+    return {
+        "case_id": str(case.id),
+        "number": case.number,
+        "placement": case.placement.value,
+        "cell_code": case.cell_code,
+    }
+
+
+def file_case(
+    ctx: MutationContext,
+    settings: Settings,
+    args: dict[str, Any],
+    *,
+    channel: Channel,
+    event_data: dict[str, Any] | None = None,
+) -> Case:
+    """File a new case from the phone (status reported), placed and assigned as usual, with
+    its photos linked: `case.report`'s path, shared with the cases answers open
+    (server/fieldsync/form_answers.py). `args` as CaseReportArgs loads them."""
+    session, actor = ctx.session, _actor(ctx)
     item = None
     if args["catalogue_code"]:
         item = session.scalar(
             select(CatalogueItem).where(CatalogueItem.code == args["catalogue_code"])
         )
-    channel = Channel.VISIT if args["visit_id"] else Channel.PATROL  # found at a household
     case = Case(
         id=args["id"],
         number=next_case_number(session, settings.case_number_prefix, ctx.received_at),
@@ -269,16 +291,11 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         device_id=ctx.device.device_id,
         recorded_at_device=ctx.mutation.recorded_at_device,
         to_status=CaseStatus.REPORTED.value,
-        data={**_clock(ctx), "catalogue_code": args["catalogue_code"]},
+        data={**_clock(ctx), "catalogue_code": args["catalogue_code"], **(event_data or {})},
     )
     for sha256 in dict.fromkeys(args["photos"]):
         link_photo(ctx, sha256, case=case, visit=None, purpose="report", meta=args)
-    return {
-        "case_id": str(case.id),
-        "number": case.number,
-        "placement": case.placement.value,
-        "cell_code": case.cell_code,
-    }
+    return case
 
 
 def case_note(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -426,4 +443,13 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
         "case.set_fields": Handler(load["case.set_fields"], case_set_fields),
         "case.transition": Handler(load["case.transition"], case_transition),
         "photo.attach": Handler(load["photo.attach"], photo_attach),
+        "form.answer": Handler(
+            load["form.answer"],
+            lambda ctx, args: form_answer(
+                ctx, args, lambda report, channel: file_case(ctx, settings, report, channel=channel)
+            ),
+            checks_before_writing=True,
+            prefetch=answer_prefetch,
+            append_only=answer_is_append_only,
+        ),
     }

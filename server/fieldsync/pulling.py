@@ -29,6 +29,7 @@ from server.accounts.models import User
 from server.cases.models import Case, CaseEvent
 from server.catalogue.models import CatalogueItem
 from server.enums import OPEN_STATUSES
+from server.fieldsync.campaign_sources import INT_ID_RANKS, campaign_sources
 from server.fieldsync.scope import WorkerScope, scope_for, scope_today
 from server.fieldsync.transition import transition_sources
 from server.fieldsync.wire import (
@@ -213,7 +214,7 @@ def _not_after(
     id_col: InstrumentedAttribute[Any],
 ) -> ColumnElement[bool]:
     """Rows of `rank` the cursor has already passed (ids of these tables are UUIDs or ints)."""
-    native: Callable[[str], Any] = int if rank == 1 else uuid.UUID
+    native: Callable[[str], Any] = int if rank in INT_ID_RANKS else uuid.UUID
     return not_(_after(after, rank, version_col, id_col, native))
 
 
@@ -501,10 +502,19 @@ def _sources(
             rejections_load,
         ),
     ]
+    campaign_table_sources, campaign_loaders = campaign_sources(
+        session,
+        scope,
+        full,
+        keyset,
+        lambda table, rank: (exits_keys(table, rank, False), exits_load(table)),
+    )
+    sources.extend(campaign_table_sources)
     loaders = {
         "cells": cells_load,
         "households": households_load,
         "residents": residents_load,
         "cases": cases_load,
+        **campaign_loaders,
     }
     return sources, loaders

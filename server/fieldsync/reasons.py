@@ -47,6 +47,30 @@ REASONS: dict[str, tuple[str, str]] = {
         "This status change is made in the office.",
     ),
     "NOT_PERMITTED": ("您无权进行这个状态变更。", "You may not make this status change."),
+    "UNKNOWN_FORM_VERSION": (
+        "服务器上没有这个已发布的表单版本,请同步后重填。",
+        "The server has no such published form version; sync and fill it in again.",
+    ),
+    "UNKNOWN_TARGET": (
+        "服务器上没有这个专项任务对象。",
+        "The server has no such campaign target.",
+    ),
+    "CAMPAIGN_NOT_PUBLISHED": (
+        "这个专项行动尚未发布。",
+        "This campaign is not published.",
+    ),
+    "WRONG_FORM": (
+        "这份表单不是该专项行动的表单。",
+        "This form does not belong to the campaign.",
+    ),
+    "CAMPAIGN_CLOSED": (
+        "专项行动已结束,结束后填写的表单不再接收。",
+        "The campaign has ended; forms filled in after it ended are not accepted.",
+    ),
+    "ANSWERS_INVALID": (
+        "表单答案与表单不符(可能是旧版应用),请核对后重填。",
+        "The answers do not fit the form (perhaps an old app version); check and fill it in again.",
+    ),
     "INTEGRITY": ("数据与服务器上的记录冲突。", "The data clashes with a record on the server."),
     "INTERNAL_ERROR": (
         "服务器处理这条记录时出错,记录未生效;错误已记入服务器日志,请告知中心。",

@@ -264,6 +264,50 @@ class CaseTransitionArgs(_Args):
     note = _text(4000)
 
 
+#: A form answer's values: at most one per question of the largest form (server/forms/).
+MAX_ANSWER_VALUES = 300
+
+
+class FormAnswerArgs(_Args):
+    """A filled-in form (docs/sync-protocol.md §form.answer): about a campaign's target
+    (campaign_id and target_id) or a visit (visit_id, household_id, maybe resident_id)."""
+
+    id = fields.UUID(required=True)
+    form_version_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+    campaign_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 2**31 - 1)
+    )
+    target_id = fields.UUID(load_default=None, allow_none=True)
+    visit_id = fields.UUID(load_default=None, allow_none=True)
+    household_id = fields.UUID(load_default=None, allow_none=True)
+    resident_id = fields.UUID(load_default=None, allow_none=True)
+    #: Question name → answer; checked against the named version by the handler.
+    values = fields.Dict(
+        keys=fields.String(), required=True, validate=validate.Length(max=MAX_ANSWER_VALUES)
+    )
+    answered_at = fields.AwareDateTime(
+        required=True,
+        default_timezone=dt.UTC,
+        validate=validate.Range(
+            EARLIEST_DEVICE_TIME,
+            LATEST_DEVICE_TIME,
+            max_inclusive=False,
+            error="a time from 1900 to 2199 (UTC)",
+        ),
+    )
+
+    @validates_schema
+    def _one_subject(self, data: dict[str, Any], **kwargs: Any) -> None:
+        campaign = data.get("campaign_id") is not None or data.get("target_id") is not None
+        visit = data.get("visit_id") is not None
+        if campaign == visit:
+            raise ValidationError("answer either a campaign's target or a visit")
+        if campaign and (data.get("campaign_id") is None or data.get("target_id") is None):
+            raise ValidationError("a campaign answer names campaign_id and target_id")
+
+
 #: Each mutation name's argument schema: the registry (server/fieldsync/operations.py) loads
 #: with these, and tests generate arguments from them, so a new name is covered by both.
 MUTATION_ARGS: dict[str, type[Schema]] = {
@@ -273,6 +317,7 @@ MUTATION_ARGS: dict[str, type[Schema]] = {
     "case.set_fields": CaseSetFieldsArgs,
     "case.transition": CaseTransitionArgs,
     "photo.attach": PhotoAttachArgs,
+    "form.answer": FormAnswerArgs,
 }
 
 

@@ -27,8 +27,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from server.campaigns.models import PUBLISHED, Campaign, CampaignCell, CampaignTarget
 from server.cases.models import Case
 from server.enums import OPEN_STATUSES
+from server.fieldsync.campaign_sources import (
+    RANK_CAMPAIGNS,
+    RANK_TARGET_EXITS,
+    RANK_TARGETS,
+    campaign_form_keys,
+)
 from server.fieldsync.scope import WorkerScope
 from server.grid.models import Cell
 from server.population.models import ACTIVE, Household, Resident
@@ -43,10 +50,25 @@ NotAfter = Callable[[Key, int, Any, Any], ColumnElement[bool]]
 
 CELLS_GONE, HOUSEHOLDS_GONE, RESIDENTS_GONE, CASES_GONE = (END_OF_VERSION + n for n in (1, 2, 3, 4))
 CELLS_NEW, HOUSEHOLDS_NEW, RESIDENTS_NEW, CASES_NEW = (END_OF_VERSION + n for n in (5, 6, 7, 8))
+#: Campaigns and their targets (server/fieldsync/campaign_sources.py).
+CAMPAIGNS_GONE, TARGETS_GONE = END_OF_VERSION + 9, END_OF_VERSION + 10
+CAMPAIGNS_NEW, TARGETS_NEW, FORM_VERSIONS_NEW = (END_OF_VERSION + n for n in (11, 12, 13))
 #: Ranks of the normal stream's upsert sources (server/fieldsync/pulling.py).
-RANK_OF = {"cells": 1, "households": 3, "residents": 4, "cases": 6}
+RANK_OF = {
+    "cells": 1,
+    "households": 3,
+    "residents": 4,
+    "cases": 6,
+    "campaigns": RANK_CAMPAIGNS,
+    "campaign_targets": RANK_TARGETS,
+}
 #: Ranks of the normal stream's scope-exit sources; their ids are the rows' UUID hex.
-EXIT_RANK_OF = {"households": -2, "residents": -1, "cases": 5}
+EXIT_RANK_OF = {
+    "households": -2,
+    "residents": -1,
+    "cases": 5,
+    "campaign_targets": RANK_TARGET_EXITS,
+}
 
 
 def transition_sources(
@@ -203,7 +225,93 @@ def transition_sources(
             )
         )
 
+    def responsible(codes: Iterable[str]) -> Any:
+        return select(CampaignCell.campaign_id).where(CampaignCell.cell_code.in_(list(codes)))
+
+    def campaigns_gone() -> list[int]:
+        if not lost:
+            return []
+        return list(
+            session.scalars(
+                select(Campaign.id).where(
+                    Campaign.status == PUBLISHED,
+                    Campaign.id.in_(responsible(lost)),
+                    Campaign.id.not_in(responsible(new_codes)),
+                )
+            )
+        )
+
+    def targets_gone() -> list[uuid.UUID]:
+        found = exits("campaign_targets", uuid.UUID)
+        if lost:
+            found += session.scalars(
+                select(CampaignTarget.id).where(CampaignTarget.cell_code.in_(lost))
+            )
+        return found
+
+    def campaigns_new() -> list[int]:
+        if not gained:
+            return []
+        return list(
+            session.scalars(
+                select(Campaign.id).where(
+                    Campaign.status == PUBLISHED,
+                    Campaign.id.in_(responsible(gained)),
+                    not_after(anchor, RANK_CAMPAIGNS, Campaign.version, Campaign.id),
+                )
+            )
+        )
+
+    def targets_new() -> list[uuid.UUID]:
+        if not gained:
+            return []
+        published = select(Campaign.id).where(Campaign.status == PUBLISHED)
+        return list(
+            session.scalars(
+                select(CampaignTarget.id).where(
+                    CampaignTarget.cell_code.in_(gained),
+                    CampaignTarget.campaign_id.in_(published),
+                    not_after(anchor, RANK_TARGETS, CampaignTarget.version, CampaignTarget.id),
+                )
+            )
+        )
+
+    def form_versions_new() -> list[int]:
+        # Those of campaigns the gained cells bring, which the cursor has passed (sent again
+        # when the phone holds them already: an upsert of an immutable row).
+        return [i for i, v in campaign_form_keys(session, gained).items() if v <= v0]
+
     return [
+        Source(
+            "campaigns_gone",
+            CAMPAIGNS_GONE,
+            ids(CAMPAIGNS_GONE, int, campaigns_gone),
+            gone("campaigns"),
+        ),
+        Source(
+            "targets_gone",
+            TARGETS_GONE,
+            ids(TARGETS_GONE, uuid.UUID, targets_gone),
+            gone("campaign_targets"),
+        ),
+        Source(
+            "campaigns_new",
+            CAMPAIGNS_NEW,
+            ids(CAMPAIGNS_NEW, int, campaigns_new),
+            loaders["campaigns"],
+        ),
+        Source(
+            "targets_new",
+            TARGETS_NEW,
+            ids(TARGETS_NEW, uuid.UUID, targets_new),
+            loaders["campaign_targets"],
+        ),
+        Source(
+            "form_versions_new",
+            FORM_VERSIONS_NEW,
+            ids(FORM_VERSIONS_NEW, int, form_versions_new),
+            loaders["form_versions"],
+        ),
         Source("cells_gone", CELLS_GONE, ids(CELLS_GONE, int, cells_gone), gone("cells")),
         Source(
             "households_gone",

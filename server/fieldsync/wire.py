@@ -193,6 +193,7 @@ def care_tags(session: Session) -> list[dict[str, Any]]:
             "name_en": t.name_en,
             "visit_every_days": t.visit_every_days,
             "priority": t.priority,
+            "visit_form_id": t.visit_form_id,
         }
         for t in session.scalars(select(CareTag).order_by(CareTag.code))
     ]

@@ -28,6 +28,8 @@ from server.forms.problems import AnswersError, FormProblem, problem
 
 MAX_TEXT = 2000
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: A photo the phone uploaded by tus is named by its SHA-256 (as case.report's `photos`).
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -121,9 +123,9 @@ _EXPECTED: dict[str, tuple[str, str]] = {
     "decimal": ("数字", "a number"),
     "date": ("日期文字 YYYY-MM-DD", "a date as text YYYY-MM-DD"),
     "text": (f"文字（最多 {MAX_TEXT} 字）", f"text (at most {MAX_TEXT} characters)"),
-    "photo": ("照片编号（UUID）", "a photo id (UUID)"),
+    "photo": ("照片编号（SHA-256 或 UUID）", "a photo id (SHA-256 or UUID)"),
     "location": ("{lat, lon} 对象", "an object {lat, lon}"),
-    "signature": ("签名图片编号（UUID）", "a signature image id (UUID)"),
+    "signature": ("签名图片编号（SHA-256 或 UUID）", "a signature image id (SHA-256 or UUID)"),
 }
 
 
@@ -196,7 +198,7 @@ def _typed(q: Question, raw: Any, problems: list[FormProblem]) -> Any:
     if t in ("photo", "signature"):
         if not isinstance(raw, str):
             return _wrong(q, raw, problems)
-        if not UUID.match(raw):
+        if not (SHA256.match(raw) or UUID.match(raw)):
             problems.append(problem("bad_photo", question=q.name, value=raw[:40]))
             return None
         return raw

@@ -156,8 +156,8 @@ RULES: dict[str, tuple[str, str]] = {
         "A location is {{lat, lon}} with latitude within ±90 and longitude within ±180.",
     ),
     "bad_photo": (
-        "“{value}”不是照片编号（UUID）。",
-        '"{value}" is not a photo id (a UUID).',
+        "“{value}”不是照片编号（SHA-256 或 UUID）。",
+        '"{value}" is not a photo id (a SHA-256 or a UUID).',
     ),
     # --- XLSForm files ------------------------------------------------------------------
     "unreadable_xlsx": (

@@ -1347,6 +1347,15 @@ ZH.update(
         "Signed in too long ago; sign in again with your password.": "登录已超过期限,请输入密码重新登录。",
         "This sign-in was used twice; sign in again with your password.": "此登录凭证被重复使用,请输入密码重新登录。",
         "This sign-in was just renewed elsewhere; sign in again.": "此登录刚在别处续期,请重新登录。",
+        "Visit forms of care tags": "关爱标签的走访表单",
+        "A visit to a household with this care tag asks the form's latest published version on the phone; without a form, the visit keeps its free-text fields only. Phones learn a change at their next sync.": "走访带有此关爱标签的住户时,手机上填写该表单的最新发布版本;未选表单时,走访只记录文字栏目。手机在下次同步时获知更改。",
+        "Visit form": "走访表单",
+        "Visit interval": "走访周期",
+        "No form (free text only)": "不用表单(仅文字记录)",
+        "No care tags yet.": "尚无关爱标签。",
+        "Choose a form from the list.": "请从列表中选择表单。",
+        "Choose a form that has a published version.": "请选择已有发布版本的表单。",
+        "No such care tag.": "没有这个关爱标签。",
     }
 )
 

@@ -58,6 +58,14 @@ def _base(name: str) -> dict[str, Any]:
         "case.set_fields": {"case_id": ids["case_id"], "changes": {"title": "路灯"}},
         "case.transition": {"case_id": ids["case_id"], "from": "dispatched", "to": "handling"},
         "photo.attach": {"sha256": "0" * 64, "case_id": ids["case_id"]},
+        "form.answer": {
+            "id": ids["id"],
+            "form_version_id": 1,
+            "campaign_id": 1,
+            "target_id": str(uuid.uuid4()),
+            "values": {},
+            "answered_at": "2026-12-01T10:00:00+08:00",
+        },
     }[name]
 
 

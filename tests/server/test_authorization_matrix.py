@@ -221,6 +221,10 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("imports.categories", "GET"): MANAGERS,
     ("imports.categories", "POST"): MANAGERS,
     ("identity_api.masked", "GET"): CASE_STAFF,
+    # issue 18: a care tag's visit form is picked by managers (and admins)
+    ("admin.care_tags", "GET"): MANAGERS,
+    ("admin.care_tags", "POST"): MANAGERS,
+    ("care_tags_api.set_visit_form", "PATCH"): MANAGERS,
     ("identity_api.reveal", "POST"): CASE_STAFF,  # the role table inside: managers (config)
     ("addresses.check", "GET"): EDITORS,
     ("addresses.doors", "GET"): EDITORS,
@@ -438,6 +442,7 @@ def test_every_form_post_needs_the_csrf_token(app, make_user):
         "auth",
         "sync",
         "grid_api",
+        "care_tags_api",  # bearer tokens; session callers are CSRF-checked in auth
         "identity_api",  # bearer tokens; session callers are CSRF-checked in auth
         "imports_api",  # like grid_api: bearer tokens; session callers are CSRF-checked in auth
         "layers_api",  # like grid_api

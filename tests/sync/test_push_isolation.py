@@ -39,8 +39,16 @@ from server.extensions import db
 from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.reasons import REASONS
 from server.fieldsync.schemas import MUTATION_ARGS
+from server.forms.models import FormAnswer
 from server.population.models import Visit
 from sync.db import utcnow
+from tests.sync.campaign_world import (
+    answer_args,
+    make_campaign,
+    make_form,
+    targets_of,
+    version_of,
+)
 from tests.sync.conftest import INSIDE_G1, PASSWORD, Phone, World, make_case, visit_args
 
 EXAMPLES = int(os.environ.get("WANGGE_HYPOTHESIS_EXAMPLES", "50"))
@@ -88,6 +96,18 @@ _PLAIN = st.characters(exclude_categories=("Cc", "Cs"))
 ODD_TEXT = st.sampled_from(["", " ", "\x00", "a\x00b", "\ud800", "x\udfff", "𝄞", "<b>x</b>"])
 
 
+#: Answers of every JSON type, right and wrong for a question (an old app's `true`, "6").
+ANSWERS = st.one_of(
+    st.sampled_from(["yes", "no", "", "ab" * 32, "maybe"]),
+    st.none(),
+    st.booleans(),
+    NUMBERS,
+    st.text(max_size=5),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.dictionaries(st.sampled_from(["lat", "lon"]), NUMBERS, max_size=2),
+)
+
+
 def _text(max_len: int | None) -> st.SearchStrategy[str]:
     options = [st.text(max_size=12), ODD_TEXT]
     if max_len is not None:
@@ -100,10 +120,22 @@ class Pools:
     """Ids that exist in the world, for references that are real but wrong: by what a field's
     name says it names (`case_id`, `household_id`, `visit_id`), else any of them."""
 
-    def __init__(self, ids: dict[str, list[str]], photos: list[str]) -> None:
+    def __init__(
+        self,
+        ids: dict[str, list[str]],
+        photos: list[str],
+        numbers: dict[str, list[int]] | None = None,
+    ) -> None:
         self.by_kind = {kind: st.sampled_from(values) for kind, values in ids.items()}
         self.any = st.sampled_from([i for values in ids.values() for i in values])
         self.photos = st.sampled_from(photos)
+        self.numbers = {kind: st.sampled_from(values) for kind, values in (numbers or {}).items()}
+
+    def numbers_for(self, name: str) -> st.SearchStrategy[int]:
+        """Integer ids (`campaign_id`, `form_version_id`): real ones, or small made-up ones."""
+        kind = next((k for k in self.numbers if name == f"{k}_id"), None)
+        made_up = st.integers(min_value=1, max_value=50)
+        return self.numbers[kind] | made_up if kind else made_up
 
     def ids_for(self, name: str) -> st.SearchStrategy[str]:
         kind = next((k for k in self.by_kind if name.endswith(f"{k}_id")), None)
@@ -144,10 +176,15 @@ def value_for(
         strategy = st.one_of(pools.ids_for(name), st.uuids().map(str))
     elif isinstance(field, fields.DateTime):
         strategy = TIMES if wild else RECENT
+    elif isinstance(field, fields.Integer) and not wild:
+        strategy = pools.numbers_for(name)
     elif isinstance(field, fields.Number):
         strategy = NUMBERS if wild else _number_in_range(field)
     elif isinstance(field, fields.String):
         strategy = _string(field, pools, wild)
+    elif isinstance(field, fields.Dict):  # a form's answers: question names → any JSON
+        keys = st.sampled_from(["extinguisher_ok", "floors", "gauge", "exits_clear"])
+        strategy = st.dictionaries(keys | _text(20) if wild else keys, ANSWERS, max_size=4)
     else:
         raise AssertionError(f"no strategy for {type(field).__name__}: add one here")
     return strategy | st.none() if field.allow_none else strategy
@@ -238,12 +275,21 @@ def _pools(world: World) -> Pools:
         session.flush()
         visits.append(visit.id)
     session.commit()
+    form = make_form(session)
+    campaign = make_campaign(session, world, form)
+    world.campaign = (campaign, version_of(session, form, 1))
     ids = {
         "household": world.households["G1"] + world.households["G2"],
         "case": list(cases.values()),
         "visit": visits,
+        "target": [t.id for cell in ("G1", "G2") for t in targets_of(session, campaign, cell)],
     }
-    return Pools({k: [str(i) for i in v] for k, v in ids.items()}, ["ab" * 32, "cd" * 32])
+    other = make_form(session, "other_form")  # a published form that is not the campaign's
+    numbers = {
+        "campaign": [campaign.id, make_campaign(session, world, form, status="draft").id],
+        "form_version": [version_of(session, form, 1), version_of(session, other, 1)],
+    }
+    return Pools({k: [str(i) for i in v] for k, v in ids.items()}, ["ab" * 32, "cd" * 32], numbers)
 
 
 def _good(kind: str, world: World) -> dict[str, Any]:
@@ -253,13 +299,22 @@ def _good(kind: str, world: World) -> dict[str, Any]:
     elif kind == "case.report":
         lon, lat = INSIDE_G1
         args = {"id": str(uuid.uuid4()), "description": "电线外露", "lon": lon, "lat": lat}
+    elif kind == "form.answer":
+        campaign, version = world.campaign  # type: ignore[attr-defined]
+        target = targets_of(db.session, campaign, "G1")[0]
+        args = answer_args(campaign, target, version, extinguisher_ok="yes", floors=3)
     else:
         args = {"id": str(uuid.uuid4()), "case_id": str(world.cases["mine"]), "text": "已联系"}
     return {"name": kind, "args": args, "recorded_at_device": utcnow().isoformat()}
 
 
-GOOD_KINDS = ("visit.create", "case.report", "case.note")
-_MODEL_OF = {"visit.create": Visit, "case.report": Case, "case.note": CaseEvent}
+GOOD_KINDS = ("visit.create", "case.report", "case.note", "form.answer")
+_MODEL_OF = {
+    "visit.create": Visit,
+    "case.report": Case,
+    "case.note": CaseEvent,
+    "form.answer": FormAnswer,
+}
 
 
 def _copies(kind: str, record_id: str) -> int:

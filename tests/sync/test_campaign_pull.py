@@ -1,0 +1,225 @@
+"""The pull's campaigns, targets, form versions and answers (issue 18 §3, §4): targets reach
+the phones of each cell's workers and leave them when the campaign closes. Both backends."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.forms.models import FormVersion
+from tests.sync.campaign_world import (
+    answer_args,
+    close_campaign,
+    make_campaign,
+    make_form,
+    targets_of,
+    version_of,
+)
+from tests.sync.conftest import Phone
+from tests.sync.test_scope_changes import hand_over
+
+
+def test_a_workers_pull_brings_the_campaign_its_form_and_only_their_cells_targets(phone, world):
+    form = make_form(db.session, versions=2)
+    campaign = make_campaign(db.session, world, form)
+    make_campaign(db.session, world, form, status="draft")  # drafts stay in the office
+    a = phone("wa")
+    a.pull()
+    assert set(a.table("campaigns")) == {str(campaign.id)}
+    row = a.table("campaigns")[str(campaign.id)]
+    assert (row["title_zh"], row["status"], row["form_id"]) == (
+        "冬季消防专项检查",
+        "published",
+        form.id,
+    )
+    targets = a.table("campaign_targets")
+    assert {t["cell_code"] for t in targets.values()} == {"G1"}
+    assert set(targets) == {str(t.id) for t in targets_of(db.session, campaign, "G1")}
+    assert all(t["campaign_id"] == campaign.id for t in targets.values())
+    versions = a.table("form_versions")
+    latest = version_of(db.session, form, 2)
+    assert set(versions) == {str(latest)}  # the latest published version only
+    assert versions[str(latest)]["form_code"] == "fire_check"
+    assert versions[str(latest)]["number"] == 2
+    assert versions[str(latest)]["definition"]["questions"][1]["name"] == "extinguisher_ok"
+    b = phone("wb")
+    b.pull()
+    assert {t["cell_code"] for t in b.table("campaign_targets").values()} == {"G2"}
+
+
+def test_a_campaign_published_later_arrives_and_leaves_when_it_closes(phone, world):
+    a = phone("wa")
+    a.pull()
+    assert not a.table("campaigns")
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form)
+    a.pull()
+    assert set(a.table("campaigns")) == {str(campaign.id)}
+    assert len(a.table("campaign_targets")) == 3
+    assert set(a.table("form_versions")) == {str(version_of(db.session, form, 1))}
+    close_campaign(db.session, campaign)
+    pages = a.pull()
+    assert not a.table("campaign_targets")
+    assert not a.table("campaigns")
+    deleted = {
+        (c["table"], c["op"]) for page in pages for c in page["changes"] if c["op"] == "delete"
+    }
+    assert deleted == {("campaign_targets", "delete"), ("campaigns", "delete")}
+    fresh = phone("wa")
+    fresh.pull()
+    assert not fresh.table("campaigns") and not fresh.table("campaign_targets")
+
+
+def test_a_campaign_of_other_cells_only_is_not_sent(phone, world):
+    form = make_form(db.session)
+    make_campaign(db.session, world, form, cells=("G2",))
+    a = phone("wa")
+    a.pull()
+    assert not a.table("campaigns") and not a.table("campaign_targets")
+    assert not a.table("form_versions")
+
+
+def test_the_workers_own_answers_reach_their_other_phone(phone, world):
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form)
+    version = version_of(db.session, form, 1)
+    mine = answer_args(campaign, targets_of(db.session, campaign, "G1")[0], version)
+    colleague = answer_args(campaign, targets_of(db.session, campaign, "G1")[1], version)
+    a, c = phone("wa"), phone("wc")
+    a.add("form.answer", mine)
+    c.add("form.answer", colleague)
+    a.push()
+    c.push()
+    second = phone("wa")
+    second.pull()
+    answers = second.table("form_answers")
+    assert set(answers) == {mine["id"]}
+    row = answers[mine["id"]]
+    assert row["target_id"] == mine["target_id"] and row["values"]["extinguisher_ok"] == "yes"
+    assert row["form_version_id"] == version and row["late"] is False
+    # Paging one change at a time gives the same replica (keyset order over every table).
+    paged = phone("wa")
+    paged.pull(limit=1)
+    assert paged.replica == second.replica
+    close_campaign(db.session, campaign)
+    third = phone("wa")
+    third.pull()
+    assert not third.table("form_answers")  # answers of current campaigns only
+
+
+def test_form_versions_pulled_are_published_and_never_drafts(phone, world):
+    form = make_form(db.session)
+    from server.forms.store import save_draft
+    from tests.sync.campaign_world import fire_definition
+
+    save_draft(db.session, form, fire_definition(extra=True))
+    db.session.commit()
+    make_campaign(db.session, world, form)
+    a = phone("wa")
+    a.pull()
+    ids = {int(i) for i in a.table("form_versions")}
+    published = set(
+        db.session.scalars(select(FormVersion.id).where(FormVersion.published_at.is_not(None)))
+    )
+    assert ids and ids <= published
+
+
+def _converged(phone: Phone, tables: tuple[str, ...]) -> None:
+    fresh = Phone(phone.client, phone.user)
+    fresh.pull()
+    for table in tables:
+        mine = {k: {**v, "version": 0} for k, v in phone.table(table).items()}
+        theirs = {k: {**v, "version": 0} for k, v in fresh.table(table).items()}
+        assert mine == theirs, table
+
+
+def test_a_cell_handed_over_moves_its_targets_between_phones(phone, world):
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form, cells=("G1",))
+    a, b = phone("wa"), phone("wb")
+    a.pull(), b.pull()
+    assert len(a.table("campaign_targets")) == 3 and not b.table("campaign_targets")
+    hand_over(world, "G1", "wa", "wb")
+    pages = [*a.pull(), *b.pull()]
+    assert not any(p.get("reset") for p in pages)  # a transition, not a rebuild
+    moved = {(c["table"], c["op"]) for p in pages for c in p["changes"]}
+    assert {("campaign_targets", "delete"), ("campaign_targets", "upsert")} <= moved
+    assert not a.table("campaign_targets") and not a.table("campaigns")
+    assert set(b.table("campaign_targets")) == {
+        str(t.id) for t in targets_of(db.session, campaign, "G1")
+    }
+    assert set(b.table("campaigns")) == {str(campaign.id)}
+    assert set(b.table("form_versions")) == {str(version_of(db.session, form, 1))}
+    # Form versions are immutable and never deleted: the phone that lost the cell keeps one.
+    _converged(a, ("campaigns", "campaign_targets"))
+    _converged(b, ("campaigns", "campaign_targets", "form_versions"))
+    close_campaign(db.session, campaign)  # the exits name G1: they reach its new worker
+    b.pull()
+    assert not b.table("campaign_targets") and not b.table("campaigns")
+
+
+def test_the_office_publish_and_close_reach_the_phones(phone, world):
+    """The real publish and close (server/campaigns/operations.py) keep the contract the
+    pull and form.answer rely on: targets arrive, answers are kept, then late, then refused."""
+    import datetime as dt
+
+    from server.campaigns import operations as campaigns
+    from server.cases.grid_access import cell_tree
+    from server.forms.models import FormAnswer
+    from sync.db import utcnow
+
+    form = make_form(db.session)
+    today = dt.date.today()
+    fields = campaigns.CampaignFields(
+        code="fire_2026",
+        title_zh="冬季消防检查",
+        form_id=form.id,
+        target_kind="household",
+        responsible=["B1"],
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=30),
+    )
+    tree = cell_tree(db.session)
+    campaign = campaigns.save_draft(db.session, fields, tree, actor_id=world.users["office"].id)
+    db.session.commit()
+    assert campaigns.publish(db.session, campaign, tree, today=today) == 6
+    db.session.commit()
+    a = phone("wa")
+    a.pull()
+    targets = a.table("campaign_targets")
+    assert len(targets) == 3 and {t["cell_code"] for t in targets.values()} == {"G1"}
+    target_id = sorted(targets)[0]
+    version = version_of(db.session, form, 1)
+
+    def answer(at: dt.datetime) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "form_version_id": version,
+            "campaign_id": campaign.id,
+            "target_id": target_id,
+            "values": {"extinguisher_ok": "yes"},
+            "answered_at": at.isoformat(),
+        }
+
+    on_time, before_close, after_close = (answer(utcnow()) for _ in range(3))
+    a.add("form.answer", on_time)
+    assert a.push()["results"][0]["status"] == "applied"
+    before_close["answered_at"] = (utcnow() - dt.timedelta(minutes=5)).isoformat()
+    campaigns.close(db.session, campaign)
+    db.session.commit()
+    after_close["answered_at"] = (utcnow() + dt.timedelta(hours=1)).isoformat()
+    a.add("form.answer", before_close)
+    a.add("form.answer", after_close)
+    body = a.push()
+    assert [r["status"] for r in body["results"]] == ["applied", "rejected"]
+    assert body["results"][0]["result"]["late"] is True
+    assert body["results"][1]["reason"]["code"] == "CAMPAIGN_CLOSED"
+    assert (
+        db.session.scalar(select(FormAnswer.late).where(FormAnswer.id == uuid.UUID(on_time["id"])))
+        is False
+    )
+    a.pull()
+    assert not a.table("campaign_targets") and not a.table("campaigns")
