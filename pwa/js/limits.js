@@ -48,6 +48,7 @@ export const LIMITS = {
       "required": true
     }
   },
+  "form.answer": {},
   "photo.attach": {
     "sha256": {
       "required": true
