@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import gc
 import json
 import sys
 import time
@@ -30,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.engine.default import DefaultDialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,6 +44,16 @@ from server.population.models import Resident, Visit
 PHASES: dict[str, float] = defaultdict(float)
 DRIVER: dict[str, float] = defaultdict(float)
 _open: list[str] = []
+#: CPU seconds in the cyclic garbage collector, by generation (counted inside the phases too).
+COLLECTOR: dict[int, float] = defaultdict(float)
+_gc_started: list[float] = []
+
+
+def _collector(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started.append(time.process_time())
+    elif _gc_started:
+        COLLECTOR[info["generation"]] += time.process_time() - _gc_started.pop()
 
 
 def _timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,22 +103,30 @@ def _instrument() -> None:
     Session.commit = _timed("commit", Session.commit)  # type: ignore[method-assign]
     for name in ("do_execute", "do_executemany", "do_commit", "do_execute_no_params"):
         setattr(DefaultDialect, name, _driver(name, getattr(DefaultDialect, name)))
+    gc.callbacks.append(_collector)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pushes", type=int, default=15)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="skip wsgi.py's gc.freeze() (the old worker)"
+    )
     args = parser.parse_args()
     _instrument()
     with bench_databases() as backends:
         for backend, url in backends:
             if (backend == "PostgreSQL") == args.postgres:
-                measure(backend, url, args.pushes)
+                measure(backend, url, args.pushes, freeze=not args.no_freeze)
 
 
-def measure(backend: str, url: str | None, pushes: int) -> None:
+def measure(backend: str, url: str | None, pushes: int, *, freeze: bool = True) -> None:
     _folder, app, info = seeded_database(url=url)
+    if freeze:  # as wsgi.py does once the worker's app is built
+        configure_mappers()
+        gc.collect()
+        gc.freeze()
     household = str(info["households"]["G1"][0])
     with app.app_context():
         from server.extensions import db
@@ -151,8 +170,9 @@ def measure(backend: str, url: str | None, pushes: int) -> None:
         else:  # the warm-up (imports, compiled statements) is not counted
             PHASES.clear()
             DRIVER.clear()
+            COLLECTOR.clear()
         assert response.status_code == 200 and response.get_json()["last_seq"] == seq
-    phases, push_driver = dict(PHASES), dict(DRIVER)
+    phases, push_driver, collector = dict(PHASES), dict(DRIVER), dict(COLLECTOR)
     DRIVER.clear()
     engine = sa.create_engine(info["url"])
     now = dt.datetime.now(dt.UTC)
@@ -181,8 +201,9 @@ def measure(backend: str, url: str | None, pushes: int) -> None:
     engine.dispose()
     ms = 1000 / pushes
     push_ms, base_ms = spent * ms, baseline * ms
+    label = backend if freeze else f"{backend} (no gc.freeze)"
     print(
-        f"{backend}: push CPU {push_ms:.1f} ms per 1,000 mutations ({pushes} pushes, in-process); "
+        f"{label}: push CPU {push_ms:.1f} ms per 1,000 mutations ({pushes} pushes, in-process); "
         f"raw Core insert CPU {base_ms:.1f} ms per 1,000 rows; CPU ratio {base_ms / push_ms:.3f}x"
     )
     print("  the push by phase (self CPU time):")
@@ -193,6 +214,11 @@ def measure(backend: str, url: str | None, pushes: int) -> None:
     rest = push_ms - inside * ms
     print(f"    {rest:6.1f} ms  {100 * rest / push_ms:5.1f} %  the request around the engine")
     print("    (Flask, the body's JSON and envelope loader, auth, answer texts, metrics, JSON out)")
+    by_generation = ", ".join(f"gen {g} {v * ms:.1f}" for g, v in sorted(collector.items()))
+    print(
+        f"  the garbage collector during the push: {sum(collector.values()) * ms:.1f} ms "
+        f"({by_generation}; inside whichever phase it interrupted)"
+    )
     for name, spent_in in (("push", push_driver), ("raw Core insert", dict(DRIVER))):
         parts = ", ".join(f"{k} {v * ms:.1f}" for k, v in sorted(spent_in.items()))
         print(f"  inside the driver, {name}: {sum(spent_in.values()) * ms:.1f} ms ({parts})")
