@@ -137,6 +137,13 @@ class Handler:
     #: takes the version clock, on reads (its prefetch too) that may be a few milliseconds
     #: old (docs/sync-protocol.md §The serial section). Anything else runs under the clock.
     append_only: bool | Callable[[dict[str, Any]], bool] = False
+    #: True, or a test of `apply`'s result, when an applied mutation's effects are one new
+    #: row that holds every argument it was sent, named by the result (a new visit: its id is
+    #: `result["visit_id"]`). Its log row then stores empty `args` (the narrow log row,
+    #: docs/sync-protocol.md §Push): the row is the record of what was sent, the log keeps
+    #: the at-most-once facts and the result the duplicate answer replays. A rejected
+    #: mutation's log row always keeps its arguments.
+    row_keeps_args: bool | Callable[[dict[str, Any]], bool] = False
 
 
 @dataclass
@@ -488,6 +495,9 @@ class _Run:
                     result = handler.apply(context, args)
                     writes.flush()
             record.update(status=APPLIED, result=result)
+            keeps = handler.row_keeps_args
+            if keeps is True or (callable(keeps) and keeps(result)):
+                record["args"] = {}
         except Exception as error:
             rejected = self._rejection(mutation, error, isolated)
             if rejected is None:

@@ -216,6 +216,13 @@ def visit_is_append_only(args: dict[str, Any]) -> bool:
     return args["case_id"] is None
 
 
+def visit_row_keeps_args(result: dict[str, Any]) -> bool:
+    """A visit applied as a new row (not `existing`): the row holds every argument (the
+    schema refuses unknown keys), so its log row stores none (docs/sync-protocol.md §Push).
+    A repeated id keeps its arguments in the log: the row holds the first sending's."""
+    return "existing" not in result
+
+
 # --- cases --------------------------------------------------------------------------------
 
 
@@ -434,6 +441,7 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
             checks_before_writing=True,
             prefetch=visit_prefetch,
             append_only=visit_is_append_only,
+            row_keeps_args=visit_row_keeps_args,
         ),
         "case.report": Handler(
             load["case.report"],

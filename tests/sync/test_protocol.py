@@ -496,3 +496,46 @@ def test_the_same_visit_id_twice_in_one_batch_is_stored_once(phone, world):
     assert [r["status"] for r in body["results"]] == ["applied", "applied"]
     assert body["results"][1]["result"]["existing"] is True
     assert count(Visit) == 1
+
+
+# --- the narrow log row (docs/sync-protocol.md §Push) ------------------------------------------
+
+
+def test_a_new_visit_is_logged_without_its_args_which_its_row_holds(phone, world):
+    """An applied visit.create that wrote a new row logs empty args and names the row in its
+    result; the row holds every argument sent. A repeated id (the row holds the first
+    sending's) and a rejection keep their arguments. The duplicate answer is unchanged."""
+    p = phone()
+    household = world.households["G1"][0]
+    sent = visit_args(household, needs="water", follow_up="call", lon=121.5, lat=31.2)
+    p.add("visit.create", sent)
+    again = p.add("visit.create", {**sent, "situation": "second sending"})
+    bad = p.add("visit.create", visit_args(uuid.uuid4()))  # no such household
+    first = p.push_raw(list(p.outbox)).get_json()
+    assert [r["status"] for r in first["results"]] == ["applied", "applied", "rejected"]
+    db.session.expire_all()
+    log = {
+        r.seq: r
+        for r in db.session.scalars(
+            select(MutationRecord).where(MutationRecord.device_id == p.device_id)
+        )
+    }
+    assert log[1].args == {} and log[1].result == {"visit_id": sent["id"]}
+    visit = db.session.get(Visit, uuid.UUID(sent["id"]))
+    assert visit is not None
+    assert (str(visit.household_id), visit.situation, visit.needs, visit.follow_up) == (
+        sent["household_id"],
+        sent["situation"],
+        sent["needs"],
+        sent["follow_up"],
+    )
+    assert (visit.lon, visit.lat) == (121.5, 31.2)
+    assert visit.visited_at == dt.datetime.fromisoformat(sent["visited_at"])
+    assert log[2].args == again["args"] and log[2].result["existing"] is True
+    assert log[3].status == "rejected" and log[3].args == bad["args"]
+    replay = p.push_raw(list(p.outbox)).get_json()
+    assert [r["status"] for r in replay["results"]] == ["duplicate"] * 3
+    for before, after in zip(first["results"], replay["results"], strict=True):
+        assert after["original_status"] == before["status"]
+        assert after.get("result") == before.get("result")
+        assert after["version"] == before["version"]
