@@ -17,13 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.campaigns.models import PUBLISHED, Campaign
 from server.catalogue.models import CatalogueItem
 from server.exceptions import Conflict, InvalidInput, NotFound
-from server.forms import store
+from server.forms import care_tags, store
 from server.forms.definition import FORMAT, MAX_TITLE, definition_to_json, parse_definition
 from server.forms.models import Form, FormVersion
 from server.forms.problems import FormProblem
 from server.forms.xlsform import read_xlsform, write_xlsform
+from server.population.models import CareTag
+from sync.versions import next_version
 
 #: A form's code: what the office calls it in files and exports ("fire_check_2026").
 CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{1,63}$")
@@ -136,12 +139,32 @@ def save_draft(session: Session, version: FormVersion, data: Any) -> FormVersion
 
 
 def publish(session: Session, version: FormVersion) -> None:
-    """Freeze the draft (checked again against today's catalogue)."""
+    """Freeze the draft (checked again against today's catalogue), and let the phones that
+    hold the form's previous version learn the new one (`_reach_phones`)."""
     if not version.is_published:
         parse_definition(
             copy.deepcopy(version.definition), catalogue_items=catalogue_codes(session)
         )
     store.publish(session, version)
+    _reach_phones(session, version.form_id)
+
+
+def _reach_phones(session: Session, form_id: int) -> None:
+    """Phones pull a form version at the version of what needs it (its campaigns, the care
+    tags' stamp: server/fieldsync/campaign_sources.py). A new version published while they
+    run is stamped again here: the published campaigns on this form take a fresh version, and
+    the care tags' stamp moves if a care tag visits with it. Answers on the older version stay
+    valid (they name it)."""
+    campaigns = session.scalars(
+        select(Campaign).where(Campaign.form_id == form_id, Campaign.status == PUBLISHED)
+    ).all()
+    if campaigns:
+        fresh = next_version(session)
+        for campaign in campaigns:
+            campaign.version = fresh
+    if session.scalar(select(CareTag.code).where(CareTag.visit_form_id == form_id).limit(1)):
+        care_tags.stamp(session)
+    session.flush()
 
 
 def new_draft(session: Session, form: Form) -> FormVersion:

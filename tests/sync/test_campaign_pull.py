@@ -223,3 +223,57 @@ def test_the_office_publish_and_close_reach_the_phones(phone, world):
     )
     a.pull()
     assert not a.table("campaign_targets") and not a.table("campaigns")
+
+
+def test_a_form_version_published_during_a_campaign_reaches_the_phones(phone, world):
+    """The office publishes version 2 of a running campaign's form (and of a care tag's visit
+    form): phones that pulled version 1 get version 2 at their next pull."""
+    from server.forms import operations as form_ops
+    from server.forms.store import save_draft
+    from server.population.models import CareTag
+    from tests.sync.campaign_world import fire_definition
+
+    form = make_form(db.session)
+    make_campaign(db.session, world, form)
+    db.session.add(
+        CareTag(code="alone", name_zh="独居老人", name_en="Living alone", visit_every_days=7)
+    )
+    db.session.commit()
+    a = phone("wa")
+    a.pull()
+    assert set(a.table("form_versions")) == {str(version_of(db.session, form, 1))}
+    draft = save_draft(db.session, form, fire_definition(extra=True))
+    form_ops.publish(db.session, draft)
+    db.session.commit()
+    a.pull()
+    second = str(version_of(db.session, form, 2))
+    assert second in a.table("form_versions")
+    assert a.table("form_versions")[second]["number"] == 2
+
+
+def test_a_care_tags_visit_form_published_again_reaches_the_phones(phone, world):
+    from server.forms import care_tags
+    from server.forms import operations as form_ops
+    from server.forms.store import save_draft
+    from server.population.models import CareTag
+    from tests.sync.campaign_world import fire_definition
+
+    form = make_form(db.session)
+    db.session.add(
+        CareTag(
+            code="alone",
+            name_zh="独居老人",
+            name_en="Living alone",
+            visit_every_days=7,
+            visit_form_id=form.id,
+        )
+    )
+    care_tags.stamp(db.session)
+    db.session.commit()
+    a = phone("wa")
+    a.pull()
+    assert set(a.table("form_versions")) == {str(version_of(db.session, form, 1))}
+    form_ops.publish(db.session, save_draft(db.session, form, fire_definition(extra=True)))
+    db.session.commit()
+    a.pull()
+    assert str(version_of(db.session, form, 2)) in a.table("form_versions")
