@@ -61,6 +61,7 @@ PATH_VALUES: dict[tuple[str, str], Values] = {
     ("imports.template", "fmt"): lambda s: ["csv", "xlsx"],
     ("imports.upload", "kind"): lambda s: ["register", "staff"],
     ("imports_api.check", "kind"): lambda s: ["register", "units"],
+    ("care_tags_api.set_visit_form", "code"): lambda s: ["alone", "no-such-tag"],
 }
 #: Query arguments worth sending, per endpoint (every endpoint is also asked with none).
 QUERIES: dict[str, Callable[[Seeded], list[dict[str, str]]]] = {
