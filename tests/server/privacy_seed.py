@@ -22,10 +22,14 @@ from sqlalchemy import select
 
 from server.accounts.resets import issue_reset_link
 from server.audit.operations import AccessContext
+from server.campaigns.models import Campaign, CampaignCell, CampaignTarget
 from server.cases.models import Case, Photo, PhotoLink
 from server.enums import CaseStatus, Channel, Disclosure
 from server.evaluation.operations import issue_rating_link
 from server.extensions import db
+from server.forms.models import Form, FormAnswer
+from server.forms.store import publish as publish_form
+from server.forms.store import save_draft as save_form
 from server.lifeservices import operations as services
 from server.open311.models import Open311Request
 from server.open311.operations import create_partner
@@ -90,6 +94,7 @@ def seed(client: FlaskClient, world: World) -> Seeded:
     _intake(s, client, world)
     _ratings_and_more(s, world)
     _booking(s, world)
+    _campaign(s, world, household, resident)
     rows = db.session.execute(select(Case.id, Case.number, Case.disclosure)).all()
     s.case_ids = [r.id for r in rows]
     s.numbers = [r.number for r in rows]
@@ -134,6 +139,68 @@ def _register(s: Seeded) -> tuple[Household, Resident]:
     db.session.commit()
     s.addresses += [household.address, "新华路329弄5号", room]
     return household, resident
+
+
+def _campaign(s: Seeded, world: World, household: Household, resident: Resident) -> None:
+    """A published campaign on a household and a resident of G1, answered with marked text
+    (form answers are sensitive; a target's label holds the door or the person)."""
+    form = Form(code="privacy_walk", title_zh="入户走访")
+    db.session.add(form)
+    db.session.flush()
+    definition = {
+        "format": 1,
+        "title": {"zh": "入户走访"},
+        "questions": [{"name": "note", "type": "text", "label": {"zh": "情况"}}],
+    }
+    version = save_form(db.session, form, definition)
+    publish_form(db.session, version)
+    stamp = next_version(db.session)
+    campaign = Campaign(
+        code="privacy_walk",
+        title_zh="入户走访专项",
+        form_id=form.id,
+        target_kind="resident",
+        selection={"cells": ["G1"], "care_tags": [], "list": None},
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2099, 12, 31),
+        status="published",
+        published_at=utcnow(),
+        version=stamp,
+    )
+    campaign.cells.append(CampaignCell(cell_code="G1"))
+    db.session.add(campaign)
+    db.session.flush()
+    target = CampaignTarget(
+        campaign_id=campaign.id,
+        kind="resident",
+        household_id=household.id,
+        resident_id=resident.id,
+        road=household.road,
+        lane=household.lane,
+        building=household.building,
+        label=s.mark(P, "campaign_targets.label"),
+        cell_code="G1",
+        version=stamp,
+    )
+    db.session.add(target)
+    db.session.flush()
+    db.session.add(
+        FormAnswer(
+            id=uuid.uuid4(),
+            form_version_id=version.id,
+            campaign_id=campaign.id,
+            target_id=target.id,
+            household_id=household.id,
+            resident_id=resident.id,
+            cell_code="G1",
+            worker_id=world.users["w1"].id,
+            values={"note": s.mark(S, "form_answers.values")},
+            answered_at=utcnow(),
+            version=stamp,
+        )
+    )
+    db.session.commit()
+    s.ints += [campaign.id, form.id, version.id]
 
 
 def push(client: FlaskClient, user: str, mutations: list[dict[str, Any]]) -> list[Any]:
