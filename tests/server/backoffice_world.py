@@ -73,21 +73,27 @@ def _grid() -> None:
     db.session.add(grid)
     for code, name, level, parent, (x0, y0, x1, y1) in CELLS:
         geom = box(LON0 + x0, LAT0 + y0, LON0 + x1, LAT0 + y1)
-        db.session.add(
-            Cell(
-                grid_version=grid,
-                code=code,
-                name=name,
-                level=level,
-                parent_code=parent,
-                geometry_wkb=to_wkb(geom),
-                min_lon=geom.bounds[0],
-                min_lat=geom.bounds[1],
-                max_lon=geom.bounds[2],
-                max_lat=geom.bounds[3],
-                area_m2=1.0,
-            )
-        )
+        db.session.add(cell_row(grid, code, name, level, parent, geom))
+
+
+def cell_row(
+    grid: GridVersion, code: str, name: str, level: CellLevel, parent: str | None, geom: Any
+) -> Cell:
+    """A cell of `grid` covering `geom` (a shapely polygon), its bounds filled in."""
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    return Cell(
+        grid_version=grid,
+        code=code,
+        name=name,
+        level=level,
+        parent_code=parent,
+        geometry_wkb=to_wkb(geom),
+        min_lon=min_lon,
+        min_lat=min_lat,
+        max_lon=max_lon,
+        max_lat=max_lat,
+        area_m2=1.0,
+    )
 
 
 def _catalogue(world: World) -> None:

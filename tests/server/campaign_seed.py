@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapely import box, to_wkb
+from shapely import box
 
 from server.accounts.models import User
 from server.campaigns.models import PUBLISHED, Campaign, CampaignCell, CampaignTarget
@@ -26,8 +26,8 @@ from server.cases.models import Case
 from server.enums import CaseStatus, CellLevel, Channel, DutyRank, DutyRole
 from server.extensions import db
 from server.forms.models import Form, FormAnswer, FormVersion
-from server.grid.models import Cell, Duty, GridVersion
-from tests.server.backoffice_world import LAT0, LON0, T0
+from server.grid.models import Duty, GridVersion
+from tests.server.backoffice_world import LAT0, LON0, T0, cell_row
 
 V1 = {
     "format": 1,
@@ -101,21 +101,7 @@ def _add_area() -> None:
         ("G3", "3号楼组", CellLevel.BUILDING_GROUP, "S-A2", 0.02),
     ):
         geom = box(LON0 + x0, LAT0, LON0 + x0 + 0.01, LAT0 + 0.02)
-        db.session.add(
-            Cell(
-                grid_version=grid,
-                code=code,
-                name=name,
-                level=level,
-                parent_code=parent,
-                geometry_wkb=to_wkb(geom),
-                min_lon=geom.bounds[0],
-                min_lat=geom.bounds[1],
-                max_lon=geom.bounds[2],
-                max_lat=geom.bounds[3],
-                area_m2=1.0,
-            )
-        )
+        db.session.add(cell_row(grid, code, name, level, parent, geom))
 
 
 def seed_campaign(world: Any) -> Seeded:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from shapely import box, to_wkb
+from shapely import box
 
 from server.campaigns.models import Campaign
 from server.campaigns.operations import CampaignFields, save_draft
@@ -25,10 +25,10 @@ from server.extensions import db
 from server.forms.models import Form
 from server.forms.store import publish
 from server.forms.store import save_draft as save_form
-from server.grid.models import Cell, GridVersion
+from server.grid.models import GridVersion
 from server.population.models import CareTag, Household, Resident, ResidentTag
 from tests.forms.test_definition import fire_form
-from tests.server.backoffice_world import LAT0, LON0, World
+from tests.server.backoffice_world import LAT0, LON0, World, cell_row
 
 EXTRA_CELLS = (
     ("S-A2", "华山居民区", CellLevel.RESIDENTIAL_AREA, "S"),
@@ -78,21 +78,7 @@ def _cells() -> None:
     grid = db.session.query(GridVersion).filter_by(status=GridStatus.PUBLISHED).one()
     geom = box(LON0 + 0.03, LAT0, LON0 + 0.04, LAT0 + 0.02)
     for code, name, level, parent in EXTRA_CELLS:
-        db.session.add(
-            Cell(
-                grid_version=grid,
-                code=code,
-                name=name,
-                level=level,
-                parent_code=parent,
-                geometry_wkb=to_wkb(geom),
-                min_lon=geom.bounds[0],
-                min_lat=geom.bounds[1],
-                max_lon=geom.bounds[2],
-                max_lat=geom.bounds[3],
-                area_m2=1.0,
-            )
-        )
+        db.session.add(cell_row(grid, code, name, level, parent, geom))
 
 
 def address(road: str, lane: str, building: str, room: str) -> str:
