@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sync.batching
 import sync.engine
-from bench.sync_setup import bench_databases, seeded_database
+from bench.sync_setup import baseline_visit_rows, bench_databases, seeded_database
 from server.population.models import Resident, Visit
 
 #: CPU seconds by phase (self time) and inside the driver, for the current measurement.
@@ -178,22 +178,7 @@ def measure(backend: str, url: str | None, pushes: int, *, freeze: bool = True) 
     now = dt.datetime.now(dt.UTC)
     baseline = 0.0
     for b in range(pushes):
-        rows = [
-            {
-                "id": uuid.uuid4(),
-                "household_id": uuid.UUID(household),
-                "worker_id": info["user_id"],
-                "visited_at": now,
-                "received_at": now,
-                "residents_seen": met,
-                "outcome": "met",
-                "situation": "all well",
-                "needs": "",
-                "follow_up": "",
-                "version": 10_000 + b,
-            }
-            for _ in range(1000)
-        ]
+        rows = baseline_visit_rows(info, household, met, now, b, 1000)
         started = time.process_time()
         with engine.begin() as conn:
             conn.execute(sa.insert(Visit), rows)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_load import WorkerProfile, summarise_profile
-from bench.sync_setup import bench_databases, seeded_database
+from bench.sync_setup import baseline_visit_rows, bench_databases, seeded_database
 from server import REPO_ROOT
 from server.population.models import Resident, Visit
 
@@ -133,22 +133,7 @@ def run(backend: str, url: str | None, batches: int, size: int, profile_top: int
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     for b in range(batches):
-        rows = [
-            {
-                "id": uuid.uuid4(),
-                "household_id": uuid.UUID(household),
-                "worker_id": info["user_id"],
-                "visited_at": now,
-                "received_at": now,
-                "residents_seen": met,
-                "outcome": "met",
-                "situation": "all well",
-                "needs": "",
-                "follow_up": "",
-                "version": 10_000 + b,
-            }
-            for _ in range(size)
-        ]
+        rows = baseline_visit_rows(info, household, met, now, b, size)
         with engine.begin() as conn:
             conn.execute(sa.insert(Visit), rows)
     raw_rate = batches * size / (time.perf_counter() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -88,3 +89,25 @@ def seeded_database(
             "world": world,
         }
     return folder, app, info
+
+
+def baseline_visit_rows(
+    info: dict[str, Any], household: str, met: list[Any], now: dt.datetime, batch: int, n: int
+) -> list[dict[str, Any]]:
+    """The rows of `n` visits as the raw Core bulk insert baseline writes them (one batch)."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "household_id": uuid.UUID(household),
+            "worker_id": info["user_id"],
+            "visited_at": now,
+            "received_at": now,
+            "residents_seen": met,
+            "outcome": "met",
+            "situation": "all well",
+            "needs": "",
+            "follow_up": "",
+            "version": 10_000 + batch,
+        }
+        for _ in range(n)
+    ]
