@@ -501,3 +501,31 @@ def test_a_replayed_report_answers_the_same_number(
     assert taken.result(WAIT_S).results[0]["reason"]["code"] == "ID_TAKEN"
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_a_report_whose_id_is_taken_while_it_waits_for_the_clock_is_rejected_alone(
+    app: Flask, world: World, phone: Any, paused_report: Any, pool: ThreadPoolExecutor
+):
+    """Another worker's report with the same case id commits while the group is before the
+    clock: the group's insert fails under the clock, the group is replayed one mutation at a
+    time with the clock taken first, and that report alone is refused ID_TAKEN."""
+    handlers, reached, release = paused_report
+    wa, device_id = world.users["wa"].id, phone("wa").device_id
+    report, contested = _report(), _report()
+    batch = _day(world.households["G1"], [report, contested])
+    pusher = pool.submit(_push_in_thread, app, wa, device_id, batch, handlers)
+    _wait_for(reached, pusher)
+    theirs = [Mutation(seq=1, op_id=uuid.uuid4(), name="case.report", args=contested)]
+    plain = build_handlers(Settings("XH", index_cache(app)))
+    other = _push_in_thread(app, world.users["wb"].id, phone("wb").device_id, theirs, plain)
+    assert other.results[0]["status"] == "applied"
+    release.set()
+    outcome = pusher.result(WAIT_S)
+    assert outcome.last_seq == 5 and not outcome.retry
+    assert [r["status"] for r in outcome.results] == ["applied"] * 4 + ["rejected"]
+    assert outcome.results[-1]["reason"]["code"] == "ID_TAKEN"
+    db.session.expire_all()
+    mine = db.session.get(Case, uuid.UUID(report["id"]))
+    assert mine is not None and mine.reporter_id == wa
+    assert mine.number != other.results[0]["result"]["number"]
+    assert db.session.get(Case, uuid.UUID(contested["id"])).reporter_id == world.users["wb"].id
