@@ -359,19 +359,22 @@ def _commit_report(
     placed (a publication re-places only the open cases it sees), take the case's number,
     stamp the version, make missing photo rows, add the case and its timeline."""
     session = ctx.session
-    if settings.grid_index is not None:
-        if not batch.grid_checked:  # once per group: nobody publishes while it holds the clock
-            batch.grid_now, batch.grid_checked = published_key(session), True
-        if batch.grid_now != grid:
-            log.info("case.report: a grid was published meanwhile; placing the case again")
-            _place(ctx, case, settings, fresh=True)
-    case.number = _next_number(session, batch, settings.case_number_prefix, ctx.received_at)
+    # One flush for the whole group after its steps (sync.batching): the reads here need
+    # nothing the previous steps added (their numbers are in `batch.numbers`).
+    with session.no_autoflush:
+        if settings.grid_index is not None:
+            if not batch.grid_checked:  # once per group: nobody publishes while it holds it
+                batch.grid_now, batch.grid_checked = published_key(session), True
+            if batch.grid_now != grid:
+                log.info("case.report: a grid was published meanwhile; placing the case again")
+                _place(ctx, case, settings, fresh=True)
+        case.number = _next_number(session, batch, settings.case_number_prefix, ctx.received_at)
+        linked = [row.photo_sha256 for row in timeline if isinstance(row, PhotoLink)]
+        ensure_photos(session, [s for s in linked if s not in batch.photos], ctx.received_at)
+    batch.photos.update(linked)
     case.version = version
     for row in timeline:
         row.version = version
-    linked = [row.photo_sha256 for row in timeline if isinstance(row, PhotoLink)]
-    ensure_photos(session, [s for s in linked if s not in batch.photos], ctx.received_at)
-    batch.photos.update(linked)
     session.add(case)
     session.add_all(timeline)
 
