@@ -5,8 +5,9 @@ clock taken first (the baseline: how every group ran before, same run, same data
 Run ``python bench/bench_serial_section.py`` (``--pushes``, default 20 per shape and mode).
 In-process (sync.engine.push with the server's handlers), SQLite then PostgreSQL (with
 WANGGE_TEST_POSTGRES_URL set). Two shapes: 100 visits, and the load bench's day (98 visits and
-2 case reports naming a photo). Held = from the clock's UPDATE to the commit, measured with
-SQLAlchemy events; push = the whole push. The held time bounds the pushes of 100 per second
+2 case reports naming a photo, placed on the published grid as the server does). Held = from
+the clock's UPDATE to the commit, measured with SQLAlchemy events, and the statements sent in
+that time; push = the whole push. The held time bounds the pushes of 100 per second
 one database can take: 1 / held.
 """
 
@@ -29,21 +30,26 @@ from server.accounts.models import User
 from server.extensions import db
 from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.phone_actor import PhoneActor
+from server.grid.index import index_cache
 from sync import engine as sync_engine
 from sync.engine import DeviceContext, Mutation, push
 from tests.sync.conftest import INSIDE_G1, visit_args
 
 
 class ClockTimer:
-    """Time from `UPDATE sync_clock` to the end of its transaction, summed."""
+    """Time from `UPDATE sync_clock` to the end of its transaction, and the statements sent
+    in it (the clock's UPDATE included), summed."""
 
     def __init__(self) -> None:
         self.started: float | None = None
         self.held = 0.0
+        self.statements = 0
 
     def statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if self.started is None and statement.lstrip().upper().startswith("UPDATE SYNC_CLOCK"):
             self.started = time.perf_counter()
+        if self.started is not None:
+            self.statements += 1
 
     def ended(self, *args: Any) -> None:
         if self.started is not None:
@@ -67,7 +73,7 @@ def _batch(shape: str, households: list[uuid.UUID], start: int) -> list[Mutation
 
 def run(backend: str, url: str | None, pushes: int) -> None:
     _, app, info = seeded_database(url=url)
-    handlers = build_handlers(Settings())
+    handlers = build_handlers(Settings("XH", index_cache(app)))  # placed, as by the server
     late_group = sync_engine._Run.group
     with app.app_context():
         timer = ClockTimer()
@@ -79,7 +85,10 @@ def run(backend: str, url: str | None, pushes: int) -> None:
         households = info["households"]["G1"]
         seq = 1
         print(f"\n== {backend}: pushes of 100 through sync.engine.push, {pushes} per row")
-        print(f"  {'shape':<32} {'mode':<22} {'held p50':>9} {'push p50':>9} {'held/push':>9}")
+        print(
+            f"  {'shape':<24} {'mode':<22} {'held p50':>9} {'push p50':>9} {'held/push':>9}"
+            f" {'stmts held':>10}"
+        )
         for shape, label in [("visits", "100 visits"), ("day", "98 visits + 2 reports")]:
             for mode in ("clock first (before)", "clock late (now)"):
 
@@ -89,20 +98,22 @@ def run(backend: str, url: str | None, pushes: int) -> None:
                     return late_group(self, *args, **kwargs)
 
                 sync_engine._Run.group = group  # type: ignore[method-assign]
-                held, took = [], []
+                held, took, statements = [], [], []
                 for _ in range(pushes + 2):
                     batch = _batch(shape, households, seq)
                     seq += len(batch)
-                    timer.held = 0.0
+                    timer.held, timer.statements = 0.0, 0
                     started = time.perf_counter()
                     outcome = push(db.session, device, batch, handlers, commit_every=500)
                     took.append(time.perf_counter() - started)
                     held.append(timer.held)
+                    statements.append(timer.statements)
                     bad = [r for r in outcome.results if r["status"] != "applied"]
                     assert outcome.last_seq == seq - 1 and not bad, bad[:1]
                 held, took = held[2:], took[2:]  # the first two warm caches
                 h, t = statistics.median(held) * 1000, statistics.median(took) * 1000
-                print(f"  {label:<32} {mode:<22} {h:>7.1f}ms {t:>7.1f}ms {h / t:>9.0%}")
+                n = statistics.median(statements[2:])
+                print(f"  {label:<24} {mode:<22} {h:>7.1f}ms {t:>7.1f}ms {h / t:>9.0%} {n:>10.0f}")
         sync_engine._Run.group = late_group  # type: ignore[method-assign]
         db.session.remove()
         db.engine.dispose()

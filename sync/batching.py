@@ -1,4 +1,5 @@
-"""Rows queued by push handlers, written with one bulk insert per table per group."""
+"""Rows queued by push handlers, written with one bulk insert per table per group, and steps
+queued to run under the version clock when they are written."""
 
 from __future__ import annotations
 
@@ -35,24 +36,42 @@ class GroupWriter:
     `version()` is called at flush, before the first row is written (the engine takes the
     version clock there if the group has not yet), and a queued value that `is PENDING`
     becomes that version: a handler can queue rows before the group has its version.
+
+    A step queued with `under_clock(step)` runs at flush, under the clock, with the version:
+    what must be read and written there (a case's number) and ORM objects built before the
+    clock, stamped and added to the session (their `before_flush` hooks run as for any
+    write). Steps run in the order queued, then the session is flushed, then the rows go in.
     """
 
     def __init__(self, session: Session, version: Callable[[], int] | None = None) -> None:
         self.session = session
         self._version = version
         self._rows: dict[Table, list[dict[str, Any]]] = {}
+        self._steps: list[Callable[[int], None]] = []
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Queue `row` for `table`; it is written before the group commits."""
         self._rows.setdefault(table, []).append(row)
 
+    def under_clock(self, step: Callable[[int], None]) -> None:
+        """Queue `step(version)`, run at flush once the group holds the version clock."""
+        self._steps.append(step)
+
     def flush(self) -> None:
-        """Write every queued row now (raises IntegrityError like any insert)."""
-        if not self._rows:
+        """Run every queued step and write every queued row now (raises IntegrityError like
+        any insert)."""
+        if not self._rows and not self._steps:
             return
         rows, self._rows = self._rows, {}
+        steps, self._steps = self._steps, []
         # Writes happen under the version clock: `version()` takes it if the group has not.
         version = self._version() if self._version is not None else None
+        if steps:
+            if version is None:
+                raise ValueError("a step under the clock needs the group's version")
+            for step in steps:
+                step(version)
+            self.session.flush()
         for values in rows.values():
             for row in values:
                 for key, value in row.items():
@@ -64,4 +83,4 @@ class GroupWriter:
             insert_rows(self.session, table, values)
 
     def __bool__(self) -> bool:
-        return bool(self._rows)
+        return bool(self._rows or self._steps)

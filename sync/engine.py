@@ -27,8 +27,9 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
   (`sync.versions.next_version`, the write lock of the whole database) is taken as late as
   possible and held until commit. The device's mark, the op-id check, validation and
   prefetch are read before it; append-only mutations (`Handler.append_only`) run before it
-  and queue their rows with version PENDING; the clock is taken before the first write —
-  the first mutation that is not append-only, the first flush of queued rows, or the log —
+  and queue their rows with version PENDING (or steps to run under the clock); the clock is
+  taken before the first write — the first mutation that is not append-only (queued rows
+  are written first), or the final flush of queued rows and the log —
   and then the device's mark is read again: if another push of the same device committed
   in between, the group starts over with the clock taken first. Every write of a group is
   made under the clock, so versions still commit in clock order.
@@ -132,10 +133,14 @@ class Handler:
     prefetch: Callable[[Session, DeviceContext, list[dict[str, Any]]], Any] | None = None
     #: True, or a test of the validated args, when `apply` (which must check before writing)
     #: only adds new rows with ids the phone minted, queued on `ctx.writes` with version
-    #: PENDING, and nothing it reads must still hold at commit beyond what a unique key or a
+    #: PENDING (or built before the clock and added by a step queued with
+    #: `ctx.writes.under_clock`, which also reads what must hold at commit, like a counter),
+    #: and nothing else it reads must still hold at commit beyond what a unique key or a
     #: foreign key re-checks when the row is written. Such a mutation runs before the group
     #: takes the version clock, on reads (its prefetch too) that may be a few milliseconds
-    #: old (docs/sync-protocol.md §The serial section). Anything else runs under the clock.
+    #: old (docs/sync-protocol.md §The serial section), and sees nothing another handler of
+    #: the group queued (its own handler's batch state is its to keep current). Anything
+    #: else runs under the clock, after the queued rows are written.
     append_only: bool | Callable[[dict[str, Any]], bool] = False
     #: True, or a test of `apply`'s result, when an applied mutation's effects are one new
     #: row that holds every argument it was sent, named by the result (a new visit: its id is
@@ -326,11 +331,16 @@ class _Run:
                 stop = True
                 break
             else:
-                if writes and mutation.name != previous_name:
-                    writes.flush()  # another handler may read what the previous ones queued
+                early = self.version is None and self._runs_unlocked(
+                    mutation, known, isolated, prepared
+                )
+                if writes and mutation.name != previous_name and not early:
+                    # A handler under the clock may read what the previous ones queued; one
+                    # before the clock reads only what is committed (Handler.append_only).
+                    writes.flush()
                 previous_name = mutation.name
                 self.culprit_bound = mutation.seq
-                if not self._runs_unlocked(mutation, known, isolated, prepared):
+                if not early:
                     self._take_clock()
                 record = self._apply(mutation, known, isolated, prepared, writes)
                 pending.append(record)

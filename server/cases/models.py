@@ -188,3 +188,6 @@ class PhotoLink(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     photo: Mapped[Photo] = relationship()
+    #: Also tells a flush to write a new case before new links to it (a phone's report adds
+    #: both at once, under the version clock: server/fieldsync/operations.py).
+    case: Mapped[Case | None] = relationship()

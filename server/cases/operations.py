@@ -89,6 +89,45 @@ def add_event(
 
     A note or photo arriving when the case is already finished is flagged `after_close`.
     """
+    event = new_event(
+        session,
+        case,
+        kind=kind,
+        actor_id=actor_id,
+        version=version,
+        at=at,
+        note=note,
+        data=data,
+        event_id=event_id,
+        device_id=device_id,
+        recorded_at_device=recorded_at_device,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    session.add(event)
+    case.version = version
+    return event
+
+
+def new_event(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    actor_id: int | None,
+    version: int,
+    at: dt.datetime | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    event_id: uuid.UUID | None = None,
+    device_id: uuid.UUID | None = None,
+    recorded_at_device: dt.datetime | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> CaseEvent:
+    """The event `add_event` appends, built but not added to the session and the case not
+    stamped: a push handler builds a new case's timeline before the version clock and adds
+    it under the clock (server/fieldsync/operations.py `case_report`)."""
     event = CaseEvent(
         id=event_id or uuid.uuid4(),
         case_id=case.id,
@@ -106,8 +145,6 @@ def add_event(
     )
     if at is not None:
         event.at = at
-    session.add(event)
-    case.version = version
     return event
 
 

@@ -7,10 +7,12 @@ docs/sync-protocol.md; the app shows its own text for each code.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -19,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from server.cases import operations as cases
 from server.cases.coverage import actor_for
-from server.cases.models import Case, CaseEvent
-from server.cases.numbers import next_case_number
+from server.cases.models import Case, CaseEvent, Photo, PhotoLink
+from server.cases.numbers import day_stem, next_case_number, number_after
 from server.cases.workflow import (
     PHONE_CHECK_TRANSITIONS,
     PHONE_HANDLER_TRANSITIONS,
@@ -36,10 +38,10 @@ from server.fieldsync.form_answers import answer_is_append_only, answer_prefetch
 from server.fieldsync.phone_actor import actor_of as _actor
 from server.fieldsync.phone_actor import case_in_reach as _case_in_reach
 from server.fieldsync.phone_actor import clock_facts as _clock
-from server.fieldsync.photo_links import link_photo, photo_attach
+from server.fieldsync.photo_links import ensure_photos, link_photo, new_report_links, photo_attach
 from server.fieldsync.scope import CaseReach
 from server.grid.assignment import place_new_case
-from server.grid.index import GridIndexCache
+from server.grid.index import GridIndexCache, published_key
 from server.population.models import Household, Resident, Visit
 from server.privacy.declaration import default_disclosure
 from server.privacy.operations import found_on_visit
@@ -49,6 +51,8 @@ from sync.db import among
 from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
 from sync.models import CaseConflict
+
+log = logging.getLogger(__name__)
 
 #: Visits are written as plain rows, one executemany per group (sync.engine.GroupWriter).
 VISITS = Visit.__table__
@@ -226,22 +230,115 @@ def visit_row_keeps_args(result: dict[str, Any]) -> bool:
 # --- cases --------------------------------------------------------------------------------
 
 
+@dataclass
+class ReportBatch:
+    """What a group of case.report reads before the version clock, and what it gave out under
+    it. `cases` also gains each case this group queues, so a repeated id answers `existing`;
+    `photos` each photo row known to exist or queued; `numbers` the last case number given
+    out per day (under the clock, so nobody else gives one out until this group commits)."""
+
+    cases: dict[uuid.UUID, tuple[int | None, Case | str]]  # id → (reporter, case or number)
+    items: dict[str, CatalogueItem]  # code → item
+    photos: set[str]
+    numbers: dict[str, str] = field(default_factory=dict)  # day's stem → last number
+    grid_checked: bool = False  # the published grid was read under the clock: grid_now
+    grid_now: Any = None
+
+
+def report_prefetch(
+    session: Session, device: DeviceContext, args_list: list[dict[str, Any]]
+) -> ReportBatch:
+    ids = {a["id"] for a in args_list}
+    codes = {a["catalogue_code"] for a in args_list if a["catalogue_code"]}
+    shas = {sha for a in args_list for sha in a["photos"]}
+    found = session.execute(
+        select(Case.id, Case.reporter_id, Case.number).where(among(session, Case.id, ids))
+    )
+    items = (
+        session.scalars(select(CatalogueItem).where(CatalogueItem.code.in_(codes))).all()
+        if codes
+        else []
+    )
+    stored = (
+        session.scalars(select(Photo.sha256).where(among(session, Photo.sha256, shas))).all()
+        if shas
+        else []
+    )
+    return ReportBatch(
+        {row.id: (row.reporter_id, row.number) for row in found},
+        {item.code: item for item in items},
+        set(stored),
+    )
+
+
 def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """A photo report from patrol: a new case, status reported, located to its cell."""
-    session, actor = ctx.session, _actor(ctx)
-    existing = session.get(Case, args["id"])
-    if existing is not None:
-        if existing.reporter_id == actor.user_id:
-            return {"case_id": str(existing.id), "number": existing.number, "existing": True}
-        raise Rejected("ID_TAKEN", "another record already has this id")
+    """A photo report from patrol: a new case, status reported, located to its cell.
+
+    Append-only (docs/sync-protocol.md §The serial section): everything is read and built
+    before the version clock; the number is taken and the rows added under it (`_commit_report`).
+    """
+    session, actor, batch = ctx.session, _actor(ctx), ctx.batch
+    if batch is None:  # called outside a batched push (one mutation): read it now
+        batch = report_prefetch(session, ctx.device, [args])
+    known = batch.cases.get(args["id"])
+    if known is not None:
+        if known[0] != actor.user_id:
+            raise Rejected("ID_TAKEN", "another record already has this id")
+        queued = known[1]
+        if isinstance(queued, str):
+            return {"case_id": str(args["id"]), "number": queued, "existing": True}
+        answer = {"case_id": str(args["id"]), "number": None, "existing": True}
+        assert ctx.writes is not None  # queued by this group: numbered under the clock
+        ctx.writes.under_clock(lambda _: answer.update(number=queued.number))
+        return answer
+    item = batch.items.get(args["catalogue_code"]) if args["catalogue_code"] else None
     channel = Channel.VISIT if args["visit_id"] else Channel.PATROL  # found at a household
-    case = file_case(ctx, settings, args, channel=channel)
-    return {
-        "case_id": str(case.id),
-        "number": case.number,
-        "placement": case.placement.value,
-        "cell_code": case.cell_code,
-    }
+    case = Case(
+        id=args["id"],
+        channel=channel,
+        disclosure=default_disclosure(channel),
+        status=CaseStatus.REPORTED,
+        catalogue_item_id=item.id if item else None,
+        priority=Priority(args["priority"]),
+        title=args["title"],
+        description=args["description"],
+        address=args["address"],
+        lon=args["lon"],
+        lat=args["lat"],
+        accuracy_m=args["accuracy_m"],
+        reporter_id=actor.user_id,
+        device_id=ctx.device.device_id,
+        reported_at=ctx.received_at,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        field_versions={},
+    )
+    case.catalogue_item = item
+    grid = _place(ctx, case, settings)
+    timeline: list[Any] = [
+        cases.new_event(
+            session,
+            case,
+            kind="reported",
+            actor_id=actor.user_id,
+            version=0,  # stamped under the clock
+            note=args["description"],
+            device_id=ctx.device.device_id,
+            recorded_at_device=ctx.mutation.recorded_at_device,
+            to_status=CaseStatus.REPORTED.value,
+            data={**_clock(ctx), "catalogue_code": args["catalogue_code"]},
+        ),
+        *new_report_links(ctx, case, args["photos"], args),
+    ]
+    result = {"case_id": str(case.id), "number": None}
+
+    def commit(version: int) -> None:
+        _commit_report(ctx, settings, batch, case, grid, timeline, version)
+        result.update(number=case.number, placement=case.placement.value, cell_code=case.cell_code)
+
+    assert ctx.writes is not None
+    ctx.writes.under_clock(commit)
+    batch.cases[case.id] = (actor.user_id, case)
+    return result
 
 
 def file_case(
@@ -252,9 +349,11 @@ def file_case(
     channel: Channel,
     event_data: dict[str, Any] | None = None,
 ) -> Case:
-    """File a new case from the phone (status reported), placed and assigned as usual, with
-    its photos linked: `case.report`'s path, shared with the cases answers open
-    (server/fieldsync/form_answers.py). `args` as CaseReportArgs loads them."""
+    """File a new case from the phone (status reported) at once, under the version clock:
+    placed and assigned as usual, with its photos linked — the cases that form answers open
+    (server/fieldsync/form_answers.py; `args` as CaseReportArgs loads them). `case.report`
+    itself builds its case before the clock (`case_report`); both number cases from the
+    database's day maximum, so a group holding both never gives a number twice."""
     session, actor = ctx.session, _actor(ctx)
     item = None
     if args["catalogue_code"]:
@@ -303,6 +402,74 @@ def file_case(
     for sha256 in dict.fromkeys(args["photos"]):
         link_photo(ctx, sha256, case=case, visit=None, purpose="report", meta=args)
     return case
+
+
+def _place(ctx: MutationContext, case: Case, settings: Settings, *, fresh: bool = False) -> Any:
+    """Place and assign the new case on the published grid; return that grid's key."""
+    index = settings.grid_index
+    published = index.current(ctx.session, fresh=fresh) if index is not None else None
+    place_new_case(
+        ctx.session,
+        case,
+        published.index if published else None,
+        on=shanghai_date(ctx.received_at),
+    )
+    return (published.version_id, published.published_at) if published else None
+
+
+def _commit_report(
+    ctx: MutationContext,
+    settings: Settings,
+    batch: ReportBatch,
+    case: Case,
+    grid: Any,
+    timeline: list[Any],
+    version: int,
+) -> None:
+    """Under the version clock: place the case again if the grid was published since it was
+    placed (a publication re-places only the open cases it sees), take the case's number,
+    stamp the version, make missing photo rows, add the case and its timeline."""
+    session = ctx.session
+    # One flush for the whole group after its steps (sync.batching): the reads here need
+    # nothing the previous steps added (their numbers are in `batch.numbers`).
+    with session.no_autoflush:
+        if settings.grid_index is not None:
+            if not batch.grid_checked:  # once per group: nobody publishes while it holds it
+                batch.grid_now, batch.grid_checked = published_key(session), True
+            if batch.grid_now != grid:
+                log.info("case.report: a grid was published meanwhile; placing the case again")
+                _place(ctx, case, settings, fresh=True)
+        case.number = _next_number(session, batch, settings.case_number_prefix, ctx.received_at)
+        linked = [row.photo_sha256 for row in timeline if isinstance(row, PhotoLink)]
+        ensure_photos(session, [s for s in linked if s not in batch.photos], ctx.received_at)
+    batch.photos.update(linked)
+    case.version = version
+    for row in timeline:
+        row.version = version
+    session.add(case)
+    session.add_all(timeline)
+
+
+def _next_number(session: Session, batch: ReportBatch, prefix: str, at: dt.datetime) -> str:
+    """The next case number of the day: the group's first from the database, under the clock
+    (nobody else numbers a case until this group commits, so max + 1 is free and no number
+    is skipped), the group's next ones counted on from it."""
+    stem = day_stem(prefix, at)
+    candidates = [next_case_number(session, prefix, at)]
+    last = batch.numbers.get(stem)
+    if last:
+        candidates.append(number_after(last))
+    # A case filed at once in this group (a form answer's, `file_case`) may not be flushed.
+    pending = [
+        c.number
+        for c in session.new
+        if isinstance(c, Case) and c.number and c.number.startswith(stem)
+    ]
+    if pending:
+        candidates.append(number_after(max(pending)))
+    number = max(candidates)
+    batch.numbers[stem] = number
+    return number
 
 
 def case_note(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -446,6 +613,9 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
         "case.report": Handler(
             load["case.report"],
             lambda ctx, args: case_report(ctx, args, settings),
+            checks_before_writing=True,
+            prefetch=report_prefetch,
+            append_only=True,
         ),
         "case.note": Handler(load["case.note"], case_note),
         "case.set_fields": Handler(load["case.set_fields"], case_set_fields),

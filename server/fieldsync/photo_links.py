@@ -6,16 +6,19 @@ server/photos/access.py's rule (the linker sent the bytes, or could already read
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.cases import operations as cases
-from server.cases.models import Case, Photo, PhotoLink
+from server.cases.models import Case, CaseEvent, Photo, PhotoLink
 from server.cases.workflow import FINISHED_STATUSES
-from server.enums import PhotoStatus
+from server.enums import PhotoProof, PhotoStatus
 from server.fieldsync.phone_actor import actor_of, case_in_reach, clock_facts
 from server.photos import access
 from server.population.models import Visit
@@ -77,12 +80,64 @@ def link_photo(
         if existing.proof is None and proof is not None:
             existing.proof = proof
         return existing, photo
-    link = PhotoLink(
+    version = ctx.version
+    link = _new_link(ctx, sha256, case, visit, purpose, meta, proof, version)
+    session.add(link)
+    if case is not None:
+        event = _photo_event(ctx, case, sha256, purpose, version)
+        session.add(event)
+        case.version = version
+    return link, photo
+
+
+def new_report_links(
+    ctx: MutationContext, case: Case, photos: list[str], meta: dict[str, Any]
+) -> list[PhotoLink | CaseEvent]:
+    """The links and timeline events of a case being reported, built before the version clock
+    and not added (version 0 until the caller stamps them under the clock).
+
+    The case is new (its id minted by the phone, its row not yet written), so no link to it
+    exists and nobody else can add one: there is nothing to look up or to update. Each link's
+    proof is read now (server/photos/access.py); the photo rows are made by `ensure_photos`.
+    """
+    user, made = actor_of(ctx).user, []
+    for sha256 in dict.fromkeys(photos):
+        proof = access.link_proof(ctx.session, user, sha256)
+        made.append(_new_link(ctx, sha256, case, None, "report", meta, proof, 0))
+        made.append(_photo_event(ctx, case, sha256, "report", 0))
+    return made
+
+
+def ensure_photos(session: Session, photos: list[str], now: dt.datetime) -> None:
+    """Make a `missing` photo row for each hash that has none, in one statement: an upload or
+    another report creating the same row meanwhile is no conflict (the row is the same)."""
+    if not photos:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {"sha256": sha256, "status": PhotoStatus.MISSING, "exif": {}, "created_at": now}
+        for sha256 in dict.fromkeys(photos)
+    ]
+    session.execute(insert(Photo).values(rows).on_conflict_do_nothing(index_elements=["sha256"]))
+
+
+def _new_link(
+    ctx: MutationContext,
+    sha256: str,
+    case: Case | None,
+    visit: Visit | None,
+    purpose: str,
+    meta: dict[str, Any],
+    proof: PhotoProof | None,
+    version: int,
+) -> PhotoLink:
+    return PhotoLink(
         photo_sha256=sha256,
         case_id=case.id if case else None,
         visit_id=visit.id if visit else None,
         purpose=purpose,
-        added_by_id=user.id,
+        added_by_id=actor_of(ctx).user_id,
         device_id=ctx.device.device_id,
         lon=meta.get("lon"),
         lat=meta.get("lat"),
@@ -90,21 +145,23 @@ def link_photo(
         captured_at_device=meta.get("captured_at_device") or ctx.mutation.recorded_at_device,
         after_close=case is not None and case.status in FINISHED_STATUSES,
         proof=proof,
-        version=ctx.version,
+        version=version,
     )
-    session.add(link)
-    if case is not None:
-        cases.add_event(
-            session,
-            case,
-            kind="photo",
-            actor_id=user.id,
-            version=ctx.version,
-            device_id=ctx.device.device_id,
-            recorded_at_device=ctx.mutation.recorded_at_device,
-            data={"sha256": sha256, "purpose": purpose, **clock_facts(ctx)},
-        )
-    return link, photo
+
+
+def _photo_event(
+    ctx: MutationContext, case: Case, sha256: str, purpose: str, version: int
+) -> CaseEvent:
+    return cases.new_event(
+        ctx.session,
+        case,
+        kind="photo",
+        actor_id=actor_of(ctx).user_id,
+        version=version,
+        device_id=ctx.device.device_id,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        data={"sha256": sha256, "purpose": purpose, **clock_facts(ctx)},
+    )
 
 
 def ensure_photo(session: Session, sha256: str) -> Photo:

@@ -36,6 +36,17 @@ class PublishedGrid:
     index: GridIndex
 
 
+def published_key(session: Session) -> tuple[int, dt.datetime | None] | None:
+    """The published version's `(id, published_at)`, or None when nothing is published: it
+    changes with every publication, a rollback's too (one indexed row)."""
+    key = session.execute(
+        select(GridVersion.id, GridVersion.published_at).where(
+            GridVersion.status == GridStatus.PUBLISHED
+        )
+    ).first()
+    return (key[0], key[1]) if key is not None else None
+
+
 class GridIndexCache:
     """One per app: the published grid's index, checked against the database on use."""
 
@@ -47,17 +58,20 @@ class GridIndexCache:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
-    def current(self, session: Session) -> PublishedGrid | None:
-        """The published grid, rebuilding the index if another version is published now."""
+    def current(self, session: Session, *, fresh: bool = False) -> PublishedGrid | None:
+        """The published grid, rebuilding the index if another version is published now.
+
+        `fresh`: ask the database even within `recheck_s` of the last check."""
         now = time.monotonic()
         cached = self._current
-        if cached is not None and self.recheck_s and now - self._checked_at < self.recheck_s:
+        if (
+            cached is not None
+            and self.recheck_s
+            and not fresh
+            and now - self._checked_at < self.recheck_s
+        ):
             return cached
-        key = session.execute(
-            select(GridVersion.id, GridVersion.published_at).where(
-                GridVersion.status == GridStatus.PUBLISHED
-            )
-        ).first()
+        key = published_key(session)
         self._checked_at = now
         if key is None:
             self._current = None

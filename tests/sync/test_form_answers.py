@@ -365,3 +365,28 @@ def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
     assert handler.prefetch is not None
     handler.prefetch(db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), loaded)
     assert [answer_is_append_only(args) for args in loaded] == [True, False, False]
+
+
+def test_reports_and_an_answer_that_files_a_case_in_one_push_get_distinct_numbers(phone, world):
+    """case.report builds its case before the version clock and numbers it under it; an
+    answer that opens a case files it at once under the clock: in one group, in either order,
+    no number is given twice and none is skipped."""
+    form = make_form(db.session)
+    campaign = make_campaign(db.session, world, form)
+    first, second = targets_of(db.session, campaign, "G1")[:2]
+    version = version_of(db.session, form, 1)
+    a = phone("wa")
+
+    def report(text: str) -> None:
+        a.add("case.report", {"id": str(uuid.uuid4()), "description": text, "photos": []})
+
+    report("井盖缺失 1")
+    a.add("form.answer", answer_args(campaign, first, version, extinguisher_ok="no"))
+    report("井盖缺失 2")
+    a.add("form.answer", answer_args(campaign, second, version, extinguisher_ok="no"))
+    report("井盖缺失 3")
+    assert statuses(a.push()) == ["applied"] * 5
+    numbers = sorted(db.session.scalars(select(Case.number)))
+    assert len(numbers) == 5 and len(set(numbers)) == 5
+    tails = [int(n[-4:]) for n in numbers]
+    assert tails == list(range(tails[0], tails[0] + 5))
