@@ -6,13 +6,14 @@ import { t } from '../i18n.js';
 import { all, kvGet } from '../db.js';
 import * as geo from '../geo.js';
 import { createMap } from '../map.js';
-import { householdsByDue } from '../data.js';
+import { householdsByDue, campaignsWithProgress } from '../data.js';
 import { placeIndex, pathOf, placeAt, workersOf } from '../places.js';
 import { status as syncStatus, onStatus } from '../sync-client.js';
 
 export async function render(main) {
-  const [cells, households, cases, reference] = await Promise.all([
-    all('cells'), householdsByDue(), all('cases'), kvGet('reference')]);
+  const [cells, households, cases, reference, campaigns] = await Promise.all([
+    all('cells'), householdsByDue(), all('cases'), kvGet('reference'), campaignsWithProgress()]);
+  const todo = campaigns.reduce((n, c) => n + c.targets.length - c.done, 0);
   const index = placeIndex(cells, reference?.grid);
   const due = households.filter((x) => x.overdue).length;
   const where = h('p', { class: 'big', id: 'where' });
@@ -50,6 +51,8 @@ export async function render(main) {
     h('div', { class: 'row', style: 'margin-top:12px' },
       h('a', { class: 'btn primary', href: '#/visits', style: 'text-align:center' }, t('home.due', { n: due })),
       h('a', { class: 'btn', href: '#/report', style: 'text-align:center' }, t('home.report'))),
+    campaigns.length ? h('a', { class: 'btn', id: 'home-campaigns', href: '#/campaigns', style: 'display:block;text-align:center;margin-top:8px' },
+      t('home.campaigns', { n: campaigns.length, todo })) : null,
     h('p', { class: 'meta' }, t('home.cells', { n: cells.filter((c) => c.level === 'building_group').length || cells.length, h: households.length })),
   );
   const map = await createMap(mapBox, { cells, households, cases, label: t('home.map_label', { n: cells.length }) });
