@@ -132,6 +132,8 @@ def test_worker_answers_a_campaign_offline(
 
     phone.expected_network_errors = True
     phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+    page.wait_for_selector("#home-campaigns")
+    shot(page, "home")
     page.click("#home-campaigns")
     row = page.locator(f"[data-campaign='{campaign_id}']")
     row.wait_for()
@@ -193,3 +195,39 @@ def test_worker_answers_a_campaign_offline(
     progress.raise_for_status()
     cells = progress.json()["cells"]["features"]
     assert sum(f["properties"]["done"] for f in cells) == 5
+
+
+# A phone still holding the first schema (v1): its records, made before campaigns existed.
+_V1_PHONE = """
+if (!sessionStorage.getItem('v1-made')) {
+  sessionStorage.setItem('v1-made', '1');
+  const r = indexedDB.open('wangge', 1);
+  r.onupgradeneeded = () => {
+    const db = r.result;
+    db.createObjectStore('kv');
+    db.createObjectStore('outbox', { keyPath: 'seq' });
+    db.createObjectStore('journal', { keyPath: 'seq' });
+    db.createObjectStore('photos', { keyPath: 'sha256' });
+    for (const name of ['cells', 'catalogue_items', 'households', 'residents', 'cases',
+      'visits', 'conflicts', 'rejections']) db.createObjectStore(name, { keyPath: 'id' });
+    const tx = r.transaction;
+    tx.objectStore('households').put({ id: 'h-old', building: '9', room: '101', version: 7 });
+    tx.objectStore('outbox').put({ seq: 1, op_id: 'op-old', name: 'visit.create', args: {} });
+    tx.objectStore('kv').put(2, 'next_seq');
+  };
+  r.onsuccess = () => r.result.close();
+}
+"""
+
+
+def test_the_upgrade_to_v2_keeps_what_the_phone_held(make_phone: Any) -> None:
+    phone = make_phone(init_script=_V1_PHONE)
+    page = phone.open()
+    page.wait_for_function(
+        "() => new Promise((ok) => { const r = indexedDB.open('wangge'); r.onsuccess = () =>"
+        " { const v = r.result.version; r.result.close(); ok(v === 2); }; })"
+    )
+    assert [h["id"] for h in phone.idb("households")] == ["h-old"]
+    assert [e["op_id"] for e in phone.idb("outbox")] == ["op-old"]
+    for store in ("campaigns", "campaign_targets", "form_versions", "form_answers"):
+        assert phone.idb(store) == []

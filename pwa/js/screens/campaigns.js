@@ -53,12 +53,12 @@ function targets(main, campaign) {
       h('strong', {}, x.label || t('campaign.no_label')), ' ',
       h('span', { class: x.done ? 'tag' : 'tag due' }, x.done ? t('campaign.done') : t('campaign.not_done')))));
   if (!items.length) items.push(h('li', {}, h('p', { class: 'meta item' }, t('campaign.no_targets'))));
-  main.replaceChildren(
+  main.replaceChildren(...[
     back('#/campaigns', t('back.campaigns')),
     h('h2', {}, campaign.title_zh || t('campaign.untitled')),
     campaign.description_zh ? h('p', {}, campaign.description_zh) : null,
     h('p', { class: 'meta', id: 'campaign-progress' }, progress(campaign), dates(campaign) ? ` · ${dates(campaign)}` : ''),
-    h('ul', { class: 'list', id: 'target-list' }, ...items));
+    h('ul', { class: 'list', id: 'target-list' }, ...items)].filter(Boolean)); // never a "null" text
   return null;
 }
 
@@ -74,7 +74,7 @@ function answer(main, campaign, target) {
   const save = h('button', { class: 'primary', type: 'submit', id: 'answer-save', style: 'width:100%;margin-top:12px' }, t('campaign.save'));
   const form = h('form', { id: 'answer-form', novalidate: true }, box, save);
   main.replaceChildren(...head,
-    target.done ? h('p', { class: 'meta', id: 'answered-before' }, t('campaign.answered_before')) : null, form);
+    ...(target.done ? [h('p', { class: 'meta', id: 'answered-before' }, t('campaign.answered_before'))] : []), form);
   const rendered = renderForm(box, version.definition, {
     locale: lang() === 'en' ? 'en' : 'zh',
     values: {},
