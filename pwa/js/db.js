@@ -7,7 +7,7 @@ const VERSION = 2;
 const PULLED_V1 = ['cells', 'catalogue_items', 'households', 'residents', 'cases',
   'visits', 'conflicts', 'rejections'];
 // v2: campaigns and their forms (docs/sync-protocol.md §Campaigns and forms in the pull).
-const PULLED_V2 = ['campaigns', 'campaign_targets', 'form_versions', 'form_answers'];
+const PULLED_V2 = ['campaigns', 'campaign_targets', 'form_versions', 'form_answers', 'care_tags'];
 export const PULLED = [...PULLED_V1, ...PULLED_V2];
 
 const UPGRADES = [

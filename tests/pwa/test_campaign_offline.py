@@ -129,6 +129,7 @@ def test_worker_answers_a_campaign_offline(
     targets = [t for t in phone.idb("campaign_targets") if t["campaign_id"] == campaign_id]
     assert len(targets) >= 5
     assert phone.idb("form_versions")
+    assert all("visit_form_id" in tag for tag in phone.idb("care_tags"))
 
     phone.expected_network_errors = True
     phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
@@ -229,5 +230,5 @@ def test_the_upgrade_to_v2_keeps_what_the_phone_held(make_phone: Any) -> None:
     )
     assert [h["id"] for h in phone.idb("households")] == ["h-old"]
     assert [e["op_id"] for e in phone.idb("outbox")] == ["op-old"]
-    for store in ("campaigns", "campaign_targets", "form_versions", "form_answers"):
+    for store in ("campaigns", "campaign_targets", "form_versions", "form_answers", "care_tags"):
         assert phone.idb(store) == []
