@@ -16,8 +16,9 @@ import * as cases from './screens/cases.js';
 import * as caseDetail from './screens/case-detail.js';
 import * as syncScreen from './screens/sync.js';
 import * as settings from './screens/settings.js';
+import * as campaigns from './screens/campaigns.js';
 
-const ROUTES = { home, visits, visit: visitForm, report, cases, case: caseDetail, sync: syncScreen, settings };
+const ROUTES = { home, visits, visit: visitForm, report, cases, case: caseDetail, sync: syncScreen, settings, campaigns };
 const main = document.getElementById('main');
 let cleanup = null;
 let signedIn = false;
@@ -143,7 +144,7 @@ function startSession() {
   // data-settled: the first sync of the session is over and its screen redrawn (tests wait on it)
   syncNow().then(async () => {
     refreshChrome();
-    if (['home', 'visits', 'cases', ''].includes(location.hash.split('/')[1] || '')) await show();
+    if (['home', 'visits', 'cases', 'campaigns', ''].includes(location.hash.split('/')[1] || '')) await show();
     document.body.dataset.settled = 'true';
   });
 }

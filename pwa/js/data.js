@@ -48,3 +48,32 @@ export async function pendingFor(caseId) {
   const entries = await all('outbox');
   return entries.filter((e) => e.args && (e.args.case_id === caseId || e.args.id === caseId));
 }
+
+/** The latest form version held for a form (phones answer on it; docs/forms.md). */
+export function latestVersion(versions, formId) {
+  let best = null;
+  for (const v of versions) if (v.form_id === formId && (!best || v.number > best.number)) best = v;
+  return best;
+}
+
+/** Published campaigns of the worker with their targets (label order), each marked done when
+ * it has at least one answer on the phone (pulled or still in the outbox). */
+export async function campaignsWithProgress() {
+  const [campaigns, targets, answers, versions] = await Promise.all([
+    all('campaigns'), all('campaign_targets'), all('form_answers'), all('form_versions')]);
+  const done = new Set(answers.filter((a) => a.target_id).map((a) => a.target_id));
+  const byCampaign = new Map();
+  for (const target of targets) {
+    const key = String(target.campaign_id); // pulled ids are strings, references numbers
+    if (!byCampaign.has(key)) byCampaign.set(key, []);
+    byCampaign.get(key).push({ ...target, done: done.has(target.id) });
+  }
+  return campaigns
+    .filter((c) => c.status === 'published')
+    .map((c) => {
+      const list = (byCampaign.get(String(c.id)) || []).sort((a, b) =>
+        Number(a.done) - Number(b.done) || String(a.label || '').localeCompare(String(b.label || ''), 'zh', { numeric: true }));
+      return { ...c, targets: list, done: list.filter((x) => x.done).length, form: latestVersion(versions, c.form_id) };
+    })
+    .sort((a, b) => String(a.ends_on || '').localeCompare(String(b.ends_on || '')) || String(a.code).localeCompare(String(b.code)));
+}

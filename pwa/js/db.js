@@ -1,11 +1,14 @@
 // IndexedDB, opened once and shared by every module; versioned upgrades; reopen + retry once
 // when the browser closed the connection (WebKit drops it after backgrounding: Dexie.js#2008).
 const NAME = 'wangge';
-const VERSION = 1;
+const VERSION = 2;
 
 // Pulled tables (server data in the worker's scope), keyed by the server's id.
-export const PULLED = ['cells', 'catalogue_items', 'households', 'residents', 'cases',
+const PULLED_V1 = ['cells', 'catalogue_items', 'households', 'residents', 'cases',
   'visits', 'conflicts', 'rejections'];
+// v2: campaigns and their forms (docs/sync-protocol.md §Campaigns and forms in the pull).
+const PULLED_V2 = ['campaigns', 'campaign_targets', 'form_versions', 'form_answers', 'care_tags'];
+export const PULLED = [...PULLED_V1, ...PULLED_V2];
 
 const UPGRADES = [
   // v1: the first schema. Never edit a step once shipped; add a new one.
@@ -14,7 +17,11 @@ const UPGRADES = [
     db.createObjectStore('outbox', { keyPath: 'seq' });  // mutations not yet acknowledged
     db.createObjectStore('journal', { keyPath: 'seq' }); // acknowledged: synced or rejected
     db.createObjectStore('photos', { keyPath: 'sha256' }); // bytes (ArrayBuffer, never Blob)
-    for (const name of PULLED) db.createObjectStore(name, { keyPath: 'id' });
+    for (const name of PULLED_V1) db.createObjectStore(name, { keyPath: 'id' });
+  },
+  // v2: the campaign tables; every v1 store and its rows stay as they were.
+  (db) => {
+    for (const name of PULLED_V2) db.createObjectStore(name, { keyPath: 'id' });
   },
 ];
 

@@ -101,7 +101,7 @@ export async function resend(seq, args, { local = [] } = {}) {
 export async function discard(seq) {
   const old = await tx('journal', 'readonly', (s) => req(s.journal.get(seq)));
   if (!old || old.state !== 'rejected') return false;
-  const stores = { 'case.report': 'cases', 'visit.create': 'visits' };
+  const stores = { 'case.report': 'cases', 'visit.create': 'visits', 'form.answer': 'form_answers' };
   const store = stores[old.name];
   await tx(['journal', ...(store ? [store] : [])], 'readwrite', async (s) => {
     s.journal.put({ ...old, state: 'discarded', discarded_at: new Date().toISOString() });

@@ -6,13 +6,14 @@ import { t } from '../i18n.js';
 import { all, kvGet } from '../db.js';
 import * as geo from '../geo.js';
 import { createMap } from '../map.js';
-import { householdsByDue } from '../data.js';
+import { householdsByDue, campaignsWithProgress } from '../data.js';
 import { placeIndex, pathOf, placeAt, workersOf } from '../places.js';
 import { status as syncStatus, onStatus } from '../sync-client.js';
 
 export async function render(main) {
-  const [cells, households, cases, reference] = await Promise.all([
-    all('cells'), householdsByDue(), all('cases'), kvGet('reference')]);
+  const [cells, households, cases, reference, campaigns] = await Promise.all([
+    all('cells'), householdsByDue(), all('cases'), kvGet('reference'), campaignsWithProgress()]);
+  const todo = campaigns.reduce((n, c) => n + c.targets.length - c.done, 0);
   const index = placeIndex(cells, reference?.grid);
   const due = households.filter((x) => x.overdue).length;
   const where = h('p', { class: 'big', id: 'where' });
@@ -45,13 +46,17 @@ export async function render(main) {
     where.dataset.own = place ? String(place.own) : '';
     map.setFix(fix, here && here.code);
   };
-  main.replaceChildren(
-    h('h2', {}, t('home.title')), where, whose, detail, mapBox,
+  main.replaceChildren(...[
+    h('h2', {}, t('home.title')), where, whose, detail,
+    // campaigns are few and dated: above the map, where the worker sees them on opening
+    campaigns.length ? h('a', { class: 'btn', id: 'home-campaigns', href: '#/campaigns', style: 'display:block;text-align:center;margin:8px 0;text-decoration:none' },
+      t('home.campaigns', { n: campaigns.length, todo })) : null,
+    mapBox,
     h('div', { class: 'row', style: 'margin-top:12px' },
       h('a', { class: 'btn primary', href: '#/visits', style: 'text-align:center' }, t('home.due', { n: due })),
       h('a', { class: 'btn', href: '#/report', style: 'text-align:center' }, t('home.report'))),
     h('p', { class: 'meta' }, t('home.cells', { n: cells.filter((c) => c.level === 'building_group').length || cells.length, h: households.length })),
-  );
+  ].filter(Boolean)); // replaceChildren would write a null as the text "null"
   const map = await createMap(mapBox, { cells, households, cases, label: t('home.map_label', { n: cells.length }) });
   (window.wangge ||= {}).map = map; // for tests and the bench
   update();
