@@ -15,6 +15,7 @@
 // a random UUID placeholder without them), locate() → Promise<{lat, lon, accuracy_m}>.
 
 import { relevantQuestions } from './conditions.js';
+import { uuid } from '../uuid.js';
 
 const WORDS = {
   zh: {
@@ -71,15 +72,6 @@ function stylesheet() {
   const href = new URL('./forms.css', import.meta.url).href;
   if ([...document.querySelectorAll('link[rel=stylesheet]')].some((l) => l.href === href)) return;
   document.head.append(el('link', { rel: 'stylesheet', href }));
-}
-
-function placeholderId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function locateWithBrowser() {
@@ -342,7 +334,7 @@ const WIDGETS = {
       preview.hidden = false;
       remove.hidden = false;
       pick.textContent = words.retake;
-      set(q.name, options.photoId ? await options.photoId(file) : placeholderId());
+      set(q.name, options.photoId ? await options.photoId(file) : uuid());
     });
     remove.addEventListener('click', () => { clear(); set(q.name, null); });
     box.append(el('div', { class: 'wf-photo-row' }, input, pick, remove), preview);
@@ -401,7 +393,7 @@ const WIDGETS = {
     const end = async () => {
       if (!drawing) return;
       drawing = false;
-      if (inked) set(q.name, options.signatureId ? await options.signatureId(canvas) : placeholderId());
+      if (inked) set(q.name, options.signatureId ? await options.signatureId(canvas) : uuid());
     };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
