@@ -79,7 +79,10 @@ def detail(campaign_id: int) -> str:
 @page_login_required(*EDITORS)
 def publish(campaign_id: int) -> Response:
     campaign = ops.get(db.session, campaign_id)
-    count = ops.publish(db.session, campaign, cell_tree(db.session), today=clock.today())
+    try:
+        count = ops.publish(db.session, campaign, cell_tree(db.session), today=clock.today())
+    except WanggeError as error:
+        return _refused(campaign_id, error)
     db.session.commit()
     flash(_("Published with %(n)d targets.", n=count), "info")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
@@ -89,9 +92,19 @@ def publish(campaign_id: int) -> Response:
 @page_login_required(*EDITORS)
 def close(campaign_id: int) -> Response:
     campaign = ops.get(db.session, campaign_id)
-    ops.close(db.session, campaign)
+    try:
+        ops.close(db.session, campaign)
+    except WanggeError as error:
+        return _refused(campaign_id, error)
     db.session.commit()
     flash(_("Closed: its targets leave the phones at their next sync."), "info")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+def _refused(campaign_id: int, error: WanggeError) -> Response:
+    """A refused publish or close: nothing kept, back on the detail page with the reason."""
+    db.session.rollback()
+    flash(str(error.message), "error")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 
