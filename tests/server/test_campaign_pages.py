@@ -160,3 +160,33 @@ def test_a_draft_is_edited_until_published(app, campaign_world) -> None:
     _post(client, f"/campaigns/{campaign.id}/publish", {}, f"/campaigns/{campaign.id}")
     refused = _post(client, path, changed, f"/campaigns/{campaign.id}")
     assert refused.status_code == 409 and "只有草稿状态" in refused.get_data(as_text=True)
+
+
+def test_creating_editing_publishing_and_closing_are_audited(app, campaign_world) -> None:
+    from server.audit.models import AuditEntry
+    from server.audit.wording import describe
+
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    assert _post(client, "/campaigns/new", _draft_form(cw), "/campaigns/new").status_code == 302
+    campaign = db.session.scalars(select(Campaign)).one()
+    path = f"/campaigns/{campaign.id}"
+    edited = _post(client, f"{path}/edit", _draft_form(cw, title_zh="冬季消防复查"), f"{path}/edit")
+    assert edited.status_code == 302
+    assert _post(client, f"{path}/publish", {}, path).status_code == 302
+    _post(client, f"{path}/publish", {}, path)  # refused: no entry
+    assert _post(client, f"{path}/close", {}, path).status_code == 302
+    db.session.expire_all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "campaign").order_by(AuditEntry.id)
+    ).all()
+    assert [e.action for e in entries] == ["create", "update", "publish", "close"]
+    mgr = cw.world.users["mgr"].id
+    assert all(e.actor_id == mgr and e.subject_id == str(campaign.id) for e in entries)
+    assert entries[2].detail["targets"] == db.session.scalar(
+        select(func.count()).select_from(CampaignTarget)
+    )
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        words = describe(db.session, entries, "zh")
+    assert {w.kind for w in words} == {"专项行动"}
+    assert words[3].action == "结束" and words[3].subject == "冬季消防复查 fire_2026"
