@@ -38,6 +38,7 @@ ACTIONS: dict[str, Any] = {
     "reset_link_issued": _l("Reset link issued"),
     "publish": _l("Published"),
     "publish_displaced": _l("Published (cells moved)"),
+    "close": _l("Ended"),
 }
 
 SUBJECTS: dict[str, Any] = {
@@ -58,6 +59,7 @@ SUBJECTS: dict[str, Any] = {
     "grid_version": _l("Grid version"),
     "base_layer": _l("Base layer"),
     "import_run": _l("Import"),
+    "campaign": _l("Campaign"),
 }
 
 FIELDS: dict[str, Any] = {
@@ -130,6 +132,7 @@ def _names(session: Session, kind: str, ids: set[str], locale: str) -> dict[str,
     """{subject id: name} for one kind of subject (ids it does not know are left out)."""
     from server.accounts.models import User
     from server.backoffice import mask
+    from server.campaigns.models import Campaign
     from server.cases.models import Case
     from server.catalogue.models import CatalogueItem
     from server.grid.models import GridVersion
@@ -149,6 +152,7 @@ def _names(session: Session, kind: str, ids: set[str], locale: str) -> dict[str,
         "grid_version": (GridVersion, _as_int, lambda v: v.name),
         "base_layer": (BaseLayer, _as_int, lambda layer: layer.name),
         "import_run": (ImportRun, _as_uuid, lambda r: r.filename or str(_l("(no file name)"))),
+        "campaign": (Campaign, _as_int, lambda c: f"{c.title_zh} {c.code}"),
     }
     if kind not in table:
         return {}
@@ -174,7 +178,7 @@ def describe(session: Session, entries: Sequence[AuditEntry], locale: str) -> li
 def _words(entry: AuditEntry, names: dict[str, str], comma: str) -> EntryWords:
     known = entry.subject_type in {
         "case", "case_caller", "resident", "household", "user", "unit", "catalogue_item",
-        "grid_version", "base_layer", "import_run",
+        "grid_version", "base_layer", "import_run", "campaign",
     }  # fmt: skip
     subject = names.get(entry.subject_id) or (str(_l("deleted")) if known else "")
     return EntryWords(

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response
 
 from server import clock
+from server.audit.operations import AccessContext, record
 from server.auth import page_login_required
 from server.campaigns import operations as ops
 from server.campaigns.errors import CampaignInvalid
@@ -79,7 +80,11 @@ def detail(campaign_id: int) -> str:
 @page_login_required(*EDITORS)
 def publish(campaign_id: int) -> Response:
     campaign = ops.get(db.session, campaign_id)
-    count = ops.publish(db.session, campaign, cell_tree(db.session), today=clock.today())
+    try:
+        count = ops.publish(db.session, campaign, cell_tree(db.session), today=clock.today())
+    except WanggeError as error:
+        return _refused(campaign_id, error)
+    _audit("publish", campaign, {"targets": count, "version": campaign.version})
     db.session.commit()
     flash(_("Published with %(n)d targets.", n=count), "info")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
@@ -89,9 +94,29 @@ def publish(campaign_id: int) -> Response:
 @page_login_required(*EDITORS)
 def close(campaign_id: int) -> Response:
     campaign = ops.get(db.session, campaign_id)
-    ops.close(db.session, campaign)
+    try:
+        count = ops.close(db.session, campaign)
+    except WanggeError as error:
+        return _refused(campaign_id, error)
+    _audit("close", campaign, {"targets": count, "version": campaign.version})
     db.session.commit()
     flash(_("Closed: its targets leave the phones at their next sync."), "info")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+def _audit(action: str, campaign: Campaign, detail: dict[str, Any]) -> None:
+    """One audit entry for an office action on a campaign, committed with the change."""
+    context = AccessContext(current_user.id, request.remote_addr, g.get("request_id"))
+    record(
+        db.session, context, action=action, subject_type="campaign", subject_id=campaign.id,
+        detail=detail,
+    )  # fmt: skip
+
+
+def _refused(campaign_id: int, error: WanggeError) -> Response:
+    """A refused publish or close: nothing kept, back on the detail page with the reason."""
+    db.session.rollback()
+    flash(str(error.message), "error")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 
@@ -120,6 +145,8 @@ def _edit(campaign: Campaign | None) -> Page:
             unmatched = list(error.details.get("unmatched", []))
             campaign = db.session.get(Campaign, campaign.id) if campaign is not None else None
         else:
+            action = "create" if campaign is None else "update"
+            _audit(action, saved, {"code": saved.code, "status": saved.status})
             db.session.commit()
             flash(_("Saved."), "info")
             return redirect(url_for("campaigns.detail", campaign_id=saved.id))

@@ -1219,6 +1219,7 @@ ZH.update(
         "Import checked": "检查导入",
         "Import applied": "执行导入",
         "Published (cells moved)": "发布(网格位置有移动)",
+        "Ended": "结束",
         "Caller of a case": "案件来电人",
         "Resident": "居民",
         "Visit records": "走访记录",

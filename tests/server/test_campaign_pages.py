@@ -62,7 +62,8 @@ def test_a_manager_drafts_previews_publishes_and_closes(app, campaign_world) -> 
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "对象:2" in page and "已发布" in page and 'id="campaign-links"' in page
     again = _post(client, f"/campaigns/{campaign.id}/publish", {}, "/campaigns/")
-    assert again.status_code == 409 and "已经发布" in again.get_data(as_text=True)
+    assert again.status_code == 302 and again.location.endswith(f"/campaigns/{campaign.id}")
+    assert "已经发布" in client.get(again.location).get_data(as_text=True)
     closed = _post(client, f"/campaigns/{campaign.id}/close", {}, f"/campaigns/{campaign.id}")
     assert closed.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(ScopeExit)) == 2
@@ -95,11 +96,40 @@ def test_bad_inputs_get_chinese_messages_and_a_4xx(app, campaign_world) -> None:
     assert _post(client, "/campaigns/new", empty, "/campaigns/new").status_code == 302
     campaign = db.session.scalars(select(Campaign)).one()
     path = f"/campaigns/{campaign.id}"
-    nothing = _post(client, f"{path}/publish", {}, path)
-    assert nothing.status_code == 422 and "没有任何对象" in nothing.get_data(as_text=True)
-    draft_close = _post(client, f"{path}/close", {}, path)
-    assert draft_close.status_code == 409 and "草稿状态" in draft_close.get_data(as_text=True)
+    _assert_refused_back_on_detail(client, f"{path}/publish", path, "没有任何对象")
+    _assert_refused_back_on_detail(client, f"{path}/close", path, "草稿状态")
     assert client.get("/campaigns/987654").status_code == 404
+
+
+def _assert_refused_back_on_detail(client, action, path, message):
+    """A refused action returns the user to the detail page, the Chinese reason shown there."""
+    answer = _post(client, action, {}, path)
+    assert answer.status_code == 302 and answer.location.endswith(path)
+    page = client.get(answer.location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "flash-error" in html and message in html, html
+
+
+def test_refused_publish_and_close_come_back_to_the_detail_page(app, campaign_world) -> None:
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    empty = cw.draft(code="empty", care_tags=["old"], responsible=["G1"])
+    path = f"/campaigns/{empty.id}"
+    _assert_refused_back_on_detail(client, f"{path}/publish", path, "没有任何对象")
+    _assert_refused_back_on_detail(client, f"{path}/close", path, "草稿状态")
+    assert db.session.get(Campaign, empty.id).status == "draft"
+    unformed = cw.draft(code="unformed")
+    unformed.form_id = cw.draft_form.id  # the form lost its published version after the draft
+    db.session.commit()
+    path = f"/campaigns/{unformed.id}"
+    _assert_refused_back_on_detail(client, f"{path}/publish", path, "还没有发布的版本")
+    assert db.session.get(Campaign, unformed.id).status == "draft"
+    twice = cw.draft(code="twice")
+    path = f"/campaigns/{twice.id}"
+    assert _post(client, f"{path}/publish", {}, path).status_code == 302
+    targets = db.session.scalar(select(func.count()).select_from(CampaignTarget))
+    _assert_refused_back_on_detail(client, f"{path}/publish", path, "已经发布")
+    assert db.session.scalar(select(func.count()).select_from(CampaignTarget)) == targets
 
 
 def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:
@@ -130,3 +160,33 @@ def test_a_draft_is_edited_until_published(app, campaign_world) -> None:
     _post(client, f"/campaigns/{campaign.id}/publish", {}, f"/campaigns/{campaign.id}")
     refused = _post(client, path, changed, f"/campaigns/{campaign.id}")
     assert refused.status_code == 409 and "只有草稿状态" in refused.get_data(as_text=True)
+
+
+def test_creating_editing_publishing_and_closing_are_audited(app, campaign_world) -> None:
+    from server.audit.models import AuditEntry
+    from server.audit.wording import describe
+
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    assert _post(client, "/campaigns/new", _draft_form(cw), "/campaigns/new").status_code == 302
+    campaign = db.session.scalars(select(Campaign)).one()
+    path = f"/campaigns/{campaign.id}"
+    edited = _post(client, f"{path}/edit", _draft_form(cw, title_zh="冬季消防复查"), f"{path}/edit")
+    assert edited.status_code == 302
+    assert _post(client, f"{path}/publish", {}, path).status_code == 302
+    _post(client, f"{path}/publish", {}, path)  # refused: no entry
+    assert _post(client, f"{path}/close", {}, path).status_code == 302
+    db.session.expire_all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "campaign").order_by(AuditEntry.id)
+    ).all()
+    assert [e.action for e in entries] == ["create", "update", "publish", "close"]
+    mgr = cw.world.users["mgr"].id
+    assert all(e.actor_id == mgr and e.subject_id == str(campaign.id) for e in entries)
+    assert entries[2].detail["targets"] == db.session.scalar(
+        select(func.count()).select_from(CampaignTarget)
+    )
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        words = describe(db.session, entries, "zh")
+    assert {w.kind for w in words} == {"专项行动"}
+    assert words[3].action == "结束" and words[3].subject == "冬季消防复查 fire_2026"
