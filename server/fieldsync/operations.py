@@ -293,26 +293,7 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
         return answer
     item = batch.items.get(args["catalogue_code"]) if args["catalogue_code"] else None
     channel = Channel.VISIT if args["visit_id"] else Channel.PATROL  # found at a household
-    case = Case(
-        id=args["id"],
-        channel=channel,
-        disclosure=default_disclosure(channel),
-        status=CaseStatus.REPORTED,
-        catalogue_item_id=item.id if item else None,
-        priority=Priority(args["priority"]),
-        title=args["title"],
-        description=args["description"],
-        address=args["address"],
-        lon=args["lon"],
-        lat=args["lat"],
-        accuracy_m=args["accuracy_m"],
-        reporter_id=actor.user_id,
-        device_id=ctx.device.device_id,
-        reported_at=ctx.received_at,
-        recorded_at_device=ctx.mutation.recorded_at_device,
-        field_versions={},
-    )
-    case.catalogue_item = item
+    case = _new_case(ctx, args, channel, item)
     grid = _place(ctx, case, settings)
     timeline: list[Any] = [
         cases.new_event(
@@ -341,6 +322,34 @@ def case_report(ctx: MutationContext, args: dict[str, Any], settings: Settings) 
     return result
 
 
+def _new_case(
+    ctx: MutationContext, args: dict[str, Any], channel: Channel, item: CatalogueItem | None
+) -> Case:
+    """A reported case from the phone's arguments (CaseReportArgs), neither numbered nor
+    versioned nor placed yet."""
+    case = Case(
+        id=args["id"],
+        channel=channel,
+        disclosure=default_disclosure(channel),
+        status=CaseStatus.REPORTED,
+        catalogue_item_id=item.id if item else None,
+        priority=Priority(args["priority"]),
+        title=args["title"],
+        description=args["description"],
+        address=args["address"],
+        lon=args["lon"],
+        lat=args["lat"],
+        accuracy_m=args["accuracy_m"],
+        reporter_id=_actor(ctx).user_id,
+        device_id=ctx.device.device_id,
+        reported_at=ctx.received_at,
+        recorded_at_device=ctx.mutation.recorded_at_device,
+        field_versions={},
+    )
+    case.catalogue_item = item
+    return case
+
+
 def file_case(
     ctx: MutationContext,
     settings: Settings,
@@ -360,28 +369,9 @@ def file_case(
         item = session.scalar(
             select(CatalogueItem).where(CatalogueItem.code == args["catalogue_code"])
         )
-    case = Case(
-        id=args["id"],
-        number=next_case_number(session, settings.case_number_prefix, ctx.received_at),
-        channel=channel,
-        disclosure=default_disclosure(channel),
-        status=CaseStatus.REPORTED,
-        catalogue_item_id=item.id if item else None,
-        priority=Priority(args["priority"]),
-        title=args["title"],
-        description=args["description"],
-        address=args["address"],
-        lon=args["lon"],
-        lat=args["lat"],
-        accuracy_m=args["accuracy_m"],
-        reporter_id=actor.user_id,
-        device_id=ctx.device.device_id,
-        reported_at=ctx.received_at,
-        recorded_at_device=ctx.mutation.recorded_at_device,
-        version=ctx.version,
-        field_versions={},
-    )
-    case.catalogue_item = item
+    case = _new_case(ctx, args, channel, item)
+    case.number = next_case_number(session, settings.case_number_prefix, ctx.received_at)
+    case.version = ctx.version
     published = settings.grid_index.current(session) if settings.grid_index else None
     place_new_case(
         session, case, published.index if published else None, on=shanghai_date(ctx.received_at)
