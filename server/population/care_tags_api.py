@@ -34,7 +34,10 @@ class CareTagSchema(Schema):
 @blp.response(200, CareTagSchema)
 @api_login_required(Role.MANAGER)
 def set_visit_form(args: dict[str, Any], code: str) -> Any:
-    """Set (or clear, with null) the care tag's visit form; phones learn it at their next pull."""
+    """Set or clear the care tag's visit form
+
+    Send a form id to set it, or an empty value to clear it; phones learn it at their next pull.
+    """
     caller = current_caller()
     assert caller is not None  # guaranteed by api_login_required
     context = AccessContext(caller.user.id, request.remote_addr, g.get("request_id"))
