@@ -67,6 +67,8 @@ FANNED = """(n) => {
   }
   return seen.size >= n;
 }"""
+#: The clusterer's animation (a fan opening) is over: pins stand where they stay.
+FAN_SETTLED = "() => !document.querySelector('#big-map .leaflet-cluster-anim')"
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +235,7 @@ def test_a_title_with_markup_stays_text_in_the_popup_and_the_pin(
     tab.wait_for_function(f"() => ({AT_CENTRE})() !== null")
     tab.mouse.click(*tab.evaluate(AT_CENTRE))
     tab.wait_for_function(FANNED, arg=10)
+    tab.wait_for_function(FAN_SETTLED)  # a click mid-animation lands where the pin no longer is
     piled = "#big-map .case-pin[title*=onerror]"  # the pile's titles carry the markup
     assert MARKUP in (tab.locator(piled).first.get_attribute("title") or "")
     spot = tab.evaluate(ON_TOP, piled)
@@ -276,5 +279,6 @@ def test_screenshots_of_the_office_map_with_groups_the_legend_and_a_pile_fanned_
     page.wait_for_function(FANNED, arg=PILE if width > 480 else 10)
     legend.locator("summary").click()  # fold it: the fan is the point here
     page.wait_for_function(SETTLED)
+    page.wait_for_function(FAN_SETTLED)
     screenshot(page, f"map-pins-fanned-{width}", full_page=False)
     context.close()
