@@ -104,6 +104,9 @@ FIELDS: dict[str, Any] = {
     "limit_high_hours": _l("Time limit (high)"),
     "limit_normal_hours": _l("Time limit (normal)"),
     "visit_form_id": _l("Visit form"),
+    "target_labels": _l("Target names"),
+    "answered_at": _l("Answer times"),
+    "answers": _l("Answer contents"),
 }
 
 

@@ -4,6 +4,12 @@ Columns: residential area, cell, target, done, worker, answered at (the deployme
 zone), late, cases, form version, then one column per question (merged by name across form
 versions, headed by its label). Choices are written as their labels, never their codes.
 The CSV and XLSX writers (`server.exports.cells`) neutralise formula-like text.
+
+What an export holds follows the privacy declaration (server/privacy/declaration.py): answers
+are `sensitive`, a household's or a resident's target label (room, name) and the time of an
+answer are `personal`. Only an export read as `Audience.OFFICE` (a role allowed to take
+personal data out, with the box ticked: `export_audience`) holds them; any other export is the
+progress alone, each target shown by its building's address.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ from server.campaigns.reports import (
     is_number,
     latest_answers,
 )
+from server.campaigns.selection import building_label
 from server.cases import grid_access
+from server.privacy import Audience
 from sync.db import among
 
-#: Fixed columns, by key; the view gives their headers in the reader's language.
+#: Fixed columns, by key; the view gives their headers in the reader's language. Without
+#: personal data, `answered_at` and the answers' columns are left out.
 FIXED = (
     "area",
     "cell",
@@ -69,13 +78,22 @@ def export_rows(
     words: dict[str, str],
     localtime: Callable[[dt.datetime], str],
     locale: str = "zh",
+    audience: Audience = Audience.STAFF,
 ) -> list[list[Any]]:
-    """Header row then one row per target in the allowed cells (area, cell, label order)."""
+    """Header row then one row per target in the allowed cells (area, cell, label order);
+    answers, answer times and household or resident labels only for `Audience.OFFICE`."""
+    personal = audience is Audience.OFFICE
     cells = grid_access.cell_tree(session)
-    questions = form_questions(session, campaign.form_id, locale=locale)
-    query = select(CampaignTarget.id, CampaignTarget.label, CampaignTarget.cell_code).where(
-        CampaignTarget.campaign_id == campaign.id
-    )
+    questions = form_questions(session, campaign.form_id, locale=locale) if personal else []
+    query = select(
+        CampaignTarget.id,
+        CampaignTarget.kind,
+        CampaignTarget.label,
+        CampaignTarget.road,
+        CampaignTarget.lane,
+        CampaignTarget.building,
+        CampaignTarget.cell_code,
+    ).where(CampaignTarget.campaign_id == campaign.id)
     if cells_allowed is not None:
         query = query.where(among(session, CampaignTarget.cell_code, sorted(cells_allowed)))
     targets = session.execute(query).all()
@@ -96,13 +114,26 @@ def export_rows(
             [
                 area_name,
                 grid_access.cell_path(cells, t.cell_code),
-                t.label,
+                t.label if personal else _public_label(t),
                 *_answer_cells(latest.get(t.id), questions, names, cases, words, localtime),
             ]
         )
+        if not personal:
+            del rows[-1][ANSWERED_AT]
     rows.sort(key=lambda r: (r[0] == "", r[0], r[1], r[2]))
-    header = [headers[k] for k in FIXED] + [q.label for q in questions]
-    return [header, *rows]
+    header = [headers[k] for k in FIXED if personal or k != "answered_at"]
+    return [header + [q.label for q in questions], *rows]
+
+
+ANSWERED_AT = FIXED.index("answered_at")
+
+
+def _public_label(target: Any) -> str:
+    """A target as an export without personal data names it: its building (a household's room
+    and a resident's name are personal; a building target's label is its address already)."""
+    if target.kind == "building":
+        return str(target.label)
+    return building_label(target.road or "", target.lane or "", target.building or "")
 
 
 def _answer_cells(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +18,7 @@ from shapely import from_wkb
 from shapely.geometry import mapping
 
 from server import clock
+from server.audit.operations import AccessContext, record
 from server.auth import page_login_required
 from server.backoffice import localtime
 from server.campaigns import charts, export, progress, reports
@@ -27,6 +28,8 @@ from server.enums import Role
 from server.exceptions import InvalidInput
 from server.exports.cells import csv_bytes, xlsx_bytes
 from server.extensions import db
+from server.privacy import Audience, export_audience
+from server.privacy.classes import PERSONAL_EXPORT_ROLES
 
 bp = Blueprint("campaign_progress", __name__, url_prefix="/campaigns", template_folder="templates")
 READERS = (Role.MANAGER, Role.DISPATCHER)
@@ -47,7 +50,9 @@ def _locale() -> str:
 def progress_page(campaign_id: int) -> str:
     campaign = progress.get_campaign(db.session, campaign_id)
     shown = progress.campaign_progress(db.session, campaign, _cells())
-    return render_template("campaigns/progress.html", campaign=campaign, p=shown)
+    return render_template(
+        "campaigns/progress.html", campaign=campaign, p=shown, **_export_choice()
+    )
 
 
 @bp.route("/<int:campaign_id>/progress.json")
@@ -93,8 +98,19 @@ def report_page(campaign_id: int) -> str:
     report = reports.campaign_report(db.session, campaign, _cells(), per=per, locale=_locale())
     svgs = [_chart(q) for q in report.questions]
     return render_template(
-        "campaigns/report.html", campaign=campaign, report=report, svgs=svgs, per=per, pers=PER
+        "campaigns/report.html",
+        campaign=campaign,
+        report=report,
+        svgs=svgs,
+        per=per,
+        pers=PER,
+        **_export_choice(),
     )
+
+
+def _export_choice() -> dict[str, Any]:
+    """Whether the page offers the export's "personal data" box (roles allowed to tick it)."""
+    return {"may_export_personal": current_user.role in PERSONAL_EXPORT_ROLES}
 
 
 def _chart(q: reports.QuestionReport) -> str:
@@ -111,8 +127,12 @@ def _chart(q: reports.QuestionReport) -> str:
     return charts.histogram(q.bins, title=q.question.label)
 
 
-def _table(campaign_id: int) -> list[list[Any]]:
+def _table(campaign_id: int, kind: str) -> list[list[Any]]:
+    """The export's rows, read as the declared audience: answers and personal labels only for
+    a role allowed to take personal data out, with the box ticked; that export is audited."""
     campaign = progress.get_campaign(db.session, campaign_id)
+    personal = request.args.get("include_personal") == "1"
+    audience = export_audience(current_user.role, personal=personal)
     headers = {
         "area": _("Residential area"),
         "cell": _("Cell"),
@@ -125,7 +145,7 @@ def _table(campaign_id: int) -> list[list[Any]]:
         "form_version": _("Form version"),
     }
     words = {"yes": _("Yes"), "no": _("No"), "list_sep": ", " if _locale() == "en" else "、"}
-    return export.export_rows(
+    rows = export.export_rows(
         db.session,
         campaign,
         _cells(),
@@ -133,7 +153,20 @@ def _table(campaign_id: int) -> list[list[Any]]:
         words=words,
         localtime=localtime,
         locale=_locale(),
+        audience=audience,
     )
+    if audience is Audience.OFFICE:
+        record(
+            db.session,
+            AccessContext(current_user.id, request.remote_addr, g.get("request_id")),
+            action="export",
+            subject_type="campaign",
+            subject_id=campaign.id,
+            fields=["target_labels", "answered_at", "answers"],
+            detail={"code": campaign.code, "format": kind, "rows": len(rows) - 1},
+        )
+        db.session.commit()
+    return rows
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -146,7 +179,7 @@ def _attachment(name: str) -> dict[str, str]:
 def export_csv(campaign_id: int) -> Response:
     headers = _attachment(f"campaign-{campaign_id}")
     headers["Content-Disposition"] += ".csv"
-    return Response(csv_bytes(_table(campaign_id)), mimetype="text/csv", headers=headers)
+    return Response(csv_bytes(_table(campaign_id, "csv")), mimetype="text/csv", headers=headers)
 
 
 @bp.route("/<int:campaign_id>/export.xlsx")
@@ -155,7 +188,7 @@ def export_xlsx(campaign_id: int) -> Response:
     headers = _attachment(f"campaign-{campaign_id}")
     headers["Content-Disposition"] += ".xlsx"
     return Response(
-        xlsx_bytes(_table(campaign_id), sheet=_("Results"), freeze="D2"),
+        xlsx_bytes(_table(campaign_id, "xlsx"), sheet=_("Results"), freeze="D2"),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=headers,
     )

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from server.audit.models import AuditEntry
 from server.campaigns import progress, reports
 from server.extensions import db
 from tests.server.campaign_seed import seed_campaign
@@ -102,7 +104,7 @@ def test_exports_one_row_per_target_with_labels_local_times_and_cases(
     client: Any, seeded: Any, kind: str
 ) -> None:
     login(client, "d1")
-    response = client.get(f"/campaigns/{seeded.campaign.id}/export.{kind}")
+    response = client.get(f"/campaigns/{seeded.campaign.id}/export.{kind}?include_personal=1")
     assert response.status_code == 200
     assert f".{kind}" in response.headers["Content-Disposition"]
     if kind == "csv":
@@ -151,6 +153,50 @@ def test_exports_one_row_per_target_with_labels_local_times_and_cases(
     assert t8[0] == "华山居民区" and t8[3] == "否" and t8[4:] == [""] * 9
 
 
+def _csv(response: Any) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def _export_entries(app: Any) -> list[Any]:
+    with app.app_context():
+        return (
+            db.session.execute(select(AuditEntry).where(AuditEntry.action == "export"))
+            .scalars()
+            .all()
+        )
+
+
+def test_an_export_without_the_box_is_the_progress_alone_and_is_not_audited(
+    app: Any, client: Any, seeded: Any
+) -> None:
+    for user, query in (("d1", ""), ("mgr", ""), ("mgr", "?include_personal=1")):
+        login(client, user)  # a manager may not take personal data out (PERSONAL_EXPORT_ROLES)
+        rows = _csv(client.get(f"/campaigns/{seeded.campaign.id}/export.csv{query}"))
+        assert rows[0] == ["居民区", "网格", "对象", "已完成", "网格员", "逾期", "案件", "表单版本"]
+        assert all(len(r) == 8 for r in rows), user
+        t2 = _rows_by_target(rows)["番禺路100弄2号"]
+        assert t2[3:] == ["是", "周杰", "否", "XH-2026-000901", "2"]
+        text = "\n".join(",".join(r) for r in rows)
+        assert "楼道堆物" not in text and "2026-11-26" not in text
+    assert _export_entries(app) == []
+
+
+def test_an_export_of_answers_is_audited_with_who_what_and_how_many(
+    app: Any, client: Any, seeded: Any
+) -> None:
+    login(client, "d1")
+    rows = _csv(client.get(f"/campaigns/{seeded.campaign.id}/export.csv?include_personal=1"))
+    assert "楼道堆物、电动车进楼充电" in [cell for r in rows for cell in r]
+    (entry,) = _export_entries(app)
+    assert entry.subject_type == "campaign" and entry.subject_id == str(seeded.campaign.id)
+    assert entry.fields == ["target_labels", "answered_at", "answers"]
+    assert entry.detail["rows"] == len(rows) - 1 and entry.detail["format"] == "csv"
+    login(client, "admin")
+    page = client.get("/audit/").get_data(as_text=True)
+    assert "导出" in page and "填报内容" in page and "target_labels" not in page
+
+
 def test_pages_show_the_figures_in_chinese(client: Any, seeded: Any) -> None:
     login(client, "mgr")
     cid = seeded.campaign.id
@@ -176,7 +222,7 @@ def test_a_manager_on_duty_for_one_area_sees_only_its_cells(client: Any, seeded:
     assert {f["id"] for f in data["cells"]["features"]} == {"G3"}
     assert data["findings"] == []
     export = client.get(f"/campaigns/{seeded.campaign.id}/export.csv")
-    rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+    rows = _csv(export)
     assert sorted(r[2] for r in rows[1:]) == ["番禺路100弄7号", "番禺路100弄8号"]
 
 

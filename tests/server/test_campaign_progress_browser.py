@@ -9,6 +9,7 @@ campaign-report.png (tests/browser.py decides where they go).
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.demo_server import REPO, demo_server
 
@@ -79,5 +81,24 @@ def test_the_progress_map_and_the_report_draw_in_chinese(
     text = page.inner_text("main")
     assert "楼内配有灭火器吗？" in text and "消防通道堵塞" in text and "None" not in text
     screenshot(page, "campaign-report", full_page=False)
+    # the exports: the progress alone, or (the box ticked, audited) every answer
+    headers = {}
+    for ticked in (False, True):
+        page.set_checked("#campaign-export input[name=include_personal]", ticked)
+        with page.expect_download() as download:
+            page.click("#campaign-export button:has-text('XLSX')")
+        book = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True)
+        headers[ticked] = [c for c in next(book.active.iter_rows(values_only=True)) if c]
+    assert "楼内配有灭火器吗？" in headers[True] and "填报时间" in headers[True]
+    assert headers[False] == [
+        "居民区",
+        "网格",
+        "对象",
+        "已完成",
+        "网格员",
+        "逾期",
+        "案件",
+        "表单版本",
+    ]
     assert problems == []
     context.close()

@@ -271,12 +271,16 @@ def test_exports_without_personal_data_rights_hold_no_personal_marker(
     query = {"since": "2026-06-01", "until": "2027-05-31"}
     if personal:  # a manager ticking the box anyway gets the same export
         query["include_caller"] = "1"
+        query["include_personal"] = "1"  # the campaign exports' box
+    campaign = _campaign_id()
     texts = []
     for path in (
         "/exports/cases.csv",
         "/exports/cases.geojson",
         "/dashboard/export.csv",
         "/dashboard/export.xlsx",
+        f"/campaigns/{campaign}/export.csv",
+        f"/campaigns/{campaign}/export.xlsx",
     ):
         response = reader.get(path, query_string=query)
         assert response.status_code == 200, path
@@ -284,6 +288,35 @@ def test_exports_without_personal_data_rights_hold_no_personal_marker(
     found = [f"{c.value} {w}" for m, (c, w) in forbidden.items() if any(m in t for t in texts)]
     assert found == []
     assert all(n in texts[0] for n in seeded.numbers)  # every case is exported
+
+
+def _campaign_id() -> int:
+    from sqlalchemy import select
+
+    from server.campaigns.models import Campaign
+
+    found = db.session.scalar(select(Campaign.id).where(Campaign.code == "privacy_walk"))
+    assert found is not None
+    return found
+
+
+def test_the_campaign_export_with_the_box_holds_answers_and_names_and_is_audited(
+    app: Flask, seeded: Seeded, world: Any
+) -> None:
+    from sqlalchemy import select
+
+    from server.audit.models import AuditEntry
+
+    reader = app.test_client()
+    assert login(reader, "d1").status_code == 302
+    path = f"/campaigns/{_campaign_id()}/export.csv"
+    text = _text(reader.get(path, query_string={"include_personal": "1"}))
+    assert _marker(seeded, "form_answers.values") in text
+    assert _marker(seeded, "campaign_targets.label") in text
+    subject = db.session.scalar(
+        select(AuditEntry.subject_type).where(AuditEntry.action == "export")
+    )
+    assert subject == "campaign"
 
 
 def test_the_office_export_with_the_box_holds_callers_and_is_audited(
