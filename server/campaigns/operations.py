@@ -316,6 +316,36 @@ def close(session: Session, campaign: Campaign) -> int:
     return len(exits)
 
 
+def change_end(
+    session: Session, campaign: Campaign, ends_on: dt.date | None, *, today: dt.date
+) -> dt.date:
+    """Move a published campaign's end date (a deadline pushed back or brought forward); the
+    phones learn it at their next pull (the campaign takes a new version). Return the old date.
+
+    The date stays on or after the start and on or after today: a campaign is ended by
+    closing it, not by a date in the past."""
+    if campaign.status != PUBLISHED:
+        raise CampaignStateConflict(
+            _l("Only a published campaign's end date is changed here; edit a draft instead.")
+            if campaign.status == DRAFT
+            else _l("This campaign is already closed."),
+            code="campaign_not_published",
+        )
+    check_dates(campaign.starts_on, ends_on)
+    assert ends_on is not None  # check_dates refuses a missing date
+    if ends_on < today:
+        raise CampaignInvalid(
+            _l("Choose today or a later day; to end the campaign now, close it."),
+            code="campaign_dates",
+            field="ends_on",
+        )
+    old = campaign.ends_on
+    if ends_on != old:
+        campaign.ends_on, campaign.version = ends_on, next_version(session)
+        session.flush()
+    return old
+
+
 def target_counts(session: Session, campaign: Campaign) -> dict[str, int]:
     """Stored targets per cell code (empty for a draft)."""
     stmt = (

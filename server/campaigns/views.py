@@ -43,7 +43,9 @@ Page = str | Response | tuple[str, int]
 @page_login_required(*READERS)
 def index() -> str:
     campaigns = db.session.query(Campaign).order_by(Campaign.id.desc()).all()
-    return render_template("campaigns/index.html", campaigns=campaigns, may_edit=_may_edit())
+    return render_template(
+        "campaigns/index.html", campaigns=campaigns, may_edit=_may_edit(), today=clock.today()
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -73,6 +75,7 @@ def detail(campaign_id: int) -> str:
         form=db.session.get(Form, campaign.form_id),
         tags=_tags(),
         may_edit=_may_edit(),
+        today=clock.today(),
     )
 
 
@@ -101,6 +104,35 @@ def close(campaign_id: int) -> Response:
     _audit("close", campaign, {"targets": count, "version": campaign.version})
     db.session.commit()
     flash(_("Closed: its targets leave the phones at their next sync."), "info")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+@bp.route("/<int:campaign_id>/end-date", methods=["POST"])
+@page_login_required(*EDITORS)
+def change_end(campaign_id: int) -> Response:
+    campaign = ops.get(db.session, campaign_id)
+    try:
+        ends_on = _date(request.form.get("ends_on"), "ends_on")
+        old = ops.change_end(db.session, campaign, ends_on, today=clock.today())
+    except WanggeError as error:
+        return _refused(campaign_id, error)
+    if old != campaign.ends_on:
+        _audit(
+            "update",
+            campaign,
+            {
+                "ends_on": [old.isoformat(), campaign.ends_on.isoformat()],
+                "version": campaign.version,
+            },
+        )
+        db.session.commit()
+        flash(
+            _(
+                "The end date is now %(day)s; phones learn it at their next sync.",
+                day=campaign.ends_on.isoformat(),
+            ),
+            "info",
+        )
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 

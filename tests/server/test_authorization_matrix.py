@@ -246,6 +246,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("campaigns.edit", "POST"): MANAGERS,
     ("campaigns.publish", "POST"): MANAGERS,
     ("campaigns.close", "POST"): MANAGERS,
+    ("campaigns.change_end", "POST"): MANAGERS,
     # Forms (issue 18): the office's definitions, edited by managers (and administrators).
     ("forms.index", "GET"): MANAGERS,
     ("forms.create", "POST"): MANAGERS,

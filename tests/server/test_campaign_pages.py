@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -101,9 +102,9 @@ def test_bad_inputs_get_chinese_messages_and_a_4xx(app, campaign_world) -> None:
     assert client.get("/campaigns/987654").status_code == 404
 
 
-def _assert_refused_back_on_detail(client, action, path, message):
+def _assert_refused_back_on_detail(client, action, path, message, **data):
     """A refused action returns the user to the detail page, the Chinese reason shown there."""
-    answer = _post(client, action, {}, path)
+    answer = _post(client, action, data, path)
     assert answer.status_code == 302 and answer.location.endswith(path)
     page = client.get(answer.location)
     html = page.get_data(as_text=True)
@@ -130,6 +131,61 @@ def test_refused_publish_and_close_come_back_to_the_detail_page(app, campaign_wo
     targets = db.session.scalar(select(func.count()).select_from(CampaignTarget))
     _assert_refused_back_on_detail(client, f"{path}/publish", path, "已经发布")
     assert db.session.scalar(select(func.count()).select_from(CampaignTarget)) == targets
+
+
+def test_a_published_campaigns_end_date_is_moved_and_audited(app, campaign_world) -> None:
+    from server import clock
+    from server.audit.models import AuditEntry
+
+    cw = campaign_world
+    client = _signed_in(app, "mgr")
+    campaign = cw.draft(code="later")
+    today = clock.today()
+    campaign.starts_on = today - dt.timedelta(days=10)  # begun ten days ago
+    db.session.commit()
+    path = f"/campaigns/{campaign.id}"
+    _assert_refused_back_on_detail(client, f"{path}/end-date", path, "草稿请直接编辑")
+    assert _post(client, f"{path}/publish", {}, path).status_code == 302
+    db.session.expire_all()
+    before = db.session.get(Campaign, campaign.id)
+    old_end, old_version = before.ends_on, before.version
+    page = client.get(path).get_data(as_text=True)
+    assert 'id="end-date"' in page and "修改截止日期" in page
+    for bad, reason in (
+        ((today - dt.timedelta(days=1)).isoformat(), "请选择今天或以后的日期"),
+        ((today - dt.timedelta(days=11)).isoformat(), "结束日期不能早于开始日期"),
+        ("2026-02-30", "YYYY-MM-DD"),
+        ("", "请填写开始和结束日期"),
+    ):
+        _assert_refused_back_on_detail(client, f"{path}/end-date", path, reason, ends_on=bad)
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).ends_on == old_end
+    later = old_end + dt.timedelta(days=14)
+    moved = _post(client, f"{path}/end-date", {"ends_on": later.isoformat()}, path)
+    assert moved.status_code == 302 and moved.location.endswith(path)
+    assert f"截止日期已改为 {later.isoformat()}" in client.get(path).get_data(as_text=True)
+    db.session.expire_all()
+    after = db.session.get(Campaign, campaign.id)
+    assert after.ends_on == later and after.version > old_version
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == "campaign")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.action == "update"
+    assert entry.detail["ends_on"] == [old_end.isoformat(), later.isoformat()]
+    assert 'id="past-end"' not in client.get(path).get_data(as_text=True)
+    after.ends_on = today - dt.timedelta(days=1)  # the deadline passed, nobody closed it
+    db.session.commit()
+    assert "请修改截止日期或关闭专项行动" in client.get(path).get_data(as_text=True)
+    assert "已过截止日期" in client.get("/campaigns/").get_data(as_text=True)
+    assert _post(client, f"{path}/close", {}, path).status_code == 302
+    assert "已过截止日期" not in client.get("/campaigns/").get_data(as_text=True)
+    _assert_refused_back_on_detail(
+        client, f"{path}/end-date", path, "已经结束", ends_on=later.isoformat()
+    )
+    dispatcher = _signed_in(app, "d1")
+    assert 'id="end-date"' not in dispatcher.get(path).get_data(as_text=True)
 
 
 def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:

@@ -225,6 +225,41 @@ def test_the_office_publish_and_close_reach_the_phones(phone, world):
     assert not a.table("campaign_targets") and not a.table("campaigns")
 
 
+def test_an_end_date_moved_by_the_office_reaches_the_phones(phone, world):
+    """change_end gives the campaign a new version: a phone that pulled it gets the new date
+    at its next pull (and keeps its targets)."""
+    import datetime as dt
+
+    from server.campaigns import operations as campaigns
+    from server.cases.grid_access import cell_tree
+
+    form = make_form(db.session)
+    today = dt.date.today()
+    fields = campaigns.CampaignFields(
+        code="heat_2026",
+        title_zh="高温慰问",
+        form_id=form.id,
+        target_kind="household",
+        responsible=["B1"],
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=7),
+    )
+    tree = cell_tree(db.session)
+    campaign = campaigns.save_draft(db.session, fields, tree, actor_id=world.users["office"].id)
+    campaigns.publish(db.session, campaign, tree, today=today)
+    db.session.commit()
+    a = phone("wa")
+    a.pull()
+    (held,) = a.table("campaigns").values()
+    assert held["ends_on"] == (today + dt.timedelta(days=7)).isoformat()
+    later = today + dt.timedelta(days=21)
+    assert campaigns.change_end(db.session, campaign, later, today=today) == fields.ends_on
+    db.session.commit()
+    a.pull()
+    (held,) = a.table("campaigns").values()
+    assert held["ends_on"] == later.isoformat() and len(a.table("campaign_targets")) == 3
+
+
 def test_a_form_version_published_during_a_campaign_reaches_the_phones(phone, world):
     """The office publishes version 2 of a running campaign's form (and of a care tag's visit
     form): phones that pulled version 1 get version 2 at their next pull."""
