@@ -66,6 +66,12 @@ def test_a_manager_drafts_previews_publishes_and_closes(
     page.click("#preview button.primary")
     page.wait_for_selector(".flash-info")
     assert "已发布" in page.inner_text("main")
+    page.fill("#ends_on", "2100-01-31")  # the deadline pushed back
+    page.click("#end-date button[type=submit]")
+    page.wait_for_selector(".flash-info")
+    assert "截止日期已改为 2100-01-31" in page.inner_text("main")
+    assert "2026-01-01 – 2100-01-31" in page.inner_text("main")
+    screenshot(page, "campaign-published", full_page=False)
     page.click("button.danger")
     page.wait_for_selector(".flash-info")
     assert "已结束" in page.inner_text("main")
