@@ -310,6 +310,111 @@ def test_a_visit_answer_in_another_cell_is_rejected(phone, world):
     assert a.push()["results"][0]["reason"]["code"] == "NOT_IN_SCOPE"
 
 
+def visit_answer(version: int, visit: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A visit answer that opens no case (append-only unless its visit is not committed)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "form_version_id": version,
+        "visit_id": visit["id"],
+        "household_id": visit["household_id"],
+        "values": values or {"extinguisher_ok": "yes", "floors": 3},
+        "answered_at": utcnow().isoformat(),
+    }
+
+
+def test_an_append_only_visit_answer_finds_its_visit_of_the_same_push_and_replays(phone, world):
+    """The phone queues visit.create then its form.answer (one IndexedDB transaction): both
+    append-only, in one group. The answer must find the visit queued just before it."""
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visits = [visit_args(home) for home in world.households["G1"][:2]]
+    answers = [visit_answer(version, v) for v in visits]
+    a = phone("wa")
+    for visit, answer in zip(visits, answers, strict=True):
+        a.add("visit.create", visit)
+        a.add("form.answer", answer)
+    sent = list(a.outbox)
+    body = a.push()
+    assert statuses(body) == ["applied"] * 4, body
+    for visit, answer in zip(visits, answers, strict=True):
+        kept = stored(answer["id"])
+        assert (kept.visit_id, kept.household_id, kept.form_version_id, kept.case_ids) == (
+            uuid.UUID(visit["id"]),
+            uuid.UUID(visit["household_id"]),
+            version,
+            [],
+        )
+    # The reply was lost: the phone sends the same batch again.
+    again = a.push_raw(sent).get_json()
+    assert statuses(again) == ["duplicate"] * 4
+    assert [r["original_status"] for r in again["results"]] == ["applied"] * 4
+    # The same records queued again under new seqs (a restored outbox): kept once.
+    for visit, answer in zip(visits, answers, strict=True):
+        a.add("visit.create", visit)
+        a.add("form.answer", answer)
+    resent = a.push()
+    assert statuses(resent) == ["applied"] * 4
+    assert [r["result"].get("existing") for r in resent["results"][1::2]] == [True, True]
+    assert count(FormAnswer) == 2
+
+
+def test_a_visit_answer_in_a_later_push_than_its_visit_is_kept(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visit = visit_args(world.households["G1"][0])
+    a = phone("wa")
+    a.add("visit.create", visit)
+    assert statuses(a.push()) == ["applied"]
+    answer = visit_answer(version, visit)
+    a.add("form.answer", answer)
+    assert statuses(a.push()) == ["applied"]
+    assert stored(answer["id"]).visit_id == uuid.UUID(visit["id"])
+
+
+def test_a_visit_answer_before_its_visit_is_refused_and_kept_when_sent_again(phone, world):
+    """Seq order is the phone's order: an answer queued before its visit (never by the app)
+    names an unknown visit; sent again after it, under the same id, it is kept."""
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visit = visit_args(world.households["G1"][0])
+    answer = visit_answer(version, visit)
+    a = phone("wa")
+    a.add("form.answer", answer)
+    a.add("visit.create", visit)
+    a.add("form.answer", answer)
+    body = a.push()
+    assert statuses(body) == ["rejected", "applied", "applied"]
+    assert body["results"][0]["reason"]["code"] == "UNKNOWN_VISIT"
+    assert stored(answer["id"]).visit_id == uuid.UUID(visit["id"])
+
+
+def test_a_visit_answer_naming_another_household_or_resident_is_rejected(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    home, other = world.households["G1"][:2]
+    visit = visit_args(home)
+    a = phone("wa")
+    a.add("visit.create", visit)
+    a.add("form.answer", {**visit_answer(version, visit), "household_id": str(other)})
+    a.add("form.answer", {**visit_answer(version, visit), "resident_id": str(uuid.uuid4())})
+    body = a.push()
+    assert statuses(body) == ["applied", "rejected", "rejected"]
+    assert [r["reason"]["code"] for r in body["results"][1:]] == [
+        "UNKNOWN_VISIT",
+        "RESIDENT_NOT_IN_HOUSEHOLD",
+    ]
+    assert count(FormAnswer) == 0
+
+
+def test_an_append_only_answer_to_another_cells_visit_is_rejected(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    b = phone("wb")
+    visit = visit_args(world.households["G2"][0])
+    b.add("visit.create", visit)
+    assert statuses(b.push()) == ["applied"]
+    a = phone("wa")
+    a.add("form.answer", {**visit_answer(version, visit), "household_id": None})
+    body = a.push()
+    assert body["results"][0]["reason"]["code"] == "NOT_IN_SCOPE"
+    assert count(FormAnswer) == 0
+
+
 def test_arguments_naming_neither_or_both_subjects_are_invalid(phone, world):
     a = phone("wa")
     base = {
