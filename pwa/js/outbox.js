@@ -14,21 +14,35 @@ export const changed = () => listeners.forEach((fn) => fn());
  * `local` is a list of [store, row] put alongside, so the screen and the outbox never disagree.
  */
 export async function enqueue(name, args, { baseVersion = null, local = [], summary = '' } = {}) {
-  const stores = ['kv', 'outbox', ...new Set(local.map(([s]) => s))];
-  const entry = await tx(stores, 'readwrite', async (s) => {
-    const seq = ((await req(s.kv.get('next_seq'))) || 1);
-    s.kv.put(seq + 1, 'next_seq');
-    const row = {
-      seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
-      recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
-    };
-    s.outbox.add(row);
-    for (const [store, value] of local) s[store].put(value);
-    return row;
+  return (await enqueueAll([{ name, args, baseVersion, local, summary }]))[0];
+}
+
+/**
+ * Queue several mutations, in the order given (consecutive seqs), with their local rows, in
+ * ONE IndexedDB transaction: all are kept or none (a visit and its form answers; a crash
+ * never keeps one without the other). Resolves with the outbox rows.
+ */
+export async function enqueueAll(entries) {
+  const stores = ['kv', 'outbox', ...new Set(entries.flatMap((e) => (e.local || []).map(([s]) => s)))];
+  const rows = await tx(stores, 'readwrite', async (s) => {
+    let seq = ((await req(s.kv.get('next_seq'))) || 1);
+    const made = [];
+    for (const { name, args, baseVersion = null, local = [], summary = '' } of entries) {
+      const row = {
+        seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
+        recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
+      };
+      s.outbox.add(row);
+      for (const [store, value] of local) s[store].put(value);
+      made.push(row);
+      seq += 1;
+    }
+    s.kv.put(seq, 'next_seq');
+    return made;
   });
   requestPersistence(); // first saved record: ask the browser to keep our storage
   changed();
-  return entry;
+  return rows;
 }
 
 export const pending = () => all('outbox');
