@@ -29,7 +29,12 @@ DEFINITION = {
     "format": 1,
     "title": {"zh": "独居老人走访表", "en": "Visit to an elder living alone"},
     "questions": [
-        {"name": "safe_home", "type": "yes_no", "label": {"zh": "居住环境安全吗?"}, "required": True},
+        {
+            "name": "safe_home",
+            "type": "yes_no",
+            "label": {"zh": "居住环境安全吗?"},
+            "required": True,
+        },
         {
             "name": "health",
             "type": "select_one",
@@ -176,7 +181,7 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
                           (visit_id.replace("-", ""),))  # fmt: skip
     assert [v[0].replace("-", "") for v in visits] == [home.replace("-", "")]
     rows = server.query(
-        "SELECT visit_id, form_version_id, resident_id, household_id, \"values\", campaign_id"
+        'SELECT visit_id, form_version_id, resident_id, household_id, "values", campaign_id'
         " FROM form_answers WHERE replace(id, '-', '') = ?",
         (answer["id"].replace("-", ""),),
     )
