@@ -447,7 +447,7 @@ def test_a_refused_answer_sent_again_corrected_under_the_same_id_is_kept(phone, 
     assert stored(bad["id"]).values == {"extinguisher_ok": "yes"}
 
 
-def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
+def test_only_answers_that_file_cases_run_under_the_version_clock(app, phone, world):
     """An answer that opens no case only adds its row (append-only, before the clock); one
     that files a case, or that the prefetch could not check, runs under it."""
     from server.fieldsync.form_answers import answer_is_append_only
@@ -470,6 +470,22 @@ def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
     assert handler.prefetch is not None
     handler.prefetch(db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), loaded)
     assert [answer_is_append_only(args) for args in loaded] == [True, False, False]
+    # A visit answer: append-only when its visit is committed, under the clock when it is not
+    # (queued by a visit.create of the same group, which only the clock's flush writes).
+    a = phone("wa")
+    visit = visit_args(world.households["G1"][0])
+    a.add("visit.create", visit)
+    a.push()
+    fresh = visit_args(world.households["G1"][1])
+    visit_loaded = [
+        handler.validate(visit_answer(version, visit)),
+        handler.validate(visit_answer(version, fresh)),
+        handler.validate(visit_answer(version, visit, extinguisher_ok="no")),
+    ]
+    handler.prefetch(
+        db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), visit_loaded
+    )
+    assert [answer_is_append_only(args) for args in visit_loaded] == [True, False, False]
 
 
 def test_reports_and_an_answer_that_files_a_case_in_one_push_get_distinct_numbers(phone, world):
