@@ -8,6 +8,7 @@ answer in words. A household without the tag shows no form."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,9 @@ def give_tag_the_form(server: LiveServer, form_id: int) -> None:
 
 
 def shot(page: Any, name: str) -> None:
+    """A screenshot at CSS size (small), after checking the screen holds no leftover."""
+    text = page.inner_text("#main")
+    assert not re.search(r"null|undefined|NaN|\[object|[0-9a-f]{8}-[0-9a-f]{4}-", text), text
     page.screenshot(path=str(SHOTS / f"visit-form-{name}.png"), scale="css")
 
 
