@@ -239,3 +239,83 @@ def test_a_tag_whose_form_the_phone_lacks_says_so(phone: Any, server: LiveServer
     assert "独居老人" in notice.inner_text() and "同步" in notice.inner_text()
     assert page.locator("section.visit-form").count() == 0
     shot(page, "missing")
+
+
+def year_one(route: Any) -> None:
+    """Pass a push on with its visits dated year 1 (as a phone with a dead clock sent)."""
+    body = route.request.post_data_json
+    for m in body.get("mutations", []):
+        if m["name"] == "visit.create":
+            m["args"]["visited_at"] = "0001-01-01T00:00:00+00:00"
+    route.continue_(post_data=json.dumps(body))
+
+
+def save_refused_visit(phone: Any, page: Any, home: str) -> list[str]:
+    """Offline: a visit to `home` with its forms answered; online, the server refuses the
+    visit (year 1) and so its answers (UNKNOWN_VISIT). → the answers' ids."""
+    phone.expected_network_errors = True
+    phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+    open_household(page, home)
+    sections = page.locator("section.visit-form")
+    sections.first.wait_for()
+    for n in range(sections.count()):
+        sections.nth(n).locator("[data-name=safe_home] button[data-value=no]").click()
+        sections.nth(n).locator("[data-name=health] label:has-text('较差')").click()
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("body[data-screen=visits]")
+    answers = [e["args"]["id"] for e in phone.idb("outbox") if e["name"] == "form.answer"]
+    assert answers
+    phone.context.unroute(SYNC_ROUTES)
+    phone.context.route("**/api/v1/sync/push", year_one)
+    phone.sync()
+    page.evaluate("location.hash = '#/sync'")
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#rejected-list > li').length === n",
+        arg=1 + len(answers),
+    )
+    assert "服务器上没有这次走访" in page.inner_text("#rejected-list")
+    phone.context.unroute("**/api/v1/sync/push")
+    return answers
+
+
+def test_a_refused_visits_answers_follow_it_when_corrected_or_discarded(
+    phone: Any, server: LiveServer
+) -> None:
+    """The server refuses the visit (here a clock at year 1, as an old phone sent), so its
+    answer is refused too (UNKNOWN_VISIT). Correcting the visit on 同步 sends the answer again
+    right after it; both are kept, linked. Discarding one gives its answers up with it."""
+    form_id, _ = publish_form(server)
+    give_tag_the_form(server, form_id)
+    page = phone.login(WORKER)
+    page.wait_for_selector("body[data-settled=true]")
+    home = next(r["household_id"] for r in phone.idb("residents") if TAG in (r.get("tags") or []))
+    answers = save_refused_visit(phone, page, home)
+    seq = next(e["seq"] for e in phone.idb("journal") if e["name"] == "visit.create")
+    page.wait_for_selector("#toast", state="hidden")
+    page.locator("#rejected-list").scroll_into_view_if_needed()
+    shot(page, "refused-sync")
+    page.locator(f"#rejected-list > li[data-seq='{seq}'] [data-action=edit]").click()
+    form = page.wait_for_selector("form.fix")
+    form.query_selector("button[type=submit]").click()
+    page.wait_for_function("() => !document.querySelector('#rejected-list > li')")
+    wait_outbox_empty(phone)
+    states = sorted(e["state"] for e in phone.idb("journal"))
+    assert states.count("resent") == 1 + len(answers), states
+    for answer_id in answers:
+        rows = server.query(
+            "SELECT v.household_id FROM form_answers a JOIN visits v ON v.id = a.visit_id"
+            " WHERE replace(a.id, '-', '') = ?",
+            (answer_id.replace("-", ""),),
+        )
+        assert [r[0].replace("-", "") for r in rows] == [home.replace("-", "")]
+
+    # Discarding a refused visit gives up its refused answers too (and their local rows).
+    again = save_refused_visit(phone, page, home)
+    refused = [e for e in phone.idb("journal") if e["state"] == "rejected"]
+    seq = next(e["seq"] for e in refused if e["name"] == "visit.create")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#rejected-list > li[data-seq='{seq}'] [data-action=discard]").click()
+    page.wait_for_selector("#rejected-list", state="detached")
+    gone = {e["args"]["id"]: e["state"] for e in phone.idb("journal") if e["name"] == "form.answer"}
+    assert all(gone[a] == "discarded" for a in again), gone
+    assert not {a["id"] for a in phone.idb("form_answers")} & set(again)
