@@ -15,7 +15,7 @@ const SHELL = [
   'js/upload.js', 'js/uuid.js', 'js/browser-check.js', 'js/browser-notice.js', 'js/limits.js', 'js/checks.js', 'js/places.js', 'js/gcj02.js',
   'js/screens/case-detail.js', 'js/screens/cases.js', 'js/screens/home.js', 'js/screens/login.js',
   'js/screens/report.js', 'js/screens/settings.js', 'js/screens/sync.js', 'js/screens/visit-form.js',
-  'js/screens/visits.js', 'js/screens/campaigns.js', 'js/forms/conditions.js', 'js/forms/render.js', 'js/forms/forms.css',
+  'js/screens/visits.js', 'js/screens/campaigns.js', 'js/forms/conditions.js', 'js/forms/render.js', 'js/forms/readable.js', 'js/forms/forms.css',
 ];
 
 self.addEventListener('install', (event) => {

@@ -77,3 +77,51 @@ export async function campaignsWithProgress() {
     })
     .sort((a, b) => String(a.ends_on || '').localeCompare(String(b.ends_on || '')) || String(a.code).localeCompare(String(b.code)));
 }
+
+/**
+ * The visit forms a household's residents call for (docs/forms.md §Visit forms on the phone):
+ * each care tag a resident carries may name a form (`care_tags` store → visit_form_id); the
+ * phone asks the latest version it holds, once per resident and form (two tags of one person
+ * naming the same form ask it once, under both names). `forms`: [{ key, formId, version,
+ * resident, tags }] in resident order; `missing`: [{ formId, tags }] for forms named by a tag
+ * with no version on the phone (never pulled yet).
+ */
+export async function visitFormsFor(household) {
+  const [tags, versions] = await Promise.all([all('care_tags'), all('form_versions')]);
+  const byCode = new Map(tags.map((t) => [t.id, t]));
+  const forms = new Map();
+  const missing = new Map();
+  for (const resident of household.residents || []) {
+    for (const code of resident.tags || []) {
+      const tag = byCode.get(code);
+      if (!tag || tag.visit_form_id == null) continue;
+      const formId = Number(tag.visit_form_id);
+      const version = latestVersion(versions, formId);
+      if (!version) {
+        if (!missing.has(formId)) missing.set(formId, { formId, tags: [] });
+        if (!missing.get(formId).tags.includes(tag)) missing.get(formId).tags.push(tag);
+        continue;
+      }
+      const key = `${formId}:${resident.id}`;
+      if (!forms.has(key)) forms.set(key, { key, formId, version, resident, tags: [] });
+      forms.get(key).tags.push(tag);
+    }
+  }
+  return { forms: [...forms.values()], missing: [...missing.values()] };
+}
+
+/** A household's visits on the phone (newest first), each with its form answers and the
+ * versions they were made on (null when the phone does not hold that version). */
+export async function visitHistory(householdId) {
+  const [visits, answers, versions] = await Promise.all([all('visits'), all('form_answers'), all('form_versions')]);
+  const byId = new Map(versions.map((v) => [String(v.id), v]));
+  const when = (v) => Date.parse(v.visited_at || v.recorded_at_device || 0) || 0;
+  return visits
+    .filter((v) => v.household_id === householdId)
+    .sort((a, b) => when(b) - when(a))
+    .map((v) => ({
+      ...v,
+      answers: answers.filter((a) => a.visit_id === v.id)
+        .map((a) => ({ ...a, version: byId.get(String(a.form_version_id)) || null })),
+    }));
+}

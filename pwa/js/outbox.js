@@ -14,21 +14,35 @@ export const changed = () => listeners.forEach((fn) => fn());
  * `local` is a list of [store, row] put alongside, so the screen and the outbox never disagree.
  */
 export async function enqueue(name, args, { baseVersion = null, local = [], summary = '' } = {}) {
-  const stores = ['kv', 'outbox', ...new Set(local.map(([s]) => s))];
-  const entry = await tx(stores, 'readwrite', async (s) => {
-    const seq = ((await req(s.kv.get('next_seq'))) || 1);
-    s.kv.put(seq + 1, 'next_seq');
-    const row = {
-      seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
-      recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
-    };
-    s.outbox.add(row);
-    for (const [store, value] of local) s[store].put(value);
-    return row;
+  return (await enqueueAll([{ name, args, baseVersion, local, summary }]))[0];
+}
+
+/**
+ * Queue several mutations, in the order given (consecutive seqs), with their local rows, in
+ * ONE IndexedDB transaction: all are kept or none (a visit and its form answers; a crash
+ * never keeps one without the other). Resolves with the outbox rows.
+ */
+export async function enqueueAll(entries) {
+  const stores = ['kv', 'outbox', ...new Set(entries.flatMap((e) => (e.local || []).map(([s]) => s)))];
+  const rows = await tx(stores, 'readwrite', async (s) => {
+    let seq = ((await req(s.kv.get('next_seq'))) || 1);
+    const made = [];
+    for (const { name, args, baseVersion = null, local = [], summary = '' } of entries) {
+      const row = {
+        seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
+        recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
+      };
+      s.outbox.add(row);
+      for (const [store, value] of local) s[store].put(value);
+      made.push(row);
+      seq += 1;
+    }
+    s.kv.put(seq, 'next_seq');
+    return made;
   });
   requestPersistence(); // first saved record: ask the browser to keep our storage
   changed();
-  return entry;
+  return rows;
 }
 
 export const pending = () => all('outbox');
@@ -80,34 +94,53 @@ export async function unresolved() {
   return (await all('journal')).filter((e) => e.state === 'rejected');
 }
 
+/** The refused form answers of a refused visit (they were refused UNKNOWN_VISIT with it). */
+async function refusedAnswersOf(old) {
+  if (old.name !== 'visit.create' || !old.args?.id) return [];
+  return (await all('journal')).filter((e) => e.state === 'rejected' && e.name === 'form.answer'
+    && e.args?.visit_id === old.args.id);
+}
+
 /**
  * Send a rejected record again with corrected `args`: a new outbox entry (new seq and
  * op_id, the same record id, so a local row is replaced, not doubled); the journal keeps the
- * rejected one, marked `resent`, for the record.
+ * rejected one, marked `resent`, for the record. A visit takes its refused form answers
+ * along, queued right after it in the same transaction (docs/forms.md §Visit forms).
  */
 export async function resend(seq, args, { local = [] } = {}) {
   const old = await tx('journal', 'readonly', (s) => req(s.journal.get(seq)));
   if (!old || old.state !== 'rejected') return null;
-  const entry = await enqueue(old.name, args, { baseVersion: old.base_version, local, summary: old.summary });
+  const answers = await refusedAnswersOf(old);
+  const [entry, ...again] = await enqueueAll([
+    { name: old.name, args, baseVersion: old.base_version, local, summary: old.summary },
+    ...answers.map((a) => ({ name: a.name, args: a.args, baseVersion: a.base_version, summary: a.summary })),
+  ]);
   await tx('journal', 'readwrite', async (s) => {
-    const row = await req(s.journal.get(seq));
-    if (row) s.journal.put({ ...row, state: 'resent', resent_as: entry.seq });
+    for (const [from, to] of [[seq, entry], ...answers.map((a, i) => [a.seq, again[i]])]) {
+      const row = await req(s.journal.get(from));
+      if (row) s.journal.put({ ...row, state: 'resent', resent_as: to.seq });
+    }
   });
   changed();
   return entry;
 }
 
-/** Give up a rejected record: it is never sent, and the screens stop showing it as pending. */
+/** Give up a rejected record: it is never sent, and the screens stop showing it as pending.
+ * A visit's refused form answers are given up with it. */
 export async function discard(seq) {
   const old = await tx('journal', 'readonly', (s) => req(s.journal.get(seq)));
   if (!old || old.state !== 'rejected') return false;
   const stores = { 'case.report': 'cases', 'visit.create': 'visits', 'form.answer': 'form_answers' };
-  const store = stores[old.name];
-  await tx(['journal', ...(store ? [store] : [])], 'readwrite', async (s) => {
-    s.journal.put({ ...old, state: 'discarded', discarded_at: new Date().toISOString() });
-    if (store && old.args?.id) {
-      const row = await req(s[store].get(old.args.id));
-      if (row && row.pending) s[store].delete(old.args.id); // only our local copy, never a pulled row
+  const records = [old, ...await refusedAnswersOf(old)];
+  const used = [...new Set(records.map((r) => stores[r.name]).filter(Boolean))];
+  await tx(['journal', ...used], 'readwrite', async (s) => {
+    for (const record of records) {
+      s.journal.put({ ...record, state: 'discarded', discarded_at: new Date().toISOString() });
+      const store = stores[record.name];
+      if (store && record.args?.id) {
+        const row = await req(s[store].get(record.args.id));
+        if (row && row.pending) s[store].delete(record.args.id); // only our local copy, never a pulled row
+      }
     }
   });
   changed();

@@ -2,7 +2,8 @@
 
 For the worker's cells: published campaigns with a responsible cell among them (a closed one
 comes as a deletion), their targets there (they leave by the scope exits the close writes),
-the worker's own answers to current campaigns (a second phone of theirs knows what is done),
+the worker's own answers to current campaigns (a second phone of theirs knows what is done)
+and to their own visits (shown with the visit, as the visits table is the worker's own),
 the care tags with their visit forms, and the published form versions all of these need.
 """
 
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from server.campaigns.models import CLOSED, PUBLISHED, Campaign, CampaignCell, CampaignTarget
@@ -274,7 +275,11 @@ def campaign_sources(
                 uuid.UUID,
                 and_(
                     FormAnswer.worker_id == scope.user_id,
-                    FormAnswer.campaign_id.in_(published),
+                    or_(
+                        FormAnswer.campaign_id.in_(published),
+                        # a visit's answers, like the visits table: the worker's own visits
+                        FormAnswer.visit_id.is_not(None),
+                    ),
                 ),
             ),
             answers_load,

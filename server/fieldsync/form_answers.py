@@ -4,7 +4,9 @@ An append-only record with a phone-minted id, checked against the form version i
 (not the latest: an answer made on version 1 after version 2 was published is kept), about a
 campaign's target or a visit in the worker's cells. An answer whose rules open cases files
 them on `case.report`'s path, with ids derived from the answer's, so a replay never files
-twice; such an answer runs under the version clock, any other before it.
+twice; such an answer runs under the version clock, and so does a visit answer whose visit
+is not committed yet (queued by visit.create earlier in the same group: the engine writes the
+queued rows before a mutation under the clock runs, so it finds it); any other runs before it.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from sync.errors import Rejected
 
 ANSWERS = FormAnswer.__table__
 #: Keys `answer_prefetch` sets on each validated args dict (the log keeps the raw args): do
-#: the answers open cases, and the values checked against the version (None: unknown).
-OPENS_CASES, CHECKED = "_opens_cases", "_checked"
+#: the answers open cases, the values checked against the version (None: unknown), and is
+#: the visit named (if any) committed already.
+OPENS_CASES, CHECKED, VISIT_COMMITTED = "_opens_cases", "_checked", "_visit_committed"
 
 #: (args as CaseReportArgs loads them, channel) → the filed case.
 FileCase = Callable[[dict[str, Any], Channel], Case]
@@ -50,13 +53,15 @@ class AnswerBatch:
     targets: dict[uuid.UUID, CampaignTarget]
     campaigns: dict[int, Campaign]
     households: dict[uuid.UUID, Household]
+    visits: dict[uuid.UUID, tuple[uuid.UUID]]  # committed visit id → (household_id,)
 
 
 def answer_prefetch(
     session: Session, device: DeviceContext, args_list: list[dict[str, Any]]
 ) -> AnswerBatch:
-    """Read the group's answers, form versions, targets, campaigns and households; check each
-    answer's values against its version, and mark (`OPENS_CASES`) those that open cases."""
+    """Read the group's answers, form versions, targets, campaigns, households and visits;
+    check each answer's values against its version, and mark (`OPENS_CASES`) those that open
+    cases and (`VISIT_COMMITTED`) those whose visit is already in the database."""
     answer_ids = {a["id"] for a in args_list}
     answers = {
         row.id: (row.worker_id, list(row.case_ids or []))
@@ -92,8 +97,16 @@ def answer_prefetch(
             select(Household).where(among(session, Household.id, household_ids))
         )
     }
-    batch = AnswerBatch(answers, versions, targets, campaigns, households)
+    visit_ids = {a["visit_id"] for a in args_list if a["visit_id"] is not None}
+    visits = {
+        row.id: (row.household_id,)
+        for row in session.execute(
+            select(Visit.id, Visit.household_id).where(among(session, Visit.id, visit_ids))
+        )
+    }
+    batch = AnswerBatch(answers, versions, targets, campaigns, households, visits)
     for args in args_list:
+        args[VISIT_COMMITTED] = args["visit_id"] is None or args["visit_id"] in visits
         known = versions.get(args["form_version_id"])
         checked = _check_values(known[1], args["values"]) if known else None
         args[CHECKED] = checked
@@ -112,9 +125,12 @@ def _check_values(form: FormDefinition, values: dict[str, Any]) -> CleanAnswers 
 
 def answer_is_append_only(args: dict[str, Any]) -> bool:
     """An answer that opens no case only adds its own row: it runs before the group takes the
-    version clock. One that files cases (numbers, placement, photo links) runs under it. The
-    prefetch decided which (an answer it could not check is treated as filing cases)."""
-    return not args.get(OPENS_CASES, True)
+    version clock. One that files cases (numbers, placement, photo links) runs under it, and
+    so does one about a visit the prefetch did not find committed: most likely queued by a
+    visit.create of the same group, which an append-only handler cannot see (sync.engine
+    Handler.append_only); under the clock, the queued rows are written first. The prefetch
+    decided which (an answer it could not check is treated as filing cases)."""
+    return not args.get(OPENS_CASES, True) and bool(args.get(VISIT_COMMITTED, False))
 
 
 def form_answer(ctx: MutationContext, args: dict[str, Any], file_case: FileCase) -> dict[str, Any]:
@@ -207,16 +223,19 @@ def _campaign_subject(
 def _visit_subject(
     ctx: MutationContext, batch: AnswerBatch, args: dict[str, Any]
 ) -> dict[str, Any]:
-    # The visit may be in this very push, queued by visit.create earlier in the batch: the
-    # engine writes queued rows before another mutation name runs, so the session sees it.
-    visit = ctx.session.get(Visit, args["visit_id"])
-    if visit is None:
-        raise Rejected("UNKNOWN_VISIT", "no such visit")
-    if args["household_id"] is not None and args["household_id"] != visit.household_id:
+    # A visit the prefetch did not find may be of this very group, queued by visit.create
+    # earlier: such an answer runs under the clock (`answer_is_append_only`), after the engine
+    # wrote the queued rows, so the session finds it.
+    known = batch.visits.get(args["visit_id"])
+    if known is None:
+        visit = ctx.session.get(Visit, args["visit_id"])
+        if visit is None:
+            raise Rejected("UNKNOWN_VISIT", "no such visit")
+        known = (visit.household_id,)
+    (household_id,) = known
+    if args["household_id"] is not None and args["household_id"] != household_id:
         raise Rejected("UNKNOWN_VISIT", "the visit is not of this household")
-    household = batch.households.get(visit.household_id) or ctx.session.get(
-        Household, visit.household_id
-    )
+    household = batch.households.get(household_id) or ctx.session.get(Household, household_id)
     if household is None:  # a visit's household is a foreign key: never, but say so
         raise Rejected("UNKNOWN_HOUSEHOLD", "no such household")
     if args["resident_id"] is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.forms.models import FormVersion
+from sync.db import utcnow
 from tests.sync.campaign_world import (
     answer_args,
     close_campaign,
@@ -18,7 +19,7 @@ from tests.sync.campaign_world import (
     targets_of,
     version_of,
 )
-from tests.sync.conftest import Phone
+from tests.sync.conftest import Phone, visit_args
 from tests.sync.test_scope_changes import hand_over
 
 
@@ -108,6 +109,47 @@ def test_the_workers_own_answers_reach_their_other_phone(phone, world):
     third = phone("wa")
     third.pull()
     assert not third.table("form_answers")  # answers of current campaigns only
+
+
+def test_the_workers_own_visit_answers_come_with_their_visits(phone, world):
+    """A visit's answers are pulled like the visits table: the worker's own, never a
+    colleague's of the same cell (nor another cell's)."""
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+
+    def visit_with_answer(p: Phone, home: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        visit = visit_args(home)
+        answer = {
+            "id": str(uuid.uuid4()),
+            "form_version_id": version,
+            "visit_id": visit["id"],
+            "household_id": str(home),
+            "values": {"extinguisher_ok": "yes"},
+            "answered_at": utcnow().isoformat(),
+        }
+        p.add("visit.create", visit)
+        p.add("form.answer", answer)
+        assert [r["status"] for r in p.push()["results"]] == ["applied", "applied"]
+        return visit, answer
+
+    a, c, b = phone("wa"), phone("wc"), phone("wb")
+    visit, mine = visit_with_answer(a, world.households["G1"][0])
+    visit_with_answer(c, world.households["G1"][1])
+    visit_with_answer(b, world.households["G2"][0])
+    second = phone("wa")
+    second.pull()
+    answers = second.table("form_answers")
+    assert set(answers) == {mine["id"]}
+    row = answers[mine["id"]]
+    assert (row["visit_id"], row["household_id"], row["campaign_id"]) == (
+        visit["id"],
+        visit["household_id"],
+        None,
+    )
+    assert row["values"] == {"extinguisher_ok": "yes"} and row["form_version_id"] == version
+    assert visit["id"] in second.table("visits")
+    paged = phone("wa")
+    paged.pull(limit=1)
+    assert paged.replica == second.replica
 
 
 def test_form_versions_pulled_are_published_and_never_drafts(phone, world):

@@ -310,6 +310,111 @@ def test_a_visit_answer_in_another_cell_is_rejected(phone, world):
     assert a.push()["results"][0]["reason"]["code"] == "NOT_IN_SCOPE"
 
 
+def visit_answer(version: int, visit: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A visit answer that opens no case (append-only unless its visit is not committed)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "form_version_id": version,
+        "visit_id": visit["id"],
+        "household_id": visit["household_id"],
+        "values": values or {"extinguisher_ok": "yes", "floors": 3},
+        "answered_at": utcnow().isoformat(),
+    }
+
+
+def test_an_append_only_visit_answer_finds_its_visit_of_the_same_push_and_replays(phone, world):
+    """The phone queues visit.create then its form.answer (one IndexedDB transaction): both
+    append-only, in one group. The answer must find the visit queued just before it."""
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visits = [visit_args(home) for home in world.households["G1"][:2]]
+    answers = [visit_answer(version, v) for v in visits]
+    a = phone("wa")
+    for visit, answer in zip(visits, answers, strict=True):
+        a.add("visit.create", visit)
+        a.add("form.answer", answer)
+    sent = list(a.outbox)
+    body = a.push()
+    assert statuses(body) == ["applied"] * 4, body
+    for visit, answer in zip(visits, answers, strict=True):
+        kept = stored(answer["id"])
+        assert (kept.visit_id, kept.household_id, kept.form_version_id, kept.case_ids) == (
+            uuid.UUID(visit["id"]),
+            uuid.UUID(visit["household_id"]),
+            version,
+            [],
+        )
+    # The reply was lost: the phone sends the same batch again.
+    again = a.push_raw(sent).get_json()
+    assert statuses(again) == ["duplicate"] * 4
+    assert [r["original_status"] for r in again["results"]] == ["applied"] * 4
+    # The same records queued again under new seqs (a restored outbox): kept once.
+    for visit, answer in zip(visits, answers, strict=True):
+        a.add("visit.create", visit)
+        a.add("form.answer", answer)
+    resent = a.push()
+    assert statuses(resent) == ["applied"] * 4
+    assert [r["result"].get("existing") for r in resent["results"][1::2]] == [True, True]
+    assert count(FormAnswer) == 2
+
+
+def test_a_visit_answer_in_a_later_push_than_its_visit_is_kept(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visit = visit_args(world.households["G1"][0])
+    a = phone("wa")
+    a.add("visit.create", visit)
+    assert statuses(a.push()) == ["applied"]
+    answer = visit_answer(version, visit)
+    a.add("form.answer", answer)
+    assert statuses(a.push()) == ["applied"]
+    assert stored(answer["id"]).visit_id == uuid.UUID(visit["id"])
+
+
+def test_a_visit_answer_before_its_visit_is_refused_and_kept_when_sent_again(phone, world):
+    """Seq order is the phone's order: an answer queued before its visit (never by the app)
+    names an unknown visit; sent again after it, under the same id, it is kept."""
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    visit = visit_args(world.households["G1"][0])
+    answer = visit_answer(version, visit)
+    a = phone("wa")
+    a.add("form.answer", answer)
+    a.add("visit.create", visit)
+    a.add("form.answer", answer)
+    body = a.push()
+    assert statuses(body) == ["rejected", "applied", "applied"]
+    assert body["results"][0]["reason"]["code"] == "UNKNOWN_VISIT"
+    assert stored(answer["id"]).visit_id == uuid.UUID(visit["id"])
+
+
+def test_a_visit_answer_naming_another_household_or_resident_is_rejected(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    home, other = world.households["G1"][:2]
+    visit = visit_args(home)
+    a = phone("wa")
+    a.add("visit.create", visit)
+    a.add("form.answer", {**visit_answer(version, visit), "household_id": str(other)})
+    a.add("form.answer", {**visit_answer(version, visit), "resident_id": str(uuid.uuid4())})
+    body = a.push()
+    assert statuses(body) == ["applied", "rejected", "rejected"]
+    assert [r["reason"]["code"] for r in body["results"][1:]] == [
+        "UNKNOWN_VISIT",
+        "RESIDENT_NOT_IN_HOUSEHOLD",
+    ]
+    assert count(FormAnswer) == 0
+
+
+def test_an_append_only_answer_to_another_cells_visit_is_rejected(phone, world):
+    version = version_of(db.session, make_form(db.session, "elder_visit"), 1)
+    b = phone("wb")
+    visit = visit_args(world.households["G2"][0])
+    b.add("visit.create", visit)
+    assert statuses(b.push()) == ["applied"]
+    a = phone("wa")
+    a.add("form.answer", {**visit_answer(version, visit), "household_id": None})
+    body = a.push()
+    assert body["results"][0]["reason"]["code"] == "NOT_IN_SCOPE"
+    assert count(FormAnswer) == 0
+
+
 def test_arguments_naming_neither_or_both_subjects_are_invalid(phone, world):
     a = phone("wa")
     base = {
@@ -342,7 +447,7 @@ def test_a_refused_answer_sent_again_corrected_under_the_same_id_is_kept(phone, 
     assert stored(bad["id"]).values == {"extinguisher_ok": "yes"}
 
 
-def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
+def test_only_answers_that_file_cases_run_under_the_version_clock(app, phone, world):
     """An answer that opens no case only adds its row (append-only, before the clock); one
     that files a case, or that the prefetch could not check, runs under it."""
     from server.fieldsync.form_answers import answer_is_append_only
@@ -365,6 +470,22 @@ def test_only_answers_that_file_cases_run_under_the_version_clock(app, world):
     assert handler.prefetch is not None
     handler.prefetch(db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), loaded)
     assert [answer_is_append_only(args) for args in loaded] == [True, False, False]
+    # A visit answer: append-only when its visit is committed, under the clock when it is not
+    # (queued by a visit.create of the same group, which only the clock's flush writes).
+    a = phone("wa")
+    visit = visit_args(world.households["G1"][0])
+    a.add("visit.create", visit)
+    a.push()
+    fresh = visit_args(world.households["G1"][1])
+    visit_loaded = [
+        handler.validate(visit_answer(version, visit)),
+        handler.validate(visit_answer(version, fresh)),
+        handler.validate(visit_answer(version, visit, extinguisher_ok="no")),
+    ]
+    handler.prefetch(
+        db.session, DeviceContext(uuid.uuid4(), user.id, PhoneActor(user)), visit_loaded
+    )
+    assert [answer_is_append_only(args) for args in visit_loaded] == [True, False, False]
 
 
 def test_reports_and_an_answer_that_files_a_case_in_one_push_get_distinct_numbers(phone, world):

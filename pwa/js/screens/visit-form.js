@@ -1,21 +1,32 @@
 // Log a visit in a few taps: who was seen, situation, needs, follow-up; a finding can
 // become a case on the spot. Saved to the outbox first; location is optional.
+// The care tags of the household's residents may call for visit forms (docs/forms.md §Visit
+// forms on the phone): one per resident and form, asked when the resident was met, validated
+// before anything is kept, and queued with the visit in one IndexedDB transaction. Below, the
+// household's visits on the phone with their answered forms.
 import { h, toast, trackDirty, clean } from '../ui.js';
-import { t } from '../i18n.js';
+import { t, lang } from '../i18n.js';
 import { get } from '../db.js';
 import * as geo from '../geo.js';
-import { enqueue } from '../outbox.js';
+import { enqueueAll } from '../outbox.js';
 import { uuid } from '../uuid.js';
 import { syncNow } from '../sync-client.js';
-import { householdsByDue } from '../data.js';
+import { capture } from '../photo.js';
+import { householdsByDue, visitFormsFor, visitHistory } from '../data.js';
 import { limited, problems, show as showProblems } from '../checks.js';
+import { renderForm } from '../forms/render.js';
+import { readableAnswers } from '../forms/readable.js';
 
 const OUTCOMES = ['met', 'not_home', 'refused'];
+
+const tagName = (tag) => (lang() === 'en' ? tag.name_en || tag.name_zh : tag.name_zh) || '';
+const formTitle = (version) => version.title || (version.definition?.title?.zh) || t('visit.form_untitled');
 
 export async function render(main, [householdId]) {
   const household = (await householdsByDue()).find((x) => x.id === householdId) || await get('households', householdId);
   if (!household) { main.replaceChildren(h('p', {}, t('visit.unknown'))); return; }
   geo.start();
+  const [{ forms: needed, missing }, history] = await Promise.all([visitFormsFor(household), visitHistory(household.id)]);
   const people = (household.residents || []).map((r) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', name: 'seen', value: r.id }), `${r.name}${r.relation ? ` (${r.relation})` : ''}`));
   const outcome = h('div', { class: 'chips', role: 'radiogroup', 'aria-labelledby': 'outcome-legend' },
@@ -23,16 +34,22 @@ export async function render(main, [householdId]) {
   const area = (name) => [h('label', { for: `v-${name}` }, t(`visit.${name}`)), ...limited('textarea', { id: `v-${name}`, name, rows: 2 }, 'visit.create', name)];
   const errorBox = h('p', { class: 'error', role: 'alert', id: 'visit-error' });
   const toCase = h('input', { type: 'checkbox', name: 'to_case', id: 'v-to-case' });
-  const form = h('form', { id: 'visit-form' },
+  const forms = visitForms(needed, missing);
+  const form = h('form', { id: 'visit-form', novalidate: true },
     h('fieldset', {}, h('legend', {}, t('visit.seen')), people.length ? people : h('p', { class: 'meta' }, t('visit.no_residents'))),
     h('fieldset', {}, h('legend', { id: 'outcome-legend' }, t('visit.outcome')), outcome),
+    forms.section,
     ...area('situation'), ...area('needs'), ...area('follow_up'),
     h('label', { class: 'check', for: 'v-to-case' }, toCase, t('visit.to_case')),
     errorBox,
     h('button', { class: 'primary', type: 'submit', style: 'width:100%;margin-top:12px' }, t('visit.save')));
+  const met = () => form.querySelector('input[name=outcome]:checked').value === 'met';
+  outcome.addEventListener('change', () => forms.asked(met()));
   const untrack = trackDirty(form);
+  let saving = false;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (saving) return;
     const fix = geo.currentFix();
     const where = fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : { lon: null, lat: null, accuracy_m: null };
     const visitId = uuid();
@@ -48,6 +65,16 @@ export async function render(main, [householdId]) {
     const wrong = problems('visit.create', args);
     showProblems(form, wrong, errorBox);
     if (wrong.length) return;
+    // The forms asked (only when the resident was met): every problem marked, nothing kept.
+    const asked = met() ? forms.rendered : [];
+    for (const one of asked) one.form.showProblems();
+    const unanswered = asked.filter((one) => one.form.problems().length);
+    if (unanswered.length) {
+      errorBox.textContent = t('visit.forms_fix');
+      unanswered[0].box.querySelector('.wf-has-problem')?.scrollIntoView({ block: 'center' });
+      return;
+    }
+    const entries = [];
     if (toCase.checked) {
       const caseId = uuid();
       const description = [args.situation, args.needs].filter(Boolean).join('\n') || t('visit.case_default', { where: label });
@@ -58,16 +85,31 @@ export async function render(main, [householdId]) {
       const tooLong = problems('case.report', caseArgs).map((p) => ({ ...p, field: p.field === 'description' ? 'situation' : p.field }));
       showProblems(form, tooLong, errorBox);
       if (tooLong.length) return;
-      await enqueue('case.report', caseArgs, {
-        summary: t('summary.case', { where: label }),
+      entries.push({
+        name: 'case.report', args: caseArgs, summary: t('summary.case', { where: label }),
         local: [['cases', { id: caseId, pending: true, status: 'reported', title: t('visit.case_title', { where: label }), description, address: household.address || '', events: [], photos: [], reported_at: visitedAt }]],
       });
       args.case_id = caseId;
     }
-    await enqueue('visit.create', args, {
-      summary: t('summary.visit', { where: label }),
-      local: [['visits', { ...args, pending: true }]],
-    });
+    entries.push({ name: 'visit.create', args, summary: t('summary.visit', { where: label }), local: [['visits', { ...args, pending: true }]] });
+    for (const one of asked) {
+      const answer = {
+        id: uuid(), form_version_id: Number(one.version.id), campaign_id: null, target_id: null,
+        visit_id: visitId, household_id: household.id, resident_id: one.resident.id,
+        values: one.form.values(), answered_at: visitedAt,
+      };
+      entries.push({
+        name: 'form.answer', args: answer,
+        summary: t('summary.visit_answer', { title: formTitle(one.version), where: label }),
+        local: [['form_answers', { ...answer, cell_code: household.cell_code || null, pending: true }]],
+      });
+    }
+    saving = true;
+    try {
+      await enqueueAll(entries); // the case, the visit and its answers: all kept or none
+    } finally {
+      saving = false;
+    }
     clean(form);
     toast(t('visit.saved'));
     location.hash = '#/visits';
@@ -77,6 +119,78 @@ export async function render(main, [householdId]) {
     h('a', { class: 'back', href: '#/visits', id: 'back' }, '‹ ', t('back.visits')),
     h('h2', {}, `${household.building || ''}${t('visits.bldg')} ${household.room || ''}${t('visits.room')}`),
     h('p', { class: 'meta' }, household.address || ''),
-    form);
-  return untrack;
+    form,
+    historySection(household, history));
+  forms.mount();
+  return () => { untrack(); forms.destroy(); };
+}
+
+/** The forms section: one box per (form, resident), and a notice per form not on the phone. */
+function visitForms(needed, missing) {
+  const notices = missing.map((m) => h('p', { class: 'meta visit-form-missing', 'data-form': String(m.formId) },
+    t('visit.form_missing', { tags: m.tags.map(tagName).join('、') })));
+  const boxes = needed.map((one) => {
+    const box = h('div', { class: 'visit-form-body' });
+    const section = h('section', { class: 'visit-form', 'data-form': String(one.formId), 'data-resident': one.resident.id },
+      h('h3', {}, formTitle(one.version)),
+      h('p', { class: 'meta' }, t('visit.form_for', { name: one.resident.name || t('visit.resident_unnamed'), tags: one.tags.map(tagName).join('、') })),
+      box);
+    return { ...one, box, section, form: null };
+  });
+  const notMet = h('p', { class: 'meta', id: 'visit-forms-not-met', hidden: true }, t('visit.forms_not_met'));
+  const section = (boxes.length || notices.length)
+    ? h('div', { id: 'visit-forms' }, ...notices, notMet, ...boxes.map((b) => b.section))
+    : null;
+  return {
+    section,
+    rendered: boxes,
+    mount() {
+      for (const one of boxes) {
+        one.form = renderForm(one.box, one.version.definition, {
+          locale: lang() === 'en' ? 'en' : 'zh',
+          values: {},
+          showTitle: false,
+          photoId: async (file) => {
+            const fix = geo.currentFix();
+            const row = await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {});
+            return row.sha256;
+          },
+        });
+      }
+    },
+    asked(yes) {
+      notMet.hidden = yes || !boxes.length;
+      for (const one of boxes) one.section.hidden = !yes;
+    },
+    destroy() { for (const one of boxes) one.form?.destroy(); },
+  };
+}
+
+/** The household's visits on the phone, newest first, with the forms answered on each. */
+function historySection(household, visits) {
+  const people = new Map((household.residents || []).map((r) => [r.id, r.name]));
+  const locale = lang() === 'en' ? 'en' : 'zh';
+  const items = visits.map((v) => {
+    const at = v.visited_at || v.recorded_at_device;
+    const day = at ? new Date(at).toLocaleDateString(locale === 'en' ? 'en' : 'zh-CN') : t('visit.history_undated');
+    const answered = v.answers.map((a) => {
+      const who = a.resident_id && people.get(a.resident_id) ? ` · ${people.get(a.resident_id)}` : '';
+      if (!a.version) {
+        return h('div', { class: 'visit-answer' }, h('strong', {}, t('visit.form_answered')), who, h('p', { class: 'meta' }, t('visit.form_version_missing')));
+      }
+      const lines = readableAnswers(a.version.definition, a.values, locale);
+      return h('div', { class: 'visit-answer', 'data-answer': a.id },
+        h('strong', {}, formTitle(a.version)), who,
+        a.pending ? h('span', { class: 'tag' }, t('visit.pending')) : null,
+        h('dl', { class: 'answers' }, ...lines.flatMap((l) => [h('dt', {}, l.label), h('dd', {}, l.text)])));
+    });
+    return h('li', { class: 'item', 'data-visit': v.id },
+      h('div', {}, h('strong', {}, day), ' ', OUTCOMES.includes(v.outcome) ? t(`visit.outcome.${v.outcome}`) : '',
+        v.pending ? h('span', { class: 'tag' }, t('visit.pending')) : null),
+      v.situation ? h('p', {}, v.situation) : null,
+      ...answered);
+  });
+  return h('section', { id: 'visit-history' },
+    h('h3', {}, t('visit.history')),
+    items.length ? h('ul', { class: 'list' }, ...items) : h('p', { class: 'meta' }, t('visit.history_none')));
 }
