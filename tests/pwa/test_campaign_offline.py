@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from tests.pwa.conftest import DEMO_PASSWORD, LiveServer, wait_outbox_empty
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_sync")]
 
 SYNC_ROUTES = "**/api/v1/sync/**"
-SHOTS = Path("/work/runs/shots")
 WORKER = "wang.jing"
 
 
@@ -114,9 +114,20 @@ def dispatcher_session(server: LiveServer) -> requests.Session:
     return web
 
 
+#: Where screenshots go: docs/screenshots/ with --update-screenshots, else a temporary folder
+#: (the `screenshot_dir` fixture, set for the module's tests by `_shots`).
+SHOTS: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _shots(screenshot_dir: Path) -> Iterator[None]:
+    SHOTS.append(screenshot_dir)
+    yield
+    SHOTS.pop()
+
+
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"formspwa-{name}.png"))
+    page.screenshot(path=str(SHOTS[-1] / f"campaign-phone-{name}.png"), scale="css")
 
 
 def test_worker_answers_a_campaign_offline(

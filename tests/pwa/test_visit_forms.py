@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ from tests.pwa.conftest import LiveServer, wait_outbox_empty
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("needs_sync")]
 
 SYNC_ROUTES = "**/api/v1/sync/**"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WORKER = "wang.jing"
 MANAGER = "li.qiang"
 TAG = "living_alone"  # 独居老人
@@ -99,16 +99,37 @@ def give_tag_the_form(server: LiveServer, form_id: int) -> None:
     assert reply.json()["visit_form_id"] == form_id
 
 
+#: Where screenshots go: docs/screenshots/ with --update-screenshots, else a temporary folder
+#: (the `screenshot_dir` fixture, set for the module's tests by `_shots`).
+SHOTS: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _shots(screenshot_dir: Path) -> Iterator[None]:
+    SHOTS.append(screenshot_dir)
+    yield
+    SHOTS.pop()
+
+
 def shot(page: Any, name: str) -> None:
     """A screenshot at CSS size (small), after checking the screen holds no leftover."""
     text = page.inner_text("#main")
     assert not re.search(r"null|undefined|NaN|\[object|[0-9a-f]{8}-[0-9a-f]{4}-", text), text
-    page.screenshot(path=str(SHOTS / f"visit-form-{name}.png"), scale="css")
+    page.screenshot(path=str(SHOTS[-1] / f"visit-form-{name}.png"), scale="css")
 
 
 def open_household(page: Any, household_id: str) -> None:
     page.evaluate(f"location.hash = '#/visit/{household_id}'")
     page.wait_for_selector("#visit-form")
+
+
+def tick_seen(page: Any, resident_ids: list[str] | None = None) -> None:
+    """Tick residents under 见到了谁 (all of the household's when not told which)."""
+    boxes = page.locator("#visit-form input[name=seen]")
+    for n in range(boxes.count()):
+        box = boxes.nth(n)
+        if resident_ids is None or box.get_attribute("value") in resident_ids:
+            box.check()
 
 
 def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveServer) -> None:
@@ -136,9 +157,15 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
 
     open_household(page, home)
     sections = page.locator("section.visit-form")
-    sections.first.wait_for()
+    sections.first.wait_for(state="attached")
     assert sections.count() == len(carriers)  # one form per resident carrying the tag
+    # A form is asked of a resident ticked as seen: none yet, a note says how.
+    page.wait_for_selector("#visit-forms-tick", state="visible")
+    assert not sections.first.is_visible()
+    tick_seen(page, [c["id"] for c in carriers])
     first = sections.first
+    first.wait_for(state="visible")
+    assert page.locator("#visit-forms-tick").is_hidden()
     assert "独居老人走访表" in first.inner_text() and "独居老人" in first.inner_text()
     resident_id = first.get_attribute("data-resident")
     shot(page, "offline")
@@ -218,6 +245,26 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
     shot(page, "history")
 
 
+def test_a_resident_not_ticked_as_seen_is_not_asked(phone: Any, server: LiveServer) -> None:
+    """Met someone else of the household (the tagged resident was out): the visit is kept and
+    no form is asked or queued for the resident not seen."""
+    form_id, _ = publish_form(server)
+    give_tag_the_form(server, form_id)
+    page = phone.login(WORKER)
+    page.wait_for_selector("body[data-settled=true]")
+    residents = phone.idb("residents")
+    home = next(r["household_id"] for r in residents if TAG in (r.get("tags") or []))
+    phone.expected_network_errors = True
+    phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+    open_household(page, home)
+    page.wait_for_selector("#visit-forms-tick", state="visible")
+    page.fill("#v-situation", "老人住院了,见到了邻居。")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_selector("body[data-screen=visits]")
+    names = [e["name"] for e in phone.idb("outbox")]
+    assert names == ["visit.create"]
+
+
 def test_a_tag_whose_form_the_phone_lacks_says_so(phone: Any, server: LiveServer) -> None:
     """A care tag naming a form with no version on the phone: a notice, not nothing."""
     form_id, _ = publish_form(server)
@@ -256,6 +303,7 @@ def save_refused_visit(phone: Any, page: Any, home: str) -> list[str]:
     phone.expected_network_errors = True
     phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
     open_household(page, home)
+    tick_seen(page)
     sections = page.locator("section.visit-form")
     sections.first.wait_for()
     for n in range(sections.count()):

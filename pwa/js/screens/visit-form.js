@@ -1,7 +1,8 @@
 // Log a visit in a few taps: who was seen, situation, needs, follow-up; a finding can
 // become a case on the spot. Saved to the outbox first; location is optional.
 // The care tags of the household's residents may call for visit forms (docs/forms.md §Visit
-// forms on the phone): one per resident and form, asked when the resident was met, validated
+// forms on the phone): one per resident and form, asked for the residents ticked as seen when
+// the outcome is 见到本人 (a resident not met is not asked), validated
 // before anything is kept, and queued with the visit in one IndexedDB transaction. Below, the
 // household's visits on the phone with their answered forms.
 import { h, toast, trackDirty, clean } from '../ui.js';
@@ -44,7 +45,10 @@ export async function render(main, [householdId]) {
     errorBox,
     h('button', { class: 'primary', type: 'submit', style: 'width:100%;margin-top:12px' }, t('visit.save')));
   const met = () => form.querySelector('input[name=outcome]:checked').value === 'met';
-  outcome.addEventListener('change', () => forms.asked(met()));
+  const seen = () => new Set([...form.querySelectorAll('input[name=seen]:checked')].map((x) => x.value));
+  const refresh = () => forms.asked(met(), seen());
+  outcome.addEventListener('change', refresh);
+  form.addEventListener('change', (event) => { if (event.target.name === 'seen') refresh(); });
   const untrack = trackDirty(form);
   let saving = false;
   form.addEventListener('submit', async (event) => {
@@ -65,8 +69,9 @@ export async function render(main, [householdId]) {
     const wrong = problems('visit.create', args);
     showProblems(form, wrong, errorBox);
     if (wrong.length) return;
-    // The forms asked (only when the resident was met): every problem marked, nothing kept.
-    const asked = met() ? forms.rendered : [];
+    // The forms asked (residents ticked as seen, outcome met): every problem marked, nothing kept.
+    const metNow = seen();
+    const asked = met() ? forms.rendered.filter((one) => metNow.has(one.resident.id)) : [];
     for (const one of asked) one.form.showProblems();
     const unanswered = asked.filter((one) => one.form.problems().length);
     if (unanswered.length) {
@@ -122,6 +127,7 @@ export async function render(main, [householdId]) {
     form,
     historySection(household, history));
   forms.mount();
+  refresh();
   return () => { untrack(); forms.destroy(); };
 }
 
@@ -138,8 +144,9 @@ function visitForms(needed, missing) {
     return { ...one, box, section, form: null };
   });
   const notMet = h('p', { class: 'meta', id: 'visit-forms-not-met', hidden: true }, t('visit.forms_not_met'));
+  const tick = h('p', { class: 'meta', id: 'visit-forms-tick', hidden: true }, t('visit.forms_tick_seen'));
   const section = (boxes.length || notices.length)
-    ? h('div', { id: 'visit-forms' }, ...notices, notMet, ...boxes.map((b) => b.section))
+    ? h('div', { id: 'visit-forms' }, ...notices, notMet, tick, ...boxes.map((b) => b.section))
     : null;
   return {
     section,
@@ -158,9 +165,17 @@ function visitForms(needed, missing) {
         });
       }
     },
-    asked(yes) {
+    /** Show the boxes of the residents `seen` when the outcome is met (`yes`); say why the
+     * others are not shown. */
+    asked(yes, seen) {
       notMet.hidden = yes || !boxes.length;
-      for (const one of boxes) one.section.hidden = !yes;
+      let waiting = 0;
+      for (const one of boxes) {
+        const shown = yes && seen.has(one.resident.id);
+        one.section.hidden = !shown;
+        if (yes && !shown) waiting += 1;
+      }
+      tick.hidden = !waiting;
     },
     destroy() { for (const one of boxes) one.form?.destroy(); },
   };
