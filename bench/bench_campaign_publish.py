@@ -5,8 +5,11 @@ sync tests' world (a published grid; cell G1). Households are seeded directly in
 campaign has exactly ``--n`` targets. Each round, interleaved: (1) ``operations.publish`` of a
 fresh draft (selection resolved, one version taken, every target row inserted, committed);
 (2) the baseline: a raw Core ``INSERT`` of the same ``--n`` target rows, prepared beforehand,
-committed; before (1), the preview alone (the selection resolved, nothing stored); (3)
-``operations.close`` of the published campaign (one scope exit per target).
+committed; before (1), the preview alone (the selection resolved, nothing stored); after (1),
+the worker of G1 pulls what the publish brought (the campaign and its ``--n`` targets, from the
+cursor they held before it, through ``/api/v1/sync/pull`` pages of the default size, gzip), next
+to a plain ``SELECT`` of the same target rows; (3) ``operations.close`` of the published
+campaign (one scope exit per target), and the pull that takes the targets off the phone.
 Prints the median and the range. SQLite, then PostgreSQL when WANGGE_TEST_POSTGRES_URL is set.
 """
 
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
+import json
 import statistics
 import sys
 import time
@@ -64,8 +69,26 @@ def _seed_households(db: object, n: int) -> None:
     session.commit()
 
 
+def _pull(client: object, token: str, cursor: str | None) -> tuple[float, int, int, str]:
+    """Every page from `cursor` on: (seconds, campaign_targets changes, pages, new cursor)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    seconds, targets, pages = 0.0, 0, 0
+    while True:
+        query = {"cursor": cursor} if cursor else {}
+        started = time.perf_counter()
+        response = client.get("/api/v1/sync/pull", query_string=query, headers=headers)  # type: ignore[attr-defined]
+        page = json.loads(gzip.decompress(response.get_data()))
+        seconds += time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        targets += sum(1 for c in page["changes"] if c["table"] == "campaign_targets")
+        pages, cursor = pages + 1, page["cursor"]
+        if not page["has_more"]:
+            assert cursor is not None
+            return seconds, targets, pages, cursor
+
+
 def run(backend: str, url: str | None, n: int, repeat: int) -> None:
-    _folder, app, _info = seeded_database(households_per_cell=1, url=url)
+    _folder, app, info = seeded_database(households_per_cell=1, url=url)
     from server.campaigns import operations as ops
     from server.campaigns.models import CampaignTarget
     from server.cases.grid_access import cell_tree
@@ -76,7 +99,12 @@ def run(backend: str, url: str | None, n: int, repeat: int) -> None:
     from tests.forms.test_definition import fire_form
 
     today = dt.date(2026, 12, 1)
-    times: dict[str, list[float]] = {"preview": [], "publish": [], "baseline": [], "close": []}
+    times: dict[str, list[float]] = {
+        "preview": [], "publish": [], "baseline": [], "pull": [], "select": [], "close": [],
+        "pull_exits": [],
+    }  # fmt: skip
+    client = app.test_client()
+    pages_seen: list[int] = []
     with app.app_context():
         form = Form(code="fire_check", title_zh="消防检查")
         db.session.add(form)
@@ -85,6 +113,7 @@ def run(backend: str, url: str | None, n: int, repeat: int) -> None:
         db.session.commit()
         _seed_households(db, n)
         cells = cell_tree(db.session)
+        _s, _t, _p, cursor = _pull(client, info["token"], None)  # the phone is up to date
         for round_ in range(repeat):
 
             def draft(code: str) -> object:
@@ -106,6 +135,18 @@ def run(backend: str, url: str | None, n: int, repeat: int) -> None:
             db.session.commit()
             times["publish"].append(time.perf_counter() - started)
             assert count == n, count
+            seconds, pulled, pages, cursor = _pull(client, info["token"], cursor)
+            assert pulled == n, pulled
+            times["pull"].append(seconds)
+            pages_seen.append(pages)
+            with db.engine.connect() as conn:
+                started = time.perf_counter()
+                conn.execute(
+                    sa.select(CampaignTarget.__table__).where(
+                        CampaignTarget.campaign_id == campaign.id  # type: ignore[attr-defined]
+                    )
+                ).fetchall()
+                times["select"].append(time.perf_counter() - started)
 
             holder = draft(f"baseline_{round_}")
             rows = [
@@ -127,12 +168,20 @@ def run(backend: str, url: str | None, n: int, repeat: int) -> None:
             ops.close(db.session, campaign)  # type: ignore[arg-type]
             db.session.commit()
             times["close"].append(time.perf_counter() - started)
-    print(f"{backend}: a campaign over {n} household targets, {repeat} rounds")
+            seconds, _t, _p, cursor = _pull(client, info["token"], cursor)
+            times["pull_exits"].append(seconds)
+    print(
+        f"{backend}: a campaign over {n} household targets, {repeat} rounds"
+        f" (the cell's pull in {max(pages_seen)} pages)"
+    )
     for kind, label in (
         ("preview", "preview (selection resolved, nothing stored)"),
         ("publish", "publish (resolve + 1 version + insert, commit)"),
         ("baseline", "baseline: raw Core bulk insert of the same rows"),
+        ("pull", "the cell's worker pulls the campaign and targets"),
+        ("select", "baseline: plain SELECT of the same target rows"),
         ("close", "close (scope exit per target, commit)"),
+        ("pull_exits", "the worker's pull after close (targets leave)"),
     ):
         values = times[kind]
         print(
