@@ -203,6 +203,30 @@ def test_a_cell_handed_over_moves_its_targets_between_phones(phone, world):
     assert not b.table("campaign_targets") and not b.table("campaigns")
 
 
+def _office_draft(world: Any, form: Any, code: str, ends_on: Any) -> Any:
+    """A draft over the households of B1 saved by the office (server/campaigns/operations.py),
+    starting today."""
+    import datetime as dt
+
+    from server.campaigns import operations as campaigns
+    from server.cases.grid_access import cell_tree
+
+    fields = campaigns.CampaignFields(
+        code=code,
+        title_zh="入户检查",
+        form_id=form.id,
+        target_kind="household",
+        responsible=["B1"],
+        starts_on=dt.date.today(),
+        ends_on=ends_on,
+    )
+    draft = campaigns.save_draft(
+        db.session, fields, cell_tree(db.session), actor_id=world.users["office"].id
+    )
+    db.session.commit()
+    return draft
+
+
 def test_the_office_publish_and_close_reach_the_phones(phone, world):
     """The real publish and close (server/campaigns/operations.py) keep the contract the
     pull and form.answer rely on: targets arrive, answers are kept, then late, then refused."""
@@ -215,19 +239,8 @@ def test_the_office_publish_and_close_reach_the_phones(phone, world):
 
     form = make_form(db.session)
     today = dt.date.today()
-    fields = campaigns.CampaignFields(
-        code="fire_2026",
-        title_zh="冬季消防检查",
-        form_id=form.id,
-        target_kind="household",
-        responsible=["B1"],
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=30),
-    )
-    tree = cell_tree(db.session)
-    campaign = campaigns.save_draft(db.session, fields, tree, actor_id=world.users["office"].id)
-    db.session.commit()
-    assert campaigns.publish(db.session, campaign, tree, today=today) == 6
+    campaign = _office_draft(world, form, "fire_2026", today + dt.timedelta(days=30))
+    assert campaigns.publish(db.session, campaign, cell_tree(db.session), today=today) == 6
     db.session.commit()
     a = phone("wa")
     a.pull()
@@ -277,25 +290,16 @@ def test_an_end_date_moved_by_the_office_reaches_the_phones(phone, world):
 
     form = make_form(db.session)
     today = dt.date.today()
-    fields = campaigns.CampaignFields(
-        code="heat_2026",
-        title_zh="高温慰问",
-        form_id=form.id,
-        target_kind="household",
-        responsible=["B1"],
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=7),
-    )
-    tree = cell_tree(db.session)
-    campaign = campaigns.save_draft(db.session, fields, tree, actor_id=world.users["office"].id)
-    campaigns.publish(db.session, campaign, tree, today=today)
+    first_end = today + dt.timedelta(days=7)
+    campaign = _office_draft(world, form, "heat_2026", first_end)
+    campaigns.publish(db.session, campaign, cell_tree(db.session), today=today)
     db.session.commit()
     a = phone("wa")
     a.pull()
     (held,) = a.table("campaigns").values()
-    assert held["ends_on"] == (today + dt.timedelta(days=7)).isoformat()
+    assert held["ends_on"] == first_end.isoformat()
     later = today + dt.timedelta(days=21)
-    assert campaigns.change_end(db.session, campaign, later, today=today) == fields.ends_on
+    assert campaigns.change_end(db.session, campaign, later, today=today) == first_end
     db.session.commit()
     a.pull()
     (held,) = a.table("campaigns").values()
