@@ -100,6 +100,11 @@ export function renderForm(container, definition, options = {}) {
   const touched = new Set();
   const parts = new Map(); // name → { box, problem, reset() }
   const urls = [];
+  const pending = new Set(); // photos and signatures still being stored
+  const track = async (job) => {
+    pending.add(job);
+    try { return await job; } finally { pending.delete(job); }
+  };
   let showAll = false;
   let asked = [];
 
@@ -142,7 +147,7 @@ export function renderForm(container, definition, options = {}) {
     if (q.hint && say(q.hint)) box.append(el('p', { class: 'wf-hint', id: `${id}-hint`, text: say(q.hint) }));
     const problem = el('p', { class: 'wf-problem', id: `${id}-problem`, role: 'alert', hidden: true });
     const widget = WIDGETS[q.type] || WIDGETS.text;
-    const reset = widget({ q, id, box, words, say, set, setInvalid, options, urls, initial: (options.values || {})[q.name] });
+    const reset = widget({ q, id, box, words, say, set, setInvalid, options, urls, track, initial: (options.values || {})[q.name] });
     box.append(problem);
     root.append(box);
     parts.set(q.name, { box, problem, reset, q });
@@ -211,6 +216,9 @@ export function renderForm(container, definition, options = {}) {
     values,
     problems,
     showProblems() { showAll = true; refresh(); },
+    /** Resolves when every photo or signature being stored has its id (save waits on it:
+     * a tap on save while a photo is still being shrunk and hashed must not drop it). */
+    async ready() { while (pending.size) await Promise.allSettled([...pending]); },
     destroy() {
       for (const url of urls) URL.revokeObjectURL(url);
       root.remove();
@@ -312,7 +320,7 @@ const WIDGETS = {
     return () => { input.value = ''; };
   },
   photo(ctx) {
-    const { q, id, box, words, set, options, urls } = ctx;
+    const { q, id, box, words, set, options, urls, track } = ctx;
     // No `capture`: the phone offers the camera or the gallery, as the label says.
     const input = el('input', { id, type: 'file', accept: 'image/*', class: 'wf-file' });
     const pick = el('label', { class: 'wf-big wf-pick', for: id, text: words.photo });
@@ -334,7 +342,7 @@ const WIDGETS = {
       preview.hidden = false;
       remove.hidden = false;
       pick.textContent = words.retake;
-      set(q.name, options.photoId ? await options.photoId(file) : uuid());
+      set(q.name, await track(options.photoId ? options.photoId(file) : Promise.resolve(uuid())));
     });
     remove.addEventListener('click', () => { clear(); set(q.name, null); });
     box.append(el('div', { class: 'wf-photo-row' }, input, pick, remove), preview);

@@ -90,6 +90,8 @@ function answer(main, campaign, target) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (saving) return;
+    saving = true; // a second tap while a photo is still being stored does nothing
+    try { await rendered.ready(); } finally { saving = false; }
     rendered.showProblems();
     if (rendered.problems().length) { toast(t('campaign.fix')); return; }
     saving = true;

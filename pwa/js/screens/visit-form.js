@@ -72,6 +72,8 @@ export async function render(main, [householdId]) {
     // The forms asked (residents ticked as seen, outcome met): every problem marked, nothing kept.
     const metNow = seen();
     const asked = met() ? forms.rendered.filter((one) => metNow.has(one.resident.id)) : [];
+    saving = true; // a second tap while a photo is still being stored does nothing
+    try { await Promise.all(asked.map((one) => one.form.ready())); } finally { saving = false; }
     for (const one of asked) one.form.showProblems();
     const unanswered = asked.filter((one) => one.form.problems().length);
     if (unanswered.length) {
