@@ -6,7 +6,7 @@
 // before anything is kept, and queued with the visit in one IndexedDB transaction. Below, the
 // household's visits on the phone with their answered forms.
 import { h, toast, trackDirty, clean } from '../ui.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, fmt } from '../i18n.js';
 import { get } from '../db.js';
 import * as geo from '../geo.js';
 import { enqueueAll } from '../outbox.js';
@@ -189,7 +189,7 @@ function historySection(household, visits) {
   const locale = lang() === 'en' ? 'en' : 'zh';
   const items = visits.map((v) => {
     const at = v.visited_at || v.recorded_at_device;
-    const day = at ? new Date(at).toLocaleDateString(locale === 'en' ? 'en' : 'zh-CN') : t('visit.history_undated');
+    const day = at ? fmt.time(at) : t('visit.history_undated'); // the app's dates: Shanghai time
     const answered = v.answers.map((a) => {
       const who = a.resident_id && people.get(a.resident_id) ? ` · ${people.get(a.resident_id)}` : '';
       if (!a.version) {
