@@ -94,7 +94,7 @@ def seed(client: FlaskClient, world: World) -> Seeded:
     _intake(s, client, world)
     _ratings_and_more(s, world)
     _booking(s, world)
-    _campaign(s, world, household, resident)
+    _campaign(s, client, world, household, resident)
     rows = db.session.execute(select(Case.id, Case.number, Case.disclosure)).all()
     s.case_ids = [r.id for r in rows]
     s.numbers = [r.number for r in rows]
@@ -141,9 +141,12 @@ def _register(s: Seeded) -> tuple[Household, Resident]:
     return household, resident
 
 
-def _campaign(s: Seeded, world: World, household: Household, resident: Resident) -> None:
+def _campaign(
+    s: Seeded, client: FlaskClient, world: World, household: Household, resident: Resident
+) -> None:
     """A published campaign on a household and a resident of G1, answered with marked text
-    (form answers are sensitive; a target's label holds the door or the person)."""
+    (form answers are sensitive; a target's label holds the door or the person); the same
+    form answered on a visit, pushed by the phone."""
     form = Form(code="privacy_walk", title_zh="入户走访")
     db.session.add(form)
     db.session.flush()
@@ -201,6 +204,36 @@ def _campaign(s: Seeded, world: World, household: Household, resident: Resident)
     )
     db.session.commit()
     s.ints += [campaign.id, form.id, version.id]
+    # The same form asked on a household visit (a care tag's visit form), as the phone pushes
+    # it: the visit and its answer together, the answer naming the resident seen.
+    visit_id = str(uuid.uuid4())
+    push(
+        client,
+        "w1",
+        [
+            {
+                "name": "visit.create",
+                "args": {
+                    "id": visit_id,
+                    "household_id": str(household.id),
+                    "residents_seen": [str(resident.id)],
+                    "situation": s.mark(S, "visits.situation (with a form)"),
+                },
+            },
+            {
+                "name": "form.answer",
+                "args": {
+                    "id": str(uuid.uuid4()),
+                    "form_version_id": version.id,
+                    "visit_id": visit_id,
+                    "household_id": str(household.id),
+                    "resident_id": str(resident.id),
+                    "values": {"note": s.mark(S, "form_answers.values (visit form)")},
+                    "answered_at": utcnow().isoformat(),
+                },
+            },
+        ],
+    )
 
 
 def push(client: FlaskClient, user: str, mutations: list[dict[str, Any]]) -> list[Any]:
