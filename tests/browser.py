@@ -85,15 +85,16 @@ def screenshot_dir(
 
 @pytest.fixture(scope="session")
 def screenshot(screenshot_dir: Path) -> Callable[..., Path]:
-    """`screenshot(page, "name")` saves name.png (full page unless told) and returns its path.
+    """`screenshot(page, "name")` saves name.png (full page unless told; `scale="css"` for a
+    phone's screen at CSS size, small) and returns its path.
 
     Always taken, so a test still makes the browser render the whole page; only where it is
     written depends on the flag.
     """
 
-    def take(page: Any, name: str, *, full_page: bool = True) -> Path:
+    def take(page: Any, name: str, *, full_page: bool = True, scale: str = "device") -> Path:
         path = screenshot_dir / f"{name}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        page.screenshot(path=str(path), full_page=full_page, scale=scale)
         assert path.stat().st_size > 0, f"empty screenshot {path}"
         return path
 

@@ -57,6 +57,11 @@ class Campaign(Base):
         back_populates="campaign", cascade="all, delete-orphan"
     )
 
+    def past_end(self, today: dt.date) -> bool:
+        """Published and its end date behind `today` (the office's date): its targets are
+        still on the phones, so the office should move the date or close it."""
+        return self.status == PUBLISHED and self.ends_on < today
+
 
 class CampaignCell(Base):
     """A cell responsible for a campaign: its workers get the campaign's targets there."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,25 +114,12 @@ def dispatcher_session(server: LiveServer) -> requests.Session:
     return web
 
 
-#: Where screenshots go: docs/screenshots/ with --update-screenshots, else a temporary folder
-#: (the `screenshot_dir` fixture, set for the module's tests by `_shots`).
-SHOTS: list[Path] = []
-
-
-@pytest.fixture(autouse=True)
-def _shots(screenshot_dir: Path) -> Iterator[None]:
-    SHOTS.append(screenshot_dir)
-    yield
-    SHOTS.pop()
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SHOTS[-1] / f"campaign-phone-{name}.png"), scale="css")
-
-
 def test_worker_answers_a_campaign_offline(
-    phone: Any, server: LiveServer, photo_jpeg: Path
+    phone: Any, server: LiveServer, photo_jpeg: Path, screenshot: Callable[..., Path]
 ) -> None:
+    def shot(page: Any, name: str) -> None:
+        screenshot(page, f"campaign-phone-{name}", full_page=False, scale="css")
+
     campaign_id = publish_campaign(server)
     page = phone.login(WORKER)
     page.wait_for_selector("body[data-settled=true]")

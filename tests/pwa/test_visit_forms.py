@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,23 +99,11 @@ def give_tag_the_form(server: LiveServer, form_id: int) -> None:
     assert reply.json()["visit_form_id"] == form_id
 
 
-#: Where screenshots go: docs/screenshots/ with --update-screenshots, else a temporary folder
-#: (the `screenshot_dir` fixture, set for the module's tests by `_shots`).
-SHOTS: list[Path] = []
-
-
-@pytest.fixture(autouse=True)
-def _shots(screenshot_dir: Path) -> Iterator[None]:
-    SHOTS.append(screenshot_dir)
-    yield
-    SHOTS.pop()
-
-
-def shot(page: Any, name: str) -> None:
+def shot(screenshot: Callable[..., Path], page: Any, name: str) -> None:
     """A screenshot at CSS size (small), after checking the screen holds no leftover."""
     text = page.inner_text("#main")
     assert not re.search(r"null|undefined|NaN|\[object|[0-9a-f]{8}-[0-9a-f]{4}-", text), text
-    page.screenshot(path=str(SHOTS[-1] / f"visit-form-{name}.png"), scale="css")
+    screenshot(page, f"visit-form-{name}", full_page=False, scale="css")
 
 
 def open_household(page: Any, household_id: str) -> None:
@@ -132,7 +120,9 @@ def tick_seen(page: Any, resident_ids: list[str] | None = None) -> None:
             box.check()
 
 
-def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveServer) -> None:
+def test_worker_fills_a_care_tags_visit_form_offline(
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
+) -> None:
     form_id, version_id = publish_form(server)
     give_tag_the_form(server, form_id)
     page = phone.login(WORKER)
@@ -168,7 +158,7 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
     assert page.locator("#visit-forms-tick").is_hidden()
     assert "独居老人走访表" in first.inner_text() and "独居老人" in first.inner_text()
     resident_id = first.get_attribute("data-resident")
-    shot(page, "offline")
+    shot(screenshot, page, "offline")
     # Nobody met: no form asked (a note says so); met again: the forms are back.
     page.click("#visit-form label:has-text('不在家')")
     page.wait_for_selector("#visit-forms-not-met", state="visible")
@@ -186,7 +176,7 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
     assert "此题必答" in first.locator("[data-name=health] .wf-problem").inner_text()
     assert not [e for e in phone.idb("outbox") if e["name"] in ("visit.create", "form.answer")]
     first.locator("[data-name=health]").scroll_into_view_if_needed()
-    shot(page, "refused")
+    shot(screenshot, page, "refused")
 
     for n in range(sections.count()):
         section = sections.nth(n)
@@ -243,7 +233,7 @@ def test_worker_fills_a_care_tags_visit_form_offline(phone: Any, server: LiveSer
     assert "fair" not in text and "yes" not in text and "null" not in text
     history.scroll_into_view_if_needed()
     page.wait_for_selector("#toast", state="hidden")
-    shot(page, "history")
+    shot(screenshot, page, "history")
 
 
 def test_a_resident_not_ticked_as_seen_is_not_asked(phone: Any, server: LiveServer) -> None:
@@ -266,7 +256,9 @@ def test_a_resident_not_ticked_as_seen_is_not_asked(phone: Any, server: LiveServ
     assert names == ["visit.create"]
 
 
-def test_a_tag_whose_form_the_phone_lacks_says_so(phone: Any, server: LiveServer) -> None:
+def test_a_tag_whose_form_the_phone_lacks_says_so(
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
+) -> None:
     """A care tag naming a form with no version on the phone: a notice, not nothing."""
     form_id, _ = publish_form(server)
     give_tag_the_form(server, form_id)
@@ -286,7 +278,7 @@ def test_a_tag_whose_form_the_phone_lacks_says_so(phone: Any, server: LiveServer
     notice.wait_for()
     assert "独居老人" in notice.inner_text() and "同步" in notice.inner_text()
     assert page.locator("section.visit-form").count() == 0
-    shot(page, "missing")
+    shot(screenshot, page, "missing")
 
 
 def year_one(route: Any) -> None:
@@ -328,7 +320,7 @@ def save_refused_visit(phone: Any, page: Any, home: str) -> list[str]:
 
 
 def test_a_refused_visits_answers_follow_it_when_corrected_or_discarded(
-    phone: Any, server: LiveServer
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
 ) -> None:
     """The server refuses the visit (here a clock at year 1, as an old phone sent), so its
     answer is refused too (UNKNOWN_VISIT). Correcting the visit on 同步 sends the answer again
@@ -342,7 +334,7 @@ def test_a_refused_visits_answers_follow_it_when_corrected_or_discarded(
     seq = next(e["seq"] for e in phone.idb("journal") if e["name"] == "visit.create")
     page.wait_for_selector("#toast", state="hidden")
     page.locator("#rejected-list").scroll_into_view_if_needed()
-    shot(page, "refused-sync")
+    shot(screenshot, page, "refused-sync")
     page.locator(f"#rejected-list > li[data-seq='{seq}'] [data-action=edit]").click()
     form = page.wait_for_selector("form.fix")
     form.query_selector("button[type=submit]").click()
