@@ -41,6 +41,7 @@ ZH: dict[str, str] = {
     "API": "接口文档",
     "Sign out": "退出登录",
     "Map data © OpenStreetMap contributors (ODbL)": "地图数据 © OpenStreetMap 贡献者(ODbL)",
+    "Source code (AGPL-3.0)": "源代码(AGPL-3.0)",
     "Error": "错误",
     "Back to the overview": "返回概览",
     "The grid": "网格",

@@ -9,11 +9,11 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from server import clock
+from server import REPO_ROOT, clock
 from server import home as home_lists
 from server.auth import page_login_required
 from server.extensions import db
-from server.web import health
+from server.web import health, source
 
 bp = Blueprint("web", __name__)
 
@@ -64,3 +64,15 @@ def healthz() -> tuple[Any, int]:
         code=extensions["wangge.code_revisions"],
     )
     return jsonify(report), 200 if report["status"] == "ok" else 503
+
+
+@bp.route("/source.tar.gz")
+def source_archive() -> Response:
+    """The Corresponding Source of the running version, for anyone (AGPL section 13)."""
+    version = str(current_app.config.get("WANGGE_VERSION") or "0").replace("/", "-")
+    name = f"wangge-{version}"
+    body = source.cached_archive(REPO_ROOT, name)
+    response = Response(body, mimetype="application/gzip")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}-source.tar.gz"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -103,9 +103,15 @@ def test_storage_not_persisted_shows_a_banner_and_the_app_still_works(phone: Any
 def test_english_switch_and_back(phone: Any) -> None:
     page = phone.login("zheng.hao")
     page.evaluate("location.hash = '#/settings'")
+    # The AGPL's offer of the source, in the worker's language, downloads the program.
+    assert "GNU AGPL-3.0" in page.inner_text("#license")
+    with page.expect_download() as download:
+        page.click("#license a:has-text('下载源代码')")
+    assert download.value.suggested_filename.endswith("-source.tar.gz")
     page.click("text=English")
     page.wait_for_selector("h2:has-text('Settings')")
     assert page.inner_text("#tabs").count("Visits") == 1
+    assert "Download the source code" in page.inner_text("#license")
     page.click("text=简体中文")
     page.wait_for_selector("h2:has-text('设置')")
 

@@ -44,6 +44,7 @@ ACCESS: dict[tuple[str, str], Any] = {
     ("web.set_language", "POST"): PUBLIC,
     ("web.healthz", "GET"): PUBLIC,
     ("web.healthz_live", "GET"): PUBLIC,
+    ("web.source_archive", "GET"): PUBLIC,
     ("prometheus_metrics", "GET"): HIDDEN,
     ("accounts.login", "GET"): PUBLIC,
     ("accounts.login", "POST"): PUBLIC,

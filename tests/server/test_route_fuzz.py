@@ -304,6 +304,7 @@ QUERY_ARGS: dict[str, dict[str, str]] = {
     },
     "web.healthz": {},
     "web.healthz_live": {},
+    "web.source_archive": {},
     "web.home": {},
     "web.set_language": {},
 }

@@ -1,4 +1,4 @@
-// Settings: language, storage used/free and its protection, and logging out.
+// Settings: language, storage used/free and its protection, logging out, and the licence.
 import { h, toast } from '../ui.js';
 import { t, lang, setLang } from '../i18n.js';
 import { kvGet, count } from '../db.js';
@@ -32,5 +32,9 @@ export async function render(main, _params, { onSignedOut, rerender }) {
     h('h3', {}, t('settings.account')),
     h('p', { class: 'meta' }, t('settings.device'), ' ', h('span', { translate: 'no' }, (session?.device_id || '').slice(0, 8))),
     out,
+    // The AGPL's offer of the source to everyone who uses the program over the network.
+    h('h3', {}, t('settings.about')),
+    h('p', { class: 'meta', id: 'license' }, t('settings.license'), ' ',
+      h('a', { href: '/source.tar.gz', download: '' }, t('settings.source'))),
   ].filter(Boolean));
 }
