@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -69,80 +69,57 @@ def _reach(case: Case) -> _Reach:
     return _Reach(is_open(case.status), case.assignee_id, case.reporter_id, case.cell_code)
 
 
+class EventFields(TypedDict, total=False):
+    """What a timeline event says besides its case and version (`new_event`, `add_event`)."""
+
+    kind: Required[str]
+    actor_id: Required[int | None]
+    at: dt.datetime | None
+    note: str
+    data: dict[str, Any] | None
+    event_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+    recorded_at_device: dt.datetime | None
+    from_status: str | None
+    to_status: str | None
+
+
 def add_event(
-    session: Session,
-    case: Case,
-    *,
-    kind: str,
-    actor_id: int | None,
-    version: int,
-    at: dt.datetime | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    event_id: uuid.UUID | None = None,
-    device_id: uuid.UUID | None = None,
-    recorded_at_device: dt.datetime | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    session: Session, case: Case, *, version: int, **fields: Unpack[EventFields]
 ) -> CaseEvent:
     """Append an event to the case's timeline (order from the server, never the phone).
 
     A note or photo arriving when the case is already finished is flagged `after_close`.
     """
-    event = new_event(
-        session,
-        case,
-        kind=kind,
-        actor_id=actor_id,
-        version=version,
-        at=at,
-        note=note,
-        data=data,
-        event_id=event_id,
-        device_id=device_id,
-        recorded_at_device=recorded_at_device,
-        from_status=from_status,
-        to_status=to_status,
-    )
+    event = new_event(session, case, version=version, **fields)
     session.add(event)
     case.version = version
     return event
 
 
 def new_event(
-    session: Session,
-    case: Case,
-    *,
-    kind: str,
-    actor_id: int | None,
-    version: int,
-    at: dt.datetime | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    event_id: uuid.UUID | None = None,
-    device_id: uuid.UUID | None = None,
-    recorded_at_device: dt.datetime | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    session: Session, case: Case, *, version: int, **fields: Unpack[EventFields]
 ) -> CaseEvent:
     """The event `add_event` appends, built but not added to the session and the case not
     stamped: a push handler builds a new case's timeline before the version clock and adds
     it under the clock (server/fieldsync/operations.py `case_report`)."""
+    kind = fields["kind"]
     event = CaseEvent(
-        id=event_id or uuid.uuid4(),
+        id=fields.get("event_id") or uuid.uuid4(),
         case_id=case.id,
         seq=next_event_seq(session, case),
         kind=kind,
-        actor_id=actor_id,
-        note=note,
-        data=data or {},
-        from_status=from_status,
-        to_status=to_status,
+        actor_id=fields["actor_id"],
+        note=fields.get("note", ""),
+        data=fields.get("data") or {},
+        from_status=fields.get("from_status"),
+        to_status=fields.get("to_status"),
         after_close=kind in {"note", "photo"} and case.status in FINISHED_STATUSES,
-        device_id=device_id,
-        recorded_at_device=recorded_at_device,
+        device_id=fields.get("device_id"),
+        recorded_at_device=fields.get("recorded_at_device"),
         version=version,
     )
+    at = fields.get("at")
     if at is not None:
         event.at = at
     return event
