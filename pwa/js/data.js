@@ -116,12 +116,15 @@ export async function visitHistory(householdId) {
   const [visits, answers, versions] = await Promise.all([all('visits'), all('form_answers'), all('form_versions')]);
   const byId = new Map(versions.map((v) => [String(v.id), v]));
   const when = (v) => Date.parse(v.visited_at || v.recorded_at_device || 0) || 0;
-  return visits
-    .filter((v) => v.household_id === householdId)
+  const mine = visits.filter((v) => v.household_id === householdId);
+  const ids = new Set(mine.map((v) => v.id));
+  const answersOf = new Map(); // visit id → its answers, in one pass over the phone's answers
+  for (const a of answers) {
+    if (!ids.has(a.visit_id)) continue;
+    if (!answersOf.has(a.visit_id)) answersOf.set(a.visit_id, []);
+    answersOf.get(a.visit_id).push({ ...a, version: byId.get(String(a.form_version_id)) || null });
+  }
+  return mine
     .sort((a, b) => when(b) - when(a))
-    .map((v) => ({
-      ...v,
-      answers: answers.filter((a) => a.visit_id === v.id)
-        .map((a) => ({ ...a, version: byId.get(String(a.form_version_id)) || null })),
-    }));
+    .map((v) => ({ ...v, answers: answersOf.get(v.id) || [] }));
 }
