@@ -67,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     # in mails and printed by the CLI start with it. Unset: the request's own host (set it in
     # production: a forged Host header must not choose where reset links point).
     "PUBLIC_URL": None,
+    # Where users get this server's source (AGPL-3.0 section 13), e.g. the office's own git
+    # server. Unset: /source.tar.gz serves an archive of the checkout the server runs from.
+    "SOURCE_URL": None,
     # Language: Simplified Chinese by default, English on request.
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

@@ -42,6 +42,9 @@ ZH: dict[str, str] = {
     "Sign out": "退出登录",
     "Map data © OpenStreetMap contributors (ODbL)": "地图数据 © OpenStreetMap 贡献者(ODbL)",
     "Source code (AGPL-3.0)": "源代码(AGPL-3.0)",
+    "This installation does not hold its source: set WANGGE_SOURCE_URL.": (
+        "此安装中没有源代码:请设置 WANGGE_SOURCE_URL。"
+    ),
     "Error": "错误",
     "Back to the overview": "返回概览",
     "The grid": "网格",

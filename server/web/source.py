@@ -48,6 +48,11 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 _SKIPPED_PATHS = frozenset({"docs/screenshots", "tests/data"})
 
 
+def is_checkout(root: Path) -> bool:
+    """Whether `root` is the program's own tree (not, say, site-packages of a wheel install)."""
+    return (root / "pyproject.toml").is_file() and (root / "wsgi.py").is_file()
+
+
 def source_files(root: Path) -> list[Path]:
     """The files of the archive, relative to `root`, sorted; missing entries are left out."""
     found: list[Path] = []

@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from server import REPO_ROOT, clock
 from server import home as home_lists
 from server.auth import page_login_required
+from server.exceptions import NotFound
 from server.extensions import db
 from server.web import health, source
 
@@ -68,7 +70,13 @@ def healthz() -> tuple[Any, int]:
 
 @bp.route("/source.tar.gz")
 def source_archive() -> Response:
-    """The Corresponding Source of the running version, for anyone (AGPL section 13)."""
+    """The Corresponding Source of the running version, for anyone (AGPL section 13): where
+    SOURCE_URL says, else an archive of the checkout the server runs from."""
+    elsewhere = current_app.config.get("SOURCE_URL")
+    if elsewhere:
+        return redirect(str(elsewhere))
+    if not source.is_checkout(REPO_ROOT):
+        raise NotFound(_("This installation does not hold its source: set WANGGE_SOURCE_URL."))
     version = str(current_app.config.get("WANGGE_VERSION") or "0").replace("/", "-")
     name = f"wangge-{version}"
     body = source.cached_archive(REPO_ROOT, name)

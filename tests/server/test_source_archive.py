@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from server import REPO_ROOT
@@ -41,6 +44,26 @@ def test_anyone_downloads_the_source_of_the_running_program(client: FlaskClient)
     # Third parties' data kept for the tests (DataV boundaries carry no licence) stays home.
     assert not any("/tests/data/" in n or "datav" in n.lower() for n in names)
     assert f"{prefix}/tests/geo/test_real_files.py" in names
+
+
+def test_an_office_publishing_its_source_elsewhere_is_sent_there(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(SOURCE_URL="https://git.example.gov.cn/street/wangge")
+    answer = app.test_client().get("/source.tar.gz")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "https://git.example.gov.cn/street/wangge"
+
+
+def test_an_installation_without_its_source_says_what_to_set(
+    client: FlaskClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from somewhere that is not the program's tree (a wheel in site-packages): no
+    archive of whatever lies around, a 404 naming the setting instead."""
+    monkeypatch.setattr("server.web.views.REPO_ROOT", tmp_path)
+    answer = client.get("/source.tar.gz", headers={"Accept": "application/json"})
+    assert answer.status_code == 404
+    assert "WANGGE_SOURCE_URL" in answer.get_data(as_text=True)
 
 
 def test_every_page_links_to_the_source_in_chinese(client: FlaskClient) -> None:
