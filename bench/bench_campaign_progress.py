@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import create_app
+from bench.demo_setup import demo_app
 
 NOW = dt.datetime(2026, 11, 26, 4, 0, tzinfo=dt.UTC)
 QUESTIONS = [
@@ -64,21 +64,8 @@ BASELINE = (
 def build(
     url: str, instance: Path, *, targets: int, answers: int, index: bool = True
 ) -> tuple[Any, int]:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": str(instance),
-            "SECRET_KEY": "bench",
-            "CLOCK": lambda: NOW,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    app = demo_app(url, instance, NOW)
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
-        assert result.exit_code == 0, result.output
         campaign_id = _fill(targets=targets, answers=answers, index=index)
     return app, campaign_id
 

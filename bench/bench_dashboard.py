@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import create_app
+from bench.demo_setup import demo_app
 
 OPEN = ("reported", "opened", "dispatched", "handling", "handled")
 NOW = dt.datetime(2026, 11, 26, 4, 0, tzinfo=dt.UTC)
@@ -38,22 +38,9 @@ YEAR = "from=2025-11-27&to=2026-11-26"
 
 
 def build(url: str, instance: Path, *, cases: int, visits: int, open_cases: int) -> Any:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": str(instance),
-            "SECRET_KEY": "bench",
-            "CLOCK": lambda: NOW,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    app = demo_app(url, instance, NOW)
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
         runner = app.test_cli_runner()
-        result = runner.invoke(args=["demo", "load"])
-        assert result.exit_code == 0, result.output
         _fill(app, cases=cases, visits=visits, open_cases=open_cases)
         started = time.perf_counter()
         result = runner.invoke(args=["dashboard", "rollup", "--now", NOW.isoformat()])
