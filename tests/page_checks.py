@@ -20,6 +20,8 @@ ALLOWED = {"OpenStreetMap", "contributors", "OSM", "ODbL", "Leaflet", "CSV", "XL
 ALLOWED |= {"km", "API", "KB", "MB", "GIS", "GeoJSON", "Excel", "WKT", "EPSG", "xlsx", "csv"}
 #: "AB角" (a principal and a deputy for one post) is how Chinese offices say it.
 ALLOWED |= {"AB"}
+#: The licence's name in the footer (源代码(AGPL-3.0)).
+ALLOWED |= {"AGPL"}
 #: A raw value, not part of a hyphenated name (the API docs' `If-None-Match` header).
 RAW = re.compile(r"(?<![-\w])(None|null|undefined|NaN)(?![-\w])")
 #: Machine codes that leak when a label is missing: snake_case rule codes and datum codes.

@@ -31,6 +31,8 @@ WORKER = "chen.xia"
 #: the pinyin initials the catalogue search hint gives as an example (垃圾堆放 → ljdf), and the
 #: map credit the licence requires ("© OpenStreetMap contributors, ODbL").
 ALLOWED_WORDS = {"KB", "MB", "GB", "English", "ljdf", "OpenStreetMap", "contributors", "ODbL"}
+#: The licence's name on 设置 (本程序是自由软件,按 GNU AGPL-3.0 许可发布).
+ALLOWED_WORDS |= {"GNU", "AGPL"}
 #: A case number ("XH-20261203-0001") is a code the office reads out, not a word.
 CASE_NUMBER = re.compile(r"\b[A-Z]{1,6}-\d{8}-\d{3,}\b")
 RAW = re.compile(r"\b(None|null|undefined|NaN|\[object Object\])\b")

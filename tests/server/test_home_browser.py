@@ -27,7 +27,7 @@ USERS = {
     "admin": "admin",
 }
 #: Latin words a Chinese page may show: the language switch, the API link, the OSM credit.
-ALLOWED = {"English", "API", "OpenStreetMap", "ODbL", "GIS"}
+ALLOWED = {"English", "API", "OpenStreetMap", "ODbL", "GIS", "AGPL"}
 #: Case numbers (XH-20261203-0001) are identifiers people read out, not English.
 CASE_NUMBER = re.compile(r"\b[A-Z]{2,}-\d{8}-\d+\b")
 SIZES = {"": (1366, 800), "-phone": (360, 640)}

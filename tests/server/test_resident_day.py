@@ -21,7 +21,7 @@ from tests.server.test_residents import STAMP, Texts, form, send
 
 ENGLISH_WORD = re.compile(r"\b[A-Za-z]{4,}\b")
 #: Words allowed on a Chinese page: the language switch, format and brand names, the licence.
-ALLOWED = {"English", "JPEG", "WebP", "OpenStreetMap", "ODbL", "ljdf"}  # ljdf: pinyin
+ALLOWED = {"English", "JPEG", "WebP", "OpenStreetMap", "ODbL", "AGPL", "ljdf"}  # ljdf: pinyin
 
 
 def visible_text(html: str) -> str:

@@ -34,7 +34,7 @@ pytestmark = [
 
 #: Latin words a Chinese page may show: the language switch, formats, brands, the licence,
 #: the search hint's pinyin initials, units.
-ALLOWED = {"English", "OpenStreetMap", "ODbL", "JPEG", "PNG", "WebP", "ljdf", "jpg", "MB"}
+ALLOWED = {"English", "OpenStreetMap", "ODbL", "AGPL", "JPEG", "PNG", "WebP", "ljdf", "jpg", "MB"}
 SECRET = "browser-test"  # the demo server's WANGGE_SECRET_KEY (tests/demo_server.py)
 VIEWPORTS = [(360, 640), (1366, 800)]
 
