@@ -67,6 +67,13 @@ def wait_ready(phone: EnginePhone) -> None:
     phone.wait_for("body[data-ready=true]", state="attached", timeout=30)
 
 
+def wait_settled(phone: EnginePhone) -> None:
+    """The session's first sync is over and its screen drawn again (app.js `startSession`),
+    whether the sync worked or not. A list tapped before that can be redrawn under the tap
+    (a stale element in WebDriver) or a screen opened before it replaced by the redraw."""
+    phone.wait_for("body[data-settled=true]", state="attached", timeout=60)
+
+
 def screen(phone: EnginePhone) -> str:
     return str(phone.evaluate("return document.body.dataset.screen;"))
 
@@ -77,7 +84,8 @@ def go(phone: EnginePhone, hash_: str) -> None:
 
 
 def login(phone: EnginePhone, server_url: str, username: str) -> None:
-    """Open /app/, sign in, and wait until the service worker controls the page."""
+    """Open /app/, sign in, and wait until the service worker controls the page and the
+    session's first sync has settled."""
     phone.goto(f"{server_url}/app/")
     wait_ready(phone)
     phone.fill("#username", username)
@@ -85,6 +93,7 @@ def login(phone: EnginePhone, server_url: str, username: str) -> None:
     phone.click("button[type=submit]")
     phone.wait_for("body[data-screen=home]", state="attached", timeout=30)
     phone.wait_until("navigator.serviceWorker.controller !== null", timeout=30)
+    wait_settled(phone)
 
 
 def sync(phone: EnginePhone) -> bool:

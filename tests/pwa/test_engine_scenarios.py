@@ -34,6 +34,7 @@ from tests.engines import (
     tap_clear,
     wait_outbox_empty,
     wait_ready,
+    wait_settled,
 )
 from tests.engines.base import DEFAULT_FIX, EnginePhone
 from tests.engines.netproxy import NetProxy
@@ -133,6 +134,7 @@ def capture_offline(phone: EnginePhone, server: LiveServer, net: NetProxy, photo
     phone.expected_network_errors = True
     phone.reload()
     wait_ready(phone)
+    wait_settled(phone)  # its first sync fails (no server) and redraws the screen
     assert screen(phone) == "home"  # signed in, from the cache
     save_report(phone, "巷口电线裸露,雨天危险", photo)
     save_visit(phone, "独居老人身体尚好")
@@ -356,6 +358,7 @@ def test_a_record_saved_offline_goes_by_itself_with_or_without_background_sync(
     )
     phone.reload()
     wait_ready(phone)
+    wait_settled(phone)  # the first sync's redraw of the list comes before any tap on it
     sync_idle(phone)
     go_offline(phone, net)
     situation = f"{engine}:无人点同步,自动发送"

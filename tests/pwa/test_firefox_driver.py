@@ -59,6 +59,9 @@ def sign_in(phone: FirefoxPhone, server: LiveServer) -> None:
     phone.click("button[type=submit]")
     phone.wait_for("body[data-screen=home]", state="attached")
     phone.wait_until("navigator.serviceWorker.controller !== null")
+    # The session's first sync redraws the screen when it ends: a list tapped before that
+    # can be redrawn under the tap (tests/engines `wait_settled`).
+    phone.wait_for("body[data-settled=true]", state="attached", timeout=60)
 
 
 POSITION = """

@@ -105,6 +105,9 @@ def sign_in(phone: Any, server: LiveServer, username: str = "zhou.jie") -> None:
     phone.click("button[type=submit]")
     phone.wait_for("body[data-screen=home]", state="attached")
     phone.wait_until("navigator.serviceWorker.controller !== null")
+    # The session's first sync redraws the screen when it ends: a list tapped before that
+    # can be redrawn under the tap (tests/engines `wait_settled`).
+    phone.wait_for("body[data-settled=true]", state="attached", timeout=60)
 
 
 def app_errors(phone: Any) -> list[str]:
