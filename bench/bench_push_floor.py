@@ -31,13 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import select
 from sqlalchemy.orm import configure_mappers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sync_setup import baseline_visit_rows, seeded_database
-from server.population.models import Resident, Visit
+from bench.sync_setup import (
+    baseline_visit_rows,
+    residents_of,
+    seeded_database,
+    visit_mutations,
+)
+from server.population.models import Visit
 
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _VISIT_COLUMNS = (
@@ -108,23 +112,8 @@ class _Bodies:
         self.info, self.household, self.met, self.seq = info, household, met, 0
 
     def next(self, size: int) -> bytes:
-        mutations = []
-        for _ in range(size):
-            self.seq += 1
-            mutations.append(
-                {
-                    "seq": self.seq,
-                    "op_id": str(uuid.uuid4()),
-                    "name": "visit.create",
-                    "args": {
-                        "id": str(uuid.uuid4()),
-                        "household_id": self.household,
-                        "situation": "all well",
-                        "outcome": "met",
-                        "residents_seen": self.met,
-                    },
-                }
-            )
+        mutations = visit_mutations(self.seq + 1, size, self.household, self.met)
+        self.seq += size
         device = self.info["device_id"]
         return json.dumps(
             {"device_id": device, "schema_version": 1, "mutations": mutations}
@@ -142,15 +131,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # as wsgi.py does once the worker's app is built
     household = str(info["households"]["G1"][0])
-    with app.app_context():
-        from server.extensions import db
-
-        met = [
-            str(r)
-            for r in db.session.scalars(
-                select(Resident.id).where(Resident.household_id == uuid.UUID(household))
-            )
-        ]
+    met = residents_of(app, household)
     bodies = _Bodies(info, household, met)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {info['token']}"}

@@ -22,14 +22,12 @@ import gc
 import json
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import select
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session, configure_mappers
 
@@ -37,8 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sync.batching
 import sync.engine
-from bench.sync_setup import baseline_visit_rows, bench_databases, seeded_database
-from server.population.models import Resident, Visit
+from bench.sync_setup import (
+    baseline_visit_rows,
+    bench_databases,
+    residents_of,
+    seeded_database,
+    visit_mutations,
+)
+from server.population.models import Visit
 
 #: CPU seconds by phase (self time) and inside the driver, for the current measurement.
 PHASES: dict[str, float] = defaultdict(float)
@@ -128,36 +132,13 @@ def measure(backend: str, url: str | None, pushes: int, *, freeze: bool = True) 
         gc.collect()
         gc.freeze()
     household = str(info["households"]["G1"][0])
-    with app.app_context():
-        from server.extensions import db
-
-        met = [
-            str(r)
-            for r in db.session.scalars(
-                select(Resident.id).where(Resident.household_id == uuid.UUID(household))
-            )
-        ]
+    met = residents_of(app, household)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {info['token']}"}
     seq, spent = 0, 0.0
     for n in range(pushes + 1):
-        mutations = []
-        for _ in range(1000):
-            seq += 1
-            mutations.append(
-                {
-                    "seq": seq,
-                    "op_id": str(uuid.uuid4()),
-                    "name": "visit.create",
-                    "args": {
-                        "id": str(uuid.uuid4()),
-                        "household_id": household,
-                        "situation": "all well",
-                        "outcome": "met",
-                        "residents_seen": met,
-                    },
-                }
-            )
+        mutations = visit_mutations(seq + 1, 1000, household, met)
+        seq += 1000
         body = json.dumps(
             {"device_id": info["device_id"], "schema_version": 1, "mutations": mutations}
         )

@@ -17,19 +17,23 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import requests
 import sqlalchemy as sa
-from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_load import WorkerProfile, summarise_profile
-from bench.sync_setup import baseline_visit_rows, bench_databases, seeded_database
+from bench.sync_setup import (
+    baseline_visit_rows,
+    bench_databases,
+    residents_of,
+    seeded_database,
+    visit_mutations,
+)
 from server import REPO_ROOT
-from server.population.models import Resident, Visit
+from server.population.models import Visit
 
 
 def _port() -> int:
@@ -58,16 +62,10 @@ def main() -> None:
 def run(backend: str, url: str | None, batches: int, size: int, profile_top: int = 0) -> None:
     folder, app, info = seeded_database(url=url)
     household = str(info["households"]["G1"][0])
+    met = residents_of(app, household)
     with app.app_context():
         from server.extensions import db
 
-        # A visit names whom it met: the server checks each is of that household.
-        met = [
-            str(r)
-            for r in db.session.scalars(
-                select(Resident.id).where(Resident.household_id == uuid.UUID(household))
-            )
-        ]
         db.engine.dispose()
     port = _port()
     env = {
@@ -100,23 +98,8 @@ def run(backend: str, url: str | None, batches: int, size: int, profile_top: int
         if profile:
             profile.start()
         for _ in range(batches):
-            mutations = []
-            for _ in range(size):
-                seq += 1
-                mutations.append(
-                    {
-                        "seq": seq,
-                        "op_id": str(uuid.uuid4()),
-                        "name": "visit.create",
-                        "args": {
-                            "id": str(uuid.uuid4()),
-                            "household_id": household,
-                            "situation": "all well",
-                            "outcome": "met",
-                            "residents_seen": met,
-                        },
-                    }
-                )
+            mutations = visit_mutations(seq + 1, size, household, met)
+            seq += size
             body = {"device_id": info["device_id"], "schema_version": 1, "mutations": mutations}
             started = time.perf_counter()
             response = session.post(f"{base}/api/v1/sync/push", json=body, timeout=300)

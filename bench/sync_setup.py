@@ -91,6 +91,39 @@ def seeded_database(
     return folder, app, info
 
 
+def residents_of(app: Any, household: str) -> list[str]:
+    """The ids of `household`'s residents: a visit names whom it met, and the server checks
+    each is of that household."""
+    from sqlalchemy import select
+
+    from server.population.models import Resident
+
+    with app.app_context():
+        ids = db.session.scalars(
+            select(Resident.id).where(Resident.household_id == uuid.UUID(household))
+        )
+        return [str(r) for r in ids]
+
+
+def visit_mutations(first_seq: int, n: int, household: str, met: list[str]) -> list[dict[str, Any]]:
+    """`n` visit.create mutations to `household` from seq `first_seq` on, as a phone sends."""
+    return [
+        {
+            "seq": seq,
+            "op_id": str(uuid.uuid4()),
+            "name": "visit.create",
+            "args": {
+                "id": str(uuid.uuid4()),
+                "household_id": household,
+                "situation": "all well",
+                "outcome": "met",
+                "residents_seen": met,
+            },
+        }
+        for seq in range(first_seq, first_seq + n)
+    ]
+
+
 def baseline_visit_rows(
     info: dict[str, Any], household: str, met: list[Any], now: dt.datetime, batch: int, n: int
 ) -> list[dict[str, Any]]:
