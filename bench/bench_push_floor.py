@@ -36,12 +36,11 @@ from sqlalchemy.orm import configure_mappers
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_setup import (
-    baseline_visit_rows,
+    raw_insert_cpu,
     residents_of,
     seeded_database,
     visit_mutations,
 )
-from server.population.models import Visit
 
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _VISIT_COLUMNS = (
@@ -154,15 +153,8 @@ def main() -> None:
         floor_push(engine, body, info, 1_000_000 + n, args.one_log_row)
         if n:
             floor_cpu += time.process_time() - started
-    raw_cpu = 0.0
-    now = dt.datetime.now(dt.UTC)
-    for b in range(pushes):
-        rows = baseline_visit_rows(info, household, met, now, b, 1000)
-        started = time.process_time()
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Visit), rows)
-        raw_cpu += time.process_time() - started
     engine.dispose()
+    raw_cpu = raw_insert_cpu(info, household, met, pushes)
     ms = 1000 / pushes
     push_ms, floor_ms, raw_ms = push_cpu * ms, floor_cpu * ms, raw_cpu * ms
     log = "one log row per push" if args.one_log_row else "a log row per mutation"

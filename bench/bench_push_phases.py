@@ -16,7 +16,6 @@ not counted (only the client side of the driver is).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import gc
 import json
@@ -27,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session, configure_mappers
 
@@ -36,13 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sync.batching
 import sync.engine
 from bench.sync_setup import (
-    baseline_visit_rows,
     bench_databases,
+    raw_insert_cpu,
     residents_of,
     seeded_database,
     visit_mutations,
 )
-from server.population.models import Visit
 
 #: CPU seconds by phase (self time) and inside the driver, for the current measurement.
 PHASES: dict[str, float] = defaultdict(float)
@@ -155,16 +152,7 @@ def measure(backend: str, url: str | None, pushes: int, *, freeze: bool = True) 
         assert response.status_code == 200 and response.get_json()["last_seq"] == seq
     phases, push_driver, collector = dict(PHASES), dict(DRIVER), dict(COLLECTOR)
     DRIVER.clear()
-    engine = sa.create_engine(info["url"])
-    now = dt.datetime.now(dt.UTC)
-    baseline = 0.0
-    for b in range(pushes):
-        rows = baseline_visit_rows(info, household, met, now, b, 1000)
-        started = time.process_time()
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Visit), rows)
-        baseline += time.process_time() - started
-    engine.dispose()
+    baseline = raw_insert_cpu(info, household, met, pushes)
     ms = 1000 / pushes
     push_ms, base_ms = spent * ms, baseline * ms
     label = backend if freeze else f"{backend} (no gc.freeze)"

@@ -144,3 +144,23 @@ def baseline_visit_rows(
         }
         for _ in range(n)
     ]
+
+
+def raw_insert_cpu(info: dict[str, Any], household: str, met: list[str], batches: int) -> float:
+    """CPU seconds (`time.process_time`) of the baseline: `batches` Core executemany of 1,000
+    equivalent visit rows, one transaction each, on the bench's database."""
+    import time
+
+    from server.population.models import Visit
+
+    engine = sa.create_engine(info["url"])
+    now = dt.datetime.now(dt.UTC)
+    spent = 0.0
+    for b in range(batches):
+        rows = baseline_visit_rows(info, household, met, now, b, 1000)
+        started = time.process_time()
+        with engine.begin() as conn:
+            conn.execute(sa.insert(Visit), rows)
+        spent += time.process_time() - started
+    engine.dispose()
+    return spent
