@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import IN_CI
+from tests.engines import wait_settled
 from tests.engines.base import DEFAULT_FIX, PIXEL_RATIO, VIEWPORT, EngineMissing
 from tests.engines.firefox import FirefoxPhone
 from tests.pwa.conftest import DEMO_PASSWORD, LiveServer
@@ -59,9 +60,7 @@ def sign_in(phone: FirefoxPhone, server: LiveServer) -> None:
     phone.click("button[type=submit]")
     phone.wait_for("body[data-screen=home]", state="attached")
     phone.wait_until("navigator.serviceWorker.controller !== null")
-    # The session's first sync redraws the screen when it ends: a list tapped before that
-    # can be redrawn under the tap (tests/engines `wait_settled`).
-    phone.wait_for("body[data-settled=true]", state="attached", timeout=60)
+    wait_settled(phone)  # the first sync's redraw comes before any tap on a list
 
 
 POSITION = """

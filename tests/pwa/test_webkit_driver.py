@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.engines import wait_settled
 from tests.engines.base import DEFAULT_FIX, PIXEL_RATIO, VIEWPORT, EngineMissing
 from tests.pwa.conftest import DEMO_PASSWORD, IN_CI, LiveServer
 
@@ -105,9 +106,7 @@ def sign_in(phone: Any, server: LiveServer, username: str = "zhou.jie") -> None:
     phone.click("button[type=submit]")
     phone.wait_for("body[data-screen=home]", state="attached")
     phone.wait_until("navigator.serviceWorker.controller !== null")
-    # The session's first sync redraws the screen when it ends: a list tapped before that
-    # can be redrawn under the tap (tests/engines `wait_settled`).
-    phone.wait_for("body[data-settled=true]", state="attached", timeout=60)
+    wait_settled(phone)  # the first sync's redraw comes before any tap on a list
 
 
 def app_errors(phone: Any) -> list[str]:
