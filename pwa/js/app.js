@@ -23,7 +23,23 @@ const main = document.getElementById('main');
 let cleanup = null;
 let signedIn = false;
 
+// Screens are drawn one at a time, each for the route current when its turn comes: a render
+// awaits the phone's storage, and two drawn at once (the first sync's redraw, a tap) could end
+// in either order, an older screen over the newer one and one screen's cleanup lost.
+let drawing = Promise.resolve();
+let asked = 0;
+
 async function show() {
+  const ticket = ++asked;
+  drawing = drawing
+    .then(() => (ticket === asked ? draw() : undefined)) // a newer show() draws the route then
+    .catch((error) => console.error('screen not drawn', error));
+  // Resolve once every draw asked for so far is done (callers wait for the screen they see).
+  let tail;
+  do { tail = drawing; await tail; } while (tail !== drawing);
+}
+
+async function draw() {
   if (cleanup) { cleanup(); cleanup = null; }
   const [name, ...params] = (location.hash.replace(/^#\/?/, '') || 'home').split('/');
   // 'signin': the sign-in screen again while signed in (renewal refused); nothing local is lost
