@@ -155,6 +155,8 @@ DEFAULTS: dict[str, Any] = {
         "auth.renew_token": "120 per minute on POST",
         "web.set_language": "60 per minute on POST",
         "api-docs.openapi_json": "60 per minute",
+        # about 1.7 MB each, to anyone: enough for people, not for a loop
+        "web.source_archive": "20 per hour",
     },
     # OpenAPI (flask-smorest).
     "API_TITLE": "Wangge API",

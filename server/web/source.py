@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import io
 import tarfile
 from pathlib import Path
@@ -102,3 +103,9 @@ def build_archive(root: Path, prefix: str) -> bytes:
 def cached_archive(root: Path, prefix: str) -> bytes:
     """`build_archive`, once per process (the code does not change under a running server)."""
     return build_archive(root, prefix)
+
+
+@functools.lru_cache(maxsize=2)
+def cached_etag(root: Path, prefix: str) -> str:
+    """A strong validator of `cached_archive`'s bytes (reproducible: same tree, same tag)."""
+    return hashlib.sha256(cached_archive(root, prefix)).hexdigest()[:32]

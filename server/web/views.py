@@ -83,4 +83,6 @@ def source_archive() -> Response:
     response = Response(body, mimetype="application/gzip")
     response.headers["Content-Disposition"] = f"attachment; filename={name}-source.tar.gz"
     response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    # The same tree gives the same bytes: a cache or a mirror that has them gets a 304.
+    response.set_etag(source.cached_etag(REPO_ROOT, name))
+    return response.make_conditional(request)

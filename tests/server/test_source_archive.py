@@ -115,3 +115,30 @@ def test_the_archive_holds_only_the_programs_files_and_is_reproducible(tmp_path:
     assert members["wangge-test/.ci/run"].mode == 0o755
     assert members["wangge-test/wsgi.py"].mode == 0o644
     assert {m.mtime for m in members.values()} == {0}
+
+
+def test_a_copy_already_held_costs_no_download(client: FlaskClient) -> None:
+    """The archive is reproducible, so its tag is stable: a cache or a mirror revalidates
+    with If-None-Match and gets a 304 without the 1.7 MB body."""
+    first = client.get("/source.tar.gz")
+    tag = first.headers["ETag"]
+    assert client.get("/source.tar.gz").headers["ETag"] == tag
+    again = client.get("/source.tar.gz", headers={"If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    other = client.get("/source.tar.gz", headers={"If-None-Match": '"not-this-one"'})
+    assert other.status_code == 200
+    assert other.get_data() == first.get_data()
+
+
+def test_one_address_cannot_pull_the_archive_in_a_loop(make_app: Callable[..., Flask]) -> None:
+    """Anyone may download it, but each answer is 1.7 MB: the shipped limit is per address."""
+    app = make_app(RATELIMIT_ENABLED=True)
+    limit = app.config["RATELIMITS"]["web.source_archive"]
+    allowed = int(limit.split()[0])
+    client = app.test_client()
+    codes = [client.get("/source.tar.gz").status_code for _ in range(allowed + 1)]
+    assert codes[:allowed] == [200] * allowed
+    assert codes[-1] == 429
+    elsewhere = client.get("/source.tar.gz", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert elsewhere.status_code == 200
