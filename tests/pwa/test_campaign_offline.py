@@ -231,3 +231,80 @@ def test_the_upgrade_to_v2_keeps_what_the_phone_held(make_phone: Any) -> None:
     assert [e["op_id"] for e in phone.idb("outbox")] == ["op-old"]
     for store in ("campaigns", "campaign_targets", "form_versions", "form_answers", "care_tags"):
         assert phone.idb(store) == []
+
+
+def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
+) -> None:
+    """The server refuses an answer the phone let through (an older app checked the form
+    differently: here the queued answer says 99 floors, the form allows 1–40). The worker
+    opens it on 同步, finds the form filled in as sent with the wrong answer marked, corrects
+    it, and sends it again: the same answer id reaches the server, once, with the new value."""
+    campaign_id = publish_campaign(server)
+    page = phone.login(WORKER)
+    page.wait_for_selector("body[data-settled=true]")
+    phone.expected_network_errors = True
+    phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+    page.evaluate(f"location.hash = '#/campaigns/{campaign_id}'")
+    page.locator("#target-list a[data-done=false]").first.click()
+    page.wait_for_selector("#answer-form [data-name=extinguisher_ok]")
+    page.click("[data-name=extinguisher_ok] button[data-value=yes]")
+    page.fill("[data-name=floors] input", "6")
+    page.click("#answer-save")
+    page.wait_for_selector("#target-list")
+    # What an older app would have queued: an answer this form version does not allow.
+    page.evaluate(
+        """() => new Promise((ok, fail) => {
+          const r = indexedDB.open('wangge');
+          r.onsuccess = () => {
+            const tx = r.result.transaction('outbox', 'readwrite');
+            const store = tx.objectStore('outbox');
+            store.getAll().onsuccess = (ev) => {
+              const entry = ev.target.result.find((e) => e.name === 'form.answer');
+              entry.args.values.floors = 99;
+              store.put(entry);
+            };
+            tx.oncomplete = () => { r.result.close(); ok(); };
+            tx.onerror = () => fail(tx.error);
+          };
+        })"""
+    )
+    answer_id = next(e for e in phone.idb("outbox") if e["name"] == "form.answer")["args"]["id"]
+    phone.context.unroute(SYNC_ROUTES)
+    wait_outbox_empty(phone, timeout_s=60)
+    refused = [e for e in phone.idb("journal") if e["state"] == "rejected"]
+    assert [(e["result"].get("reason") or e["result"])["code"] for e in refused] == [
+        "ANSWERS_INVALID"
+    ], refused
+    assert server.query(
+        "SELECT count(*) FROM form_answers WHERE campaign_id = ?", (campaign_id,)
+    ) == [(0,)]
+
+    page.evaluate("location.hash = '#/sync'")
+    row = page.locator("#rejected-list li[data-state=rejected]")
+    row.wait_for()
+    row.locator("[data-action=edit]").click()
+    fix = page.locator("form.fix")
+    fix.wait_for()
+    # Filled in as it was sent, the wrong answer marked before anything is touched.
+    assert (
+        fix.locator("[data-name=extinguisher_ok] button[data-value=yes]").get_attribute(
+            "aria-pressed"
+        )
+        == "true"
+    )
+    assert fix.locator("[data-name=floors] input").input_value() == "99"
+    assert "99 大于最大值 40" in fix.locator("[data-name=floors]").inner_text()
+    fix.locator("[data-name=floors]").scroll_into_view_if_needed()
+    screenshot(page, "sync-fix-answer", full_page=False, scale="css")
+    fix.locator("[data-name=floors] input").fill("7")
+    fix.locator("button[type=submit]").click()
+    wait_outbox_empty(phone, timeout_s=60)
+    rows = server.query(
+        'SELECT id, "values" FROM form_answers WHERE campaign_id = ?', (campaign_id,)
+    )
+    assert len(rows) == 1, rows
+    assert str(rows[0][0]).replace("-", "") == answer_id.replace("-", "")
+    assert '"floors": 7' in rows[0][1] or '"floors":7' in rows[0][1]
+    assert not [e for e in phone.idb("journal") if e["state"] == "rejected"]
+    assert page.locator("#rejected-list").count() == 0

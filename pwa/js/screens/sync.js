@@ -1,12 +1,15 @@
 // Outbox and sync: what is waiting, what went, what the server refused and why; a refused
 // record can be corrected and sent again, or discarded after a confirmation.
 import { h, toast, trackDirty, clean } from '../ui.js';
-import { t, fmt, reasonText } from '../i18n.js';
+import { t, fmt, reasonText, lang } from '../i18n.js';
 import { all, get } from '../db.js';
 import { status, syncNow, onStatus } from '../sync-client.js';
 import { onChange, resend, discard } from '../outbox.js';
 import { LIMITS } from '../limits.js';
 import { limited, problems, describe, show as showProblems } from '../checks.js';
+import { renderForm } from '../forms/render.js';
+import { capture } from '../photo.js';
+import * as geo from '../geo.js';
 
 const photosOf = (e) => (e.name === 'photo.attach' ? [e.args.sha256] : e.args?.photos || []);
 const reasonOf = (e) => e.result?.reason || e.result || {};
@@ -36,8 +39,62 @@ function setPath(args, path, value) {
   return copy;
 }
 
+// A form answer refused for its answers (an older app, a form checked differently on the
+// server) is answered again in the same form, filled in as it was sent.
+const ANSWER_FIXABLE = new Set(['ANSWERS_INVALID', 'INVALID_ARGS']);
+const answerFixable = (e) => e.name === 'form.answer' && ANSWER_FIXABLE.has(reasonOf(e).code);
+
+/** The in-place editor of a refused form answer: its form version, as held on the phone. */
+async function answerEditor(e, close) {
+  const version = await get('form_versions', String(e.args.form_version_id));
+  const error = h('p', { class: 'error', role: 'alert' });
+  const cancel = h('button', { type: 'button', 'data-action': 'cancel' }, t('fix.cancel'));
+  if (!version) {
+    const gone = h('div', { class: 'fix', 'data-fix': e.seq }, h('p', { class: 'meta', id: `fix-${e.seq}-no-form` }, t('fix.no_form')), cancel);
+    cancel.onclick = () => { gone.remove(); close(); };
+    return gone;
+  }
+  const box = h('div', { class: 'fix-answer' });
+  const form = h('form', { class: 'fix', 'data-fix': e.seq, novalidate: true }, box, error,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, t('fix.resend')), cancel));
+  const rendered = renderForm(box, version.definition, {
+    locale: lang() === 'en' ? 'en' : 'zh',
+    values: e.args.values || {},
+    showTitle: false,
+    photoId: async (file) => {
+      const fix = geo.currentFix();
+      return (await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {})).sha256;
+    },
+  });
+  rendered.showProblems(); // what the phone itself finds wrong, marked at once
+  const untrack = trackDirty(form);
+  cancel.onclick = () => { clean(form); untrack(); rendered.destroy(); form.remove(); close(); };
+  let saving = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (saving) return;
+    saving = true; // a second tap while a photo is still being stored does nothing
+    try { await rendered.ready(); } finally { saving = false; }
+    rendered.showProblems();
+    if (rendered.problems().length) { error.textContent = t('campaign.fix'); return; }
+    saving = true;
+    const args = { ...e.args, values: rendered.values() };
+    const held = await get('form_answers', args.id);
+    clean(form);
+    untrack();
+    rendered.destroy();
+    form.remove();
+    await resend(e.seq, args, { local: [['form_answers', { ...(held || {}), ...args, pending: true }]] });
+    close();
+    toast(t('fix.resent'));
+    syncNow();
+  });
+  return form;
+}
+
 /** The in-place editor of one rejected record. */
 async function editor(e, close) {
+  if (e.name === 'form.answer') return answerEditor(e, close);
   const fields = textFields(e.name).filter((path) => getPath(e.args, path) != null || path.length === 1);
   const error = h('p', { class: 'error', role: 'alert' });
   const controls = fields.map((path) => {
@@ -118,7 +175,7 @@ export async function render(main) {
       const field = reasonOf(e).details?.field;
       const li = h('li', { 'data-seq': e.seq, 'data-state': 'rejected' });
       const actions = h('div', { class: 'row' },
-        textFields(e.name).length || e.name === 'visit.create'
+        textFields(e.name).length || e.name === 'visit.create' || answerFixable(e)
           ? h('button', { type: 'button', class: 'primary', 'data-action': 'edit', onclick: async () => {
             actions.replaceWith(await editor(e, draw));
           } }, t('fix.edit')) : null,
