@@ -2,6 +2,7 @@
 // 16,777,216-pixel canvas limit), encode JPEG ~0.8, hash the final bytes, keep them in
 // IndexedDB as an ArrayBuffer + MIME type (Blobs in IndexedDB break on WebKit; §3.4).
 import { put } from './db.js';
+import { currentFix } from './geo.js';
 
 export const MAX_EDGE_PX = 1600;
 export const IOS_CANVAS_MAX_PX = 16777216;
@@ -65,6 +66,12 @@ export async function capture(file, { lon = null, lat = null, accuracy_m = null 
   };
   await put('photos', row);
   return row;
+}
+
+/** A form's photo question (forms/render.js `photoId`): stored where the phone is now; the id. */
+export async function captureHere(file) {
+  const fix = currentFix();
+  return (await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {})).sha256;
 }
 
 /** An object URL for showing a stored photo (the Blob is rebuilt on read, never stored). */

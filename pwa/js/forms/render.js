@@ -226,6 +226,28 @@ export function renderForm(container, definition, options = {}) {
   };
 }
 
+/**
+ * Save `rendered` (a renderForm) when `form` is submitted: once every photo being stored has
+ * its id, with every problem marked; `invalid()` if some remain, else `save(values)`. A tap
+ * while waiting or saving does nothing (a second answer, or one without its photo, never goes).
+ */
+export function saveWhenReady(form, rendered, { invalid, save }) {
+  let saving = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (saving) return;
+    saving = true;
+    try {
+      await rendered.ready();
+      rendered.showProblems();
+      if (rendered.problems().length) invalid();
+      else await save(rendered.values());
+    } finally {
+      saving = false;
+    }
+  });
+}
+
 // --- widgets: each builds its inputs into `box`, and returns reset() (clears them) ----------
 
 function choiceList(ctx, multiple) {

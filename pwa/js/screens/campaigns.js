@@ -10,10 +10,9 @@ import { t, lang } from '../i18n.js';
 import { campaignsWithProgress } from '../data.js';
 import { enqueue } from '../outbox.js';
 import { uuid } from '../uuid.js';
-import { capture } from '../photo.js';
-import * as geo from '../geo.js';
+import { captureHere } from '../photo.js';
 import { syncNow } from '../sync-client.js';
-import { renderForm } from '../forms/render.js';
+import { renderForm, saveWhenReady } from '../forms/render.js';
 
 export async function render(main, [campaignId, targetId]) {
   const campaigns = await campaignsWithProgress();
@@ -79,39 +78,26 @@ function answer(main, campaign, target) {
     locale: lang() === 'en' ? 'en' : 'zh',
     values: {},
     // the app's photo pipeline: shrunk, hashed, kept in IndexedDB, uploaded by tus at the sync
-    photoId: async (file) => {
-      const fix = geo.currentFix();
-      const row = await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {});
-      return row.sha256;
-    },
+    photoId: captureHere,
   });
   const untrack = trackDirty(form);
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true; // a second tap while a photo is still being stored does nothing
-    try { await rendered.ready(); } finally { saving = false; }
-    rendered.showProblems();
-    if (rendered.problems().length) { toast(t('campaign.fix')); return; }
-    saving = true;
-    const args = {
-      id: uuid(), form_version_id: Number(version.id), campaign_id: Number(campaign.id), target_id: target.id,
-      visit_id: null, household_id: target.household_id || null, resident_id: target.resident_id || null,
-      values: rendered.values(), answered_at: new Date().toISOString(),
-    };
-    try {
+  saveWhenReady(form, rendered, {
+    invalid: () => toast(t('campaign.fix')),
+    save: async (values) => {
+      const args = {
+        id: uuid(), form_version_id: Number(version.id), campaign_id: Number(campaign.id), target_id: target.id,
+        visit_id: null, household_id: target.household_id || null, resident_id: target.resident_id || null,
+        values, answered_at: new Date().toISOString(),
+      };
       await enqueue('form.answer', args, {
         summary: t('summary.answer', { title: campaign.title_zh || '', where: target.label || '' }),
         local: [['form_answers', { ...args, cell_code: target.cell_code, pending: true }]],
       });
-    } finally {
-      saving = false;
-    }
-    clean(form);
-    toast(t('campaign.saved'));
-    location.hash = `#/campaigns/${campaign.id}`;
-    syncNow();
+      clean(form);
+      toast(t('campaign.saved'));
+      location.hash = `#/campaigns/${campaign.id}`;
+      syncNow();
+    },
   });
   return () => { untrack(); rendered.destroy(); };
 }

@@ -7,9 +7,8 @@ import { status, syncNow, onStatus } from '../sync-client.js';
 import { onChange, resend, discard } from '../outbox.js';
 import { LIMITS } from '../limits.js';
 import { limited, problems, describe, show as showProblems } from '../checks.js';
-import { renderForm } from '../forms/render.js';
-import { capture } from '../photo.js';
-import * as geo from '../geo.js';
+import { renderForm, saveWhenReady } from '../forms/render.js';
+import { captureHere } from '../photo.js';
 
 const photosOf = (e) => (e.name === 'photo.attach' ? [e.args.sha256] : e.args?.photos || []);
 const reasonOf = (e) => e.result?.reason || e.result || {};
@@ -61,33 +60,23 @@ async function answerEditor(e, close) {
     locale: lang() === 'en' ? 'en' : 'zh',
     values: e.args.values || {},
     showTitle: false,
-    photoId: async (file) => {
-      const fix = geo.currentFix();
-      return (await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {})).sha256;
-    },
+    photoId: captureHere,
   });
   rendered.showProblems(); // what the phone itself finds wrong, marked at once
   const untrack = trackDirty(form);
-  cancel.onclick = () => { clean(form); untrack(); rendered.destroy(); form.remove(); close(); };
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true; // a second tap while a photo is still being stored does nothing
-    try { await rendered.ready(); } finally { saving = false; }
-    rendered.showProblems();
-    if (rendered.problems().length) { error.textContent = t('campaign.fix'); return; }
-    saving = true;
-    const args = { ...e.args, values: rendered.values() };
-    const held = await get('form_answers', args.id);
-    clean(form);
-    untrack();
-    rendered.destroy();
-    form.remove();
-    await resend(e.seq, args, { local: [['form_answers', { ...(held || {}), ...args, pending: true }]] });
-    close();
-    toast(t('fix.resent'));
-    syncNow();
+  const done = () => { clean(form); untrack(); rendered.destroy(); form.remove(); };
+  cancel.onclick = () => { done(); close(); };
+  saveWhenReady(form, rendered, {
+    invalid: () => { error.textContent = t('campaign.fix'); },
+    save: async (values) => {
+      const args = { ...e.args, values };
+      const held = await get('form_answers', args.id);
+      done();
+      await resend(e.seq, args, { local: [['form_answers', { ...(held || {}), ...args, pending: true }]] });
+      close();
+      toast(t('fix.resent'));
+      syncNow();
+    },
   });
   return form;
 }

@@ -12,7 +12,7 @@ import * as geo from '../geo.js';
 import { enqueueAll } from '../outbox.js';
 import { uuid } from '../uuid.js';
 import { syncNow } from '../sync-client.js';
-import { capture } from '../photo.js';
+import { captureHere } from '../photo.js';
 import { householdsByDue, visitFormsFor, visitHistory } from '../data.js';
 import { limited, problems, show as showProblems } from '../checks.js';
 import { renderForm } from '../forms/render.js';
@@ -159,11 +159,7 @@ function visitForms(needed, missing) {
           locale: lang() === 'en' ? 'en' : 'zh',
           values: {},
           showTitle: false,
-          photoId: async (file) => {
-            const fix = geo.currentFix();
-            const row = await capture(file, fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : {});
-            return row.sha256;
-          },
+          photoId: captureHere,
         });
       }
     },
