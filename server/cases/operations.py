@@ -394,6 +394,17 @@ def record_feedback(
 APPROVERS = frozenset({Role.MANAGER, Role.ADMIN})
 
 
+#: The longest note or reason a step takes (the step form's limit: server/cases/schemas.py).
+MAX_NOTE = 4000
+
+
+def _check_note(note: str) -> None:
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(
+            _l("A note is at most %(n)s characters.", n=MAX_NOTE), field="note", code="too_long"
+        )
+
+
 def request_postponement(
     session: Session, case: Case, actor: Actor, *, at: dt.datetime, reason: str
 ) -> CaseEvent:
@@ -410,6 +421,7 @@ def request_postponement(
         raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
     if not reason.strip():
         raise InvalidInput(_l("Give a reason for this step."), field="note", code="reason_required")
+    _check_note(reason)
     case.postpone_reason = reason.strip()
     return add_event(
         session,
@@ -430,6 +442,7 @@ def decide_postponement(
         raise PermissionDenied(_l("Your role may not take this step."), code="step_not_permitted")
     if not case.postpone_reason or case.paused_since is not None:
         raise Conflict(_l("No postponement is waiting for a decision."), code="nothing_to_decide")
+    _check_note(note)
     if approve:
         case.paused_since = at
         case.postponed = True

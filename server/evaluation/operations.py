@@ -18,7 +18,14 @@ from server.cases.workflow import Actor, check_transition
 from server.enums import CaseStatus, Role
 from server.evaluation.models import CaseRating, RatingRequest, StaffEvaluation
 from server.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from server.units.models import Unit
 from sync.versions import next_version
+
+#: The levels an evaluator answers for (the form's choices; the column holds 32 characters).
+EVALUATION_LEVELS = ("street", "residential_area", "block")
+#: An evaluation covers at most a year (a month, a quarter, a year are the usual periods).
+MAX_PERIOD = dt.timedelta(days=366)
+MAX_COMMENT = 1000
 
 
 def _digest(code: str) -> str:
@@ -181,6 +188,21 @@ def add_staff_evaluation(
         raise InvalidInput(
             _l("A score is 0 to 100 over a period that ends after it starts."), field="score"
         )
+    if period_end - period_start > MAX_PERIOD:
+        raise InvalidInput(_l("A period is at most one year."), field="period_end")
+    if level not in EVALUATION_LEVELS:
+        raise InvalidInput(_l("Choose the level you answer for."), field="level")
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(
+            _l("A comment is at most %(n)s characters.", n=MAX_COMMENT), field="comment"
+        )
+    subject = (
+        session.get(User, subject_user_id)
+        if subject_user_id is not None
+        else session.get(Unit, subject_unit_id)
+    )
+    if subject is None:
+        raise InvalidInput(_l("Choose who is evaluated."), field="subject")
     evaluation = StaffEvaluation(
         subject_user_id=subject_user_id,
         subject_unit_id=subject_unit_id,

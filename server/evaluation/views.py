@@ -36,7 +36,7 @@ from server.evaluation.models import StaffEvaluation
 from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
 from server.labels import label
-from server.params import date_arg
+from server.params import MAX_ID, date_arg, parse_date
 from server.units.models import Unit
 
 bp = Blueprint("evaluation", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -216,21 +216,36 @@ def export_xlsx() -> Response:
     )
 
 
+def _subject(raw: str) -> tuple[str, int]:
+    """`user:<id>` or `unit:<id>` as (kind, id); InvalidInput for anything else (an id no
+    column holds included)."""
+    kind, _sep, ident = raw.partition(":")
+    if kind in ("user", "unit") and ident.isascii() and ident.isdigit() and int(ident) <= MAX_ID:
+        return kind, int(ident)
+    raise InvalidInput(_("Choose who is evaluated."), field="subject")
+
+
+def _form_date(name: str) -> dt.date:
+    day = parse_date(request.form.get(name))
+    if day is None:
+        raise InvalidInput(_("Dates are YYYY-MM-DD, between 1900 and 2100."), field=name)
+    return day
+
+
 @bp.route("/evaluations", methods=["GET", "POST"])
 @page_login_required(Role.MANAGER)
 def evaluations() -> str | Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         try:
-            subject = request.form.get("subject", "")
-            kind, _sep, ident = subject.partition(":")
+            kind, ident = _subject(request.form.get("subject", ""))
             evaluation.add_staff_evaluation(
                 db.session,
                 current_user,
-                subject_user_id=int(ident) if kind == "user" else None,
-                subject_unit_id=int(ident) if kind == "unit" else None,
-                period_start=dt.date.fromisoformat(request.form["period_start"]),
-                period_end=dt.date.fromisoformat(request.form["period_end"]),
+                subject_user_id=ident if kind == "user" else None,
+                subject_unit_id=ident if kind == "unit" else None,
+                period_start=_form_date("period_start"),
+                period_end=_form_date("period_end"),
                 level=request.form.get("level", "street"),
                 score=float(request.form["score"]),
                 comment=request.form.get("comment", ""),

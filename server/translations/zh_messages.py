@@ -1170,6 +1170,12 @@ ZH.update(
         "Dates are YYYY-MM-DD, between 1900 and 2100.": "日期格式为 YYYY-MM-DD,且须在 1900 年至 2100 年之间。",
         "Not a date and time between 1900 and 2100 (e.g. 2026-11-01T08:00:00+08:00).": "不是 1900 年至 2100 年之间的日期时间(例如 2026-11-01T08:00:00+08:00)。",
         "Choose one of: %(choices)s.": "请从以下选项中选择:%(choices)s。",
+        # hand-made posts to the evaluation and postponement forms
+        "Choose who is evaluated.": "请选择被评议的人员或单位。",
+        "A period is at most one year.": "评议期间最长一年。",
+        "Choose the level you answer for.": "请选择评议层级。",
+        "A comment is at most %(n)s characters.": "评语最多 %(n)s 个字。",
+        "A note is at most %(n)s characters.": "说明最多 %(n)s 个字。",
         "Not a date and time between 1900 and 2100.": "不是 1900 年至 2100 年之间的日期时间。",
     }
 )
