@@ -66,6 +66,19 @@ def int_arg(
     return default
 
 
+def parse_id(raw: object) -> int | None:
+    """An id from a form or a path: ASCII digits that a 32-bit id column holds, else None.
+
+    >>> parse_id("42"), parse_id("99999999999999999999"), parse_id("²"), parse_id(None)
+    (42, None, None, None)
+    """
+    text = str(raw) if raw is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 def in_calendar(day: dt.date | dt.datetime) -> bool:
     """Whether a date (or a date-time's date) lies in [EARLIEST, LATEST].
 

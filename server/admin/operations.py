@@ -26,6 +26,7 @@ from server.exceptions import InvalidInput, NotFound
 from server.grid import operations as grid
 from server.grid import people
 from server.grid.models import Duty
+from server.params import parse_id
 from server.units.models import Unit
 from sync.versions import next_version
 
@@ -58,9 +59,10 @@ def _phone(text: str | None, field: str = "phone") -> str | None:
 def _unit_id(session: Session, raw: str | None) -> int | None:
     if not raw:
         return None
-    if not str(raw).isdigit() or session.get(Unit, int(raw)) is None:
+    unit_id = parse_id(raw)
+    if unit_id is None or session.get(Unit, unit_id) is None:
         raise InvalidInput(_l("Choose a unit from the list."), field="unit_id")
-    return int(raw)
+    return unit_id
 
 
 def create_staff(
@@ -357,9 +359,10 @@ def update_unit(session: Session, context: AccessContext, unit_id: int, form: Un
 
 
 def _item_ids(session: Session, raw: list[str]) -> set[int]:
-    if not all(str(v).isdigit() for v in raw):
+    parsed = [parse_id(v) for v in raw]
+    ids = {i for i in parsed if i is not None}
+    if len(ids) != len(set(parsed)):
         raise InvalidInput(_l("Choose catalogue items from the list."), field="items")
-    ids = {int(v) for v in raw}
     known = set(session.scalars(select(CatalogueItem.id).where(CatalogueItem.id.in_(ids))))
     if ids - known:
         raise InvalidInput(_l("Choose catalogue items from the list."), field="items")

@@ -36,7 +36,7 @@ from server.evaluation.models import StaffEvaluation
 from server.exceptions import InvalidInput, WanggeError
 from server.extensions import db
 from server.labels import label
-from server.params import MAX_ID, date_arg, parse_date
+from server.params import date_arg, parse_date, parse_id
 from server.units.models import Unit
 
 bp = Blueprint("evaluation", __name__, url_prefix="/dashboard", template_folder="templates")
@@ -220,8 +220,9 @@ def _subject(raw: str) -> tuple[str, int]:
     """`user:<id>` or `unit:<id>` as (kind, id); InvalidInput for anything else (an id no
     column holds included)."""
     kind, _sep, ident = raw.partition(":")
-    if kind in ("user", "unit") and ident.isascii() and ident.isdigit() and int(ident) <= MAX_ID:
-        return kind, int(ident)
+    number = parse_id(ident)
+    if kind in ("user", "unit") and number is not None:
+        return kind, number
     raise InvalidInput(_("Choose who is evaluated."), field="subject")
 
 

@@ -7,8 +7,8 @@ and booking tokens, rating codes, photo hashes …) and plausible query argument
 and header is searched for markers the reader may not read (server/privacy/classes.py).
 
 A route added later is walked automatically; one whose path takes a string needs its
-values in PATH_VALUES below, and one that only ever answers 404 to the seeded values
-fails the walk too: a public route cannot slip in without being walked with real data.
+values in PATH_VALUES (tests/server/seed_paths.py), and one that only ever answers 404 to the
+seeded values fails the walk too: a public route cannot slip in without being walked with real data.
 Every channel is published to Open311 here, so the disclosure alone keeps cases private
 (the default configuration publishes a subset, so what holds here holds there).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,36 +32,8 @@ from server.extensions import db
 from server.privacy.classes import READS, Audience
 from tests.server.conftest import PASSWORD, login
 from tests.server.privacy_seed import Seeded, seed
+from tests.server.seed_paths import real_path_values
 
-Values = Callable[[Seeded], list[Any]]
-
-#: Path parameters that are strings: where their values come from (real ones first).
-PATH_VALUES: dict[tuple[str, str], Values] = {
-    ("static", "filename"): lambda s: ["favicon.svg", "css/app.css"],
-    ("grid.leaflet", "filename"): lambda s: ["leaflet.js"],
-    ("grid.markercluster", "filename"): lambda s: ["leaflet.markercluster.js"],
-    ("docs_assets.swagger_asset", "filename"): lambda s: ["swagger-ui.css"],
-    ("pwa.pwa_file", "filename"): lambda s: ["index.html", "sw.js", "js/app.js"],
-    ("residents.static", "filename"): lambda s: ["report.js", "residents.css"],
-    ("residents.follow", "token"): lambda s: [*s.follow_tokens, "not-a-token"],
-    ("residents.rate", "token"): lambda s: s.follow_tokens,
-    ("lifeservices.booking", "token"): lambda s: [*s.booking_tokens, "not-a-token"],
-    ("lifeservices.point", "code"): lambda s: [*s.point_codes, "NOPE"],
-    ("open311.token", "token"): lambda s: s.open311_tokens,
-    ("open311.one_request", "rid"): lambda s: s.numbers,
-    ("open311.service_definition", "code"): lambda s: ["A05-01", "A01-01"],
-    ("open311.unknown", "rest"): lambda s: ["x.json", *(f"requests/{n}" for n in s.numbers)],
-    ("password_reset.reset", "token"): lambda s: s.reset_tokens,
-    ("rating.rate", "code"): lambda s: [*s.rating_codes, "not-a-code"],
-    ("web.set_language", "code"): lambda s: ["zh", "en"],
-    ("grid_api.cell_people", "code"): lambda s: ["G1", "S"],
-    ("mapview.cell", "code"): lambda s: ["G1", "G2", "S"],
-    ("imports.template", "kind"): lambda s: ["register", "addresses"],
-    ("imports.template", "fmt"): lambda s: ["csv", "xlsx"],
-    ("imports.upload", "kind"): lambda s: ["register", "staff"],
-    ("imports_api.check", "kind"): lambda s: ["register", "units"],
-    ("care_tags_api.set_visit_form", "code"): lambda s: ["alone", "no-such-tag"],
-}
 #: Query arguments worth sending, per endpoint (every endpoint is also asked with none).
 QUERIES: dict[str, Callable[[Seeded], list[dict[str, str]]]] = {
     "open311.list_requests": lambda s: [
@@ -103,22 +74,6 @@ def _methods(rule: Rule) -> list[str]:
     return sorted(methods or set(rule.methods or ()) - {"OPTIONS"} or {"OPTIONS"})
 
 
-def _values(rule: Rule, name: str, s: Seeded) -> list[Any]:
-    converter = rule._converters[name]
-    kind = type(converter).__name__
-    if (rule.endpoint, name) in PATH_VALUES:
-        return PATH_VALUES[(rule.endpoint, name)](s)
-    if kind == "AnyConverter":
-        return sorted(converter.items)  # type: ignore[attr-defined]
-    if kind == "UUIDConverter":
-        return [*s.case_ids, uuid.uuid4()]
-    if kind in ("IntegerConverter", "BoundedIntegerConverter"):
-        return [*s.ints, 1]
-    if getattr(converter, "regex", "").endswith("{64}"):
-        return s.photo_hashes
-    pytest.fail(f"walk {rule.endpoint} with real values: add ({rule.endpoint!r}, {name!r})")
-
-
 def _requests(
     app: Flask, s: Seeded, *, only_get: bool, endpoints: set[str] | None = None
 ) -> list[tuple[Rule, str, str, dict]]:
@@ -128,7 +83,7 @@ def _requests(
         if endpoints is not None and rule.endpoint not in endpoints:
             continue
         names = list(rule._converters)
-        combos = itertools.product(*(_values(rule, n, s) for n in names))
+        combos = itertools.product(*(real_path_values(rule, n, s) for n in names))
         paths = [
             rule.build(dict(zip(names, c, strict=True)), append_unknown=False)[1] for c in combos
         ]
@@ -197,7 +152,7 @@ def test_a_stranger_reaches_no_personal_marker_on_any_route(
         for key, codes in result["statuses"].items()
         if codes == {404} and key[0] in with_values and key not in ALWAYS_404
     )
-    assert every_404 == [], "walk these with values that exist (PATH_VALUES)"
+    assert every_404 == [], "walk these with values that exist (seed_paths.PATH_VALUES)"
     # The walk did read cases: public text and media are there, private cases are not.
     open311 = _every(result, "/open311/")
     review = _marker(seeded, "service_reviews.comment")
