@@ -97,3 +97,10 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+def signed_in(app: Any, username: str) -> FlaskClient:
+    """A new client of `app`, signed in as `username` (the demo password)."""
+    client: FlaskClient = app.test_client()
+    assert login(client, username).status_code == 302
+    return client

@@ -15,13 +15,7 @@ from server.cases.models import Case, CaseEvent
 from server.enums import CaseStatus, Placement
 from server.extensions import db
 from tests.server.backoffice_world import IN_G1, T0, post_form
-from tests.server.conftest import login
-
-
-def client_for(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
+from tests.server.conftest import signed_in
 
 
 def intake(client, world, **overrides):
@@ -55,8 +49,8 @@ def reload(case_id):
 
 
 def test_the_whole_dispatcher_flow_with_refusals(app, world):
-    desk, other_desk = client_for(app, "d1"), client_for(app, "d2")
-    handler, deputy, manager = client_for(app, "w1"), client_for(app, "w2"), client_for(app, "mgr")
+    desk, other_desk = signed_in(app, "d1"), signed_in(app, "d2")
+    handler, deputy, manager = signed_in(app, "w1"), signed_in(app, "w2"), signed_in(app, "mgr")
 
     # Intake: located and assigned at once, and the page says to whom.
     response = intake(desk, world)
@@ -155,7 +149,7 @@ def test_the_whole_dispatcher_flow_with_refusals(app, world):
 
 
 def test_a_worker_records_the_rating_of_a_closed_case(app, world):
-    desk, deputy = client_for(app, "d1"), client_for(app, "w2")
+    desk, deputy = signed_in(app, "d1"), signed_in(app, "w2")
     case_id = uuid.UUID(intake(desk, world).headers["Location"].rsplit("/", 1)[1])
     for to, note in (("opened", ""), ("dispatched", ""), ("handled", "好了")):
         assert step(desk, case_id, to, note, unit_id=world.units["U-GD"].id).status_code == 303
@@ -179,7 +173,7 @@ def test_a_worker_records_the_rating_of_a_closed_case(app, world):
 
 
 def test_a_report_that_does_not_qualify_is_cancelled_with_a_reason(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     case_id = uuid.UUID(intake(desk, world).headers["Location"].rsplit("/", 1)[1])
     assert step(desk, case_id, "cancelled").status_code == 422
     assert step(desk, case_id, "cancelled", "不属于受理范围").status_code == 303
@@ -189,7 +183,7 @@ def test_a_report_that_does_not_qualify_is_cancelled_with_a_reason(app, world):
 
 
 def test_a_point_outside_the_grid_waits_unplaced_and_is_placed_by_hand(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     response = intake(desk, world, lon="121.50", lat="31.30")
     case_id = uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
     case = reload(case_id)
@@ -205,7 +199,7 @@ def test_a_point_outside_the_grid_waits_unplaced_and_is_placed_by_hand(app, worl
 
 
 def test_intake_refuses_a_form_without_description_and_keeps_what_was_typed(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     response = intake(desk, world, description="")
     assert response.status_code == 422
     assert "13900000329" in response.get_data(as_text=True)
@@ -213,8 +207,8 @@ def test_intake_refuses_a_form_without_description_and_keeps_what_was_typed(app,
 
 
 def test_the_caller_shown_in_full_is_logged(app, world):
-    desk = client_for(app, "d2")
-    case_id = intake(client_for(app, "d1"), world).headers["Location"].rsplit("/", 1)[1]
+    desk = signed_in(app, "d2")
+    case_id = intake(signed_in(app, "d1"), world).headers["Location"].rsplit("/", 1)[1]
     page = desk.get(f"/cases/{case_id}?reveal=caller").get_data(as_text=True)
     assert "13900000329" in page
     reads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "read"))
@@ -223,16 +217,16 @@ def test_the_caller_shown_in_full_is_logged(app, world):
 
 @pytest.mark.parametrize("query", ["dxps", "电线"])
 def test_the_catalogue_is_found_by_pinyin_initials_or_chinese(app, world, query):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     found = desk.get(f"/cases/lookup/catalogue?q={query}").get_json()
     assert [f["code"] for f in found] == ["A05-01"]
 
 
 def test_a_worker_sees_only_the_cases_of_cells_they_cover(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     g1 = intake(desk, world).headers["Location"].rsplit("/", 1)[1]
     g2 = intake(desk, world, lon="121.435", lat="31.21").headers["Location"].rsplit("/", 1)[1]
-    w3 = client_for(app, "w3")  # G2 only
+    w3 = signed_in(app, "w3")  # G2 only
     html = w3.get("/cases/").get_data(as_text=True)
     assert g2 in html and g1 not in html
     assert w3.get(f"/cases/{g1}").status_code == 404
@@ -248,7 +242,7 @@ def test_intake_with_photos_stores_them_and_shows_thumbnails(app, world):
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "orange").save(buffer, "JPEG")
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     data = {
         "channel": "walk_in",
         "description": "井盖缺失",
@@ -278,7 +272,7 @@ def test_intake_with_photos_stores_them_and_shows_thumbnails(app, world):
 
 
 def test_a_manager_scores_staff_level_by_level(app, world):
-    manager = client_for(app, "mgr")
+    manager = signed_in(app, "mgr")
     response = post_form(
         manager,
         "/dashboard/evaluations",
@@ -308,4 +302,4 @@ def test_a_manager_scores_staff_level_by_level(app, world):
         token_from="/dashboard/evaluations",
     )
     assert selfish.status_code == 422
-    assert client_for(app, "d1").get("/dashboard/evaluations").status_code == 403
+    assert signed_in(app, "d1").get("/dashboard/evaluations").status_code == 403

@@ -14,13 +14,7 @@ from server.extensions import db
 from sync.models import ScopeExit
 from tests.server.backoffice_world import form_token
 from tests.server.campaign_world import xlsx_list
-from tests.server.conftest import login
-
-
-def _signed_in(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
+from tests.server.conftest import signed_in
 
 
 def _draft_form(cw, **overrides):
@@ -48,7 +42,7 @@ def _post(client, path, data, token_from):
 
 def test_a_manager_drafts_previews_publishes_and_closes(app, campaign_world) -> None:
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     listed = xlsx_list([["户号"], ["1"], ["3"]])
     data = _draft_form(cw, list=(io.BytesIO(listed), "名单.xlsx"))
     saved = _post(client, "/campaigns/new", data, "/campaigns/new")
@@ -73,7 +67,7 @@ def test_a_manager_drafts_previews_publishes_and_closes(app, campaign_world) -> 
 
 def test_unmatched_list_lines_are_shown_and_nothing_is_saved(app, campaign_world) -> None:
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     listed = "地址\n新华路329弄12号101室\n火星路1号1室\n".encode()
     data = _draft_form(cw, list=(io.BytesIO(listed), "bad.csv"))
     answer = _post(client, "/campaigns/new", data, "/campaigns/new")
@@ -87,7 +81,7 @@ def test_unmatched_list_lines_are_shown_and_nothing_is_saved(app, campaign_world
 
 def test_bad_inputs_get_chinese_messages_and_a_4xx(app, campaign_world) -> None:
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     wrong = _post(client, "/campaigns/new", _draft_form(cw, ends_on="2026-11-01"), "/campaigns/new")
     assert wrong.status_code == 422 and "结束日期不能早于开始日期" in wrong.get_data(as_text=True)
     unpublished = _draft_form(cw, form_id=str(cw.draft_form.id))
@@ -113,7 +107,7 @@ def _assert_refused_back_on_detail(client, action, path, message, **data):
 
 def test_refused_publish_and_close_come_back_to_the_detail_page(app, campaign_world) -> None:
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     empty = cw.draft(code="empty", care_tags=["old"], responsible=["G1"])
     path = f"/campaigns/{empty.id}"
     _assert_refused_back_on_detail(client, f"{path}/publish", path, "没有任何对象")
@@ -138,7 +132,7 @@ def test_a_published_campaigns_end_date_is_moved_and_audited(app, campaign_world
     from server.audit.models import AuditEntry
 
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     campaign = cw.draft(code="later")
     today = clock.today()
     campaign.starts_on = today - dt.timedelta(days=10)  # begun ten days ago
@@ -184,17 +178,17 @@ def test_a_published_campaigns_end_date_is_moved_and_audited(app, campaign_world
     _assert_refused_back_on_detail(
         client, f"{path}/end-date", path, "已经结束", ends_on=later.isoformat()
     )
-    dispatcher = _signed_in(app, "d1")
+    dispatcher = signed_in(app, "d1")
     assert 'id="end-date"' not in dispatcher.get(path).get_data(as_text=True)
 
 
 def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:
     campaign = campaign_world.draft()
-    dispatcher = _signed_in(app, "d1")
+    dispatcher = signed_in(app, "d1")
     page = dispatcher.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "冬季消防检查" in page and "发布</button>" not in page
     assert dispatcher.get("/campaigns/new").status_code == 403
-    worker = _signed_in(app, "w1")
+    worker = signed_in(app, "w1")
     assert worker.get("/campaigns/").status_code == 403
     assert worker.get(f"/campaigns/{campaign.id}").status_code == 403
 
@@ -202,7 +196,7 @@ def test_dispatchers_read_and_workers_are_refused(app, campaign_world) -> None:
 def test_a_draft_is_edited_until_published(app, campaign_world) -> None:
     cw = campaign_world
     campaign = cw.draft(upload=read_list(db.session, "户号\n1\n".encode(), "one.csv"))
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     path = f"/campaigns/{campaign.id}/edit"
     page = client.get(path).get_data(as_text=True)
     assert "当前名单:one.csv" in page and 'value="fire_2026"' in page
@@ -223,7 +217,7 @@ def test_creating_editing_publishing_and_closing_are_audited(app, campaign_world
     from server.audit.wording import describe
 
     cw = campaign_world
-    client = _signed_in(app, "mgr")
+    client = signed_in(app, "mgr")
     assert _post(client, "/campaigns/new", _draft_form(cw), "/campaigns/new").status_code == 302
     campaign = db.session.scalars(select(Campaign)).one()
     path = f"/campaigns/{campaign.id}"

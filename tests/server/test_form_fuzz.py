@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -25,9 +25,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.enums import Channel
 from server.extensions import db
-from tests.server.conftest import login
+from tests.server.conftest import signed_in
 from tests.server.privacy_seed import Seeded, seed
 from tests.server.seed_paths import real_path_values
 
@@ -152,13 +151,6 @@ def forms_of(page: str, html_text: str) -> list[Form]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    app = make_app(OPEN311_PUBLIC_CHANNELS=[c.value for c in Channel])
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
 def seeded(client: FlaskClient, world: Any, make_user: Callable[..., Any]) -> Seeded:
     make_user("gis", username="gis1")
     return seed(client, world)
@@ -248,9 +240,7 @@ def fuzz_forms(app: Flask, clients: dict[str, FlaskClient], s: Seeded) -> Sent:
 
 def test_no_form_answers_5xx_with_one_field_hostile(app: Flask, seeded: Seeded) -> None:
     clients: dict[str, FlaskClient] = {"stranger": app.test_client()}
-    for role, username in USERS.items():
-        clients[role] = app.test_client()
-        assert login(clients[role], username).status_code == 302
+    clients.update({role: signed_in(app, username) for role, username in USERS.items()})
     started = time.monotonic()
     sent = fuzz_forms(app, clients, seeded)
     took = time.monotonic() - started

@@ -11,14 +11,8 @@ from server.enums import CaseStatus
 from server.evaluation.models import StaffEvaluation
 from server.extensions import db
 from tests.server.backoffice_world import post_form
-from tests.server.conftest import login
+from tests.server.conftest import signed_in
 from tests.server.test_deadlines_and_escalation import actor, dispatched_case
-
-
-def client_for(app, username):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 def evaluation(world, **changes):
@@ -53,7 +47,7 @@ def evaluation(world, **changes):
     ids=lambda c: ",".join(c),
 )
 def test_a_bad_evaluation_is_refused_and_nothing_written(app, world, changes):
-    manager = client_for(app, "mgr")
+    manager = signed_in(app, "mgr")
     answer = post_form(
         manager,
         "/dashboard/evaluations",
@@ -66,7 +60,7 @@ def test_a_bad_evaluation_is_refused_and_nothing_written(app, world, changes):
 
 
 def test_a_good_evaluation_still_goes_in(app, world):
-    manager = client_for(app, "mgr")
+    manager = signed_in(app, "mgr")
     answer = post_form(
         manager, "/dashboard/evaluations", evaluation(world), token_from="/dashboard/evaluations"
     )
@@ -80,7 +74,7 @@ def test_a_postponement_reason_or_decision_past_the_limit_is_refused(app, world)
         db.session, case, actor(world, "d1"), CaseStatus.HANDLING, at=world.clock.now
     )
     db.session.commit()
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     path = f"/cases/{case.id}/postpone"
     long = post_form(desk, path, {"note": "等" * 4001}, token_from=f"/cases/{case.id}")
     assert long.status_code == 422
@@ -90,7 +84,7 @@ def test_a_postponement_reason_or_decision_past_the_limit_is_refused(app, world)
     assert fine.status_code in (302, 303)
     db.session.refresh(case)
     assert case.postpone_reason == "等待停电窗口"
-    manager = client_for(app, "mgr")
+    manager = signed_in(app, "mgr")
     decision = {"decision": "approve", "note": "同意" * 2001}
     refused = post_form(manager, path, decision, token_from=f"/cases/{case.id}")
     assert refused.status_code == 422
