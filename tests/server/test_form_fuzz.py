@@ -6,9 +6,11 @@ a form fails on its first field and what lies behind it is never reached: the ma
 evaluation form with a valid period and score but a subject id nobody has went through to
 the database (a foreign key error, a 500). Here the street is seeded through the real flows
 (tests/server/privacy_seed.py), every page of the URL map is opened with real path values as
-each role, and every POST form found is sent as the browser would, then once per field and
-hostile value with that field alone changed (and once without it). A page added later is
-opened and its forms are posted without anything to declare.
+each role (several records per path variable: cases in different states show different forms),
+and every POST form found is sent as the browser would, then once per field and hostile value
+with that field alone changed (and once without it). The pages are opened twice, so the second
+sweep meets the forms the first one's posts brought out. A page added later is opened and its
+forms are posted without anything to declare.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ HOSTILE = [
 DIGITS = re.compile(r"\d+")
 #: Roles in the order they post (the administrator last: its forms end other people's access).
 USERS = {"worker": "w1", "dispatcher": "d1", "manager": "mgr", "gis": "gis1", "admin": "admin"}
+#: Real values per path variable whose pages are opened (cases in several states …).
+PER_VARIABLE = 6
 #: Forms never posted: they end the caller's session.
 ENDING = {"accounts.logout"}
 #: A value for an empty field the page left to the user, by input type.
@@ -165,8 +169,13 @@ def _pages(app: Flask, s: Seeded) -> list[tuple[str, str]]:
         if rule.endpoint.startswith(("static", "api", "pwa.", "docs_assets")):
             continue
         names = list(rule._converters)
-        values = {n: real_path_values(rule, n, s)[0] for n in names}
-        out.append((rule.endpoint, rule.build(values, append_unknown=False)[1]))
+        # each real value of one variable (records in other states show other forms), the
+        # others at their first
+        firsts = {n: real_path_values(rule, n, s)[0] for n in names}
+        combos = [firsts] + [
+            {**firsts, n: v} for n in names for v in real_path_values(rule, n, s)[1:PER_VARIABLE]
+        ]
+        out += [(rule.endpoint, rule.build(c, append_unknown=False)[1]) for c in combos]
     return out
 
 
@@ -212,19 +221,22 @@ def fuzz_forms(app: Flask, clients: dict[str, FlaskClient], s: Seeded) -> Sent:
     pages = _pages(app, s)
     for role, client in clients.items():
         seen: set[tuple[str, tuple[str, ...]]] = set()
-        for endpoint, page in pages:
+        # The second sweep meets the forms the first one's posts brought out (a case
+        # dispatched, a postponement waiting for a decision).
+        for endpoint, page in [*pages, *pages]:
             answer = client.get(page)
             text = answer.get_data(as_text=True) if answer.mimetype == "text/html" else ""
             answer.close()
             for form in forms_of(page, text):
                 target = urllib.parse.urlsplit(form.action).path
-                if app.url_map.bind("localhost").match(target, "POST")[0] in ENDING:
+                posted_to = app.url_map.bind("localhost").match(target, "POST")[0]
+                if posted_to in ENDING:
                     continue
-                key = (target, tuple(sorted(form.fields)))
+                key = (posted_to, tuple(sorted(form.fields)))
                 if key in seen:
                     continue
                 seen.add(key)
-                sent.forms.add(f"{role} {target}")
+                sent.forms.add(f"{role} {posted_to} {len(form.fields)}")
                 base = {k: list(v) for k, v in form.fields.items()}
                 who = f"{role} on {endpoint} {page}"
                 _post(client, form, base, sent, who)
