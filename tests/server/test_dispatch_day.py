@@ -16,8 +16,8 @@ from server.evaluation.charts import axis_ticks, line_chart
 from server.evaluation.metrics import Figures
 from server.extensions import db
 from tests.server.backoffice_world import post_form
-from tests.server.conftest import login
-from tests.server.test_back_office_flow import client_for, intake, reload, step
+from tests.server.conftest import login, signed_in
+from tests.server.test_back_office_flow import intake, reload, step
 
 
 def case_count() -> int:
@@ -25,7 +25,7 @@ def case_count() -> int:
 
 
 def test_an_urgent_call_is_taken_opened_and_dispatched_in_one_form(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     world.clock.advance(minutes=1)
     response = intake(desk, world, then="dispatch", unit_id=str(world.units["U-GD"].id))
     assert response.status_code == 302
@@ -42,14 +42,14 @@ def test_an_urgent_call_is_taken_opened_and_dispatched_in_one_form(app, world):
 
 
 def test_register_and_open_stops_before_dispatch(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     response = intake(desk, world, then="open", priority="normal")
     case = reload(uuid.UUID(response.headers["Location"].rsplit("/", 1)[1]))
     assert (case.status, case.due_at) == (CaseStatus.OPENED, None)
 
 
 def test_dispatching_to_nobody_is_refused_and_nothing_is_registered(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     response = intake(desk, world, then="dispatch")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -69,7 +69,7 @@ def test_dispatching_to_nobody_is_refused_and_nothing_is_registered(app, world):
 def test_the_person_list_carries_each_persons_unit_for_the_filter(app, world):
     world.users["w3"].unit_id = world.units["U-GD"].id
     db.session.commit()
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     html = desk.get("/cases/new").get_data(as_text=True)
     assert "data-dispatch" in html and "dispatch-form.js" in html
     w3 = world.users["w3"].id
@@ -78,7 +78,7 @@ def test_the_person_list_carries_each_persons_unit_for_the_filter(app, world):
 
 
 def test_each_step_on_the_case_page_confirms(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     case_id = intake(desk, world).headers["Location"].rsplit("/", 1)[1]
     response = step(desk, case_id, "opened")
     page = desk.get(response.headers["Location"]).get_data(as_text=True)
@@ -87,7 +87,7 @@ def test_each_step_on_the_case_page_confirms(app, world):
 
 
 def test_review_cards_open_merge_and_cancel_in_place(app, world):
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
     ids = [
         uuid.UUID(intake(desk, world, priority="normal").headers["Location"].rsplit("/", 1)[1])
         for _ in range(3)
@@ -135,7 +135,7 @@ def test_review_cards_open_merge_and_cancel_in_place(app, world):
 def test_catalogue_initials_match_anywhere_in_the_name_or_a_keyword(app, world):
     world.items["A01-01"].keywords = ["垃圾堆放"]
     db.session.commit()
-    desk = client_for(app, "d1")
+    desk = signed_in(app, "d1")
 
     def codes(q):
         return [f["code"] for f in desk.get(f"/cases/lookup/catalogue?q={q}").get_json()]
@@ -171,7 +171,7 @@ def test_a_period_with_nothing_due_has_no_score():
 
 
 def test_the_dashboard_refuses_a_reversed_range_and_says_what_charts_measure(app, world):
-    manager = client_for(app, "mgr")
+    manager = signed_in(app, "mgr")
     refused = manager.get("/dashboard/?from=2026-11-20&to=2026-11-01")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
