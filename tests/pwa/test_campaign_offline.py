@@ -299,6 +299,9 @@ def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
     screenshot(page, "sync-fix-answer", full_page=False, scale="css")
     fix.locator("[data-name=floors] input").fill("7")
     fix.locator("button[type=submit]").click()
+    # The correction is queued once its save has run (the list of refused records then empties);
+    # only then may an empty outbox mean it went.
+    page.wait_for_selector("#rejected-list", state="detached")
     wait_outbox_empty(phone, timeout_s=60)
     rows = server.query(
         'SELECT id, "values" FROM form_answers WHERE campaign_id = ?', (campaign_id,)
