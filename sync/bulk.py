@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -36,9 +35,11 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 #: Below this many rows a COPY saves too little to be worth a second code path in use.
 COPY_MIN_ROWS = 64
 
-#: Types whose processed value is memoised within one call (hashable, and repeated: the
-#: group's times, device and household; equal values are processed alike).
-_MEMO_TYPES = (dt.datetime, dt.date, uuid.UUID)
+#: Types whose processed value is memoised within one call (hashable, repeated, and dear to
+#: process: a UTC time costs ~9 µs on SQLite). Not UUIDs: hashing one (Python's `__hash__`)
+#: and the dict lookup cost more than its `.hex`; a group's device is one object in every
+#: row, processed once anyway.
+_MEMO_TYPES = (dt.datetime, dt.date)
 
 if TYPE_CHECKING:
     import psycopg
@@ -93,6 +94,18 @@ def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
                 values = [process(value) for value in values]
         columns.append(values)
     return list(zip(*columns, strict=True))
+
+
+def _memoised(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """`process` of each value, computed once per distinct value."""
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        try:
+            out.append(done[value])
+        except KeyError:
+            out.append(done.setdefault(value, process(value)))
+    return out
 
 
 def _copy(connection: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:

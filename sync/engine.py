@@ -53,11 +53,15 @@ from sync.db import among, utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
 from sync.models import APPLIED, DUPLICATE, DeviceState, MutationRecord
-from sync.records import record_of, reject, result_of, screen
+from sync.records import record_of, reject, result_of, screen, storable_base_version
 from sync.versions import next_version
 
 #: The log as a plain table: its rows are inserted with one executemany per group.
 LOG: Table = MutationRecord.__table__  # type: ignore[assignment]
+
+#: The `args` of a narrow log row (`Handler.row_keeps_args`). One shared object, never
+#: changed, so the bulk insert serialises it once per group (`sync.bulk`).
+NO_ARGS: Mapping[str, Any] = {}
 
 #: A device clock further than this from the server's is flagged (display, never ordering).
 CLOCK_SUSPECT_MS = 10 * 60 * 1000
@@ -149,6 +153,11 @@ class Handler:
     #: the at-most-once facts and the result the duplicate answer replays. A rejected
     #: mutation's log row always keeps its arguments.
     row_keeps_args: bool | Callable[[dict[str, Any]], bool] = False
+    #: Optional: a loader for the plain args a phone sends by the thousand, returning what
+    #: `validate` would, or None for anything else (then the generic screen and `validate`
+    #: decide). What it returns it vouches is storable as sent (`sync.records.screen` would
+    #: find nothing), so the screen is skipped for it: ~3 µs of ~50 per mutation.
+    load_plain: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
 
 
 @dataclass
@@ -507,7 +516,7 @@ class _Run:
             record.update(status=APPLIED, result=result)
             keeps = handler.row_keeps_args
             if keeps is True or (callable(keeps) and keeps(result)):
-                record["args"] = {}
+                record["args"] = NO_ARGS
         except Exception as error:
             rejected = self._rejection(mutation, error, isolated)
             if rejected is None:
@@ -600,6 +609,10 @@ class _Prepared:
 
 def _validate(handler: Handler, mutation: Mutation) -> dict[str, Any]:
     """The handler's clean args; Rejected first, whatever the handler, for what no log row can
-    hold (`sync.records.screen`)."""
+    hold (`sync.records.screen`), unless its plain loader answers (`Handler.load_plain`)."""
+    if handler.load_plain is not None and storable_base_version(mutation.base_version):
+        loaded = handler.load_plain(mutation.args)
+        if loaded is not None:
+            return loaded
     screen(mutation.args, mutation.base_version)
     return handler.validate(mutation.args)

@@ -31,8 +31,13 @@ def screen(args: dict[str, Any], base_version: int | None) -> None:
     if found is not None:
         where, what = found
         raise Rejected("INVALID_ARGS", what, field=where)
-    if base_version is not None and not 0 <= base_version <= BIGINT_MAX:
+    if not storable_base_version(base_version):
         raise Rejected("INVALID_ARGS", "base_version is out of range", field="base_version")
+
+
+def storable_base_version(base_version: int | None) -> bool:
+    """True for no base version or one a BIGINT column holds (and a version can be)."""
+    return base_version is None or 0 <= base_version <= BIGINT_MAX
 
 
 def reject(

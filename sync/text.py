@@ -59,9 +59,9 @@ def first_unstorable(value: Any, path: str = "", depth: int = 0) -> tuple[str, s
     pairs = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in pairs:
         # Inline fast paths, and paths spelled only for what is found: most values are clean.
-        if type(key) is str and not _clean(key):
+        if type(key) is str and not is_storable_text(key):
             return storable(f"{path}.{key}" if path else key), str(_text_problem(key))
-        if type(item) is str and _clean(item):
+        if type(item) is str and is_storable_text(item):
             continue
         if isinstance(item, str | float | dict | list):
             found = first_unstorable(item, "", depth + 1)
@@ -71,7 +71,13 @@ def first_unstorable(value: Any, path: str = "", depth: int = 0) -> tuple[str, s
     return None
 
 
-def _clean(text: str) -> bool:
+def is_storable_text(text: str) -> bool:
+    """True when every database holds `text`: no NUL, no lone surrogate (the fast test a
+    loader that screens its own arguments uses, `sync.engine.Handler.load_plain`).
+
+    >>> is_storable_text("走访"), is_storable_text("a\\x00"), is_storable_text("\\ud800")
+    (True, False, False)
+    """
     return NUL not in text and (text.isascii() or _UNSTORABLE_CHAR.search(text) is None)
 
 

@@ -359,9 +359,9 @@ def update_unit(session: Session, context: AccessContext, unit_id: int, form: Un
 
 
 def _item_ids(session: Session, raw: list[str]) -> set[int]:
-    parsed = [parse_id(v) for v in raw]
+    parsed = {parse_id(v) for v in raw}
     ids = {i for i in parsed if i is not None}
-    if len(ids) != len(set(parsed)):
+    if len(ids) != len(parsed):  # one could not be read as an id
         raise InvalidInput(_l("Choose catalogue items from the list."), field="items")
     known = set(session.scalars(select(CatalogueItem.id).where(CatalogueItem.id.in_(ids))))
     if ids - known:

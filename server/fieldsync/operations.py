@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -557,13 +556,11 @@ def case_transition(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any
 # --- the registry ------------------------------------------------------------------------
 
 
-def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | None = None) -> Any:
-    """Load one mutation's args with `schema` (after `fast`, which answers plain inputs)."""
+def _validator(schema: Schema) -> Any:
+    """Load one mutation's args with `schema` (a handler's `load_plain` answers plain inputs
+    before it, sync.engine)."""
 
     def validate(raw: dict[str, Any]) -> dict[str, Any]:
-        loaded = fast(raw) if fast is not None else None
-        if loaded is not None:
-            return loaded
         try:
             result: dict[str, Any] = schema.load(raw)
         except ValidationError as error:
@@ -582,10 +579,7 @@ def _validator(schema: Schema, fast: Callable[[Any], dict[str, Any] | None] | No
 def _validators() -> dict[str, Any]:
     """One loader per mutation, built once per process (schemas are stateless on load; building
     six of them per push cost more than the op-id check)."""
-    fast = {"visit.create": schemas.fast_visit_create}
-    return {
-        name: _validator(schema(), fast.get(name)) for name, schema in schemas.MUTATION_ARGS.items()
-    }
+    return {name: _validator(schema()) for name, schema in schemas.MUTATION_ARGS.items()}
 
 
 def build_handlers(settings: Settings) -> dict[str, Handler]:
@@ -599,6 +593,7 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
             prefetch=visit_prefetch,
             append_only=visit_is_append_only,
             row_keeps_args=visit_row_keeps_args,
+            load_plain=schemas.fast_visit_create,
         ),
         "case.report": Handler(
             load["case.report"],

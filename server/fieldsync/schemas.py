@@ -20,6 +20,7 @@ from marshmallow import (
 from server.cases.operations import EDITABLE_FIELDS
 from server.enums import CaseStatus, Priority
 from server.locations import WholePointSchema
+from sync.text import is_storable_text
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a lower-case hex SHA-256")
 MAX_BATCH = 2000
@@ -364,8 +365,12 @@ def _opt_float(raw: dict[str, Any], key: str, low: float | None, high: float | N
 
 
 def _text_or(raw: dict[str, Any], key: str, max_len: int, default: str = "") -> Any:
+    """The text at `key` if it is plain: short enough, and storable by any database (so the
+    engine's generic screen of the arguments can be skipped, `sync.engine.Handler.load_plain`)."""
     value = raw.get(key, default)
-    return value if type(value) is str and len(value) <= max_len else _NOT_PLAIN
+    if type(value) is str and len(value) <= max_len and is_storable_text(value):
+        return value
+    return _NOT_PLAIN
 
 
 _MUTATION_KEYS = frozenset(MutationSchema().fields)
@@ -404,7 +409,11 @@ _OUTCOMES = frozenset({"met", "not_home", "refused"})
 
 
 def fast_visit_create(raw: Any) -> dict[str, Any] | None:
-    """VisitCreateArgs().load(raw) for plain args, else None (ask the schema)."""
+    """VisitCreateArgs().load(raw) for plain args, else None (ask the schema).
+
+    Plain args are also storable as they are (`sync.text.first_unstorable` finds nothing: the
+    keys are the schema's, ids and times parsed, numbers finite, texts checked by `_text_or`),
+    so the engine skips its generic screen for them (`Handler.load_plain`)."""
     if type(raw) is not dict or not raw.keys() <= _VISIT_KEYS:
         return None
     visited_at = raw.get("visited_at")
