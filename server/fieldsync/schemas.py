@@ -130,11 +130,26 @@ class _FastNested(fields.Nested):
         return loaded if loaded is not None else super()._load(value, partial)
 
 
+class _FastList(fields.List):
+    """`List` of `_FastNested` that loads a list of plain entries in one pass of the
+    hand-written loader (marshmallow's per-item field machinery costs ~1.5 µs an entry); any
+    entry it does not answer sends the whole list through `List` for its verdict."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        inner = self.inner
+        if type(value) is list and isinstance(inner, _FastNested) and not kwargs.get("partial"):
+            fast = inner._fast
+            loaded = [fast(item) for item in value]
+            if None not in loaded:
+                return loaded
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PushSchema(Schema):
     device_id = fields.UUID(required=True)
     schema_version = fields.Integer(required=True, strict=True)
     device_now = fields.String(load_default=None, allow_none=True)
-    mutations = fields.List(
+    mutations = _FastList(
         _FastNested(MutationSchema, lambda raw: fast_mutation(raw)),
         required=True,
         validate=validate.Length(max=MAX_BATCH),
