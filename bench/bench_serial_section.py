@@ -32,7 +32,8 @@ from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.phone_actor import PhoneActor
 from server.grid.index import index_cache
 from sync import engine as sync_engine
-from sync.engine import DeviceContext, Mutation, push
+from sync.engine import push
+from sync.handlers import DeviceContext, Mutation
 from tests.sync.conftest import INSIDE_G1, visit_args
 
 

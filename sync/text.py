@@ -73,7 +73,7 @@ def first_unstorable(value: Any, path: str = "", depth: int = 0) -> tuple[str, s
 
 def is_storable_text(text: str) -> bool:
     """True when every database holds `text`: no NUL, no lone surrogate (the fast test a
-    loader that screens its own arguments uses, `sync.engine.Handler.load_plain`).
+    loader that screens its own arguments uses, `sync.handlers.Handler.load_plain`).
 
     >>> is_storable_text("走访"), is_storable_text("a\\x00"), is_storable_text("\\ud800")
     (True, False, False)

@@ -20,6 +20,7 @@ from server.fieldsync.pull_routing import pull_routed
 from server.fieldsync.pushing import DEFAULT_COMMIT_EVERY, push_from_device
 from server.fieldsync.reasons import add_texts, reason_text
 from server.fieldsync.scope import scope_for
+from server.gc_pause import cyclic_gc_paused
 from server.grid.index import index_cache
 from server.layers import phone as phone_layers
 from server.ops.metrics import record_push_results
@@ -44,6 +45,7 @@ def _settings() -> Settings:
 
 
 @blp.route("/push", methods=["POST"])
+@cyclic_gc_paused()  # the body's and the engine's burst of short-lived objects
 @blp.arguments(schemas.PushSchema)
 @api_login_required()
 def push(body: dict[str, Any]) -> Any:

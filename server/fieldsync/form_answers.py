@@ -31,8 +31,8 @@ from server.forms.problems import AnswersError, FormDefinitionError
 from server.population.models import Household, Resident, Visit
 from sync.batching import PENDING
 from sync.db import among
-from sync.engine import DeviceContext, MutationContext
 from sync.errors import Rejected
+from sync.handlers import DeviceContext, MutationContext
 
 ANSWERS = FormAnswer.__table__
 #: Keys `answer_prefetch` sets on each validated args dict (the log keeps the raw args): do

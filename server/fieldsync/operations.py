@@ -47,8 +47,8 @@ from server.privacy.operations import found_on_visit
 from server.timezones import shanghai_date
 from sync.batching import PENDING
 from sync.db import among
-from sync.engine import DeviceContext, Handler, MutationContext
 from sync.errors import Rejected
+from sync.handlers import DeviceContext, Handler, MutationContext
 from sync.models import CaseConflict
 
 log = logging.getLogger(__name__)
@@ -85,22 +85,33 @@ class VisitBatch:
 
 
 def visit_prefetch(
-    session: Session, device: DeviceContext, args_list: list[dict[str, Any]]
+    session: Session,
+    device: DeviceContext,
+    args_list: list[dict[str, Any]],
+    *,
+    own_ids: bool = True,
 ) -> VisitBatch:
-    visit_ids = {a["id"] for a in args_list} | {
-        a["corrects_visit_id"] for a in args_list if a["corrects_visit_id"] is not None
-    }
+    """What `visit_create` reads, for a group. Without `own_ids` (a group's first try,
+    `sync.handlers.Handler.prefetch_new`) the visits' own ids are not looked up: a visit sent
+    again under a new seq then breaks the primary key when written, and the engine runs the
+    group again with them read (it answers `existing` or ID_TAKEN)."""
+    corrected = {a["corrects_visit_id"] for a in args_list if a["corrects_visit_id"] is not None}
+    visit_ids = {a["id"] for a in args_list} | corrected if own_ids else corrected
     household_ids = {a["household_id"] for a in args_list}
     case_ids = {a["case_id"] for a in args_list if a["case_id"] is not None}
     resident_ids = {r for a in args_list for r in a["residents_seen"]}
-    visits = {
-        row.id: (row.worker_id, row.household_id)
-        for row in session.execute(
-            select(Visit.id, Visit.worker_id, Visit.household_id).where(
-                among(session, Visit.id, visit_ids)
+    visits = (
+        {
+            row.id: (row.worker_id, row.household_id)
+            for row in session.execute(
+                select(Visit.id, Visit.worker_id, Visit.household_id).where(
+                    among(session, Visit.id, visit_ids)
+                )
             )
-        )
-    }
+        }
+        if visit_ids
+        else {}
+    )
     households = {
         row.id: row.cell_code
         for row in session.execute(
@@ -591,6 +602,7 @@ def build_handlers(settings: Settings) -> dict[str, Handler]:
             visit_create,
             checks_before_writing=True,
             prefetch=visit_prefetch,
+            prefetch_new=functools.partial(visit_prefetch, own_ids=False),
             append_only=visit_is_append_only,
             row_keeps_args=visit_row_keeps_args,
             load_plain=schemas.fast_visit_create,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from server.accounts.models import User
 from server.cases.models import Case
 from server.fieldsync.scope import WorkerScope, scope_for
-from sync.engine import MutationContext
 from sync.errors import Rejected
+from sync.handlers import MutationContext
 
 
 @dataclass

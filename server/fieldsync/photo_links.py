@@ -22,8 +22,8 @@ from server.enums import PhotoProof, PhotoStatus
 from server.fieldsync.phone_actor import actor_of, case_in_reach, clock_facts
 from server.photos import access
 from server.population.models import Visit
-from sync.engine import MutationContext
 from sync.errors import Rejected
+from sync.handlers import MutationContext
 
 
 def photo_attach(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from server.exceptions import Conflict, PermissionDenied
 from server.fieldsync.operations import Settings, build_handlers
 from server.fieldsync.phone_actor import PhoneActor
 from server.fieldsync.schemas import plausible_device_time
-from sync.engine import DeviceContext, FaultHook, Mutation, PushOutcome, push
+from sync.engine import FaultHook, PushOutcome, push
+from sync.handlers import DeviceContext, Mutation
 
 #: Protocol versions this server speaks (docs/sync-protocol.md §Versions).
 SUPPORTED_SCHEMA_VERSIONS = (1,)

@@ -381,7 +381,7 @@ def _opt_float(raw: dict[str, Any], key: str, low: float | None, high: float | N
 
 def _text_or(raw: dict[str, Any], key: str, max_len: int, default: str = "") -> Any:
     """The text at `key` if it is plain: short enough, and storable by any database (so the
-    engine's generic screen of the arguments can be skipped, `sync.engine.Handler.load_plain`)."""
+    engine's generic screen of the arguments can be skipped, `sync.handlers.Handler.load_plain`)."""
     value = raw.get(key, default)
     if type(value) is str and len(value) <= max_len and is_storable_text(value):
         return value

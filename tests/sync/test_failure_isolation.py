@@ -30,9 +30,10 @@ from server.ops.logs import RequestContextFilter
 from server.population.models import Visit
 from sync.batching import GroupWriter
 from sync.bulk import COPY_MIN_ROWS
-from sync.engine import DeviceContext, Handler, Mutation, MutationContext, push
+from sync.engine import push
 from sync.errors import Unavailable
 from sync.failures import is_temporary
+from sync.handlers import DeviceContext, Handler, Mutation, MutationContext
 from sync.models import MutationRecord
 from tests.sync.conftest import Phone, World, make_case, visit_args
 

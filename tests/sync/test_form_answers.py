@@ -453,7 +453,7 @@ def test_only_answers_that_file_cases_run_under_the_version_clock(app, phone, wo
     from server.fieldsync.form_answers import answer_is_append_only
     from server.fieldsync.operations import Settings, build_handlers
     from server.fieldsync.phone_actor import PhoneActor
-    from sync.engine import DeviceContext
+    from sync.handlers import DeviceContext
 
     form = make_form(db.session)
     campaign = make_campaign(db.session, world, form)

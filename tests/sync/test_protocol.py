@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 import pytest
@@ -485,6 +486,37 @@ def test_a_correction_is_a_new_visit_naming_the_old_one(phone, world):
     )
     assert [r["status"] for r in a.push()["results"]] == ["applied", "applied"]
     assert count(Visit) == 2
+
+
+def test_a_batch_meeting_a_used_op_id_and_a_stored_visit_id_is_run_again_whole(
+    phone, world, caplog
+):
+    """A group's first try does not look its op ids and visit ids up (sync/engine.py
+    `_Run.group`): the log's and the visits' unique keys refuse the rows, and the group runs
+    again with every check, in one transaction, not one mutation at a time. The answers are
+    those the checks give: OP_ID_REUSED, `existing`, the rest applied, under one version."""
+    p = phone()
+    household = world.households["G1"][0]
+    stored = p.add("visit.create", visit_args(household))
+    assert p.push()["last_seq"] == 1
+    for _ in range(30):
+        p.add("visit.create", visit_args(household))
+    batch = list(p.outbox)
+    batch[9] = {**batch[9], "op_id": stored["op_id"]}  # an op id already applied
+    batch[19] = {**batch[19], "args": {**stored["args"]}}  # a visit already stored
+    with caplog.at_level(logging.INFO, logger="sync.engine"):
+        body = p.push_raw(batch).get_json()
+    assert "first try failed" in caplog.text and "one by one" not in caplog.text
+    assert body["last_seq"] == 31
+    results = body["results"]
+    assert results[9]["status"] == "rejected"
+    assert results[9]["reason"]["code"] == "OP_ID_REUSED"
+    assert results[19]["status"] == "applied" and results[19]["result"]["existing"] is True
+    applied = [r for i, r in enumerate(results) if i != 9]
+    assert {r["status"] for r in applied} == {"applied"}
+    assert len({r["version"] for r in results}) == 1  # one transaction, not a replay
+    assert count(Visit) == 1 + 28
+    assert count(MutationRecord) == 31
 
 
 def test_the_same_visit_id_twice_in_one_batch_is_stored_once(phone, world):

@@ -30,7 +30,8 @@ from server.grid.index import index_cache
 from server.grid.models import GridVersion
 from server.population.models import Visit
 from sync import engine as sync_engine
-from sync.engine import DeviceContext, Handler, Mutation, PushOutcome, push
+from sync.engine import PushOutcome, push
+from sync.handlers import DeviceContext, Handler, Mutation
 from sync.models import DeviceState, MutationRecord
 from sync.versions import VersionClock
 from tests.sync.conftest import INSIDE_G1, World, make_case, visit_args
@@ -103,7 +104,10 @@ def paused_prefetch() -> Iterator[tuple[dict[str, Handler], threading.Event, thr
             assert release.wait(WAIT_S), "the test never released the prefetch"
         return original(session, device, args_list)
 
-    handlers["visit.create"] = dataclasses.replace(handlers["visit.create"], prefetch=prefetch)
+    # prefetch_new cleared: a group's first try would call it instead (sync/engine.py).
+    handlers["visit.create"] = dataclasses.replace(
+        handlers["visit.create"], prefetch=prefetch, prefetch_new=None
+    )
     yield handlers, reached, release
     release.set()
 

@@ -1,0 +1,114 @@
+"""What a mutation handler is, and what it gets: the types between the push engine
+(`sync.engine`) and the handlers a server registers (server/fieldsync/operations.py).
+
+Framework-free. The engine's rules for using them are in sync/engine.py and
+docs/sync-protocol.md §Push.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sync.batching import GroupWriter
+
+
+@dataclass(frozen=True)
+class DeviceContext:
+    """Who pushes: the device, its user's id, and the user object the handlers check."""
+
+    device_id: uuid.UUID
+    user_id: int
+    actor: Any
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One outbox entry as the device sent it."""
+
+    seq: int
+    op_id: uuid.UUID
+    name: str
+    args: dict[str, Any]
+    recorded_at_device: dt.datetime | None = None
+    base_version: int | None = None
+
+
+@dataclass(frozen=True)
+class MutationContext:
+    """What a handler gets besides its arguments.
+
+    `batch` is what the handler's `prefetch` returned for this group (None without one);
+    `writes` queues plain rows for a bulk insert.
+    """
+
+    session: Session
+    device: DeviceContext
+    mutation: Mutation
+    #: The group's version, taken from the version clock on the first call (see `version`).
+    clock: Callable[[], int]
+    received_at: dt.datetime
+    clock_offset_ms: int | None
+    clock_suspect: bool
+    batch: Any = None
+    writes: GroupWriter | None = None
+
+    @property
+    def version(self) -> int:
+        """The group's server version. Reading it takes the version clock (the write lock)
+        if the group has not yet; an append-only handler queues `sync.batching.PENDING`
+        instead, so that it runs before the lock."""
+        return self.clock()
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A mutation type: `validate` turns raw args into clean ones (raising Rejected),
+    `apply` writes the effects and returns a small JSON-able result (raising Rejected)."""
+
+    validate: Callable[[dict[str, Any]], dict[str, Any]]
+    apply: Callable[[MutationContext, dict[str, Any]], dict[str, Any]]
+    #: True when `apply` raises Rejected only before its first write: no savepoint is needed
+    #: (a savepoint per mutation costs a flush and two round trips). Anything else it raises
+    #: in a group rolls the group back and replays it one mutation at a time, in savepoints.
+    checks_before_writing: bool = False
+    #: Optional: (session, DeviceContext, validated args of the group's mutations of this name)
+    #: → state handed to each `apply` as `ctx.batch` (one query for the group instead of one
+    #: per mutation). It must only read. A handler that queues rows on `ctx.writes` must keep
+    #: that state current itself (a repeated id inside one group). It runs before the group
+    #: takes the version clock: what it read may have changed by commit (see `append_only`).
+    prefetch: Callable[[Session, DeviceContext, list[dict[str, Any]]], Any] | None = None
+    #: Optional: the prefetch of a group's first try (`_Run.group`), which may leave out
+    #: whether the rows the group adds exist already (a new visit's id): a unique key says so
+    #: when they are written, and the group is then run again with `prefetch`. Saves reading
+    #: back a thousand ids a push that are nearly always new (~3 ms on PostgreSQL). Whoever
+    #: replaces `prefetch` (a test pausing it) replaces or clears this one too.
+    prefetch_new: Callable[[Session, DeviceContext, list[dict[str, Any]]], Any] | None = None
+    #: True, or a test of the validated args, when `apply` (which must check before writing)
+    #: only adds new rows with ids the phone minted, queued on `ctx.writes` with version
+    #: PENDING (or built before the clock and added by a step queued with
+    #: `ctx.writes.under_clock`, which also reads what must hold at commit, like a counter),
+    #: and nothing else it reads must still hold at commit beyond what a unique key or a
+    #: foreign key re-checks when the row is written. Such a mutation runs before the group
+    #: takes the version clock, on reads (its prefetch too) that may be a few milliseconds
+    #: old (docs/sync-protocol.md §The serial section), and sees nothing another handler of
+    #: the group queued (its own handler's batch state is its to keep current). Anything
+    #: else runs under the clock, after the queued rows are written.
+    append_only: bool | Callable[[dict[str, Any]], bool] = False
+    #: True, or a test of `apply`'s result, when an applied mutation's effects are one new
+    #: row that holds every argument it was sent, named by the result (a new visit: its id is
+    #: `result["visit_id"]`). Its log row then stores empty `args` (the narrow log row,
+    #: docs/sync-protocol.md §Push): the row is the record of what was sent, the log keeps
+    #: the at-most-once facts and the result the duplicate answer replays. A rejected
+    #: mutation's log row always keeps its arguments.
+    row_keeps_args: bool | Callable[[dict[str, Any]], bool] = False
+    #: Optional: a loader for the plain args a phone sends by the thousand, returning what
+    #: `validate` would, or None for anything else (then the generic screen and `validate`
+    #: decide). What it returns it vouches is storable as sent (`sync.records.screen` would
+    #: find nothing), so the screen is skipped for it: ~3 µs of ~50 per mutation.
+    load_plain: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
