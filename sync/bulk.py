@@ -76,22 +76,23 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row's values in `plan.keys` order, through the bind processors."""
+    """Each row's values in `plan.keys` order, through the bind processors.
+
+    A column whose rows all hold the same object (a group's time, its device, a narrow log
+    row's shared empty `args`, or None in every row) is processed once; a memoisable type
+    once per distinct value."""
     columns: list[list[Any]] = []
+    count = len(rows)
     for key, (process, memoised) in zip(plan.keys, plan.processors, strict=True):
         values = [row[key] for row in rows]
         if process is not None:
-            if memoised:
-                done: dict[Any, Any] = {}
-                out = []
-                for value in values:
-                    try:
-                        out.append(done[value])
-                    except KeyError:
-                        out.append(done.setdefault(value, process(value)))
-                values = out
+            first = values[0]
+            if all(value is first for value in values):
+                values = [process(first)] * count
+            elif memoised:
+                values = _memoised(process, values)
             else:
-                values = [process(value) for value in values]
+                values = list(map(process, values))
         columns.append(values)
     return list(zip(*columns, strict=True))
 
