@@ -345,47 +345,52 @@ MUTATION_ARGS: dict[str, type[Schema]] = {
 # schema for its verdict and messages. tests/sync/test_fast_loaders.py checks the equivalence
 # with hypothesis.
 
-_NOT_PLAIN = object()
+
+class _NotPlain(Exception):
+    """Raised inside a hand-written loader for a value it leaves to the schema (cheaper than
+    a sentinel: checking for one compares it with every value, UUIDs in Python)."""
 
 
-def _uuid(value: Any) -> Any:
+def _uuid(value: Any) -> uuid.UUID:
     if type(value) is not str:
-        return _NOT_PLAIN
+        raise _NotPlain
     try:
         return uuid.UUID(value)
     except ValueError:
-        return _NOT_PLAIN
+        raise _NotPlain from None
 
 
-def _opt_uuid(raw: dict[str, Any], key: str) -> Any:
+def _opt_uuid(raw: dict[str, Any], key: str) -> uuid.UUID | None:
     value = raw.get(key)
     return None if value is None else _uuid(value)
 
 
-def _opt_float(raw: dict[str, Any], key: str, low: float | None, high: float | None) -> Any:
+def _opt_float(
+    raw: dict[str, Any], key: str, low: float | None, high: float | None
+) -> float | None:
     value = raw.get(key)
     if value is None:
         return None
     if type(value) not in (int, float):
-        return _NOT_PLAIN
+        raise _NotPlain
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float: the schema says so
-        return _NOT_PLAIN
+        raise _NotPlain from None
     if not math.isfinite(value):
-        return _NOT_PLAIN
+        raise _NotPlain
     if (low is not None and value < low) or (high is not None and value > high):
-        return _NOT_PLAIN
+        raise _NotPlain
     return value
 
 
-def _text_or(raw: dict[str, Any], key: str, max_len: int, default: str = "") -> Any:
+def _text_or(raw: dict[str, Any], key: str, max_len: int, default: str = "") -> str:
     """The text at `key` if it is plain: short enough, and storable by any database (so the
     engine's generic screen of the arguments can be skipped, `sync.handlers.Handler.load_plain`)."""
     value = raw.get(key, default)
     if type(value) is str and len(value) <= max_len and is_storable_text(value):
         return value
-    return _NOT_PLAIN
+    raise _NotPlain
 
 
 _MUTATION_KEYS = frozenset(MutationSchema().fields)
@@ -397,11 +402,13 @@ def fast_mutation(raw: Any) -> dict[str, Any] | None:
         return None
     seq, name, args = raw.get("seq"), raw.get("name"), raw.get("args")
     base, recorded = raw.get("base_version"), raw.get("recorded_at_device")
-    op_id = _uuid(raw.get("op_id"))
+    try:
+        op_id = _uuid(raw.get("op_id"))
+    except _NotPlain:
+        return None
     if (
         type(seq) is not int
         or seq < 1
-        or op_id is _NOT_PLAIN
         or type(name) is not str
         or not 1 <= len(name) <= 40
         or type(args) is not dict
@@ -446,27 +453,27 @@ def fast_visit_create(raw: Any) -> dict[str, Any] | None:
     seen = raw.get("residents_seen", [])
     if type(seen) is not list or len(seen) > MAX_RESIDENTS_SEEN:
         return None
-    loaded = {
-        "id": _uuid(raw.get("id")),
-        "household_id": _uuid(raw.get("household_id")),
-        "visited_at": visited_at,
-        "outcome": raw.get("outcome", "met"),
-        "residents_seen": [_uuid(r) for r in seen],
-        "situation": _text_or(raw, "situation", 4000),
-        "needs": _text_or(raw, "needs", 4000),
-        "follow_up": _text_or(raw, "follow_up", 4000),
-        "lon": _opt_float(raw, "lon", -180, 180),
-        "lat": _opt_float(raw, "lat", -90, 90),
-        "accuracy_m": _opt_float(raw, "accuracy_m", 0, MAX_ACCURACY_M),
-        "corrects_visit_id": _opt_uuid(raw, "corrects_visit_id"),
-        "case_id": _opt_uuid(raw, "case_id"),
-    }
-    if (
-        (loaded["lon"] is None) != (loaded["lat"] is None)  # half a point: the schema says so
-        or type(loaded["outcome"]) is not str
-        or loaded["outcome"] not in _OUTCOMES
-        or _NOT_PLAIN in loaded.values()
-        or _NOT_PLAIN in loaded["residents_seen"]
-    ):
+    outcome = raw.get("outcome", "met")
+    if type(outcome) is not str or outcome not in _OUTCOMES:
+        return None
+    try:
+        loaded = {
+            "id": _uuid(raw.get("id")),
+            "household_id": _uuid(raw.get("household_id")),
+            "visited_at": visited_at,
+            "outcome": outcome,
+            "residents_seen": [_uuid(r) for r in seen],
+            "situation": _text_or(raw, "situation", 4000),
+            "needs": _text_or(raw, "needs", 4000),
+            "follow_up": _text_or(raw, "follow_up", 4000),
+            "lon": _opt_float(raw, "lon", -180, 180),
+            "lat": _opt_float(raw, "lat", -90, 90),
+            "accuracy_m": _opt_float(raw, "accuracy_m", 0, MAX_ACCURACY_M),
+            "corrects_visit_id": _opt_uuid(raw, "corrects_visit_id"),
+            "case_id": _opt_uuid(raw, "case_id"),
+        }
+    except _NotPlain:
+        return None
+    if (loaded["lon"] is None) != (loaded["lat"] is None):  # half a point: the schema says so
         return None
     return loaded
