@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.errors import Rejected
-from sync.models import REJECTED, MutationRecord
+from sync.models import APPLIED, REJECTED, MutationRecord
 from sync.text import first_unstorable, storable
 
 #: The largest integer a BIGINT column holds (base_version is stored in the log).
@@ -81,7 +81,17 @@ def record_of(row: MutationRecord) -> dict[str, Any]:
 
 def result_of(record: Mapping[str, Any]) -> dict[str, Any]:
     """The wire form of one mutation's outcome."""
-    result = dict(record.get("result") or {})
+    result = record.get("result")
+    if record["status"] == APPLIED and result and "conflicts" not in result:
+        # The common answer (a new visit, a report), built without the general path's copy.
+        return {
+            "seq": record["seq"],
+            "op_id": str(record["op_id"]),
+            "status": APPLIED,
+            "version": record["server_version"],
+            "result": result,
+        }
+    result = dict(result or {})
     sent_op_id = (result.get("details") or {}).get("sent_op_id")
     answer: dict[str, Any] = {
         "seq": record["seq"],

@@ -21,10 +21,12 @@ class PhoneActor:
 
     user: User
     _scope: WorkerScope | None = field(default=None, repr=False)
+    #: Read once: handlers ask for it per mutation, and after a group's commit the user
+    #: object is expired (reading its id again would reload it).
+    user_id: int = field(init=False)
 
-    @property
-    def user_id(self) -> int:
-        return self.user.id
+    def __post_init__(self) -> None:
+        self.user_id = self.user.id
 
     def scope(self, session: Session) -> WorkerScope:
         if self._scope is None:
