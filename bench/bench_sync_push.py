@@ -1,7 +1,9 @@
 """Push throughput through the real HTTP endpoint vs a raw SQLAlchemy Core bulk insert.
 
 Run ``python bench/bench_sync_push.py`` (10 batches of 1,000 visit.create, each naming the
-resident met, whom the server checks against the household) or ``--quick`` (2 batches).
+resident met, whom the server checks against the household; ``--batches N``) or ``--quick``
+(2 batches). ``--profile K --batches 40`` samples the worker with py-spy at 400 Hz and prints
+the top K of our functions.
 gunicorn (1 worker) serves a fresh SQLite file, then (with WANGGE_TEST_POSTGRES_URL set) a
 fresh PostgreSQL database; on each, the baseline inserts the same number of equivalent visit
 rows with one Core executemany per 1,000, in the same run.
@@ -52,8 +54,11 @@ def main() -> None:
         metavar="N",
         help="sample the gunicorn worker with py-spy during the pushes; print the top N",
     )
+    parser.add_argument(
+        "--batches", type=int, default=10, help="pushes of 1,000 per backend (40 for a profile)"
+    )
     args = parser.parse_args()
-    batches, size = (2, 1000) if args.quick else (10, 1000)
+    batches, size = (2, 1000) if args.quick else (args.batches, 1000)
     with bench_databases() as backends:
         for backend, url in backends:
             run(backend, url, batches, size, args.profile)
@@ -84,7 +89,7 @@ def run(backend: str, url: str | None, batches: int, size: int, profile_top: int
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    profile = WorkerProfile(server.pid, folder / "py-spy.txt") if profile_top else None
+    profile = WorkerProfile(server.pid, folder / "py-spy.txt", rate=400) if profile_top else None
     try:
         for _ in range(300):
             try:
