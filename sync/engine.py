@@ -382,17 +382,7 @@ class _Run:
             self.culprit_bound = mutation.seq
             known.add(mutation.op_id)
             record = self._record(mutation, PENDING)  # stamped at commit
-            context = MutationContext(
-                self.session,
-                self.device,
-                mutation,
-                self._take_clock,
-                self.received_at,
-                self.offset,
-                self.suspect,
-                batch,
-                writes,
-            )
+            context = self._context(mutation, batch, writes)
             try:
                 result = apply(context, prepared.args[mutation.seq])  # type: ignore[arg-type]
             except Rejected as rejected:
@@ -403,6 +393,19 @@ class _Run:
                     record["args"] = NO_ARGS
             records.append(record)
         return records
+
+    def _context(self, mutation: Mutation, batch: Any, writes: GroupWriter) -> MutationContext:
+        return MutationContext(
+            self.session,
+            self.device,
+            mutation,
+            self._take_clock,
+            self.received_at,
+            self.offset,
+            self.suspect,
+            batch,
+            writes,
+        )
 
     def _runs_unlocked(
         self, mutation: Mutation, known: set[uuid.UUID], isolated: bool, prepared: _Prepared
@@ -510,17 +513,7 @@ class _Run:
                 args = _validate(handler, mutation)
             elif isinstance(args, Rejected):
                 raise args
-            context = MutationContext(
-                self.session,
-                self.device,
-                mutation,
-                self._take_clock,
-                self.received_at,
-                self.offset,
-                self.suspect,
-                prepared.batches.get(mutation.name),
-                writes,
-            )
+            context = self._context(mutation, prepared.batches.get(mutation.name), writes)
             if handler.checks_before_writing and not isolated:
                 result = handler.apply(context, args)
             else:
