@@ -233,13 +233,10 @@ def test_the_upgrade_to_v2_keeps_what_the_phone_held(make_phone: Any) -> None:
         assert phone.idb(store) == []
 
 
-def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
-    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
-) -> None:
-    """The server refuses an answer the phone let through (an older app checked the form
-    differently: here the queued answer says 99 floors, the form allows 1–40). The worker
-    opens it on 同步, finds the form filled in as sent with the wrong answer marked, corrects
-    it, and sends it again: the same answer id reaches the server, once, with the new value."""
+def _refused_answer(phone: Any, server: LiveServer) -> tuple[Any, int, str]:
+    """(page, campaign id, answer id) once the server has refused an answer the phone let
+    through (an older app checked the form differently: the queued answer says 99 floors, the
+    form allows 1–40); nothing of it is stored."""
     campaign_id = publish_campaign(server)
     page = phone.login(WORKER)
     page.wait_for_selector("body[data-settled=true]")
@@ -279,7 +276,16 @@ def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
     assert server.query(
         "SELECT count(*) FROM form_answers WHERE campaign_id = ?", (campaign_id,)
     ) == [(0,)]
+    return page, campaign_id, answer_id
 
+
+def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
+) -> None:
+    """The server refuses an answer the phone let through (`_refused_answer`). The worker
+    opens it on 同步, finds the form filled in as sent with the wrong answer marked, corrects
+    it, and sends it again: the same answer id reaches the server, once, with the new value."""
+    page, campaign_id, answer_id = _refused_answer(phone, server)
     page.evaluate("location.hash = '#/sync'")
     row = page.locator("#rejected-list li[data-state=rejected]")
     row.wait_for()
@@ -311,3 +317,46 @@ def test_a_refused_answer_is_corrected_in_its_form_and_sent_again(
     assert '"floors": 7' in rows[0][1] or '"floors":7' in rows[0][1]
     assert not [e for e in phone.idb("journal") if e["state"] == "rejected"]
     assert page.locator("#rejected-list").count() == 0
+
+
+def test_a_refused_answer_whose_form_the_phone_no_longer_holds_can_only_be_discarded(
+    phone: Any, server: LiveServer, screenshot: Callable[..., Path]
+) -> None:
+    """The form version of a refused answer is gone from the phone (a reinstall kept the
+    journal, a pruned store): 修改 says so in Chinese and offers to discard the record, or
+    取消; discarded (after the confirmation), it leaves the list and the phone."""
+    page, _campaign_id, _answer_id = _refused_answer(phone, server)
+    # Offline, and no sync running: nothing can bring the form back once it is removed.
+    phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
+    page.evaluate("location.hash = '#/sync'")
+    page.wait_for_selector("#sync-button:not([disabled])")
+    page.evaluate(
+        """() => new Promise((ok, fail) => {
+          const r = indexedDB.open('wangge');
+          r.onsuccess = () => {
+            const tx = r.result.transaction('form_versions', 'readwrite');
+            tx.objectStore('form_versions').clear();
+            tx.oncomplete = () => { r.result.close(); ok(); };
+            tx.onerror = () => fail(tx.error);
+          };
+        })"""
+    )
+    row = page.locator("#rejected-list li[data-state=rejected]")
+    row.wait_for()
+    row.locator("[data-action=edit]").click()
+    gone = page.locator("div.fix")
+    gone.wait_for()
+    assert gone.locator("p.meta").inner_text() == "手机上已没有这份表单,无法修改;可以放弃这条记录。"
+    assert gone.locator("form, input, [type=submit]").count() == 0
+    assert gone.locator("button").all_inner_texts() == ["放弃这条记录", "取消"]
+    page.wait_for_selector("#toast", state="hidden")  # the answer's "saved" toast, 3.5 s
+    gone.locator("[data-action=cancel]").evaluate("b => b.scrollIntoView({block: 'center'})")
+    screenshot(page, "sync-fix-answer-no-form", full_page=False, scale="css")
+    gone.locator("[data-action=cancel]").click()
+    page.wait_for_selector("div.fix", state="detached")
+    # The screen is drawn again: the record is still there, to open again or to discard.
+    row.locator("[data-action=edit]").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    gone.locator("[data-action=discard]").click()
+    page.wait_for_selector("#rejected-list", state="detached")
+    assert not [e for e in phone.idb("journal") if e["state"] == "rejected"]

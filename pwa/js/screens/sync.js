@@ -43,13 +43,21 @@ function setPath(args, path, value) {
 const ANSWER_FIXABLE = new Set(['ANSWERS_INVALID', 'INVALID_ARGS']);
 const answerFixable = (e) => e.name === 'form.answer' && ANSWER_FIXABLE.has(reasonOf(e).code);
 
+/** 放弃这条记录: after a confirmation the record is never sent and leaves the phone. */
+const discardButton = (e) => h('button', { type: 'button', class: 'danger', 'data-action': 'discard', onclick: async () => {
+  if (!confirm(t('fix.discard_confirm'))) return;
+  await discard(e.seq);
+  toast(t('fix.discarded'));
+} }, t('fix.discard'));
+
 /** The in-place editor of a refused form answer: its form version, as held on the phone. */
 async function answerEditor(e, close) {
   const version = await get('form_versions', String(e.args.form_version_id));
   const error = h('p', { class: 'error', role: 'alert' });
   const cancel = h('button', { type: 'button', 'data-action': 'cancel' }, t('fix.cancel'));
   if (!version) {
-    const gone = h('div', { class: 'fix', 'data-fix': e.seq }, h('p', { class: 'meta', id: `fix-${e.seq}-no-form` }, t('fix.no_form')), cancel);
+    const gone = h('div', { class: 'fix', 'data-fix': e.seq }, h('p', { class: 'meta', id: `fix-${e.seq}-no-form` }, t('fix.no_form')),
+      h('div', { class: 'row' }, discardButton(e), cancel));
     cancel.onclick = () => { gone.remove(); close(); };
     return gone;
   }
@@ -168,11 +176,7 @@ export async function render(main) {
           ? h('button', { type: 'button', class: 'primary', 'data-action': 'edit', onclick: async () => {
             actions.replaceWith(await editor(e, draw));
           } }, t('fix.edit')) : null,
-        h('button', { type: 'button', class: 'danger', 'data-action': 'discard', onclick: async () => {
-          if (!confirm(t('fix.discard_confirm'))) return;
-          await discard(e.seq);
-          toast(t('fix.discarded'));
-        } }, t('fix.discard')));
+        discardButton(e));
       li.append(h('div', { class: 'item card state-rejected' },
         h('strong', {}, e.summary || t(`mutation.${e.name}`)),
         h('div', {}, reasonText(e.result)),
