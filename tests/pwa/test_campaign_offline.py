@@ -233,6 +233,22 @@ def test_the_upgrade_to_v2_keeps_what_the_phone_held(make_phone: Any) -> None:
         assert phone.idb(store) == []
 
 
+def _change_store(page: Any, name: str, change: str) -> None:
+    """Run the JavaScript `change` (with `store` in scope) in one readwrite transaction on the
+    app's IndexedDB store `name`, and wait for it to commit."""
+    script = """(name) => new Promise((ok, fail) => {
+          const r = indexedDB.open('wangge');
+          r.onsuccess = () => {
+            const tx = r.result.transaction(name, 'readwrite');
+            const store = tx.objectStore(name);
+            CHANGE
+            tx.oncomplete = () => { r.result.close(); ok(); };
+            tx.onerror = () => fail(tx.error);
+          };
+        })"""
+    page.evaluate(script.replace("CHANGE", change), name)
+
+
 def _refused_answer(phone: Any, server: LiveServer) -> tuple[Any, int, str]:
     """(page, campaign id, answer id) once the server has refused an answer the phone let
     through (an older app checked the form differently: the queued answer says 99 floors, the
@@ -250,21 +266,14 @@ def _refused_answer(phone: Any, server: LiveServer) -> tuple[Any, int, str]:
     page.click("#answer-save")
     page.wait_for_selector("#target-list")
     # What an older app would have queued: an answer this form version does not allow.
-    page.evaluate(
-        """() => new Promise((ok, fail) => {
-          const r = indexedDB.open('wangge');
-          r.onsuccess = () => {
-            const tx = r.result.transaction('outbox', 'readwrite');
-            const store = tx.objectStore('outbox');
-            store.getAll().onsuccess = (ev) => {
-              const entry = ev.target.result.find((e) => e.name === 'form.answer');
-              entry.args.values.floors = 99;
-              store.put(entry);
-            };
-            tx.oncomplete = () => { r.result.close(); ok(); };
-            tx.onerror = () => fail(tx.error);
-          };
-        })"""
+    _change_store(
+        page,
+        "outbox",
+        """store.getAll().onsuccess = (ev) => {
+             const entry = ev.target.result.find((e) => e.name === 'form.answer');
+             entry.args.values.floors = 99;
+             store.put(entry);
+           };""",
     )
     answer_id = next(e for e in phone.idb("outbox") if e["name"] == "form.answer")["args"]["id"]
     phone.context.unroute(SYNC_ROUTES)
@@ -330,17 +339,7 @@ def test_a_refused_answer_whose_form_the_phone_no_longer_holds_can_only_be_disca
     phone.context.route(SYNC_ROUTES, lambda route: route.abort("internetdisconnected"))
     page.evaluate("location.hash = '#/sync'")
     page.wait_for_selector("#sync-button:not([disabled])")
-    page.evaluate(
-        """() => new Promise((ok, fail) => {
-          const r = indexedDB.open('wangge');
-          r.onsuccess = () => {
-            const tx = r.result.transaction('form_versions', 'readwrite');
-            tx.objectStore('form_versions').clear();
-            tx.oncomplete = () => { r.result.close(); ok(); };
-            tx.onerror = () => fail(tx.error);
-          };
-        })"""
-    )
+    _change_store(page, "form_versions", "store.clear();")
     row = page.locator("#rejected-list li[data-state=rejected]")
     row.wait_for()
     row.locator("[data-action=edit]").click()
