@@ -345,7 +345,6 @@ class _Run:
         handler = self.handlers.get(first.name)
         if handler is None or not handler.checks_before_writing:
             return []
-        test = handler.append_only
         seen: set[uuid.UUID] = set()
         run: list[Mutation] = []
         for mutation in group[start:]:
@@ -354,7 +353,7 @@ class _Run:
                 mutation.name != first.name
                 or mutation.seq != first.seq + len(run)
                 or not isinstance(args, dict)
-                or not (test(args) if callable(test) else test)
+                or not _appends_only(handler, args)
                 or mutation.op_id in known
                 or mutation.op_id in seen
             ):
@@ -376,7 +375,7 @@ class _Run:
         fails the group, as in `_apply` outside a savepoint (the group is replayed)."""
         name = run[0].name
         handler = self.handlers[name]
-        apply, keeps, batch = handler.apply, handler.row_keeps_args, prepared.batches.get(name)
+        apply, batch = handler.apply, prepared.batches.get(name)
         records = []
         for mutation in run:
             self.culprit_bound = mutation.seq
@@ -388,9 +387,7 @@ class _Run:
             except Rejected as rejected:
                 reject(record, rejected, mutation.op_id, self.device.device_id)
             else:
-                record["status"], record["result"] = APPLIED, result
-                if keeps is True or (callable(keeps) and keeps(result)):
-                    record["args"] = NO_ARGS
+                _applied(record, handler, result)
             records.append(record)
         return records
 
@@ -420,8 +417,7 @@ class _Run:
             return True
         if isolated or args is None or not handler.checks_before_writing:
             return False
-        test = handler.append_only
-        return test(args) if callable(test) else test
+        return _appends_only(handler, args)
 
     def _prepare(self, group: Sequence[Mutation], last_seq: int) -> _Prepared:
         """Validate the group's new mutations and run each handler's prefetch once."""
@@ -522,10 +518,7 @@ class _Run:
                 with self.session.begin_nested():
                     result = handler.apply(context, args)
                     writes.flush()
-            record.update(status=APPLIED, result=result)
-            keeps = handler.row_keeps_args
-            if keeps is True or (callable(keeps) and keeps(result)):
-                record["args"] = NO_ARGS
+            _applied(record, handler, result)
         except Exception as error:
             rejected = self._rejection(mutation, error, isolated)
             if rejected is None:
@@ -614,6 +607,21 @@ class _Prepared:
 
     args: dict[int, dict[str, Any] | Rejected] = field(default_factory=dict)
     batches: dict[str, Any] = field(default_factory=dict)
+
+
+def _appends_only(handler: Handler, args: dict[str, Any]) -> bool:
+    """Whether `handler.append_only` holds for these validated args."""
+    test = handler.append_only
+    return test(args) if callable(test) else test
+
+
+def _applied(record: dict[str, Any], handler: Handler, result: dict[str, Any]) -> None:
+    """Mark a log record applied with `result`; a narrow one keeps no args
+    (`Handler.row_keeps_args`)."""
+    record["status"], record["result"] = APPLIED, result
+    keeps = handler.row_keeps_args
+    if keeps is True or (callable(keeps) and keeps(result)):
+        record["args"] = NO_ARGS
 
 
 def _validate(handler: Handler, mutation: Mutation) -> dict[str, Any]:
