@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from sync.db import json_text
+
 DEFAULTS: dict[str, Any] = {
     # Storage. None means "under the instance folder" (resolved in apply_config).
     "SQLALCHEMY_DATABASE_URI": None,
@@ -230,6 +232,12 @@ def apply_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'wangge.db'}"
+    # Every JSON column's text through sync.db.json_text (json.dumps's text, faster); a
+    # deployment's own engine options are kept.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "json_serializer": json_text,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     if not app.config["PHOTO_DIR"]:
         app.config["PHOTO_DIR"] = str(instance / "photos")
     if not app.config.get("SECRET_KEY"):

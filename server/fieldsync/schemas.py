@@ -20,6 +20,7 @@ from marshmallow import (
 from server.cases.operations import EDITABLE_FIELDS
 from server.enums import CaseStatus, Priority
 from server.locations import WholePointSchema
+from sync.ids import parse_id
 from sync.text import is_storable_text
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a lower-case hex SHA-256")
@@ -355,7 +356,7 @@ def _uuid(value: Any) -> uuid.UUID:
     if type(value) is not str:
         raise _NotPlain
     try:
-        return uuid.UUID(value)
+        return parse_id(value)  # a uuid.UUID that keeps its text (sync/ids.py)
     except ValueError:
         raise _NotPlain from None
 

@@ -211,7 +211,7 @@ def test_a_bad_row_in_a_batched_group_of_visits_takes_none_of_its_neighbours_dow
 
     def poisoned_visit(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
         writes = _Poisoning(ctx.writes, spoil)  # type: ignore[arg-type]
-        return real_visit(dataclasses.replace(ctx, writes=writes), args)
+        return real_visit(ctx._replace(writes=writes), args)
 
     _broken(handlers, "visit.create", poisoned_visit)
     households = world.households["G1"]
