@@ -64,27 +64,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     connection = session.connection()
-    keys = rows[0].keys()
-    plan = _plan(table, connection.dialect, tuple(keys))
-    fast = plan is not None and all(row.keys() == keys for row in rows)
-    if plan is not None and fast and plan.copy_sql and len(rows) >= COPY_MIN_ROWS:
-        _copy(connection, plan.copy_sql, _tuples(plan, rows))
-    elif plan is not None and fast and plan.insert_sql:
-        connection.exec_driver_sql(plan.insert_sql, _tuples(plan, rows))
+    plan = _plan(table, connection.dialect, tuple(rows[0]))
+    values = _tuples(plan, rows) if plan is not None else None
+    if plan is not None and values is not None and plan.copy_sql and len(rows) >= COPY_MIN_ROWS:
+        _copy(connection, plan.copy_sql, values)
+    elif plan is not None and values is not None and plan.insert_sql:
+        connection.exec_driver_sql(plan.insert_sql, values)
     else:
         session.execute(insert(table), list(rows))
 
 
-def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row's values in `plan.keys` order, through the bind processors.
+def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]] | None:
+    """Each row's values in `plan.keys` order, through the bind processors; None when the
+    rows' keys differ (the caller then leaves them to Core).
 
     A column whose rows all hold the same object (a group's time, its device, a narrow log
     row's shared empty `args`, or None in every row) is processed once; a memoisable type
     once per distinct value."""
-    columns: list[list[Any]] = []
     count = len(rows)
+    # Same keys in every row: as many keys as the plan's, and each of the plan's found
+    # (a KeyError below) — cheaper than comparing each row's keys with the first's.
+    if set(map(len, rows)) != {len(plan.keys)}:
+        return None
+    columns: list[list[Any]] = []
     for key, (process, memoised) in zip(plan.keys, plan.processors, strict=True):
-        values = [row[key] for row in rows]
+        try:
+            values = [row[key] for row in rows]
+        except KeyError:
+            return None
         if process is not None:
             first = values[0]
             if all(value is first for value in values):

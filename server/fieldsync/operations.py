@@ -180,10 +180,12 @@ def visit_create(ctx: MutationContext, args: dict[str, Any]) -> dict[str, Any]:
             raise Rejected("BAD_CORRECTION", "the corrected visit is not of this household")
         if original[0] != actor.user_id and not scope.is_office:
             raise Rejected("BAD_CORRECTION", "only the visit's author may correct it")
-    if any(batch.residents.get(r) != args["household_id"] for r in args["residents_seen"]):
-        raise Rejected(
-            "RESIDENT_NOT_IN_HOUSEHOLD", "a resident seen is not registered in this household"
-        )
+    household_id, residents = args["household_id"], batch.residents
+    for resident in args["residents_seen"]:
+        if residents.get(resident) != household_id:
+            raise Rejected(
+                "RESIDENT_NOT_IN_HOUSEHOLD", "a resident seen is not registered in this household"
+            )
     case_id = args["case_id"]
     if case_id is not None:
         reach = batch.cases.get(case_id)

@@ -158,6 +158,42 @@ def test_rows_of_other_shapes_go_through_core(app, world: World, copies):
     assert db.session.scalar(select(Visit.needs).where(Visit.id == left_out)) == ""
 
 
+@pytest.fixture
+def drivers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of rows of each insert that took a fast path (COPY or the driver's
+    executemany): `_tuples` answered them."""
+    seen: list[int] = []
+    real = bulk._tuples
+
+    def spy(plan: Any, rows: Any) -> Any:
+        values = real(plan, rows)
+        if values is not None:
+            seen.append(len(values))
+        return values
+
+    monkeypatch.setattr(bulk, "_tuples", spy)
+    return seen
+
+
+def test_later_rows_with_other_keys_go_through_core(app, world: World, drivers):
+    """The plan is made from the first row's keys; a later row with one key more, or with as
+    many keys but one of them another, is left to Core, which writes or refuses it as ever."""
+    extra = [_visit(world, i) for i in range(bulk.COPY_MIN_ROWS)]
+    extra[7]["colour"] = "red"  # Core ignores a key that names no column
+    bulk.insert_rows(db.session, VISITS, extra)
+    db.session.commit()
+    swapped = [_visit(world, i) for i in range(bulk.COPY_MIN_ROWS)]
+    del swapped[9]["lat"]
+    swapped[9]["colour"] = "red"
+    with pytest.raises(exc.StatementError, match="lat"):
+        bulk.insert_rows(db.session, VISITS, swapped)
+    db.session.rollback()
+    bulk.insert_rows(db.session, VISITS, [_visit(world, i) for i in range(bulk.COPY_MIN_ROWS)])
+    db.session.commit()
+    assert drivers == [bulk.COPY_MIN_ROWS]  # only the even rows took the fast path
+    assert db.session.scalar(select(func.count()).select_from(VISITS)) == 2 * bulk.COPY_MIN_ROWS
+
+
 def test_a_naive_time_is_refused_before_anything_is_written(app, world: World, copies):
     rows = [_visit(world, i) for i in range(bulk.COPY_MIN_ROWS)]
     rows[10]["visited_at"] = rows[10]["visited_at"].replace(tzinfo=None)

@@ -497,10 +497,10 @@ def test_a_replayed_report_answers_the_same_number(
     again = pool.submit(_push_in_thread, app, wa, first_device.device_id, twice, handlers)
     assert [r["result"]["number"] for r in again.result(WAIT_S).results] == [number] * 2
     assert [r["status"] for r in again.result(WAIT_S).results] == ["duplicate"] * 2
-    resent = [dataclasses.replace(twice[0], op_id=uuid.uuid4())]  # a new outbox entry
+    resent = [twice[0]._replace(op_id=uuid.uuid4())]  # a new outbox entry
     elsewhere = pool.submit(_push_in_thread, app, wa, second_device.device_id, resent, handlers)
     assert elsewhere.result(WAIT_S).results[0]["result"] == repeated["result"]
-    resent = [dataclasses.replace(twice[0], op_id=uuid.uuid4())]
+    resent = [twice[0]._replace(op_id=uuid.uuid4())]
     taken = pool.submit(_push_in_thread, app, wb, other.device_id, resent, handlers)
     assert taken.result(WAIT_S).results[0]["reason"]["code"] == "ID_TAKEN"
     db.session.expire_all()
