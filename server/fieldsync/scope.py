@@ -74,13 +74,15 @@ class CaseReach(NamedTuple):
         return cls(case.cell_code, case.assignee_id, case.reporter_id)
 
 
-def published_grid_id(session: Session) -> int | None:
-    return session.scalar(
-        select(GridVersion.id)
+def _published_grid(session: Session) -> tuple[int, dt.datetime | None] | None:
+    """The published version's id and publication time (one row)."""
+    found = session.execute(
+        select(GridVersion.id, GridVersion.published_at)
         .where(GridVersion.status == GridStatus.PUBLISHED)
         .order_by(GridVersion.published_at.desc(), GridVersion.id.desc())
         .limit(1)
-    )
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def scope_today() -> dt.date:
@@ -100,8 +102,11 @@ def scope_for(session: Session, user: User, on: dt.date | None = None) -> Worker
             )
         )
     )
-    grid_id = published_grid_id(session)
-    codes = _with_descendants(session, grid_id, duty_codes) if grid_id else set(duty_codes)
+    published = _published_grid(session)
+    grid_id = published[0] if published else None
+    codes = (
+        _with_descendants(_cell_tree(session, published), duty_codes) if published else duty_codes
+    )
     epoch = session.scalar(select(SyncMark.value).where(SyncMark.name == SCOPE_EPOCH)) or 0
     digest = hashlib.sha256(f"{grid_id}|{epoch}|{','.join(sorted(codes))}".encode()).hexdigest()[
         :16
@@ -109,13 +114,32 @@ def scope_for(session: Session, user: User, on: dt.date | None = None) -> Worker
     return WorkerScope(user.id, user.role, grid_id, frozenset(codes), digest, epoch)
 
 
-def _with_descendants(session: Session, grid_id: int, codes: set[str]) -> set[str]:
-    children: dict[str, list[str]] = {}
-    for code, parent in session.execute(
-        select(Cell.code, Cell.parent_code).where(Cell.grid_version_id == grid_id)
-    ):
-        if parent:
-            children.setdefault(parent, []).append(code)
+#: The published grid's cell tree (each cell's children), per process, by the database and
+#: the version's id and publication time: a version's cells never change once imported
+#: (server/grid/storage.py; publishing stamps only their `version`), and republishing a
+#: version gives it a new `published_at`, as for the locate index (server/grid/index.py).
+#: Every push and pull reads a worker's scope; reading the tree was most of it.
+_CELL_TREES: dict[tuple[str, int, dt.datetime | None], dict[str, list[str]]] = {}
+_CELL_TREES_KEPT = 8
+
+
+def _cell_tree(session: Session, published: tuple[int, dt.datetime | None]) -> dict[str, list[str]]:
+    key = (str(session.get_bind().url), *published)
+    tree = _CELL_TREES.get(key)
+    if tree is None:
+        tree = {}
+        for code, parent in session.execute(
+            select(Cell.code, Cell.parent_code).where(Cell.grid_version_id == published[0])
+        ):
+            if parent:
+                tree.setdefault(parent, []).append(code)
+        if len(_CELL_TREES) >= _CELL_TREES_KEPT:
+            _CELL_TREES.clear()
+        _CELL_TREES[key] = tree
+    return tree
+
+
+def _with_descendants(children: dict[str, list[str]], codes: set[str]) -> set[str]:
     found, todo = set(codes), list(codes)
     while todo:
         for child in children.get(todo.pop(), ()):

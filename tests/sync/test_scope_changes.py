@@ -364,3 +364,38 @@ def test_a_scope_change_while_a_versions_exits_are_half_sent_still_deletes_the_r
     _pull_once_each(a, limit)
     _assert_holds(a, world, {"G1"}, {})
     assert_converged(a)
+
+
+def test_the_cell_tree_is_read_once_per_published_version(phone, world):
+    """A worker's scope reads the published grid's cell tree once per process and version
+    (server/fieldsync/scope.py); a newly published version's tree is read afresh."""
+    from sqlalchemy import event
+
+    from server.accounts.models import User
+    from server.fieldsync.scope import scope_for
+
+    grid.assign_duty(
+        db.session, None, cell_code="B1", username="office", role="grid_worker", starts_on=_today()
+    )
+    db.session.commit()
+    office = db.session.scalar(select(User).where(User.username == "office"))
+    tree_reads: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "parent_code" in statement and "grid_version_id" in statement:
+            tree_reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        first = scope_for(db.session, office)
+        before = len(tree_reads)
+        again = scope_for(db.session, office)
+        assert len(tree_reads) == before <= 1
+        assert again.cell_codes == first.cell_codes >= {"B1", "G1", "G2"}
+        _republish_without_g1()
+        tree_reads.clear()
+        after = scope_for(db.session, office)
+        assert len(tree_reads) == 1
+        assert after.cell_codes == {"B1", "G2"} and after.fingerprint != first.fingerprint
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
