@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
 _set = object.__setattr__  # UUID objects refuse attribute assignment (they are immutable)
 
 
@@ -28,8 +29,6 @@ class TextUUID(uuid.UUID):
 
     __slots__ = ("_text",)
     _text: str
-    #: `uuid.UUID(text)`'s value, read from the class: one assignment less per id parsed.
-    is_safe = uuid.SafeUUID.unknown
 
     def __str__(self) -> str:
         return self._text
@@ -54,5 +53,6 @@ def parse_id(text: str) -> uuid.UUID:
         return uuid.UUID(text)
     found = object.__new__(TextUUID)
     _set(found, "int", int(text.replace("-", ""), 16))
+    _set(found, "is_safe", _SAFE_UNKNOWN)
     _set(found, "_text", text)
     return found
