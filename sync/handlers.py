@@ -33,7 +33,7 @@ class Mutation(NamedTuple):
     Immutable, and a NamedTuple rather than a frozen dataclass: a push builds one per entry
     and a context per entry it applies, and a frozen dataclass's `__init__` (one
     `object.__setattr__` per field) costs ~0.7 and 1 µs of a visit's ~30 where a NamedTuple
-    costs ~0.25 (bench/bench_push_phases.py)."""
+    costs ~0.25 (timeit, docs/scaling.md "Third pass")."""
 
     seq: int
     op_id: uuid.UUID

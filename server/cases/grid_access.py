@@ -45,6 +45,7 @@ class _Published:
     cells: dict[str, CellInfo]
     index: GridIndex | None = None
     wkb: dict[str, bytes] | None = None
+    children: dict[str, list[str]] | None = None
 
 
 def _published(session: Session) -> _Published | None:
@@ -74,6 +75,17 @@ def cell_tree(session: Session) -> dict[str, CellInfo]:
     """Code → cell of the published grid (empty when nothing is published)."""
     published = _published(session)
     return published.cells if published else {}
+
+
+def published_children(session: Session) -> tuple[int, dict[str, list[str]]] | None:
+    """The published version's id and its tree as parent code → child codes (cached with the
+    cells; a sync scope walks it on every push and pull), or None when nothing is published."""
+    published = _published(session)
+    if published is None:
+        return None
+    if published.children is None:
+        published.children = _children(published.cells)
+    return published.key[0], published.children
 
 
 def cell_geometries(session: Session) -> dict[str, bytes]:
@@ -132,10 +144,7 @@ def ancestor_at(cells: dict[str, CellInfo], code: str | None, level: str) -> str
 
 def descendants(cells: dict[str, CellInfo], roots: set[str]) -> set[str]:
     """`roots` and every cell below them."""
-    children: dict[str, list[str]] = {}
-    for info in cells.values():
-        if info.parent_code:
-            children.setdefault(info.parent_code, []).append(info.code)
+    children = _children(cells)
     out, todo = set(), [c for c in roots if c in cells]
     while todo:
         code = todo.pop()
@@ -143,6 +152,14 @@ def descendants(cells: dict[str, CellInfo], roots: set[str]) -> set[str]:
             out.add(code)
             todo.extend(children.get(code, []))
     return out
+
+
+def _children(cells: dict[str, CellInfo]) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = {}
+    for info in cells.values():
+        if info.parent_code:
+            children.setdefault(info.parent_code, []).append(info.code)
+    return children
 
 
 def _index(session: Session) -> GridIndex | None:

@@ -23,9 +23,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
+from server.cases.grid_access import published_children
 from server.cases.models import Case
-from server.enums import GridStatus, Role
-from server.grid.models import Cell, Duty, GridVersion
+from server.enums import Role
+from server.grid.models import Duty
 from sync.models import SyncMark
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,17 +75,6 @@ class CaseReach(NamedTuple):
         return cls(case.cell_code, case.assignee_id, case.reporter_id)
 
 
-def _published_grid(session: Session) -> tuple[int, dt.datetime | None] | None:
-    """The published version's id and publication time (one row)."""
-    found = session.execute(
-        select(GridVersion.id, GridVersion.published_at)
-        .where(GridVersion.status == GridStatus.PUBLISHED)
-        .order_by(GridVersion.published_at.desc(), GridVersion.id.desc())
-        .limit(1)
-    ).first()
-    return (found[0], found[1]) if found is not None else None
-
-
 def scope_today() -> dt.date:
     """Today in Shanghai: the date duties are read for."""
     return dt.datetime.now(SHANGHAI).date()
@@ -102,41 +92,15 @@ def scope_for(session: Session, user: User, on: dt.date | None = None) -> Worker
             )
         )
     )
-    published = _published_grid(session)
+    # The published grid's tree, cached per app and version with the back office's cells.
+    published = published_children(session)
     grid_id = published[0] if published else None
-    codes = (
-        _with_descendants(_cell_tree(session, published), duty_codes) if published else duty_codes
-    )
+    codes = _with_descendants(published[1], duty_codes) if published else duty_codes
     epoch = session.scalar(select(SyncMark.value).where(SyncMark.name == SCOPE_EPOCH)) or 0
     digest = hashlib.sha256(f"{grid_id}|{epoch}|{','.join(sorted(codes))}".encode()).hexdigest()[
         :16
     ]
     return WorkerScope(user.id, user.role, grid_id, frozenset(codes), digest, epoch)
-
-
-#: The published grid's cell tree (each cell's children), per process, by the database and
-#: the version's id and publication time: a version's cells never change once imported
-#: (server/grid/storage.py; publishing stamps only their `version`), and republishing a
-#: version gives it a new `published_at`, as for the locate index (server/grid/index.py).
-#: Every push and pull reads a worker's scope; reading the tree was most of it.
-_CELL_TREES: dict[tuple[str, int, dt.datetime | None], dict[str, list[str]]] = {}
-_CELL_TREES_KEPT = 8
-
-
-def _cell_tree(session: Session, published: tuple[int, dt.datetime | None]) -> dict[str, list[str]]:
-    key = (str(session.get_bind().url), *published)
-    tree = _CELL_TREES.get(key)
-    if tree is None:
-        tree = {}
-        for code, parent in session.execute(
-            select(Cell.code, Cell.parent_code).where(Cell.grid_version_id == published[0])
-        ):
-            if parent:
-                tree.setdefault(parent, []).append(code)
-        if len(_CELL_TREES) >= _CELL_TREES_KEPT:
-            _CELL_TREES.clear()
-        _CELL_TREES[key] = tree
-    return tree
 
 
 def _with_descendants(children: dict[str, list[str]], codes: set[str]) -> set[str]:

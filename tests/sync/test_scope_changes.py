@@ -367,8 +367,9 @@ def test_a_scope_change_while_a_versions_exits_are_half_sent_still_deletes_the_r
 
 
 def test_the_cell_tree_is_read_once_per_published_version(phone, world):
-    """A worker's scope reads the published grid's cell tree once per process and version
-    (server/fieldsync/scope.py); a newly published version's tree is read afresh."""
+    """A worker's scope reads the published grid's cell tree once per app and version (the
+    back office's cached cells, server/cases/grid_access.py); a newly published version's tree
+    is read afresh."""
     from sqlalchemy import event
 
     from server.accounts.models import User
