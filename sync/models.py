@@ -10,13 +10,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync.db import Base, JSONType, utcnow
 
 #: Mutation outcomes stored in the log (a replay answers `duplicate` with the stored one).
 APPLIED, REJECTED, DUPLICATE = "applied", "rejected", "duplicate"
+
+#: The log's rejected rows: what its two partial indexes hold (migration 0022).
+_REJECTED_ONLY = text("status = 'rejected'")
 
 
 class DeviceState(Base):
@@ -35,17 +38,37 @@ class DeviceState(Base):
 
 
 class MutationRecord(Base):
-    """One mutation as received: the idempotency record and the office's audit trail."""
+    """One mutation as received: the idempotency record and the office's audit trail.
+
+    Written once per mutation, so every index costs each push: besides its two unique keys
+    (which at-most-once rests on) the log is indexed only where it is read by more than a
+    device's newest row, its rejected rows (the phone's `rejections` pull source, the worker's
+    to-do list), with partial indexes an applied row does not enter. A device's highest
+    version is its highest seq's (`server.fieldsync.pull_routing.version_needed`)."""
 
     __tablename__ = "sync_mutations"
     __table_args__ = (
         UniqueConstraint("device_id", "seq"),
-        Index("ix_sync_mutations_device_version", "device_id", "server_version"),
+        Index(
+            "ix_sync_mutations_rejected_device",
+            "device_id",
+            "server_version",
+            "id",
+            sqlite_where=_REJECTED_ONLY,
+            postgresql_where=_REJECTED_ONLY,
+        ),
+        Index(
+            "ix_sync_mutations_rejected_user",
+            "user_id",
+            "received_at",
+            sqlite_where=_REJECTED_ONLY,
+            postgresql_where=_REJECTED_ONLY,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     device_id: Mapped[uuid.UUID]
-    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(BigInteger)
     op_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(40))

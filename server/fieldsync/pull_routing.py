@@ -11,8 +11,9 @@ it is read from, the replica's clock has reached
   going backwards), and
 * the highest version this device's own pushes were given (read-your-writes: a phone that just
   pushed sees its visit and its rejections). That version is read on the primary, from the
-  mutation log (`max(server_version)` by device, an index-only lookup), so it holds whichever
-  app server took the push; the phone sends nothing new.
+  mutation log (the version of the device's highest seq, one lookup in the log's unique
+  (device_id, seq) key), so it holds whichever app server took the push; the phone sends
+  nothing new.
 
 Otherwise — or when the replica errs, is unreachable, or the page would be a reset (resets
 are decided on the primary) — the primary answers, as before there was a replica. Writes stay
@@ -29,7 +30,7 @@ import dataclasses
 import logging
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -91,13 +92,22 @@ def pull_routed(
 
 def version_needed(primary: Session, device_id: uuid.UUID, cursor: str | None) -> int:
     """The clock a replica must have replayed for this pull: the cursor's version, and the
-    highest version given to this device's pushes (read on the primary)."""
+    highest version given to this device's pushes (read on the primary).
+
+    That is the version of the device's highest seq: a device's groups take the version
+    clock in seq order (one group holds the device's next seqs and takes the clock before it
+    commits; a later group starts after the device's mark, under a later clock), and a
+    group's mutations share its version (docs/sync-protocol.md §The serial section). The
+    unique (device_id, seq) key finds that row; the log keeps no index by version."""
     at = 0
     if cursor:
         with contextlib.suppress(BadCursor):  # else the page is a reset: the primary answers
             at = decode_cursor(cursor)[0].version
     written = primary.scalar(
-        select(func.max(MutationRecord.server_version)).where(MutationRecord.device_id == device_id)
+        select(MutationRecord.server_version)
+        .where(MutationRecord.device_id == device_id)
+        .order_by(MutationRecord.seq.desc())
+        .limit(1)
     )
     return max(at, int(written or 0))
 

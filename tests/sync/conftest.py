@@ -297,6 +297,24 @@ def visit_args(household_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
     }
 
 
+def assert_versions_rise_with_seqs(session: Any) -> None:
+    """Per device, the log's versions never fall as its seqs rise, so the version of its
+    highest seq is its highest (what `pull_routing.version_needed` reads)."""
+    from server.fieldsync.pull_routing import version_needed
+    from sync.models import MutationRecord
+
+    by_device: dict[uuid.UUID, list[int]] = {}
+    for device_id, version in session.execute(
+        select(MutationRecord.device_id, MutationRecord.server_version).order_by(
+            MutationRecord.device_id, MutationRecord.seq
+        )
+    ):
+        by_device.setdefault(device_id, []).append(version)
+    for device_id, versions in by_device.items():
+        assert versions == sorted(versions), f"device {device_id}: versions fall as seqs rise"
+        assert version_needed(session, device_id, None) == max(versions)
+
+
 def count(model: Any, *where: Any) -> int:
     return len(db.session.scalars(select(model).where(*where)).all())
 

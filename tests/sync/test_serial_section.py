@@ -34,7 +34,13 @@ from sync.engine import PushOutcome, push
 from sync.handlers import DeviceContext, Handler, Mutation
 from sync.models import DeviceState, MutationRecord
 from sync.versions import VersionClock
-from tests.sync.conftest import INSIDE_G1, World, make_case, visit_args
+from tests.sync.conftest import (
+    INSIDE_G1,
+    World,
+    assert_versions_rise_with_seqs,
+    make_case,
+    visit_args,
+)
 
 WAIT_S = 60  # a bound on waiting for another thread; the tests never wait on time
 
@@ -282,6 +288,7 @@ def test_concurrent_pushes_commit_in_clock_order_exactly_once(
         assert not late, f"a snapshot at clock {top} missed {len(late)} changes committed later"
     for _, device_id in devices:
         assert db.session.get(DeviceState, device_id).last_seq == per_device
+    assert_versions_rise_with_seqs(db.session)
     visits = sum(m.name == "visit.create" for b in batches for m in b)
     assert db.session.scalar(select(func.count()).select_from(Visit)) == visits
     notes = select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "note")

@@ -47,7 +47,7 @@ from sync.db import utcnow
 from sync.models import CaseConflict, MutationRecord
 from sync.versions import next_version
 from tests.conftest import IsolatedClient
-from tests.sync.conftest import build_world, make_case
+from tests.sync.conftest import assert_versions_rise_with_seqs, build_world, make_case
 
 EXAMPLES = int(os.environ.get("WANGGE_HYPOTHESIS_EXAMPLES", "25"))
 DEVICES = ("wa", "wc", "wb")
@@ -397,6 +397,14 @@ class SyncMachine(RuleBasedStateMachine):
             return
         rows = db.session.execute(select(MutationRecord.device_id, MutationRecord.seq)).all()
         assert len(rows) == len(set(rows))
+        db.session.rollback()
+
+    @invariant()
+    def a_devices_versions_rise_with_its_seqs(self) -> None:
+        """What `version_needed` rests on: a device's highest seq has its highest version."""
+        if not hasattr(self, "devices"):
+            return
+        assert_versions_rise_with_seqs(db.session)
         db.session.rollback()
 
     @rule()
