@@ -2,7 +2,7 @@
 // Each gets the device's next seq and a UUID op_id; an entry leaves the outbox only when the
 // server says last_seq >= seq (research note §2.2: "deleting nothing early is the core rule").
 import { tx, req, all, count } from './db.js';
-import { uuid } from './uuid.js';
+import { timeOrderedId } from './uuid.js';
 import { requestPersistence } from './storage.js';
 
 const listeners = new Set();
@@ -29,7 +29,7 @@ export async function enqueueAll(entries) {
     const made = [];
     for (const { name, args, baseVersion = null, local = [], summary = '' } of entries) {
       const row = {
-        seq, op_id: uuid(), name, args, base_version: baseVersion, summary,
+        seq, op_id: timeOrderedId(), name, args, base_version: baseVersion, summary,
         recorded_at_device: new Date().toISOString(), state: 'waiting', tries: 0,
       };
       s.outbox.add(row);

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,10 @@ def check_outbox(phone: EnginePhone) -> None:
     assert photos[0]["bytes"] == photos[0]["size"] > 0  # an ArrayBuffer, not a Blob
     assert max(photos[0]["width"], photos[0]["height"]) == 1600
     assert outbox[0]["args"]["photos"] == [photos[0]["sha256"]]
+    # op ids and the visit's id are time-ordered (tests/pwa/test_ids.py); a case id is random
+    assert [uuid.UUID(e["op_id"]).version for e in outbox] == [7, 7]
+    assert uuid.UUID(outbox[1]["args"]["id"]).version == 7
+    assert uuid.UUID(outbox[0]["args"]["id"]).version == 4
 
 
 def test_e1_offline_capture_survives_a_reload_and_a_browser_restart(

@@ -9,7 +9,7 @@ import { h, toast, trackDirty, clean } from '../ui.js';
 import { t, lang } from '../i18n.js';
 import { campaignsWithProgress } from '../data.js';
 import { enqueue } from '../outbox.js';
-import { uuid } from '../uuid.js';
+import { timeOrderedId } from '../uuid.js';
 import { captureHere } from '../photo.js';
 import { syncNow } from '../sync-client.js';
 import { renderForm, saveWhenReady } from '../forms/render.js';
@@ -85,7 +85,7 @@ function answer(main, campaign, target) {
     invalid: () => toast(t('campaign.fix')),
     save: async (values) => {
       const args = {
-        id: uuid(), form_version_id: Number(version.id), campaign_id: Number(campaign.id), target_id: target.id,
+        id: timeOrderedId(), form_version_id: Number(version.id), campaign_id: Number(campaign.id), target_id: target.id,
         visit_id: null, household_id: target.household_id || null, resident_id: target.resident_id || null,
         values, answered_at: new Date().toISOString(),
       };

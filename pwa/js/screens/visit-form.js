@@ -10,7 +10,7 @@ import { t, lang, fmt } from '../i18n.js';
 import { get } from '../db.js';
 import * as geo from '../geo.js';
 import { enqueueAll } from '../outbox.js';
-import { uuid } from '../uuid.js';
+import { timeOrderedId, uuid } from '../uuid.js';
 import { syncNow } from '../sync-client.js';
 import { captureHere } from '../photo.js';
 import { householdsByDue, visitFormsFor, visitHistory } from '../data.js';
@@ -56,7 +56,7 @@ export async function render(main, [householdId]) {
     if (saving) return;
     const fix = geo.currentFix();
     const where = fix ? { lon: fix.lon, lat: fix.lat, accuracy_m: fix.accuracy_m } : { lon: null, lat: null, accuracy_m: null };
-    const visitId = uuid();
+    const visitId = timeOrderedId();
     const visitedAt = new Date().toISOString();
     const f = form.elements;
     const args = {
@@ -101,7 +101,7 @@ export async function render(main, [householdId]) {
     entries.push({ name: 'visit.create', args, summary: t('summary.visit', { where: label }), local: [['visits', { ...args, pending: true }]] });
     for (const one of asked) {
       const answer = {
-        id: uuid(), form_version_id: Number(one.version.id), campaign_id: null, target_id: null,
+        id: timeOrderedId(), form_version_id: Number(one.version.id), campaign_id: null, target_id: null,
         visit_id: visitId, household_id: household.id, resident_id: one.resident.id,
         values: one.form.values(), answered_at: visitedAt,
       };
