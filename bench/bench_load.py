@@ -72,6 +72,8 @@ import shapely
 import sqlalchemy as sa
 from PIL import Image
 
+from bench.sync_setup import uuid7  # op ids and visit ids as the app mints them
+
 PASSWORD = "load test password"
 HOUSEHOLDS_PER_CELL = 4
 WORKERS_PER_CELL = 5
@@ -275,9 +277,9 @@ def outbox(phone: Phone, hashes: list[str]) -> list[dict[str, Any]]:
                 "photos": [hashes[seq % PHOTOS]]}  # fmt: skip
         else:
             name, args = "visit.create", {
-                "id": str(uuid.uuid4()), "visited_at": now, "situation": "ok",
+                "id": str(uuid7()), "visited_at": now, "situation": "ok",
                 "household_id": phone.households[seq % len(phone.households)]}  # fmt: skip
-        mutations.append({"seq": seq, "op_id": str(uuid.uuid4()), "name": name, "args": args,
+        mutations.append({"seq": seq, "op_id": str(uuid7()), "name": name, "args": args,
                           "recorded_at_device": now})  # fmt: skip
     return mutations
 
@@ -787,8 +789,8 @@ def profile_push(url: str, instance: Path, plan: dict[str, Any], batch: int) -> 
         mutations = []
         for _ in range(batch):
             seq += 1
-            mutations.append({"seq": seq, "op_id": str(uuid.uuid4()), "name": "visit.create",
-                              "recorded_at_device": now, "args": {"id": str(uuid.uuid4()),
+            mutations.append({"seq": seq, "op_id": str(uuid7()), "name": "visit.create",
+                              "recorded_at_device": now, "args": {"id": str(uuid7()),
                               "household_id": household, "visited_at": now}})  # fmt: skip
         answer = client.post("/api/v1/sync/push", headers=auth, json={"device_id": device_id,
             "schema_version": 1, "device_now": now, "mutations": mutations})  # fmt: skip

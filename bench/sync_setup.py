@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,20 @@ from server.extensions import db
 
 #: The PostgreSQL server the benches use next to SQLite (the tests' variable); unset: SQLite only.
 PG_URL_ENV = "WANGGE_TEST_POSTGRES_URL"
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered id as the app mints its op ids and visit ids (pwa/js/uuid.js
+    `timeOrderedId`, RFC 9562 §5.7): the clock's milliseconds, then random bits."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # RFC 9562 variant
+    return uuid.UUID(int=value)
+
+
+def new_id(time_ordered: bool) -> uuid.UUID:
+    """An id as today's app mints it (time-ordered), or as older clients did (random)."""
+    return uuid7() if time_ordered else uuid.uuid4()
 
 
 @contextmanager
@@ -105,15 +120,18 @@ def residents_of(app: Any, household: str) -> list[str]:
         return [str(r) for r in ids]
 
 
-def visit_mutations(first_seq: int, n: int, household: str, met: list[str]) -> list[dict[str, Any]]:
-    """`n` visit.create mutations to `household` from seq `first_seq` on, as a phone sends."""
+def visit_mutations(
+    first_seq: int, n: int, household: str, met: list[str], *, time_ordered: bool = True
+) -> list[dict[str, Any]]:
+    """`n` visit.create mutations to `household` from seq `first_seq` on, as a phone sends
+    (op ids and visit ids time-ordered as the app mints them; random as older clients did)."""
     return [
         {
             "seq": seq,
-            "op_id": str(uuid.uuid4()),
+            "op_id": str(new_id(time_ordered)),
             "name": "visit.create",
             "args": {
-                "id": str(uuid.uuid4()),
+                "id": str(new_id(time_ordered)),
                 "household_id": household,
                 "situation": "all well",
                 "outcome": "met",
@@ -125,12 +143,20 @@ def visit_mutations(first_seq: int, n: int, household: str, met: list[str]) -> l
 
 
 def baseline_visit_rows(
-    info: dict[str, Any], household: str, met: list[Any], now: dt.datetime, batch: int, n: int
+    info: dict[str, Any],
+    household: str,
+    met: list[Any],
+    now: dt.datetime,
+    batch: int,
+    n: int,
+    *,
+    time_ordered: bool = True,
 ) -> list[dict[str, Any]]:
-    """The rows of `n` visits as the raw Core bulk insert baseline writes them (one batch)."""
+    """The rows of `n` visits as the raw Core bulk insert baseline writes them (one batch),
+    with ids of the kind the push's visits have (`visit_mutations`)."""
     return [
         {
-            "id": uuid.uuid4(),
+            "id": new_id(time_ordered),
             "household_id": uuid.UUID(household),
             "worker_id": info["user_id"],
             "visited_at": now,
