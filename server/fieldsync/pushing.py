@@ -77,14 +77,16 @@ def push_from_device(
         raise PermissionDenied(
             _l("This device is not the one you signed in with."), code="device_not_yours"
         )
+    # Positional (seq, op_id, name, args, recorded_at_device, base_version): a NamedTuple
+    # built by keywords costs twice as much, once per entry.
     mutations = [
         Mutation(
-            seq=m["seq"],
-            op_id=m["op_id"],
-            name=m["name"],
-            args=m["args"],
-            recorded_at_device=parse_device_time(m["recorded_at_device"]),
-            base_version=m["base_version"],
+            m["seq"],
+            m["op_id"],
+            m["name"],
+            m["args"],
+            None if m["recorded_at_device"] is None else parse_device_time(m["recorded_at_device"]),
+            m["base_version"],
         )
         for m in body["mutations"]
     ]
