@@ -10,7 +10,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync.db import Base, JSONType, utcnow
@@ -171,3 +181,10 @@ class SyncMark(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def rejected_rows() -> ColumnElement[bool]:
+    """`status = 'rejected'` with the value written into the statement, not bound: a prepared
+    statement's generic plan (psycopg prepares a query after a few runs) can then still use
+    the log's partial indexes, whose predicate a bound parameter could not be proved to meet."""
+    return MutationRecord.status == literal_column(f"'{REJECTED}'")

@@ -51,13 +51,13 @@ from server.population.models import ACTIVE, Household, Resident, ResidentTag, V
 from sync.db import among
 from sync.history import HISTORY_HORIZON
 from sync.models import (
-    REJECTED,
     CaseConflict,
     DeviceState,
     MutationRecord,
     ScopeExit,
     SyncMark,
     SyncScope,
+    rejected_rows,
 )
 from sync.pull import Change, Key, Page, Source, pull_page
 from sync.versions import current_version
@@ -497,7 +497,7 @@ def _sources(
                 MutationRecord.id,
                 9,
                 int,
-                and_(MutationRecord.device_id == device_id, MutationRecord.status == REJECTED),
+                and_(MutationRecord.device_id == device_id, rejected_rows()),
             ),
             rejections_load,
         ),

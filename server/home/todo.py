@@ -24,7 +24,7 @@ from server.evaluation import metrics
 from server.fieldsync.reasons import reason_text
 from server.grid import people
 from server.population import oversight
-from sync.models import REJECTED, CaseConflict, MutationRecord
+from sync.models import CaseConflict, MutationRecord, rejected_rows
 
 #: Items shown under each count (the link leads to the rest).
 FIRST = 5
@@ -171,7 +171,7 @@ def _rejected(session: Session, user: User, *, now: dt.datetime, language: str) 
     """The worker's phone records the server refused lately (sync_mutations, `rejected`)."""
     where = (
         MutationRecord.user_id == user.id,
-        MutationRecord.status == REJECTED,
+        rejected_rows(),
         MutationRecord.received_at >= now - REJECTED_WITHIN,
     )
     count = int(session.scalar(select(func.count()).select_from(MutationRecord).where(*where)) or 0)

@@ -4,11 +4,14 @@ The log is written once per pushed mutation, so it keeps only the indexes its re
 its two unique keys and two partial indexes of its rejected rows. Each read is captured as
 the app sends it and its plan asked of the database: SQLite's query plan, and PostgreSQL's
 with sequential scans switched off (its tables are tiny here, so its planner would rightly
-scan them; what matters is that the index can answer the query, its predicate included).
+scan them; what matters is that the index can answer the query, its predicate included),
+as the generic plan of a prepared statement, which cannot look at bound values: the status
+the partial indexes hold is written into the statement (`sync.models.rejected_rows`).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,10 +50,18 @@ def _plan(statement: str, parameters: Any) -> str:
         if db.engine.dialect.name == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             lines = [str(row[-1]) for row in cursor.fetchall()]
-        else:
+        else:  # the generic plan a prepared statement gets (psycopg prepares after 5 runs)
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+            numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", statement)
             cursor.execute("SET enable_seqscan = off")
-            cursor.execute("EXPLAIN " + statement, parameters)
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE log_read AS {numbered}")
+            from psycopg import sql  # EXECUTE takes literals: no bound parameters there
+
+            values = sql.SQL(", ").join(sql.Literal(parameters[n]) for n in names)
+            cursor.execute(sql.SQL("EXPLAIN EXECUTE log_read({})").format(values))
             lines = [str(row[0]) for row in cursor.fetchall()]
+            cursor.execute("DEALLOCATE log_read")
         connection.rollback()
         return "\n".join(lines)
     finally:
