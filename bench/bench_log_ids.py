@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 import uuid
@@ -26,7 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.sync_setup import bench_databases, new_id, seeded_database
+from bench.sync_setup import (
+    PG_URL_ENV,
+    bench_databases,
+    fresh_postgres_database,
+    new_id,
+    seeded_database,
+)
 from sync.bulk import insert_rows
 from sync.db import json_text
 from sync.engine import LOG
@@ -68,20 +75,11 @@ def main() -> None:
     groups = max(args.rows // 1000, STRETCHES)
     with bench_databases() as backends:
         for backend, url in backends:
-            if url is None:
+            if url is None:  # SQLite: two fresh files
                 run(backend, None, None, groups)
                 continue
-            second = sa.engine.make_url(url).set(database=f"{sa.engine.make_url(url).database}_v7")
-            admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{second.database}"')
-            try:
-                run(backend, url, second.render_as_string(hide_password=False), groups)
-            finally:
-                drop = f'DROP DATABASE IF EXISTS "{second.database}" WITH (FORCE)'
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(drop)
-                admin.dispose()
+            with fresh_postgres_database(os.environ[PG_URL_ENV]) as second:
+                run(backend, url, second, groups)
 
 
 def _side(url: str | None) -> tuple[Session, dict[str, Any]]:

@@ -9,7 +9,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,37 +41,41 @@ def new_id(time_ordered: bool) -> uuid.UUID:
 
 
 @contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database on `admin_url`'s server; dropped afterwards."""
+    name = f"wangge_bench_{uuid.uuid4().hex[:10]}"
+
+    def run(statement: str) -> None:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(statement)
+        admin.dispose()
+
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        url = sa.engine.make_url(admin_url).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def bench_databases() -> Iterator[Iterator[tuple[str, str | None]]]:
     """Yield (backend name, database URL or None for a fresh SQLite file) for each backend.
 
     PostgreSQL gets a fresh database, dropped afterwards.
     """
     admin_url = os.environ.get(PG_URL_ENV)
-    created: list[str] = []
+    with ExitStack() as stack:
 
-    def each() -> Iterator[tuple[str, str | None]]:
-        yield "SQLite", None
-        if not admin_url:
-            print(f"(PostgreSQL skipped: {PG_URL_ENV} not set)")
-            return
-        name = f"wangge_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-        created.append(name)
-        url = sa.engine.make_url(admin_url).set(database=name)
-        yield "PostgreSQL", url.render_as_string(hide_password=False)
+        def each() -> Iterator[tuple[str, str | None]]:
+            yield "SQLite", None
+            if not admin_url:
+                print(f"(PostgreSQL skipped: {PG_URL_ENV} not set)")
+                return
+            yield "PostgreSQL", stack.enter_context(fresh_postgres_database(admin_url))
 
-    try:
         yield each()
-    finally:
-        if created:
-            admin = sa.create_engine(str(admin_url), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for name in created:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 def seeded_database(

@@ -29,7 +29,7 @@ from sync.db import Base, JSONType, utcnow
 APPLIED, REJECTED, DUPLICATE = "applied", "rejected", "duplicate"
 
 #: The log's rejected rows: what its two partial indexes hold (migration 0022).
-_REJECTED_ONLY = text("status = 'rejected'")
+_REJECTED_ONLY = text(f"status = '{REJECTED}'")
 
 
 class DeviceState(Base):

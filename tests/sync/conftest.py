@@ -21,10 +21,12 @@ from server.cases import operations as cases
 from server.cases.models import Case
 from server.enums import CaseStatus, CellLevel, Channel, DutyRole, GridStatus, Placement
 from server.extensions import db
+from server.fieldsync.pull_routing import version_needed
 from server.grid.models import Cell, Duty, GridVersion
 from server.population.models import Household, Resident
 from sync.blobs import BlobStore, DiskBlobStore
 from sync.db import utcnow
+from sync.models import MutationRecord
 from sync.versions import next_version
 
 PASSWORD = "correct horse battery"
@@ -300,9 +302,6 @@ def visit_args(household_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
 def assert_versions_rise_with_seqs(session: Any) -> None:
     """Per device, the log's versions never fall as its seqs rise, so the version of its
     highest seq is its highest (what `pull_routing.version_needed` reads)."""
-    from server.fieldsync.pull_routing import version_needed
-    from sync.models import MutationRecord
-
     by_device: dict[uuid.UUID, list[int]] = {}
     for device_id, version in session.execute(
         select(MutationRecord.device_id, MutationRecord.server_version).order_by(
