@@ -4,12 +4,13 @@ queued to run under the version clock when they are written."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from sync.bulk import insert_rows
+from sync.bulk import insert_rows, insert_tuples
 
 
 class _Pending:
@@ -47,11 +48,33 @@ class GroupWriter:
         self.session = session
         self._version = version
         self._rows: dict[Table, list[dict[str, Any]]] = {}
+        self._tuples: list[_Tuples] = []
         self._steps: list[Callable[[int], None]] = []
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """Queue `row` for `table`; it is written before the group commits."""
         self._rows.setdefault(table, []).append(row)
+
+    def insert_tuples(
+        self,
+        table: Table,
+        keys: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        constants: dict[str, Any],
+    ) -> None:
+        """Queue `rows` (tuples of `keys`' values) for `table`, each with `constants` (the
+        same value in every row; PENDING among them becomes the version). Saves a dict per
+        row (`sync.bulk.insert_tuples`); the rows are written with the others."""
+        last = self._tuples[-1] if self._tuples else None
+        if (
+            last is not None
+            and last.table is table
+            and last.keys == keys
+            and last.constants == constants
+        ):
+            last.rows.extend(rows)
+        else:
+            self._tuples.append(_Tuples(table, keys, list(rows), constants))
 
     def under_clock(self, step: Callable[[int], None]) -> None:
         """Queue `step(version)`, run at flush once the group holds the version clock."""
@@ -60,9 +83,10 @@ class GroupWriter:
     def flush(self) -> None:
         """Run every queued step and write every queued row now (raises IntegrityError like
         any insert)."""
-        if not self._rows and not self._steps:
+        if not self._rows and not self._steps and not self._tuples:
             return
         rows, self._rows = self._rows, {}
+        tuples, self._tuples = self._tuples, []
         steps, self._steps = self._steps, []
         # Writes happen under the version clock: `version()` takes it if the group has not.
         version = self._version() if self._version is not None else None
@@ -81,6 +105,23 @@ class GroupWriter:
                         row[key] = version
         for table, values in rows.items():
             insert_rows(self.session, table, values)
+        for batch in tuples:
+            constants = batch.constants
+            if any(value is PENDING for value in constants.values()):
+                if version is None:
+                    raise ValueError("a PENDING value needs the group's version")
+                constants = {k: version if v is PENDING else v for k, v in constants.items()}
+            insert_tuples(self.session, batch.table, batch.keys, batch.rows, constants)
 
     def __bool__(self) -> bool:
-        return bool(self._rows or self._steps)
+        return bool(self._rows or self._steps or self._tuples)
+
+
+@dataclass
+class _Tuples:
+    """Rows queued as tuples (`GroupWriter.insert_tuples`)."""
+
+    table: Table
+    keys: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    constants: dict[str, Any]

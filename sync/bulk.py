@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -74,24 +74,61 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
 
 
+def insert_tuples(
+    session: Session,
+    table: Table,
+    keys: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    constants: Mapping[str, Any],
+) -> None:
+    """`insert_rows` for rows given as tuples of `keys`' values, plus `constants`: columns
+    that hold one value in every row (processed once). Saves building a dict per row and
+    taking it apart again (the push's plain runs, `sync.handlers.PlainRows`)."""
+    if not rows:
+        return
+    connection = session.connection()
+    every = keys + tuple(constants)
+    plan = _plan(table, connection.dialect, every)
+    count = len(rows)
+    copy = plan is not None and plan.copy_sql is not None and count >= COPY_MIN_ROWS
+    if plan is None or not (copy or plan.insert_sql):
+        dicts = [dict(zip(keys, row, strict=True), **constants) for row in rows]
+        session.execute(insert(table), dicts)
+        return
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    columns.extend([value] * count for value in constants.values())
+    values = _processed(plan, columns, count)
+    if copy:
+        assert plan.copy_sql is not None
+        _copy(connection, plan.copy_sql, values)
+    else:
+        assert plan.insert_sql is not None
+        connection.exec_driver_sql(plan.insert_sql, values)
+
+
 def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]] | None:
     """Each row's values in `plan.keys` order, through the bind processors; None when the
-    rows' keys differ (the caller then leaves them to Core).
-
-    A column whose rows all hold the same object (a group's time, its device, a narrow log
-    row's shared empty `args`, or None in every row) is processed once; a memoisable type
-    once per distinct value."""
-    count = len(rows)
+    rows' keys differ (the caller then leaves them to Core)."""
     # Same keys in every row: as many keys as the plan's, and each of the plan's found
     # (a KeyError below) — cheaper than comparing each row's keys with the first's.
     if set(map(len, rows)) != {len(plan.keys)}:
         return None
-    columns: list[list[Any]] = []
-    for key, (process, memoised) in zip(plan.keys, plan.processors, strict=True):
-        try:
-            values = [row[key] for row in rows]
-        except KeyError:
-            return None
+    try:
+        columns = [[row[key] for row in rows] for key in plan.keys]
+    except KeyError:
+        return None
+    return _processed(plan, columns, len(rows))
+
+
+def _processed(plan: _Plan, columns: Sequence[Sequence[Any]], count: int) -> list[tuple[Any, ...]]:
+    """The rows of `columns` (one sequence per key of the plan, in its order), each value
+    through its column's bind processor.
+
+    A column whose rows all hold the same object (a group's time, its device, a narrow log
+    row's shared empty `args`, or None in every row) is processed once; a memoisable type
+    once per distinct value."""
+    done: list[Any] = []
+    for values, (process, memoised) in zip(columns, plan.processors, strict=True):
         if process is not None:
             first = values[0]
             if all(value is first for value in values):
@@ -100,11 +137,11 @@ def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
                 values = _memoised(process, values)
             else:
                 values = list(map(process, values))
-        columns.append(values)
-    return list(zip(*columns, strict=True))
+        done.append(values)
+    return list(zip(*done, strict=True))
 
 
-def _memoised(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+def _memoised(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """`process` of each value, computed once per distinct value."""
     done: dict[Any, Any] = {}
     out = []

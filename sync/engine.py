@@ -47,18 +47,18 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.batching import PENDING, GroupWriter
-from sync.bulk import insert_rows
+from sync.bulk import insert_rows, insert_tuples
 from sync.db import among, utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
-from sync.handlers import DeviceContext, Handler, Mutation, MutationContext
+from sync.handlers import DeviceContext, Handler, Mutation, MutationContext, PlainRows
 from sync.models import APPLIED, DUPLICATE, DeviceState, MutationRecord
 from sync.records import record_of, reject, result_of, screen, storable_base_version
 from sync.versions import next_version
@@ -69,6 +69,9 @@ LOG: Table = MutationRecord.__table__  # type: ignore[assignment]
 #: The `args` of a narrow log row (`Handler.row_keeps_args`). One shared object, never
 #: changed, so the bulk insert serialises it once per group (`sync.bulk`).
 NO_ARGS: Mapping[str, Any] = {}
+
+#: The log columns a plain path's mutation fills itself (`_Run._log_plain`).
+_PLAIN_LOG_KEYS = ("seq", "op_id", "name", "recorded_at_device", "result")
 
 #: A device clock further than this from the server's is flagged (display, never ordering).
 CLOCK_SUSPECT_MS = 10 * 60 * 1000
@@ -267,7 +270,9 @@ class _Run:
         prepared = self._prepare(group, last_seq)
         writes = GroupWriter(session, self._take_clock)
         pending: list[dict[str, Any]] = []
-        answers: list[dict[str, Any]] = []  # a stored result, or a record (answered at commit)
+        plain: list[_PlainApplied] = []
+        # A stored result, or a record or a _PlainApplied (answered at commit).
+        answers: list[dict[str, Any] | _PlainApplied] = []
         consumed, stop, previous_name = 0, False, None
         while consumed < len(group):
             mutation = group[consumed]
@@ -278,25 +283,20 @@ class _Run:
                 stop = True
                 break
             else:
-                early = self.version is None and self._runs_unlocked(
-                    mutation, known, isolated, prepared
-                )
-                if writes and mutation.name != previous_name and not early:
-                    # A handler under the clock may read what the previous ones queued; one
-                    # before the clock reads only what is committed (Handler.append_only).
-                    writes.flush()
-                previous_name = mutation.name
-                run = self._run_from(group, consumed, known, prepared) if early else []
+                run = self._plain_run(group, consumed, known, prepared)
                 if run:
-                    records = self._apply_run(run, known, prepared, writes)
+                    # Rows checked and built by the handler's plain path before the group
+                    # began: they read nothing queued, and may go before or under the clock.
+                    done = self._apply_plain(run, known, prepared, writes)
+                    plain.extend(done)
+                    answers.extend(done)
                 else:
-                    self.culprit_bound = mutation.seq
-                    if not early:
-                        self._take_clock()
-                    run = [mutation]
-                    records = [self._apply(mutation, known, isolated, prepared, writes)]
-                pending.extend(records)
-                answers.extend(records)
+                    run, records = self._apply_next(
+                        group, consumed, known, isolated, prepared, writes, previous_name
+                    )
+                    pending.extend(records)
+                    answers.extend(records)
+                previous_name = mutation.name
                 last_seq = run[-1].seq
                 if self.faults:
                     for applied in run:
@@ -304,12 +304,14 @@ class _Run:
                 consumed += len(run) - 1
             consumed += 1
         self.culprit_bound = group[-1].seq if group else 0
-        if pending:
+        version = None
+        if pending or plain:
             version = self._take_clock()  # the serial section: from here to the commit
             writes.flush()
             for record in pending:
                 record["server_version"] = version
             insert_rows(session, LOG, pending)
+            self._log_plain(plain, version)
             state = self._state()
             state.last_seq = last_seq
             state.last_push_at = self.received_at
@@ -321,8 +323,104 @@ class _Run:
             session.rollback()  # only duplicates or a gap: nothing to write, release the lock
         self.last_committed = last_seq
         # A log record (it has a server_version) is answered now that its version is known.
-        outcome.results.extend(result_of(a) if "server_version" in a else a for a in answers)
+        outcome.results.extend(
+            _plain_answer(a, version)
+            if isinstance(a, _PlainApplied)
+            else result_of(a)
+            if "server_version" in a
+            else a
+            for a in answers
+        )
         return consumed, stop
+
+    def _plain_run(
+        self, group: Sequence[Mutation], start: int, known: set[uuid.UUID], prepared: _Prepared
+    ) -> list[Mutation]:
+        """The mutations from `group[start]` on that one handler's plain path writes (seqs
+        following on, op ids not met before); empty when `group[start]` is not one."""
+        first = group[start]
+        name = prepared.plain_seqs.get(first.seq)
+        if name is None:
+            return []
+        seqs = prepared.plain_seqs
+        seen: set[uuid.UUID] = set()
+        run: list[Mutation] = []
+        for mutation in group[start:]:
+            if (
+                seqs.get(mutation.seq) != name
+                or mutation.seq != first.seq + len(run)
+                or mutation.op_id in known
+                or mutation.op_id in seen
+            ):
+                break
+            seen.add(mutation.op_id)
+            run.append(mutation)
+        return run
+
+    def _apply_plain(
+        self, run: list[Mutation], known: set[uuid.UUID], prepared: _Prepared, writes: GroupWriter
+    ) -> list[_PlainApplied]:
+        """Queue the rows of `run` (`_plain_run`) as its handler's plain path built them."""
+        self.culprit_bound = run[-1].seq
+        written = prepared.plain[run[0].name]
+        rows = written.rows
+        values, done = [], []
+        for mutation in run:
+            known.add(mutation.op_id)
+            row, result = rows[mutation.seq]
+            values.append(row)
+            done.append(_PlainApplied(mutation, result))
+        writes.insert_tuples(written.table, written.keys, values, written.constants)
+        return done
+
+    def _log_plain(self, plain: list[_PlainApplied], version: int) -> None:
+        """The log rows of mutations written by plain paths: applied, no args kept (the row
+        holds them, as `Handler.row_keeps_args`), as `_record` and `_applied` make them."""
+        rows = [
+            (p.mutation.seq, p.mutation.op_id, p.mutation.name[:40], p.mutation.recorded_at_device,
+             p.result)
+            for p in plain
+        ]  # fmt: skip
+        constants = {
+            "device_id": self.device.device_id,
+            "user_id": self.device.user_id,
+            "args": NO_ARGS,
+            "base_version": None,
+            "server_version": version,
+            "received_at": self.received_at,
+            "clock_offset_ms": self.offset,
+            "clock_suspect": self.suspect,
+            "reason_code": None,
+            "reason_message": None,
+            "status": APPLIED,
+        }
+        insert_tuples(self.session, LOG, _PLAIN_LOG_KEYS, rows, constants)
+
+    def _apply_next(
+        self,
+        group: Sequence[Mutation],
+        start: int,
+        known: set[uuid.UUID],
+        isolated: bool,
+        prepared: _Prepared,
+        writes: GroupWriter,
+        previous_name: str | None,
+    ) -> tuple[list[Mutation], list[dict[str, Any]]]:
+        """Apply `group[start]`, or the run of mutations from it that `_apply_run` applies
+        together; return them and their log records."""
+        mutation = group[start]
+        early = self.version is None and self._runs_unlocked(mutation, known, isolated, prepared)
+        if writes and mutation.name != previous_name and not early:
+            # A handler under the clock may read what the previous ones queued; one before
+            # the clock reads only what is committed (Handler.append_only).
+            writes.flush()
+        run = self._run_from(group, start, known, prepared) if early else []
+        if run:
+            return run, self._apply_run(run, known, prepared, writes)
+        self.culprit_bound = mutation.seq
+        if not early:
+            self._take_clock()
+        return [mutation], [self._apply(mutation, known, isolated, prepared, writes)]
 
     def _take_clock(self) -> int:
         """The group's version: bumps the version clock on the first call (the write lock,
@@ -423,10 +521,28 @@ class _Run:
         """Validate the group's new mutations and run each handler's prefetch once."""
         prepared = _Prepared()
         by_name: dict[str, list[dict[str, Any]]] = {}
+        general: list[Mutation] = []
+        plain: dict[str, list[Mutation]] = {}
         for mutation in group:
             handler = self.handlers.get(mutation.name)
             if mutation.seq <= last_seq or handler is None:
                 continue
+            if self.optimistic and handler.plain is not None:
+                plain.setdefault(mutation.name, []).append(mutation)
+            else:
+                general.append(mutation)
+        for name, mutations in plain.items():
+            written = self.handlers[name].plain(  # type: ignore[misc]
+                self.session, self.device, self.received_at, mutations
+            )
+            prepared.plain[name] = written
+            for mutation in mutations:
+                if mutation.seq in written.rows:
+                    prepared.plain_seqs[mutation.seq] = name
+                else:
+                    general.append(mutation)
+        for mutation in general:
+            handler = self.handlers[mutation.name]
             try:
                 args = _validate(handler, mutation)
             except Rejected as rejected:
@@ -607,6 +723,29 @@ class _Prepared:
 
     args: dict[int, dict[str, Any] | Rejected] = field(default_factory=dict)
     batches: dict[str, Any] = field(default_factory=dict)
+    #: What each handler's plain path writes (`Handler.plain`), by name, and by seq the
+    #: name of the path that writes it.
+    plain: dict[str, PlainRows] = field(default_factory=dict)
+    plain_seqs: dict[int, str] = field(default_factory=dict)
+
+
+class _PlainApplied(NamedTuple):
+    """A mutation written by a plain path: answered, and logged, at commit."""
+
+    mutation: Mutation
+    result: dict[str, Any]
+
+
+def _plain_answer(applied: _PlainApplied, version: int | None) -> dict[str, Any]:
+    """The answer `result_of` gives an applied mutation's log record, for one written by a
+    plain path."""
+    return {
+        "seq": applied.mutation.seq,
+        "op_id": str(applied.mutation.op_id),
+        "status": APPLIED,
+        "version": version,
+        "result": applied.result,
+    }
 
 
 def _appends_only(handler: Handler, args: dict[str, Any]) -> bool:

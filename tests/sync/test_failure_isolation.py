@@ -96,7 +96,8 @@ def test_a_failure_raised_while_handling_a_lost_connection_is_temporary():
 
 
 def _broken(handlers: dict[str, Handler], name: str, apply: Callable[..., Any]) -> None:
-    handlers[name] = dataclasses.replace(handlers[name], apply=apply)
+    # The plain path (Handler.plain) would write the plain visits without calling `apply`.
+    handlers[name] = dataclasses.replace(handlers[name], apply=apply, plain=None)
 
 
 def _device(phone: Phone) -> DeviceContext:

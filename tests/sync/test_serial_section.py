@@ -99,20 +99,28 @@ def paused_prefetch() -> Iterator[tuple[dict[str, Handler], threading.Event, thr
     """The real handlers, visit.create's prefetch pausing once (the first call) until released:
     (handlers, reached, release)."""
     handlers = build_handlers(Settings())
-    original = handlers["visit.create"].prefetch
-    assert original is not None
+    original, original_plain = handlers["visit.create"].prefetch, handlers["visit.create"].plain
+    assert original is not None and original_plain is not None
     reached, release = threading.Event(), threading.Event()
     first = threading.Lock()
 
-    def prefetch(session: Any, device: DeviceContext, args_list: list[dict[str, Any]]) -> Any:
+    def pause_once() -> None:
         if first.acquire(blocking=False):
             reached.set()
             assert release.wait(WAIT_S), "the test never released the prefetch"
+
+    def prefetch(session: Any, device: DeviceContext, args_list: list[dict[str, Any]]) -> Any:
+        pause_once()
         return original(session, device, args_list)
 
-    # prefetch_new cleared: a group's first try would call it instead (sync/engine.py).
+    def plain(session: Any, device: DeviceContext, received_at: Any, mutations: Any) -> Any:
+        pause_once()  # the plain path reads what the prefetch does (server/fieldsync/visits.py)
+        return original_plain(session, device, received_at, mutations)
+
+    # prefetch_new cleared: a group's first try would call it instead (sync/engine.py); its
+    # plain visits are read by the plain path, paused too.
     handlers["visit.create"] = dataclasses.replace(
-        handlers["visit.create"], prefetch=prefetch, prefetch_new=None
+        handlers["visit.create"], prefetch=prefetch, prefetch_new=None, plain=plain
     )
     yield handlers, reached, release
     release.set()

@@ -1,10 +1,12 @@
-"""A run of append-only mutations (sync/engine.py `_Run._apply_run`) answers and writes what
-applying them one at a time (`_Run._apply`) does, on both databases: the same statuses,
-reasons and results, the same rows; the run only skips the per-mutation bookkeeping."""
+"""A run of append-only mutations (sync/engine.py `_Run._apply_run`, and the plain path's
+`_Run._apply_plain`) answers and writes what applying them one at a time (`_Run._apply`, no
+plain path) does, on both databases: the same statuses, reasons and results, the same rows;
+the run only skips the per-mutation bookkeeping."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -95,9 +97,11 @@ def test_a_run_answers_and_writes_what_one_mutation_at_a_time_does(
         db.session, runs, _mixture(world, case_id), handlers, commit_every=commit_every
     )
     monkeypatch.setattr(_Run, "_run_from", lambda *args: [])
+    # Without the plain path either (Handler.plain): every visit through `validate`, `apply`.
+    general = {**handlers, "visit.create": replace(handlers["visit.create"], plain=None)}
     alone = _device(phone("wa"))
     one_by_one = push(
-        db.session, alone, _mixture(world, case_id), handlers, commit_every=commit_every
+        db.session, alone, _mixture(world, case_id), general, commit_every=commit_every
     )
     assert with_runs.last_seq == one_by_one.last_seq == 13
     assert _answers(with_runs) == _answers(one_by_one)
