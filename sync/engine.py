@@ -39,6 +39,10 @@ The rules (docs/sync-protocol.md §Push), after Replicache's push protocol:
 * Runs: consecutive new append-only mutations of one handler before the clock are applied
   in one loop (`_Run._apply_run`), each exactly as `_apply` would, without its per-mutation
   bookkeeping (tests/sync/test_visit_runs.py holds the two to the same answers and rows).
+* Plain paths: in a first try, a handler with `Handler.plain` checks its new mutations and
+  builds their rows as tuples before the group (`_prepare`); consecutive ones are queued as
+  they are (`_Run._apply_plain`) and logged with one bulk insert at commit (`_log_plain`);
+  the rest go to `validate` and `apply` (tests/sync/test_plain_visits.py: same answers, rows).
 """
 
 from __future__ import annotations
@@ -518,7 +522,9 @@ class _Run:
         return _appends_only(handler, args)
 
     def _prepare(self, group: Sequence[Mutation], last_seq: int) -> _Prepared:
-        """Validate the group's new mutations and run each handler's prefetch once."""
+        """Validate the group's new mutations and run each handler's prefetch once; in a
+        first try, hand each handler's new mutations to its plain path first (`Handler.plain`)
+        and validate only those it leaves out."""
         prepared = _Prepared()
         by_name: dict[str, list[dict[str, Any]]] = {}
         general: list[Mutation] = []
@@ -532,9 +538,9 @@ class _Run:
             else:
                 general.append(mutation)
         for name, mutations in plain.items():
-            written = self.handlers[name].plain(  # type: ignore[misc]
-                self.session, self.device, self.received_at, mutations
-            )
+            plain_path = self.handlers[name].plain
+            assert plain_path is not None
+            written = plain_path(self.session, self.device, self.received_at, mutations)
             prepared.plain[name] = written
             for mutation in mutations:
                 if mutation.seq in written.rows:
