@@ -347,19 +347,7 @@ class _Run:
         if name is None:
             return []
         seqs = prepared.plain_seqs
-        seen: set[uuid.UUID] = set()
-        run: list[Mutation] = []
-        for mutation in group[start:]:
-            if (
-                seqs.get(mutation.seq) != name
-                or mutation.seq != first.seq + len(run)
-                or mutation.op_id in known
-                or mutation.op_id in seen
-            ):
-                break
-            seen.add(mutation.op_id)
-            run.append(mutation)
-        return run
+        return _run_while(group, start, known, lambda mutation: seqs.get(mutation.seq) == name)
 
     def _apply_plain(
         self, run: list[Mutation], known: set[uuid.UUID], prepared: _Prepared, writes: GroupWriter
@@ -447,22 +435,16 @@ class _Run:
         handler = self.handlers.get(first.name)
         if handler is None or not handler.checks_before_writing:
             return []
-        seen: set[uuid.UUID] = set()
-        run: list[Mutation] = []
-        for mutation in group[start:]:
+
+        def fits(mutation: Mutation) -> bool:
             args = prepared.args.get(mutation.seq)
-            if (
-                mutation.name != first.name
-                or mutation.seq != first.seq + len(run)
-                or not isinstance(args, dict)
-                or not _appends_only(handler, args)
-                or mutation.op_id in known
-                or mutation.op_id in seen
-            ):
-                break
-            seen.add(mutation.op_id)
-            run.append(mutation)
-        return run
+            return (
+                mutation.name == first.name
+                and isinstance(args, dict)
+                and _appends_only(handler, args)
+            )
+
+        return _run_while(group, start, known, fits)
 
     def _apply_run(
         self,
@@ -752,6 +734,30 @@ def _plain_answer(applied: _PlainApplied, version: int | None) -> dict[str, Any]
         "version": version,
         "result": applied.result,
     }
+
+
+def _run_while(
+    group: Sequence[Mutation],
+    start: int,
+    known: set[uuid.UUID],
+    fits: Callable[[Mutation], bool],
+) -> list[Mutation]:
+    """The mutations from `group[start]` on that `fits`, with seqs following on and op ids
+    not met before (in `known` or earlier in the run)."""
+    first = group[start].seq
+    seen: set[uuid.UUID] = set()
+    run: list[Mutation] = []
+    for mutation in group[start:]:
+        if (
+            mutation.seq != first + len(run)
+            or mutation.op_id in known
+            or mutation.op_id in seen
+            or not fits(mutation)
+        ):
+            break
+        seen.add(mutation.op_id)
+        run.append(mutation)
+    return run
 
 
 def _appends_only(handler: Handler, args: dict[str, Any]) -> bool:

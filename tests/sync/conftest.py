@@ -365,3 +365,18 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "disk":
         return DiskBlobStore(tmp_path / "blobs")
     return s3_store(request.getfixturevalue("moto_s3_endpoint"))
+
+
+def answer_facts(outcome: Any) -> list[tuple[Any, ...]]:
+    """Each answer of a push outcome without its ids and versions: (seq, status, reason code,
+    result keys, existing), to compare two pushes of one batch spelled with other ids."""
+    return [
+        (
+            r["seq"],
+            r["status"],
+            (r.get("reason") or {}).get("code"),
+            sorted((r.get("result") or {}).keys()),
+            (r.get("result") or {}).get("existing"),
+        )
+        for r in outcome.results
+    ]

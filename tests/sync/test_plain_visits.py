@@ -27,7 +27,7 @@ from server.population.models import Resident, Visit
 from sync.engine import push
 from sync.handlers import DeviceContext, Handler, Mutation
 from sync.models import MutationRecord
-from tests.sync.conftest import Phone, World, make_case
+from tests.sync.conftest import Phone, World, answer_facts, make_case
 
 #: One visit of a batch: (household, residents, id, corrects, extra, op id, device time).
 #: The plain choice comes first and most often, so most batches mix both paths.
@@ -97,19 +97,6 @@ def _batch(
 def _device(phone: Phone) -> DeviceContext:
     person = db.session.merge(phone.user)
     return DeviceContext(phone.device_id, person.id, PhoneActor(person))
-
-
-def _answers(outcome: Any) -> list[tuple[Any, ...]]:
-    return [
-        (
-            r["seq"],
-            r["status"],
-            (r.get("reason") or {}).get("code"),
-            sorted((r.get("result") or {}).keys()),
-            (r.get("result") or {}).get("existing"),
-        )
-        for r in outcome.results
-    ]
 
 
 def _written(device: DeviceContext, mutations: list[Mutation]) -> list[tuple[Any, ...]]:
@@ -192,7 +179,7 @@ def test_the_plain_path_answers_and_writes_what_the_general_handler_does(
         written.append(_written(device, mutations))
     plain, general = outcomes
     assert plain.last_seq == general.last_seq == len(entries)
-    assert _answers(plain) == _answers(general)
+    assert answer_facts(plain) == answer_facts(general)
     assert written[0] == written[1]
 
 

@@ -19,7 +19,7 @@ from server.population.models import Resident, Visit
 from sync.engine import _Run, push
 from sync.handlers import DeviceContext, Mutation
 from sync.models import MutationRecord
-from tests.sync.conftest import Phone, World, make_case, visit_args
+from tests.sync.conftest import Phone, World, answer_facts, make_case, visit_args
 
 
 def _resident_of(household: uuid.UUID) -> str:
@@ -52,19 +52,6 @@ def _mixture(world: World, case_id: uuid.UUID) -> list[Mutation]:
     return [
         Mutation(seq=i + 1, op_id=op or uuid.uuid4(), name=name, args=args)
         for i, (name, args, op) in enumerate(entries)
-    ]
-
-
-def _answers(outcome: Any) -> list[tuple[Any, ...]]:
-    return [
-        (
-            r["seq"],
-            r["status"],
-            (r.get("reason") or {}).get("code"),
-            sorted((r.get("result") or {}).keys()),
-            (r.get("result") or {}).get("existing"),
-        )
-        for r in outcome.results
     ]
 
 
@@ -104,8 +91,8 @@ def test_a_run_answers_and_writes_what_one_mutation_at_a_time_does(
         db.session, alone, _mixture(world, case_id), general, commit_every=commit_every
     )
     assert with_runs.last_seq == one_by_one.last_seq == 13
-    assert _answers(with_runs) == _answers(one_by_one)
-    statuses = [a[1:3] for a in _answers(with_runs)]
+    assert answer_facts(with_runs) == answer_facts(one_by_one)
+    statuses = [a[1:3] for a in answer_facts(with_runs)]
     assert statuses[2:8] == [
         ("rejected", "UNKNOWN_HOUSEHOLD"),
         ("rejected", "NOT_IN_SCOPE"),
