@@ -137,9 +137,10 @@ class Handler:
     #: only against what a push never writes and what a unique key re-checks at write (as
     #: `append_only`). It must only read. The engine writes those rows as tuples with one
     #: bulk insert, and their log rows likewise, skipping per mutation the dicts and the
-    #: bookkeeping of `apply` (~20 µs of a visit's ~60); it gives the mutations left out to
-    #: `validate` and `apply`, as it does a replayed group's. Whoever replaces `apply` or
-    #: `prefetch` (a test breaking or pausing one) replaces or clears this one too.
+    #: bookkeeping of `apply` (~5 µs of a visit's ~60, docs/scaling.md "Fifth pass"); it
+    #: gives the mutations left out to `validate` and `apply`, as it does a replayed group's.
+    #: Whoever replaces `apply` or `prefetch` (a test breaking or pausing one) replaces or
+    #: clears this one too.
     plain: Callable[[Session, DeviceContext, dt.datetime, Sequence[Mutation]], PlainRows] | None = (
         None
     )
