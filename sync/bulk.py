@@ -95,9 +95,11 @@ def insert_tuples(
         dicts = [dict(zip(keys, row, strict=True), **constants) for row in rows]
         session.execute(insert(table), dicts)
         return
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    columns.extend([value] * count for value in constants.values())
-    values = _processed(plan, columns, count)
+    varying = len(keys)
+    columns = _processed(plan.processors[:varying], list(zip(*rows, strict=True)), count)
+    for value, (process, _) in zip(constants.values(), plan.processors[varying:], strict=True):
+        columns.append([value if process is None else process(value)] * count)
+    values = list(zip(*columns, strict=True))
     if copy:
         assert plan.copy_sql is not None
         _copy(connection, plan.copy_sql, values)
@@ -117,18 +119,22 @@ def _tuples(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
         columns = [[row[key] for row in rows] for key in plan.keys]
     except KeyError:
         return None
-    return _processed(plan, columns, len(rows))
+    return list(zip(*_processed(plan.processors, columns, len(rows)), strict=True))
 
 
-def _processed(plan: _Plan, columns: Sequence[Sequence[Any]], count: int) -> list[tuple[Any, ...]]:
-    """The rows of `columns` (one sequence per key of the plan, in its order), each value
+def _processed(
+    processors: Sequence[tuple[Callable[[Any], Any] | None, bool]],
+    columns: Sequence[Sequence[Any]],
+    count: int,
+) -> list[Sequence[Any]]:
+    """`columns` (one sequence of `count` values per processor, in its order), each value
     through its column's bind processor.
 
     A column whose rows all hold the same object (a group's time, its device, a narrow log
     row's shared empty `args`, or None in every row) is processed once; a memoisable type
     once per distinct value."""
-    done: list[Any] = []
-    for values, (process, memoised) in zip(columns, plan.processors, strict=True):
+    done: list[Sequence[Any]] = []
+    for values, (process, memoised) in zip(columns, processors, strict=True):
         if process is not None:
             first = values[0]
             if all(value is first for value in values):
@@ -138,7 +144,7 @@ def _processed(plan: _Plan, columns: Sequence[Sequence[Any]], count: int) -> lis
             else:
                 values = list(map(process, values))
         done.append(values)
-    return list(zip(*done, strict=True))
+    return done
 
 
 def _memoised(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:

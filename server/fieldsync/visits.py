@@ -240,7 +240,9 @@ def plain_visits(
         elif args["case_id"] is None and args["corrects_visit_id"] is None:
             loaded.append((mutation, args))
         else:
-            named.update((args["id"], args["corrects_visit_id"]))
+            named.add(args["id"])
+            if args["corrects_visit_id"] is not None:
+                named.add(args["corrects_visit_id"])
     actor = device.actor
     constants = {
         "worker_id": actor.user_id,
@@ -291,7 +293,7 @@ def plain_visits(
             {"visit_id": text},
         )
     if named:  # a visit named after it was taken (sent twice, or corrected later on)
-        rows = {seq: row for seq, row in rows.items() if row[0][0] not in named}
+        rows = {seq: (row, result) for seq, (row, result) in rows.items() if row[0] not in named}
     return PlainRows(VISITS, PLAIN_KEYS, constants, rows)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg import sql
 from sqlalchemy import event
 
 from server.extensions import db
@@ -56,8 +57,7 @@ def _plan(statement: str, parameters: Any) -> str:
             cursor.execute("SET enable_seqscan = off")
             cursor.execute("SET plan_cache_mode = force_generic_plan")
             cursor.execute(f"PREPARE log_read AS {numbered}")
-            from psycopg import sql  # EXECUTE takes literals: no bound parameters there
-
+            # EXECUTE takes literals: no bound parameters there.
             values = sql.SQL(", ").join(sql.Literal(parameters[n]) for n in names)
             cursor.execute(sql.SQL("EXPLAIN EXECUTE log_read({})").format(values))
             lines = [str(row[0]) for row in cursor.fetchall()]
