@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_babel import gettext as _
 
+from server.api.answers import json_answer
 from server.api.base import Blueprint
 from server.auth import api_login_required, current_caller
 from server.enums import Role
@@ -62,7 +63,7 @@ def push(body: dict[str, Any]) -> Any:
         faults=current_app.config.get("SYNC_FAULT_HOOK"),
     )
     if answer.outcome is None:
-        return {"reset": answer.reset, "last_seq": 0, "results": []}
+        return json_answer({"reset": answer.reset, "last_seq": 0, "results": []})
     outcome = answer.outcome
     add_texts(outcome.results, _language())
     record_push_results(outcome.results)
@@ -77,7 +78,7 @@ def push(body: dict[str, Any]) -> Any:
             headers={"Retry-After": "5"},
             **body_out,
         )
-    return body_out
+    return json_answer(body_out)
 
 
 @blp.route("/pull", methods=["GET"])
@@ -118,7 +119,7 @@ def pull(args: dict[str, Any]) -> Any:
     }
     if answer.reference is not None:
         out["reference"] = answer.reference
-    return _maybe_gzip(current_app.json.response(out))
+    return _maybe_gzip(json_answer(out))
 
 
 #: Fast levels compress JSON nearly as well as 9, at a fraction of the time.
