@@ -61,20 +61,23 @@ class GroupWriter:
         keys: tuple[str, ...],
         rows: list[tuple[Any, ...]],
         constants: dict[str, Any],
+        stored: frozenset[str] = frozenset(),
     ) -> None:
         """Queue `rows` (tuples of `keys`' values) for `table`, each with `constants` (the
-        same value in every row; PENDING among them becomes the version). Saves a dict per
-        row (`sync.bulk.insert_tuples`); the rows are written with the others."""
+        same value in every row; PENDING among them becomes the version), the `stored` keys'
+        values in their stored form. Saves a dict per row (`sync.bulk.insert_tuples`); the
+        rows are written with the others."""
         last = self._tuples[-1] if self._tuples else None
         if (
             last is not None
             and last.table is table
             and last.keys == keys
+            and last.stored == stored
             and last.constants == constants
         ):
             last.rows.extend(rows)
         else:
-            self._tuples.append(_Tuples(table, keys, list(rows), constants))
+            self._tuples.append(_Tuples(table, keys, list(rows), constants, stored))
 
     def under_clock(self, step: Callable[[int], None]) -> None:
         """Queue `step(version)`, run at flush once the group holds the version clock."""
@@ -111,7 +114,9 @@ class GroupWriter:
                 if version is None:
                     raise ValueError("a PENDING value needs the group's version")
                 constants = {k: version if v is PENDING else v for k, v in constants.items()}
-            insert_tuples(self.session, batch.table, batch.keys, batch.rows, constants)
+            insert_tuples(
+                self.session, batch.table, batch.keys, batch.rows, constants, batch.stored
+            )
 
     def __bool__(self) -> bool:
         return bool(self._rows or self._steps or self._tuples)
@@ -125,3 +130,4 @@ class _Tuples:
     keys: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     constants: dict[str, Any]
+    stored: frozenset[str]

@@ -58,8 +58,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.batching import PENDING, GroupWriter
-from sync.bulk import insert_rows, insert_tuples
-from sync.db import among, utcnow
+from sync.bulk import insert_rows, insert_tuples, stored_as_text
+from sync.db import among, json_text, utcnow
 from sync.errors import Rejected
 from sync.failures import Where, is_temporary, log, unplanned
 from sync.handlers import DeviceContext, Handler, Mutation, MutationContext, PlainRows
@@ -76,6 +76,7 @@ NO_ARGS: Mapping[str, Any] = {}
 
 #: The log columns a plain path's mutation fills itself (`_Run._log_plain`).
 _PLAIN_LOG_KEYS = ("seq", "op_id", "name", "recorded_at_device", "result")
+_RESULT = frozenset({"result"})
 
 #: A device clock further than this from the server's is flagged (display, never ordering).
 CLOCK_SUSPECT_MS = 10 * 60 * 1000
@@ -359,18 +360,21 @@ class _Run:
         values, done = [], []
         for mutation in run:
             known.add(mutation.op_id)
-            row, result = rows[mutation.seq]
+            row, result, result_text = rows[mutation.seq]
             values.append(row)
-            done.append(_PlainApplied(mutation, result))
-        writes.insert_tuples(written.table, written.keys, values, written.constants)
+            done.append(_PlainApplied(mutation, result, result_text))
+        writes.insert_tuples(written.table, written.keys, values, written.constants, written.stored)
         return done
 
     def _log_plain(self, plain: list[_PlainApplied], version: int) -> None:
         """The log rows of mutations written by plain paths: applied, no args kept (the row
-        holds them, as `Handler.row_keeps_args`), as `_record` and `_applied` make them."""
+        holds them, as `Handler.row_keeps_args`), as `_record` and `_applied` make them.
+        Where the log's JSON is stored as text, the results go as their text (the one a
+        plain path gave, else `json_text`'s)."""
+        as_text = stored_as_text(self.session, LOG, _RESULT)
         rows = [
             (p.mutation.seq, p.mutation.op_id, p.mutation.name[:40], p.mutation.recorded_at_device,
-             p.result)
+             (p.result_text or json_text(p.result)) if as_text else p.result)
             for p in plain
         ]  # fmt: skip
         constants = {
@@ -386,7 +390,8 @@ class _Run:
             "reason_message": None,
             "status": APPLIED,
         }
-        insert_tuples(self.session, LOG, _PLAIN_LOG_KEYS, rows, constants)
+        stored = _RESULT if as_text else frozenset()
+        insert_tuples(self.session, LOG, _PLAIN_LOG_KEYS, rows, constants, stored)
 
     def _apply_next(
         self,
@@ -722,6 +727,7 @@ class _PlainApplied(NamedTuple):
 
     mutation: Mutation
     result: dict[str, Any]
+    result_text: str | None  # `json_text(result)`, when the plain path gave it
 
 
 def _plain_answer(applied: _PlainApplied, version: int | None) -> dict[str, Any]:

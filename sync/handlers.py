@@ -78,9 +78,13 @@ class PlainRows(NamedTuple):
     table: Table
     keys: tuple[str, ...]
     constants: dict[str, Any]
-    #: seq → (the row's values in `keys` order, the mutation's result), for each mutation the
-    #: path writes; the others are left to `validate` and `apply`.
-    rows: dict[int, tuple[tuple[Any, ...], dict[str, Any]]]
+    #: seq → (the row's values in `keys` order, the mutation's result, and that result's JSON
+    #: text exactly as `sync.db.json_text` writes it, or None), for each mutation the path
+    #: writes; the others are left to `validate` and `apply`. The text spares the log's JSON
+    #: column its encoder where the database stores text (`sync.bulk.stored_as_text`).
+    rows: dict[int, tuple[tuple[Any, ...], dict[str, Any], str | None]]
+    #: The keys whose values the rows give in their stored form (`sync.bulk.stored_as_text`).
+    stored: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

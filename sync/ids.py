@@ -56,3 +56,17 @@ def parse_id(text: str) -> uuid.UUID:
     _set(found, "is_safe", _SAFE_UNKNOWN)
     _set(found, "_text", text)
     return found
+
+
+def canonical_id(value: Any) -> str | None:
+    """`value` when it is an id in the canonical form (a `str`, lowercase, dashed: what every
+    phone sends), else None; a plain path keeps such ids as text (`sync.bulk.stored_as_text`).
+
+    >>> canonical_id("0b1f4a0e-9c4d-4e6e-8f3a-2d7c9b5e1a60") is not None
+    True
+    >>> canonical_id("0B1F4A0E-9C4D-4E6E-8F3A-2D7C9B5E1A60"), canonical_id(None)
+    (None, None)
+    """
+    if type(value) is str and _CANONICAL.match(value) is not None:
+        return value
+    return None

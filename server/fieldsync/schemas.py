@@ -20,7 +20,7 @@ from marshmallow import (
 from server.cases.operations import EDITABLE_FIELDS
 from server.enums import CaseStatus, Priority
 from server.locations import WholePointSchema
-from sync.ids import parse_id
+from sync.ids import canonical_id, parse_id
 from sync.text import is_storable_text
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="a lower-case hex SHA-256")
@@ -431,12 +431,9 @@ _VISIT_KEYS = frozenset(VisitCreateArgs().fields)
 _OUTCOMES = frozenset({"met", "not_home", "refused"})
 
 
-def fast_visit_create(raw: Any) -> dict[str, Any] | None:
-    """VisitCreateArgs().load(raw) for plain args, else None (ask the schema).
-
-    Plain args are also storable as they are (`sync.text.first_unstorable` finds nothing: the
-    keys are the schema's, ids and times parsed, numbers finite, texts checked by `_text_or`),
-    so the engine skips its generic screen for them (`Handler.load_plain`)."""
+def _visit_head(raw: Any) -> tuple[dt.datetime | None, list[Any], str] | None:
+    """A visit's `visited_at` (parsed), `residents_seen` (unchecked list) and `outcome`, if
+    `raw` is a dict of the schema's keys and these are plain, else None."""
     if type(raw) is not dict or not raw.keys() <= _VISIT_KEYS:
         return None
     visited_at = raw.get("visited_at")
@@ -457,6 +454,53 @@ def fast_visit_create(raw: Any) -> dict[str, Any] | None:
     outcome = raw.get("outcome", "met")
     if type(outcome) is not str or outcome not in _OUTCOMES:
         return None
+    return visited_at, seen, outcome
+
+
+def plain_visit_fields(raw: Any) -> tuple[Any, ...] | None:
+    """What `fast_visit_create(raw)` loads, as the tuple the push's plain path writes
+    (server/fieldsync/visits.py), for args that name no case, correct no visit and give every
+    id in its canonical text; else None. The ids stay text (`sync.ids.canonical_id`):
+    (id, household_id, visited_at, residents_seen, outcome, situation, needs, follow_up, lon,
+    lat, accuracy_m). tests/sync/test_plain_visits.py holds the two loaders to the same values."""
+    head = _visit_head(raw)
+    if head is None or raw.get("case_id") is not None or raw.get("corrects_visit_id") is not None:
+        return None
+    visited_at, seen, outcome = head
+    visit_id, household_id = canonical_id(raw.get("id")), canonical_id(raw.get("household_id"))
+    if visit_id is None or household_id is None or not all(map(canonical_id, seen)):
+        return None
+    try:
+        fields = (
+            visit_id,
+            household_id,
+            visited_at,
+            seen,
+            outcome,
+            _text_or(raw, "situation", 4000),
+            _text_or(raw, "needs", 4000),
+            _text_or(raw, "follow_up", 4000),
+            _opt_float(raw, "lon", -180, 180),
+            _opt_float(raw, "lat", -90, 90),
+            _opt_float(raw, "accuracy_m", 0, MAX_ACCURACY_M),
+        )
+    except _NotPlain:
+        return None
+    if (fields[8] is None) != (fields[9] is None):  # half a point: the schema says so
+        return None
+    return fields
+
+
+def fast_visit_create(raw: Any) -> dict[str, Any] | None:
+    """VisitCreateArgs().load(raw) for plain args, else None (ask the schema).
+
+    Plain args are also storable as they are (`sync.text.first_unstorable` finds nothing: the
+    keys are the schema's, ids and times parsed, numbers finite, texts checked by `_text_or`),
+    so the engine skips its generic screen for them (`Handler.load_plain`)."""
+    head = _visit_head(raw)
+    if head is None:
+        return None
+    visited_at, seen, outcome = head
     try:
         loaded = {
             "id": _uuid(raw.get("id")),

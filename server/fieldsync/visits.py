@@ -25,13 +25,17 @@ from server.fieldsync.scope import CaseReach
 from server.population.models import Household, Resident, Visit
 from server.privacy.operations import found_on_visit
 from sync.batching import PENDING
+from sync.bulk import stored_as_text
 from sync.db import among
 from sync.errors import Rejected
 from sync.handlers import DeviceContext, Mutation, MutationContext, PlainRows
+from sync.ids import parse_id
 
 #: Visits are written as plain rows, one executemany per group (sync.engine.GroupWriter).
 VISITS = Visit.__table__
 _RESIDENTS_PER_QUERY = 1000
+#: The columns of a plain visit's row given as stored text where the database stores text.
+_STORED_AS_TEXT = frozenset({"id", "household_id", "residents_seen"})
 #: The columns a plain visit's row fills itself (`plain_visits`), in its tuple's order; the
 #: others are the same for every visit of a group (`PlainRows.constants`).
 PLAIN_KEYS = (
@@ -84,14 +88,7 @@ def visit_prefetch(
         if visit_ids
         else {}
     )
-    households = {
-        row.id: row.cell_code
-        for row in session.execute(
-            select(Household.id, Household.cell_code).where(
-                among(session, Household.id, household_ids)
-            )
-        )
-    }
+    households = _cells_of(session, household_ids)
     cases_found = (
         {
             row.id: CaseReach(row.cell_code, row.assignee_id, row.reporter_id)
@@ -105,6 +102,18 @@ def visit_prefetch(
         else {}
     )
     return VisitBatch(visits, households, cases_found, _households_of(session, resident_ids))
+
+
+def _cells_of(session: Session, household_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each household's cell code."""
+    return {
+        row.id: row.cell_code
+        for row in session.execute(
+            select(Household.id, Household.cell_code).where(
+                among(session, Household.id, household_ids)
+            )
+        )
+    }
 
 
 def _households_of(session: Session, resident_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
@@ -220,29 +229,29 @@ def plain_visits(
     """The rows and answers of the plain visits among `mutations` (new mutations of a group's
     first try, `sync.handlers.Handler.plain`): what `visit_create` writes and answers for them,
     without a dict per row. A visit is plain when it has no base version (its log row keeps
-    none), its args load by the plain loader
-    (`schemas.fast_visit_create`), it names no case and corrects no visit, its id is not
-    among those of the visits before it here, and it passes every check of `visit_create`
-    (household known and in the worker's cells, residents seen of that household). Anything
-    else is left out, and the engine gives it to `visit_create`, which answers it (a
-    rejection, or `existing` for a repeated id). Whether its id is taken already is left to
-    the visits' primary key, as in the first try's prefetch (`prefetch_new`)."""
-    loaded: list[tuple[Mutation, dict[str, Any]]] = []
-    # Visit ids named by the visits left to `visit_create`: its batch knows only the visits it
-    # queued itself, so a visit named there (a correction of it, the same id again) must be
-    # queued there too.
-    named: set[uuid.UUID] = set()
-    load = schemas.fast_visit_create
+    none), its args load by the plain loader (`schemas.plain_visit_fields`: plain values, no
+    case named, no visit corrected, ids in canonical text), its id is not among those of the
+    visits before it here, and it passes every check of `visit_create` (household known and in
+    the worker's cells, residents seen of that household). Anything else is left out, and the
+    engine gives it to `visit_create`, which answers it (a rejection, or `existing` for a
+    repeated id). Whether its id is taken already is left to the visits' primary key, as in
+    the first try's prefetch (`prefetch_new`).
+
+    Ids stay the text the phone sent, checked canonical, so equal ids are equal texts; where
+    the database stores ids and JSON as text (SQLite, `sync.bulk.stored_as_text`) the row
+    and the log's result are given in that form, built from the text."""
+    loaded: list[tuple[Mutation, tuple[Any, ...]]] = []
+    # Visit ids named by the visits left to `visit_create`, as canonical text: its batch knows
+    # only the visits it queued itself, so a visit named there (a correction of it, the same
+    # id again) must be queued there too.
+    named: set[str] = set()
+    fields_of = schemas.plain_visit_fields
     for mutation in mutations:
-        args = load(mutation.args) if mutation.base_version is None else None
-        if args is None:
-            named.update(_ids_named(mutation.args))
-        elif args["case_id"] is None and args["corrects_visit_id"] is None:
-            loaded.append((mutation, args))
+        fields = fields_of(mutation.args) if mutation.base_version is None else None
+        if fields is None:
+            named.update(str(visit_id) for visit_id in _ids_named(mutation.args))
         else:
-            named.add(args["id"])
-            if args["corrects_visit_id"] is not None:
-                named.add(args["corrects_visit_id"])
+            loaded.append((mutation, fields))
     actor = device.actor
     constants = {
         "worker_id": actor.user_id,
@@ -252,49 +261,58 @@ def plain_visits(
         "case_id": None,
         "version": PENDING,  # the group's version, stamped when the rows are written
     }
-    rows: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    rows: dict[int, tuple[tuple[Any, ...], dict[str, Any], str | None]] = {}
     if not loaded:
         return PlainRows(VISITS, PLAIN_KEYS, constants, rows)
-    batch = visit_prefetch(session, device, [args for _, args in loaded], own_ids=False)
+    cells_of, households_of = _reads_by_text(session, loaded)
     scope = actor.scope(session)
     cells = None if scope.is_office else scope.cell_codes
-    households, residents = batch.households, batch.residents
-    # By the id's text as sent (a str hashes in C, a UUID in Python): a plain id is canonical,
-    # so one text per id.
-    seen: set[str] = set()
-    for mutation, args in loaded:
-        visit_id, household_id = args["id"], args["household_id"]
-        text = mutation.args["id"]
-        if text in seen:
+    as_text = stored_as_text(session, VISITS, _STORED_AS_TEXT)
+    taken: set[str] = set()
+    for mutation, fields in loaded:
+        visit_id, household_id, residents = fields[0], fields[1], fields[3]
+        if visit_id in taken:
             named.add(visit_id)  # the first one too: `visit_create` answers the second
-        seen.add(text)
-        cell_code = households.get(household_id)
+        taken.add(visit_id)
+        cell_code = cells_of.get(household_id)
         if (
             (named and visit_id in named)
             or cell_code is None
             or (cells is not None and cell_code not in cells)
-            or any(residents.get(r) != household_id for r in args["residents_seen"])
+            or any(households_of.get(r) != household_id for r in residents)
         ):
             continue
-        rows[mutation.seq] = (
-            (
-                visit_id,
-                household_id,
-                args["visited_at"] or mutation.recorded_at_device or received_at,
-                [str(r) for r in args["residents_seen"]],
-                args["outcome"],
-                args["situation"],
-                args["needs"],
-                args["follow_up"],
-                args["lon"],
-                args["lat"],
-                args["accuracy_m"],
-            ),
-            {"visit_id": text},
-        )
+        visited_at = fields[2] or mutation.recorded_at_device or received_at
+        if as_text:  # as the bind processors would store them (32 hex digits, JSON text)
+            row = (
+                visit_id.replace("-", ""), household_id.replace("-", ""), visited_at,
+                '["' + '", "'.join(residents) + '"]' if residents else "[]", *fields[4:],
+            )  # fmt: skip
+            result_text = '{"visit_id": "' + visit_id + '"}'
+        else:
+            row = (parse_id(visit_id), parse_id(household_id), visited_at, list(residents),
+                   *fields[4:])  # fmt: skip
+            result_text = None
+        rows[mutation.seq] = (row, {"visit_id": visit_id}, result_text)
     if named:  # a visit named after it was taken (sent twice, or corrected later on)
-        rows = {seq: (row, result) for seq, (row, result) in rows.items() if row[0] not in named}
-    return PlainRows(VISITS, PLAIN_KEYS, constants, rows)
+        rows = {seq: row for seq, row in rows.items() if row[1]["visit_id"] not in named}
+    stored = _STORED_AS_TEXT if as_text else frozenset()
+    return PlainRows(VISITS, PLAIN_KEYS, constants, rows, stored)
+
+
+def _reads_by_text(
+    session: Session, loaded: list[tuple[Mutation, tuple[Any, ...]]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For the plain visits `loaded`: each named household's cell code and each named
+    resident's household, keyed by the ids' canonical text (what `str` of a `uuid.UUID` gives,
+    so the phone's checked text finds them)."""
+    household_ids = {parse_id(text) for text in {fields[1] for _, fields in loaded}}
+    resident_ids = {parse_id(text) for text in {r for _, fields in loaded for r in fields[3]}}
+    cells = {str(key): cell for key, cell in _cells_of(session, household_ids).items()}
+    households = {
+        str(key): str(value) for key, value in _households_of(session, resident_ids).items()
+    }
+    return cells, households
 
 
 def _ids_named(raw: Any) -> list[uuid.UUID]:

@@ -14,6 +14,7 @@ from sqlalchemy import exc, func, insert, select
 from server.extensions import db
 from server.population.models import Visit
 from sync import bulk
+from sync.db import json_text
 from sync.engine import LOG
 from sync.models import MutationRecord
 from tests.sync.conftest import World
@@ -202,3 +203,45 @@ def test_a_naive_time_is_refused_before_anything_is_written(app, world: World, c
     assert copies == []
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(VISITS)) == 0
+
+
+def test_stored_text_is_offered_only_where_the_columns_store_that_text(app, world: World):
+    """`stored_as_text`: on SQLite ids and JSON go as text (their bind processors make exactly
+    that text); on PostgreSQL the driver takes typed values, so a plain path gives values."""
+    keys = ("id", "household_id", "residents_seen")
+    on_sqlite = db.engine.dialect.name == "sqlite"
+    assert bulk.stored_as_text(db.session, VISITS, keys) is on_sqlite
+    assert bulk.stored_as_text(db.session, LOG, ("result",)) is on_sqlite
+    assert not bulk.stored_as_text(db.session, VISITS, ("outcome",))  # not an id nor JSON
+
+
+def test_stored_text_reads_back_as_the_values_it_stands_for(app, world: World):
+    """Rows given with stored text (SQLite) read back as the same rows given as values."""
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL: the driver takes typed values, no stored text is offered
+    ours, theirs = _visit(world, 1), _visit(world, 1)
+    keys = ("id", "residents_seen")
+    constants = {k: v for k, v in ours.items() if k not in keys}
+    seen = ours["residents_seen"]
+    as_text = (ours["id"].hex, json_text(seen))
+    bulk.insert_tuples(db.session, VISITS, keys, [as_text], constants, frozenset(keys))
+    bulk.insert_tuples(db.session, VISITS, keys, [(theirs["id"], seen)], constants)
+    db.session.commit()
+    visits = _stored(VISITS, "id", [ours["id"], theirs["id"]], leave_out={"id"})
+    assert len(visits) == 2 and visits[0] == visits[1]
+    assert db.session.get(Visit, ours["id"]).residents_seen == seen  # type: ignore[union-attr]
+
+
+def test_stored_text_where_the_driver_takes_none_is_refused(app, world: World):
+    """Stored text reaching Core's executemany (PostgreSQL below COPY_MIN_ROWS) would be
+    processed again: refused before anything is written."""
+    row = _visit(world, 0)
+    keys = ("id",)
+    constants = {k: v for k, v in row.items() if k not in keys}
+    call = (db.session, VISITS, keys, [(row["id"].hex,)], constants, frozenset(keys))
+    if db.engine.dialect.name == "sqlite":
+        bulk.insert_tuples(*call)
+        db.session.rollback()
+        return
+    with pytest.raises(ValueError, match="stored forms"):
+        bulk.insert_tuples(*call)

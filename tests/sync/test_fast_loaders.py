@@ -15,6 +15,7 @@ from server.fieldsync.schemas import (
     VisitCreateArgs,
     fast_mutation,
     fast_visit_create,
+    plain_visit_fields,
 )
 from sync.text import first_unstorable
 
@@ -52,24 +53,28 @@ def _maybe(draw: Any, entries: dict[str, Any]) -> dict[str, Any]:
     return {k: draw(v) for k, v in entries.items() if draw(st.booleans())}
 
 
+#: Ids as phones send them (canonical text) most of the time, for the plain path's loader.
+_mostly_canonical = st.one_of(st.uuids().map(str), st.uuids().map(str), _uuids)
+
+
 @st.composite
-def visit_args(draw: Any) -> dict[str, Any]:
-    raw = {"id": draw(_uuids), "household_id": draw(_uuids)}
+def visit_args(draw: Any, ids: st.SearchStrategy[Any] = _uuids) -> dict[str, Any]:
+    raw = {"id": draw(ids), "household_id": draw(ids)}
     raw.update(
         _maybe(
             draw,
             {
                 "visited_at": _times,
                 "outcome": st.sampled_from(["met", "not_home", "refused", "away", None]),
-                "residents_seen": st.one_of(st.lists(_uuids, max_size=3), st.text(max_size=3)),
+                "residents_seen": st.one_of(st.lists(ids, max_size=3), st.text(max_size=3)),
                 "situation": _texts,
                 "needs": _texts,
                 "follow_up": _texts,
                 "lon": _numbers,
                 "lat": _numbers,
                 "accuracy_m": _numbers,
-                "corrects_visit_id": _uuids,
-                "case_id": _uuids,
+                "corrects_visit_id": ids,
+                "case_id": ids,
                 "surprise": st.integers(),
             },
         )
@@ -130,6 +135,56 @@ def test_a_fast_loader_agrees_with_its_schema_whenever_it_answers(fast, schema, 
                 assert first_unstorable(raw) is None
 
     check()
+
+
+@settings(max_examples=600, deadline=None)
+@given(visit_args(ids=_mostly_canonical))
+def test_the_plain_path_s_loader_agrees_with_the_fast_loader_whenever_it_answers(raw):
+    """`plain_visit_fields` (the push's plain path) loads what `fast_visit_create` loads, ids
+    kept as the canonical text they were sent in, and answers only for visits that name no case
+    and correct no visit."""
+    fields = plain_visit_fields(raw)
+    if fields is None:
+        return
+    loaded = fast_visit_create(raw)
+    assert loaded is not None
+    assert loaded["case_id"] is None and loaded["corrects_visit_id"] is None
+    assert fields == (
+        str(loaded["id"]),
+        str(loaded["household_id"]),
+        loaded["visited_at"],
+        [str(r) for r in loaded["residents_seen"]],
+        loaded["outcome"],
+        loaded["situation"],
+        loaded["needs"],
+        loaded["follow_up"],
+        loaded["lon"],
+        loaded["lat"],
+        loaded["accuracy_m"],
+    )
+    assert fields[0] == raw["id"] and fields[1] == raw["household_id"]  # the text as sent
+
+
+def test_the_plain_path_s_loader_answers_what_a_phone_usually_sends_and_steps_aside_else():
+    raw = {
+        "id": str(uuid.uuid4()),
+        "household_id": str(uuid.uuid4()),
+        "residents_seen": [str(uuid.uuid4()), str(uuid.uuid4())],
+        "situation": "一切正常",
+        "lon": 121.4,
+        "lat": 31.2,
+    }
+    fields = plain_visit_fields(raw)
+    assert fields is not None and fields[3] == raw["residents_seen"] and fields[4] == "met"
+    for other in (
+        {"case_id": str(uuid.uuid4())},
+        {"corrects_visit_id": str(uuid.uuid4())},
+        {"id": raw["id"].upper()},
+        {"residents_seen": [raw["residents_seen"][0].replace("-", "")]},
+    ):
+        changed = {**raw, **other}
+        assert plain_visit_fields(changed) is None
+        assert fast_visit_create(changed) is not None  # the general path loads it still
 
 
 def test_the_fast_loader_answers_what_a_phone_usually_sends():

@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select, text
 
 from server.extensions import db
 from server.fieldsync.operations import Settings, build_handlers
@@ -208,3 +208,55 @@ def test_a_batch_of_plain_visits_takes_the_plain_path(app, world: World, phone, 
     db.session.expire_all()
     stored = db.session.get(Visit, uuid.UUID(entries[3]["id"]))
     assert stored is not None and stored.residents_seen == met and stored.version > 0
+
+
+def _stored_text(device: DeviceContext, mutation: Mutation) -> tuple[str, ...]:
+    """The visit's ids and residents seen, and its log row's result, as the database holds
+    them (as text: SQLite's own, PostgreSQL's text of the uuid and of the jsonb), the
+    visit's id itself written as X."""
+    visit_id = mutation.args["id"]
+    row = db.session.execute(
+        text(
+            "SELECT CAST(id AS TEXT), CAST(household_id AS TEXT), CAST(residents_seen AS TEXT)"
+            " FROM visits WHERE id = :id"
+        ).bindparams(bindparam("id", type_=Uuid())),
+        {"id": uuid.UUID(visit_id)},
+    ).one()
+    result = db.session.execute(
+        text(
+            "SELECT CAST(result AS TEXT) FROM sync_mutations WHERE device_id = :device"
+            " AND seq = :seq"
+        ).bindparams(bindparam("device", type_=Uuid())),
+        {"device": device.device_id, "seq": mutation.seq},
+    ).scalar_one()
+    own = {visit_id, visit_id.replace("-", "")}
+    return (*tuple("X" if value in own else value for value in row), result.replace(visit_id, "X"))
+
+
+def test_the_plain_path_stores_the_very_text_the_general_handler_stores(app, world: World, phone):
+    """Where the plain path builds the stored text itself (SQLite: an id's hex digits, the
+    JSON of the residents seen and of the log's result), the database holds what the bind
+    processors write for the general handler, byte for byte; on PostgreSQL the same holds of
+    the values it is given."""
+    handlers = build_handlers(Settings())
+    household = world.households["G1"][0]
+    for name in ("居民甲", "居民乙"):
+        db.session.add(Resident(household_id=household, name=name, gender="M", version=1))
+    db.session.commit()
+    residents = [
+        str(r)
+        for r in db.session.scalars(select(Resident.id).where(Resident.household_id == household))
+    ]
+    stored = {}
+    for kind, chosen in (("plain", handlers), ("general", _without_plain(handlers))):
+        device = _device(phone("wa"))
+        args = [
+            {"id": str(uuid.uuid4()), "household_id": str(household), "residents_seen": seen}
+            for seen in ([], residents[:1], residents)
+        ]
+        mutations = [Mutation(i + 1, uuid.uuid4(), "visit.create", a) for i, a in enumerate(args)]
+        outcome = push(db.session, device, mutations, chosen)
+        assert [r["status"] for r in outcome.results] == ["applied"] * 3
+        stored[kind] = [_stored_text(device, m) for m in mutations]
+    assert stored["plain"] == stored["general"]
+    assert stored["plain"][0][0] == "X" and '", "' in stored["plain"][2][2]
