@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, configure_mappers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import server.fieldsync.operations
 import sync.batching
 import sync.engine
 from bench.sync_setup import (
@@ -95,12 +96,20 @@ def _instrument() -> None:
         ("_last_seq", "device mark reads"),
         ("_state", "device row"),
         ("_take_clock", "version clock"),
+        ("_apply_plain", "plain rows queued (_apply_plain)"),
+        ("_log_plain", "log rows of plain paths (bulk insert)"),
         ("group", "group bookkeeping, answers"),
     ):
         setattr(run, name, _timed(label, getattr(run, name)))
     writer = sync.batching.GroupWriter
     writer.flush = _timed("visit rows (bulk insert)", writer.flush)  # type: ignore[method-assign]
     sync.engine.insert_rows = _timed("log rows (bulk insert)", sync.engine.insert_rows)
+    # The plain path runs inside _prepare; its share is told apart (build_handlers reads the
+    # name from its module at each push).
+    operations = server.fieldsync.operations
+    operations.plain_visits = _timed(  # type: ignore[assignment]
+        "plain path of visit.create (plain_visits)", operations.plain_visits
+    )
     Session.commit = _timed("commit", Session.commit)  # type: ignore[method-assign]
     for name in ("do_execute", "do_executemany", "do_commit", "do_execute_no_params"):
         setattr(DefaultDialect, name, _driver(name, getattr(DefaultDialect, name)))
